@@ -1,0 +1,39 @@
+# The two commands of README.md:  `make run` (install everything, open the app)  and  `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PORT   ?= 8501
+
+.PHONY: run test setup store system-deps bench clean-store
+
+run: store
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+test: store system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+# Idempotent: does nothing when the sources and the build code are unchanged.
+store: setup
+	$(BIN)/povmap data install
+
+# Headless Chromium and Thai fonts for the browser tests and screenshots (Debian packages).
+system-deps:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Sans Thai"; then :; else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-noto-core fonts-tlwg-laksaman-ttf; fi
+
+bench: store system-deps
+	$(BIN)/python bench/bench_explorer.py
+
+clean-store:
+	rm -rf data/store data/store.builds

@@ -1,0 +1,65 @@
+"""Streamlit glue shared by the pages: language, the cached engine, the first-run screen."""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from povmap.config import store_dir
+from povmap.credits import ADMIN_LIST_CREDIT, CREDITS
+from povmap.i18n import DEFAULT_LANG, t
+from povmap.metrics import Engine
+from povmap.store import Store, StoreError
+
+LANG_KEY = "lang"
+
+
+def lang() -> str:
+    # A segmented control can be cleared (None); the UI keeps its default language then.
+    return st.session_state.get(LANG_KEY) or DEFAULT_LANG
+
+
+def _store_version(path: str) -> str:
+    """Cheap check of which build is installed, so a reinstall is picked up without a restart."""
+    try:
+        with open(f"{path}/manifest.json", encoding="utf-8") as f:
+            m = json.load(f)
+        return f"{m.get('fingerprint')}@{m.get('built_at')}"
+    except (OSError, ValueError):
+        return "missing"
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _engine(path: str, version: str) -> Engine:
+    """One engine per store build, shared by every session (read-only)."""
+    engine = Engine(Store(path))
+    engine.boundaries("province")  # touch the tables every view needs, so errors surface here
+    return engine
+
+
+def engine() -> Engine | None:
+    """The shared engine, or None after showing the first-run screen."""
+    path = str(store_dir())
+    try:
+        return _engine(path, _store_version(path))
+    except StoreError as exc:
+        first_run(exc)
+        return None
+
+
+def first_run(exc: StoreError) -> None:
+    lg = lang()
+    st.title(t("firstrun.title", lg))
+    st.write(t("firstrun.body", lg))
+    st.code("povmap data install", language="bash")
+    st.caption(t("firstrun.problem", lg))
+    st.error(exc.message(lg))
+
+
+def credits_footer() -> None:
+    lg = lang()
+    with st.container(border=True):
+        st.markdown(f"**{t('credits.title', lg)}**")
+        for c in CREDITS:
+            st.caption(f"**{c.title(lg)}** — {c.credit}. _{c.licence}_")
+        st.caption(ADMIN_LIST_CREDIT)

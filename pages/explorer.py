@@ -1,0 +1,235 @@
+"""Poverty map explorer: filters in the sidebar, map + legend + ranking, what is not on the map."""
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from pages._ui import credits_footer, engine, lang
+from povmap.explorer import area_name, breadcrumb, build_view
+from povmap.groups import group_provinces
+from povmap.i18n import t
+from povmap.maplayer import MAP_HEIGHT_PX, selected_code
+from povmap.metrics import Query, QueryError
+from povmap.thai import fmt_number, thai_sort_key
+from povmap.vocab import (
+    CLASS_SCHEMES, DATASET_METRICS, DATASETS, DIMENSIONS, INDICATORS, LEVEL_BY_KEY, LEVEL_KEYS, SCOPE_GROUPS, TIERS,
+    child_level, metric_label,
+)
+
+K = "explorer."  # prefix of this page's session-state keys
+PENDING = K + "pending"  # state to apply before the widgets of the next run are created
+
+eng = engine()
+if eng is None:
+    st.stop()
+lg = lang()
+ss = st.session_state
+
+# Streamlit keeps showing a keyed widget's old labels after a language switch, so each language
+# has its own widget keys ("explorer.metric.th"); the value itself lives in "explorer.metric".
+relabel = ss.get(K + "lang") != lg
+ss[K + "lang"] = lg
+
+
+def force(name: str, value) -> None:
+    """Set a view value and the widget showing it (only before that widget is created)."""
+    ss[K + name] = value
+    ss[f"{K}{name}.{lg}"] = value
+
+
+def wkey(name: str) -> str:
+    key = f"{K}{name}.{lg}"
+    if K + name in ss and (relabel or key not in ss):
+        ss[key] = ss[K + name]
+    return key
+
+
+def keep(name: str, value):
+    ss[K + name] = value
+    return value
+
+
+# Apply a drill-down or breadcrumb jump requested by the previous run.
+for name, value in ss.pop(PENDING, {}).items():
+    force(name, value)
+ss.setdefault(K + "parent", None)
+ss.setdefault(K + "selected", None)
+
+
+def go(**state) -> None:
+    ss[PENDING] = state
+    st.rerun()
+
+
+def labelled(terms):
+    by_key = {x.key: x for x in terms}
+    return list(by_key), lambda key: by_key[key].label(lg)
+
+
+# ---- sidebar: the frame of the view ---------------------------------------------------------
+with st.sidebar:
+    opts, fmt = labelled(DATASETS)
+    dataset = keep("dataset", st.selectbox(t("ctl.dataset", lg), opts, format_func=fmt, key=wkey("dataset")))
+    scope_opts = [s.key for s in SCOPE_GROUPS] + ["one"]
+    scope_fmt = {s.key: s.label(lg) for s in SCOPE_GROUPS} | {"one": t("ctl.scope.one", lg)}
+    scope_kind = keep("scope", st.selectbox(t("ctl.scope", lg), scope_opts, format_func=scope_fmt.get, key=wkey("scope")))
+    provinces = eng.store.areas.query("level == 'province'")
+    name_col = "name_th" if lg == "th" else "name_en"
+    prov_codes = sorted(provinces["code"], key=lambda c: thai_sort_key(area_name(eng, c, "th")) if lg == "th"
+                        else area_name(eng, c, "en"))
+    if scope_kind == "one":
+        scope = keep("province", st.selectbox(t("ctl.province", lg), prov_codes, key=wkey("province"),
+                                              format_func=lambda c: area_name(eng, c, lg)))
+    else:
+        scope = scope_kind
+    scope_provs = prov_codes if scope == "all" else (list(group_provinces(scope)) if scope in ("ppaos20", "sra7") else [scope])
+    parent = ss[K + "parent"]
+    if parent and parent[:2] not in scope_provs:  # the drilled area left the scope
+        parent = ss[K + "parent"] = None
+    levels = [lv for lv in LEVEL_KEYS if not parent or LEVEL_KEYS.index(lv) > LEVEL_KEYS.index(
+        {2: "province", 4: "district"}[len(parent)])]
+    if ss.get(f"{K}level.{lg}", ss.get(K + "level")) not in levels:
+        force("level", levels[0])
+    level = keep("level", st.selectbox(t("ctl.level", lg), levels, key=wkey("level"),
+                                       format_func=lambda lv: LEVEL_BY_KEY[lv].label(lg)))
+
+    indicator = None
+    if dataset == "tpmap":
+        ss.setdefault(K + "view", "dimensions")
+        view = keep("view", st.segmented_control(t("ctl.view", lg), ["dimensions", "indicator"], key=wkey("view"),
+                                                 format_func=lambda v: t(f"ctl.view.{v}", lg)) or "dimensions")
+        if view == "indicator":
+            opts, fmt = labelled(INDICATORS)
+            indicator = keep("indicator", st.selectbox(
+                t("ctl.indicator", lg), opts, key=wkey("indicator"),
+                format_func=lambda k: f"{next(i.tpmap_label for i in INDICATORS if i.key == k)} {fmt(k)}"))
+    dims = [d.key for d in DIMENSIONS]
+    if indicator is None:
+        opts, fmt = labelled(DIMENSIONS)
+        ss.setdefault(K + "dims", opts)
+        dims = keep("dims", st.pills(t("ctl.dimensions", lg), opts, selection_mode="multi",
+                                     format_func=fmt, key=wkey("dims")))
+    tiers = [tr.number for tr in TIERS]
+    if dataset == "households":
+        ss.setdefault(K + "tiers", tiers)
+        tiers = keep("tiers", st.pills(t("ctl.tiers", lg), tiers, selection_mode="multi", key=wkey("tiers"),
+                                       format_func=lambda n: f"{n} {TIERS[n - 1].label(lg)}"))
+    metrics = [m for m in DATASET_METRICS[dataset] if not (indicator and m == "households")]
+    if ss.get(f"{K}metric.{lg}", ss.get(K + "metric")) not in metrics:
+        force("metric", metrics[0])
+    metric = keep("metric", st.selectbox(t("ctl.metric", lg), metrics, key=wkey("metric"),
+                                         format_func=lambda m: metric_label(dataset, m, lg)))
+    c1, c2 = st.columns([3, 2])
+    opts, fmt = labelled(CLASS_SCHEMES)
+    scheme = keep("scheme", c1.selectbox(t("ctl.scheme", lg), opts, format_func=fmt, key=wkey("scheme")))
+    ss.setdefault(K + "k", 5)
+    k = keep("k", c2.number_input(t("ctl.k", lg), min_value=3, max_value=7, step=1, key=wkey("k")))
+
+if not dims or not tiers:
+    st.warning(f"{t('ctl.dimensions' if not dims else 'ctl.tiers', lg)}: {t('ctl.pick_one', lg)}")
+    st.stop()
+
+query = Query(dataset=dataset, level=level, scope=scope, parent=parent, dimensions=tuple(dims),
+              tiers=tuple(tiers), metric=metric, indicator=indicator)
+try:
+    v = build_view(eng, query, lang=lg, scheme=scheme, k=int(k), selected=ss[K + "selected"])
+except QueryError as exc:
+    st.error(f"{t('error.query', lg)}: {exc.message(lg)}")
+    st.stop()
+res = v.result
+
+# ---- header: title, synthetic label, breadcrumb, totals --------------------------------------
+st.title(t("app.title", lg))
+dataset_name = next(d for d in DATASETS if d.key == dataset).label(lg)
+st.markdown(f"**{dataset_name}** · {html.escape(v.title)} · {LEVEL_BY_KEY[level].label(lg)}")
+if res.synthetic:
+    meta = eng.store.manifest["households"]
+    st.warning(f"**{t('synthetic.badge', lg)}** — " + t(
+        "synthetic.note", lg, seed=meta["seed"], households=fmt_number(meta["households"]),
+        members=fmt_number(meta["members"])))
+crumbs = breadcrumb(eng, parent, lg)
+cols = st.columns([1] * len(crumbs) + [max(1, 6 - len(crumbs))], gap="small")
+for i, (code, label) in enumerate(crumbs):
+    is_last = i == len(crumbs) - 1
+    if cols[i].button(("› " if i else "") + label, key=f"{K}crumb.{i}", disabled=is_last, type="tertiary"):
+        nxt = child_level({2: "province", 4: "district"}[len(code)]) if code else "province"
+        go(parent=code, level=nxt, selected=None)
+cols[-1].caption(t("crumb.hint", lg))
+
+unit = t(f"unit.{res.count_label}", lg)
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(f"{t('kpi.in_view', lg)} ({unit})", fmt_number(res.placed_count))
+m2.metric(f"{t('kpi.not_on_map', lg)} ({unit})", fmt_number(res.unplaced_count))
+m3.metric(f"{t('kpi.source_total', lg)} ({unit})", fmt_number(res.scope_count))
+m4.metric(t("kpi.areas", lg), fmt_number(len(res.table)))
+if indicator:
+    st.caption(t("indicator.note", lg))
+elif dataset == "tpmap":
+    st.caption(t("dims.note", lg))
+
+# ---- map + legend | ranking -------------------------------------------------------------------
+left, right = st.columns([3, 2], gap="medium")
+map_key = f"{K}map.{parent or 'TH'}.{level}"
+with left:
+    event = st.pydeck_chart(v.map.deck(), height=MAP_HEIGHT_PX, on_select="rerun", selection_mode="single-object",
+                            key=map_key)
+    swatches = "".join(
+        f"<div style='display:flex;align-items:center;gap:.5em;margin:2px 0'>"
+        f"<span style='display:inline-block;width:1.6em;height:1em;background:rgb{row.color};"
+        f"border:1px solid #888'></span><span>{html.escape(row.label)}</span>"
+        f"<span style='opacity:.65'>({fmt_number(row.count)} {t('legend.areas', lg)})</span></div>"
+        for row in v.legend)
+    st.markdown(f"<div data-testid='povmap-legend'><b>{t('legend.title', lg)}</b> — {html.escape(v.title)}"
+                f"{swatches}<div style='opacity:.7;font-size:.85em'>{t('legend.note', lg)}</div></div>",
+                unsafe_allow_html=True)
+
+with right:
+    st.markdown(f"**{t('table.title', lg)}** · {LEVEL_BY_KEY[level].label(lg)}")
+    table = v.ranking.rename(columns={"rank": t("table.rank", lg), "code": t("table.code", lg),
+                                      "name": t("table.name", lg), "value": metric_label(dataset, metric, lg),
+                                      "count": f"{t('table.count', lg)} ({unit})"})
+    sel = ss[K + "selected"]
+    styled = table.style.apply(
+        lambda row: ["background-color: #fde0c5" if row.iloc[1] == sel else "" for _ in row], axis=1)
+    value_fmt = "localized" if metric in ("people", "households", "members") else ("%.1f" if metric == "per1000" else "%.2f")
+    tevent = st.dataframe(
+        styled, hide_index=True, height=MAP_HEIGHT_PX, on_select="rerun", selection_mode="single-row",
+        key=f"{K}table.{parent or 'TH'}.{level}",
+        column_config={metric_label(dataset, metric, lg): st.column_config.NumberColumn(format=value_fmt),
+                       f"{t('table.count', lg)} ({unit})": st.column_config.NumberColumn(format="localized")},
+    )
+    st.caption(t("table.hint", lg) if v.drillable else t("selected", lg))
+
+# ---- clicks: drill down (or select at the deepest level) --------------------------------------
+picked = selected_code(event)
+rows = (tevent or {}).get("selection", {}).get("rows", []) if isinstance(tevent, dict) else tevent.selection.rows
+if not picked and rows:
+    picked = str(v.ranking.iloc[rows[0]]["code"])
+if picked and picked in set(res.table["code"]):
+    if v.drillable:
+        go(parent=picked, level=child_level(level), selected=None)
+    elif picked != ss[K + "selected"]:
+        go(selected=picked)
+
+# ---- what is not on this map ------------------------------------------------------------------
+has_gaps = len(v.unplaced) or len(v.no_data)
+with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {fmt_number(int(v.no_data['areas'].sum()) if len(v.no_data) else 0)})",
+                 expanded=bool(has_gaps)):
+    st.markdown(t("unplaced.reconcile", lg, placed=fmt_number(res.placed_count), unplaced=fmt_number(res.unplaced_count),
+                  total=fmt_number(res.scope_count), unit=unit))
+    if len(v.unplaced):
+        st.markdown(f"**{t('unplaced.rows', lg)}**")
+        st.dataframe(v.unplaced.rename(columns={"code": t("table.code", lg), "name": t("table.name", lg),
+                                                "reason": t("unplaced.reason", lg), "count": f"{t('unplaced.count', lg)} ({unit})",
+                                                "value": t("unplaced.value", lg)}),
+                     hide_index=True, height=min(300, 38 + 35 * len(v.unplaced)),
+                     column_config={f"{t('unplaced.count', lg)} ({unit})": st.column_config.NumberColumn(format="localized")})
+    else:
+        st.caption(t("unplaced.none", lg))
+    if len(v.no_data):
+        st.markdown(f"**{t('unplaced.no_data', lg)}**")
+        st.dataframe(v.no_data.rename(columns={"reason": t("unplaced.reason", lg), "areas": t("unplaced.areas", lg)}),
+                     hide_index=True)
+
+credits_footer()

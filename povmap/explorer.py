@@ -1,0 +1,122 @@
+"""The explorer's view model: everything the map page shows for one query, as plain data.
+
+The page reads widgets, calls :func:`build_view` and renders the result; no rule lives there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .classify import NO_DATA_RGBA, Classes, classify
+from .i18n import t
+from .maplayer import MapSpec, bounds_of, build_map, feature_heads
+from .metrics import Engine, Query, Result
+from .thai import fmt_metric, fmt_metric_many, fmt_number, fmt_number_many
+from .vocab import INDICATOR_BY_KEY, METRIC_BY_KEY, child_level, metric_label
+
+
+@dataclass(frozen=True)
+class LegendRow:
+    color: tuple[int, int, int]
+    label: str
+    count: int
+
+
+@dataclass
+class View:
+    result: Result
+    classes: Classes
+    map: MapSpec
+    legend: list[LegendRow]
+    ranking: pd.DataFrame  # rank, code, name, value, count (sorted by value, no data last)
+    unplaced: pd.DataFrame  # code, name, reason (text), count, value (text)
+    no_data: pd.DataFrame  # reason (text), areas
+    title: str
+    drillable: bool  # whether clicking an area goes one level down
+
+
+def area_name(engine: Engine, code: str, lang: str) -> str:
+    row = engine.names.loc[code]
+    return row["name_th"] if lang == "th" else row["name_en"]
+
+
+def breadcrumb(engine: Engine, parent: str | None, lang: str) -> list[tuple[str | None, str]]:
+    """[(code or None for Thailand, label), …] from the country down to ``parent``."""
+    crumbs: list[tuple[str | None, str]] = [(None, t("crumb.thailand", lang))]
+    if parent:
+        for n in (2, 4):
+            if len(parent) >= n:
+                crumbs.append((parent[:n], area_name(engine, parent[:n], lang)))
+    return crumbs
+
+
+def _legend(classes: Classes, metric: str, lang: str) -> list[LegendRow]:
+    rows = []
+    for i, (lo, hi, n, col) in enumerate(zip(classes.lower, classes.upper, classes.counts, classes.colors)):
+        dec = 0 if METRIC_BY_KEY[metric].is_count else 2
+        lo_s, hi_s = fmt_number(lo, dec), fmt_number(hi, dec)
+        label = f"{lo_s} – {hi_s}" if i == 0 else f"> {lo_s} – {hi_s}"
+        rows.append(LegendRow(col, label, n))
+    if classes.no_data:
+        rows.append(LegendRow(NO_DATA_RGBA[:3], t("legend.no_data", lang), classes.no_data))
+    return rows
+
+
+def _heads(engine: Engine, level: str, resolution: str) -> pd.Series:
+    """Feature heads of a level, built once per engine (names in both languages)."""
+    cache = engine.__dict__.setdefault("_feature_heads", {})
+    if (level, resolution) not in cache:
+        bnd = engine.boundaries(level)
+        names = engine.names.reindex(bnd.index)
+        labels = names["name_th"].fillna("") + " · " + names["name_en"].fillna("")
+        cache[(level, resolution)] = feature_heads(bnd, resolution, labels)
+    return cache[(level, resolution)]
+
+
+def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quantiles", k: int = 5,
+               selected: str | None = None) -> View:
+    res = engine.compute(query)
+    q = res.query
+    frame = res.table
+    classes = classify(frame["value"].to_numpy(), scheme, k)
+    name_col = "name_th" if lang == "th" else "name_en"
+    metric_name = metric_label(q.dataset, q.metric, lang)
+    tips = {"v": (f"{metric_name}: {{v}}", fmt_metric_many(q.metric, frame["value"].tolist(), lang))}
+    if not METRIC_BY_KEY[q.metric].is_count:
+        counts = frame["count"].astype("float64").where(frame["value"].notna())
+        tips["w"] = (f"{{w}} {t(f'unit.{res.count_label}', lang)}", fmt_number_many(counts.tolist()))
+    bnd = engine.boundaries(q.level)
+    context = None
+    if q.parent:
+        context = engine.boundaries("province")
+        context = context.loc[[q.parent[:2]]] if len(q.parent) == 4 else context
+    spec = build_map(
+        bnd, frame["code"].to_numpy(dtype=object), lambda res_: _heads(engine, q.level, res_), fills=classes.fill_json(),
+        tooltip_lines=tips, selected=selected, context=context,
+        bounds=bounds_of(bnd, frame["code"]) if len(frame) else None,
+    )
+    order = frame.assign(_nan=frame["value"].isna()).sort_values(["_nan", "value", "code"], ascending=[True, False, True])
+    ranking = pd.DataFrame({
+        "rank": range(1, len(order) + 1),
+        "code": order["code"].to_numpy(),
+        "name": order[name_col].to_numpy(),
+        "value": order["value"].to_numpy(),
+        "count": order["count"].to_numpy(),
+    })
+    ranking["rank"] = ranking["rank"].astype("Int64")
+    ranking.loc[order["_nan"].to_numpy(), "rank"] = pd.NA
+    unplaced = res.unplaced.assign(
+        name=res.unplaced[name_col],
+        reason=[t(f"reason.{r}", lang) for r in res.unplaced["reason"]],
+        value=[fmt_metric(q.metric, v, lang) for v in res.unplaced["value"].tolist()],
+    )[["code", "name", "reason", "count", "value"]]
+    no_data = (res.no_data.groupby("reason").size().rename("areas").reset_index()
+               .assign(reason=lambda d: [t(f"reason.{r}", lang) for r in d["reason"]]))
+    if q.indicator:
+        ind = INDICATOR_BY_KEY[q.indicator]
+        title = f"{ind.tpmap_label} {ind.label(lang)} — {metric_name}"
+    else:
+        title = metric_name
+    return View(res, classes, spec, _legend(classes, q.metric, lang), ranking, unplaced, no_data, title,
+                drillable=child_level(q.level) is not None)

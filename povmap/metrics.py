@@ -1,0 +1,297 @@
+"""The figures the explorer and ``povmap query`` show: one value per area, plus what cannot be placed.
+
+Union semantics for dimensions come straight from TPMAP's 31 combinations, never from sums.
+Every count the map shows plus the unplaced rows equals the source total of the scope.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from . import households as hh
+from .groups import group_provinces
+from .store import Store
+from .vocab import (
+    DATASET_KEYS, DATASET_METRICS, DIMENSION_KEYS, INDICATOR_BY_KEY, LEVEL_BY_KEY, LEVEL_KEYS,
+    METRIC_BY_KEY, SCOPE_GROUP_KEYS, TIER_NUMBERS, combo_of,
+)
+
+POPULATION_YEAR = 2021
+BANGKOK = "10"
+
+# Why an area or a source row is not (fully) on the map. Labels live in the i18n catalogue.
+REASONS = (
+    "not_surveyed",         # Bangkok: not in the จปฐ. survey; no data, not zero
+    "not_dopa_code",        # TPMAP unit whose code is no DOPA subdistrict code (digits 50-99)
+    "no_polygon",           # a current code with data but no boundary polygon
+    "no_source_row",        # a mapped area the source has no row for: no data
+    "outside_household_file",  # provinces the household file does not cover: no data
+)
+
+
+class QueryError(ValueError):
+    """An invalid query; ``en``/``th`` hold the message in both languages."""
+
+    def __init__(self, en: str, th: str):
+        self.en, self.th = en, th
+        super().__init__(en)
+
+    def message(self, lang: str) -> str:
+        return self.th if lang == "th" else self.en
+
+
+@dataclass(frozen=True)
+class Query:
+    dataset: str = "tpmap"
+    level: str = "province"
+    scope: str = "all"  # all | ppaos20 | sra7 | a 2-digit province code
+    parent: str | None = None  # drill-down area (province or district code) inside the scope
+    dimensions: tuple[str, ...] = DIMENSION_KEYS
+    tiers: tuple[int, ...] = TIER_NUMBERS
+    metric: str = "people"
+    indicator: str | None = None  # TPMAP indicator view: people failing this indicator
+
+    def normalised(self) -> "Query":
+        """Validated copy with canonical ordering, so equal views have equal queries."""
+        if self.dataset not in DATASET_KEYS:
+            raise QueryError(f"unknown dataset '{self.dataset}'", f"ไม่รู้จักชุดข้อมูล '{self.dataset}'")
+        if self.level not in LEVEL_KEYS:
+            raise QueryError(f"unknown level '{self.level}'", f"ไม่รู้จักระดับ '{self.level}'")
+        if self.metric not in DATASET_METRICS[self.dataset]:
+            ok = ", ".join(DATASET_METRICS[self.dataset])
+            raise QueryError(f"metric '{self.metric}' is not available for {self.dataset} (use {ok})",
+                             f"ตัวชี้วัด '{self.metric}' ใช้กับชุดข้อมูลนี้ไม่ได้ (ใช้ {ok})")
+        dims = tuple(k for k in DIMENSION_KEYS if k in set(self.dimensions))
+        if set(self.dimensions) - set(dims):
+            bad = ", ".join(sorted(set(self.dimensions) - set(dims)))
+            raise QueryError(f"unknown dimension(s): {bad}", f"ไม่รู้จักมิติ: {bad}")
+        if not dims:
+            raise QueryError("select at least one dimension", "เลือกอย่างน้อยหนึ่งมิติ")
+        tiers = tuple(sorted({int(t) for t in self.tiers}))
+        if not tiers or not set(tiers) <= set(TIER_NUMBERS):
+            raise QueryError("tiers must be a non-empty subset of 1,2,3,4", "กลุ่มต้องเลือกจาก 1,2,3,4 อย่างน้อยหนึ่งกลุ่ม")
+        if self.indicator is not None:
+            if self.dataset != "tpmap" or self.indicator not in INDICATOR_BY_KEY:
+                raise QueryError(f"unknown TPMAP indicator '{self.indicator}'", f"ไม่รู้จักตัวชี้วัด '{self.indicator}'")
+            if self.metric == "households":
+                raise QueryError("TPMAP gives no household count per indicator; choose people, rate, share or per1000",
+                                 "TPMAP ไม่มีจำนวนครัวเรือนรายตัวชี้วัด เลือก คน อัตรา สัดส่วน หรือ ต่อ 1,000")
+        scope = self.scope
+        if scope not in SCOPE_GROUP_KEYS and not (len(scope) == 2 and scope.isdigit()):
+            raise QueryError(f"unknown scope '{scope}'", f"ไม่รู้จักขอบเขต '{scope}'")
+        parent = self.parent or None
+        if parent is not None:
+            if len(parent) not in (2, 4) or not parent.isdigit():
+                raise QueryError(f"'{parent}' is not a province or district code", f"'{parent}' ไม่ใช่รหัสจังหวัดหรืออำเภอ")
+            if LEVEL_KEYS.index(self.level) <= LEVEL_KEYS.index({2: "province", 4: "district"}[len(parent)]):
+                raise QueryError(f"level {self.level} is not below area {parent}", f"ระดับ {self.level} ไม่ได้อยู่ใต้พื้นที่ {parent}")
+        return replace(self, dimensions=dims, tiers=tiers, parent=parent)
+
+
+@dataclass
+class Result:
+    """Figures of one view. ``table``: one row per mapped area (value NaN = no data).
+    ``unplaced``: source rows the map cannot place. ``no_data``: mapped areas without figures."""
+
+    query: Query
+    table: pd.DataFrame  # code, name_th, name_en, value, count, denominator
+    unplaced: pd.DataFrame  # code, name_th, name_en, reason, value, count
+    no_data: pd.DataFrame  # code, reason
+    scope_count: int  # the source's own total of the counted quantity in the scope (and parent)
+    count_label: str  # what `count` counts: people | households | members
+    synthetic: bool = False
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def placed_count(self) -> int:
+        return int(self.table["count"].sum())
+
+    @property
+    def unplaced_count(self) -> int:
+        return int(self.unplaced["count"].sum())
+
+
+class Engine:
+    """Pre-indexed store tables, built once per process; :meth:`compute` answers one query."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        areas = store.areas
+        # Codes are kept as object arrays: pandas' Arrow-backed str dtype makes isin() build one
+        # pyarrow scalar per value, ~30 ms per call on 7,436 codes, too slow for a rerun.
+        self.names = _by_code(areas)[["name_th", "name_en"]]
+        self.polygons = {lv: store.boundaries(lv)["code"].to_numpy(dtype=object) for lv in LEVEL_KEYS}
+        self.current = {lv: pd.Index(areas.loc[areas["level"] == lv, "code"].to_numpy(dtype=object)) for lv in LEVEL_KEYS}
+        pop = store.population
+        self.population = _by_code(pop[pop["year"] == POPULATION_YEAR])["population"]
+        self._combo: dict[tuple[str, str], pd.DataFrame] = {}
+        self._base = {lv: _by_code(store.tpmap_base(lv)) for lv in ("country", *LEVEL_KEYS)}
+        self._hh = None
+        self._bnd: dict[str, pd.DataFrame] = {}
+
+    def boundaries(self, level: str) -> pd.DataFrame:
+        """The store's boundary table of a level, indexed by code (built once)."""
+        if level not in self._bnd:
+            self._bnd[level] = _by_code(self.store.boundaries(level))
+        return self._bnd[level]
+
+    # --- TPMAP -------------------------------------------------------------------------
+    def tpmap_rows(self, level: str, combo: str) -> pd.DataFrame:
+        key = (level, combo)
+        if key not in self._combo:
+            t = self.store.tpmap(level)
+            self._combo[key] = _by_code(t[t["combo"] == combo])
+        return self._combo[key]
+
+    @property
+    def households(self) -> pd.DataFrame:
+        if self._hh is None:
+            df = self.store.households.copy()
+            df["tier"] = hh.tier_of(hh.mean_score(df).to_numpy())
+            self._hh = df
+        return self._hh
+
+    def household_provinces(self) -> set[str]:
+        return set(self.households["subdistrict_code"].str[:2].unique())
+
+    def scope_provinces(self, scope: str) -> list[str]:
+        all_prov = sorted(self.current["province"].tolist())
+        if scope == "all":
+            return all_prov
+        if scope in SCOPE_GROUP_KEYS:
+            return list(group_provinces(scope))
+        if scope not in self.current["province"]:
+            raise QueryError(f"unknown province code '{scope}'", f"ไม่รู้จักรหัสจังหวัด '{scope}'")
+        return [scope]
+
+    def _in_view(self, codes: pd.Index | np.ndarray, q: Query) -> np.ndarray:
+        codes = pd.Index(codes, dtype=object)
+        mask = _isin(codes.str[:2], self.scope_provinces(q.scope))
+        if q.parent:
+            mask &= codes.str.startswith(q.parent)
+        return np.asarray(mask)
+
+    def compute(self, query: Query) -> Result:
+        q = query.normalised()
+        if q.parent and q.parent[:2] not in self.scope_provinces(q.scope):
+            raise QueryError(f"area {q.parent} is outside the scope", f"พื้นที่ {q.parent} อยู่นอกขอบเขตที่เลือก")
+        if q.dataset == "tpmap":
+            return self._tpmap(q)
+        return self._households(q)
+
+    def _frame(self, q: Query) -> pd.DataFrame:
+        """The mapped areas of the view (codes with a polygon), with names."""
+        codes = self.polygons[q.level]
+        codes = codes[self._in_view(codes, q)]
+        return self.names.reindex(codes).rename_axis("code").reset_index()
+
+    def _tpmap(self, q: Query) -> Result:
+        combo = "11111" if q.indicator else combo_of(q.dimensions)
+        count_col = q.indicator or ("households" if q.metric == "households" else "people")
+        count_label = "households" if count_col == "households" else "people"
+        rows = self.tpmap_rows(q.level, combo)
+        rows = rows[self._in_view(rows.index, q)]
+        counts = rows[count_col]
+        frame = self._frame(q)
+        placed = frame["code"].to_numpy()
+        frame["count"] = counts.reindex(placed).to_numpy()
+
+        # Source total of the scope, from the coarsest file that covers it (province rows).
+        prov = self.tpmap_rows("province", combo)
+        if q.parent:
+            parent_level = {2: "province", 4: "district"}[len(q.parent)]
+            scope_count = int(self.tpmap_rows(parent_level, combo)[count_col].get(q.parent, 0))
+        else:
+            scope_count = int(prov.loc[_isin(prov.index, self.scope_provinces(q.scope)), count_col].sum())
+        share_base = int(prov.loc[_isin(prov.index, self.scope_provinces(q.scope)), count_col].sum())
+
+        base = self._base[q.level]["surveyed_people"]
+        extra = counts[~_isin(counts.index, placed)]
+        unplaced = pd.DataFrame({"code": extra.index.astype(str), "count": extra.to_numpy()})
+        unplaced["reason"] = np.where(_isin(unplaced["code"], self.current[q.level]), "no_polygon", "not_dopa_code")
+        unplaced = self._named(unplaced)
+
+        def value(df: pd.DataFrame) -> pd.Series:
+            c = df["count"].astype("float64")
+            if q.metric in ("people", "households"):
+                return c
+            if q.metric == "rate":
+                return 100.0 * c / base.reindex(df["code"]).to_numpy()
+            if q.metric == "share":
+                return 100.0 * c / share_base if share_base else c * np.nan
+            return 1000.0 * c / self.population.reindex(df["code"]).to_numpy()  # per1000
+
+        frame["value"] = value(frame).to_numpy()
+        unplaced["value"] = value(unplaced).to_numpy()
+        no_data = frame.loc[frame["count"].isna(), ["code"]].copy()
+        no_data["reason"] = np.where(no_data["code"].str[:2] == BANGKOK, "not_surveyed", "no_source_row")
+        frame["count"] = frame["count"].fillna(0).astype("int64")
+        return Result(q, frame, unplaced, no_data.reset_index(drop=True), scope_count, count_label,
+                      extras={"combo": combo, "count_column": count_col})
+
+    def _households(self, q: Query) -> Result:
+        df = self.households
+        agg = _by_code(hh.aggregate(df, q.level, q.dimensions, q.tiers))
+        agg = agg[self._in_view(agg.index, q)]
+        count_col = "members" if q.metric == "members" else "households"
+        frame = self._frame(q)
+        covered = self.household_provinces()
+        placed = frame["code"].to_numpy()
+        in_file = _isin(frame["code"].str[:2], list(covered))
+        frame["count"] = agg[count_col].reindex(placed).fillna(0).to_numpy()
+        frame["households_all"] = agg["households_all"].reindex(placed).fillna(0).to_numpy()
+        frame.loc[~in_file, ["count", "households_all"]] = np.nan
+
+        extra = agg[~_isin(agg.index, placed)]
+        unplaced = pd.DataFrame({"code": extra.index.astype(str), "count": extra[count_col].to_numpy(),
+                                 "households_all": extra["households_all"].to_numpy()})
+        unplaced["reason"] = np.where(_isin(unplaced["code"], self.current[q.level]), "no_polygon", "not_dopa_code")
+        unplaced = self._named(unplaced)
+
+        def value(d: pd.DataFrame) -> np.ndarray:
+            c = d["count"].astype("float64")
+            if q.metric == "share":
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    return np.where(d["households_all"] > 0, 100.0 * c / d["households_all"], np.nan)
+            return c.to_numpy()
+
+        frame["value"] = value(frame)
+        unplaced["value"] = value(unplaced)
+        no_data = frame.loc[~in_file, ["code"]].copy()
+        no_data["reason"] = "outside_household_file"
+        frame["count"] = frame["count"].fillna(0).astype("int64")
+        scope_count = int(agg[count_col].sum())
+        return Result(q, frame, unplaced, no_data.reset_index(drop=True), scope_count, count_col,
+                      synthetic=True, extras={"households_all": int(agg["households_all"].sum())})
+
+    def _named(self, df: pd.DataFrame) -> pd.DataFrame:
+        names = self.names.reindex(df["code"])
+        df["name_th"] = names["name_th"].to_numpy()
+        df["name_en"] = names["name_en"].to_numpy()
+        # Non-DOPA units have no name of their own: name them after their district.
+        missing = df["name_th"].isna()
+        if missing.any():
+            dist = self.names.reindex(df.loc[missing, "code"].str[:4])
+            df.loc[missing, "name_th"] = ("หน่วยในอำเภอ" + dist["name_th"].fillna("?")).to_numpy()
+            df.loc[missing, "name_en"] = ("unit in " + dist["name_en"].fillna("?") + " district").to_numpy()
+        first = ["code", "name_th", "name_en", "reason", "count"]
+        return df[first + [c for c in df.columns if c not in first]]
+
+
+def _isin(values, pool) -> np.ndarray:
+    """Vectorised membership on object arrays (see the note in Engine.__init__)."""
+    return pd.Index(np.asarray(values, dtype=object), dtype=object).isin(np.asarray(pool, dtype=object))
+
+
+def _by_code(df: pd.DataFrame) -> pd.DataFrame:
+    return df.set_index(pd.Index(df["code"].to_numpy(dtype=object), dtype=object, name="code")).drop(columns="code")
+
+
+def metric_is_count(metric: str) -> bool:
+    return METRIC_BY_KEY[metric].is_count
+
+
+def level_label(level: str, lang: str) -> str:
+    return LEVEL_BY_KEY[level].label(lang)

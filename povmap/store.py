@@ -1,0 +1,119 @@
+"""The installed data store: read-only access to what ``povmap data install`` built."""
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+STORE_FORMAT = 1
+REBUILD_HINT_EN = "Rebuild it with: povmap data install --force"
+REBUILD_HINT_TH = "สร้างใหม่ด้วยคำสั่ง: povmap data install --force"
+
+
+class StoreError(Exception):
+    """The store is missing, outdated or damaged; the message says how to rebuild it."""
+
+    def __init__(self, path: Path | str, en: str, th: str):
+        self.path, self.en, self.th = str(path), en, th
+        super().__init__(f"{path}: {en}. {REBUILD_HINT_EN}")
+
+    def message(self, lang: str) -> str:
+        if lang == "th":
+            return f"{self.path}: {self.th} — {REBUILD_HINT_TH}"
+        return f"{self.path}: {self.en}. {REBUILD_HINT_EN}"
+
+
+class Store:
+    """Tables of one store. Loading is lazy; each table is read once per Store object."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        mpath = self.path / "manifest.json"
+        if not mpath.is_file():
+            raise StoreError(self.path, "no data store here (manifest.json missing)",
+                             "ไม่พบคลังข้อมูล (ไม่มี manifest.json)")
+        try:
+            self.manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreError(mpath, f"manifest.json is damaged ({exc})", "ไฟล์ manifest.json เสียหาย") from exc
+        if self.manifest.get("format") != STORE_FORMAT:
+            raise StoreError(self.path, f"store format {self.manifest.get('format')} is not {STORE_FORMAT}",
+                             "รูปแบบคลังข้อมูลเป็นรุ่นเก่า")
+
+    @property
+    def version(self) -> str:
+        """Changes with every build; use it as a cache key."""
+        return f"{self.manifest['fingerprint']}@{self.manifest['built_at']}"
+
+    def _table(self, name: str, reader=pd.read_parquet) -> pd.DataFrame:
+        f = self.path / name
+        if not f.is_file():
+            raise StoreError(f, "file missing from the data store", "ไม่พบไฟล์ในคลังข้อมูล")
+        try:
+            return reader(f)
+        except Exception as exc:  # a truncated or corrupted file
+            raise StoreError(f, f"file is damaged ({type(exc).__name__})", "ไฟล์ในคลังข้อมูลเสียหาย") from exc
+
+    @cached_property
+    def areas(self) -> pd.DataFrame:
+        return self._table("areas.parquet")
+
+    def boundaries(self, level: str) -> gpd.GeoDataFrame:
+        return self._boundaries[level]
+
+    @cached_property
+    def _boundaries(self) -> dict[str, gpd.GeoDataFrame]:
+        return _LazyDict(lambda lv: self._table(f"boundaries_{lv}.parquet", gpd.read_parquet))
+
+    @cached_property
+    def boundary_notes(self) -> pd.DataFrame:
+        return self._table("boundary_notes.parquet")
+
+    def tpmap(self, level: str) -> pd.DataFrame:
+        """TPMAP rows for a level ('country', 'province', 'district', 'subdistrict'): code, combo, counts."""
+        return self._tpmap[level]
+
+    @cached_property
+    def _tpmap(self):
+        return _LazyDict(lambda lv: self._table(f"tpmap_{lv}.parquet"))
+
+    def tpmap_base(self, level: str) -> pd.DataFrame:
+        return self._tpmap_base[level]
+
+    @cached_property
+    def _tpmap_base(self):
+        return _LazyDict(lambda lv: self._table(f"tpmap_base_{lv}.parquet"))
+
+    @cached_property
+    def population(self) -> pd.DataFrame:
+        return self._table("population.parquet")
+
+    @cached_property
+    def hai(self) -> pd.DataFrame:
+        return self._table("hai.parquet")
+
+    @cached_property
+    def villages(self) -> pd.DataFrame:
+        return self._table("tpmap_villages.parquet")
+
+    @cached_property
+    def households(self) -> pd.DataFrame:
+        return self._table("households.parquet")
+
+    def provenance(self, folder: str) -> str:
+        return self._table(f"provenance/{folder}.md", lambda p: p.read_text(encoding="utf-8"))
+
+
+class _LazyDict(dict):
+    """A dict that builds a missing value with ``factory(key)`` and keeps it."""
+
+    def __init__(self, factory):
+        super().__init__()
+        self._factory = factory
+
+    def __missing__(self, key):
+        value = self[key] = self._factory(key)
+        return value

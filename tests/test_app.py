@@ -1,0 +1,150 @@
+"""The explorer in Streamlit's AppTest: filters, drill-down through state, first run, no tracebacks."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from povmap.maplayer import AREAS_LAYER
+from povmap.vocab import INDICATOR_KEYS
+
+TIMEOUT = 120
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+@pytest.fixture
+def at(store, monkeypatch):
+    monkeypatch.setenv("POVMAP_STORE", str(store.path))
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def features(app) -> list[dict]:
+    spec = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    return next(lyr for lyr in spec["layers"] if lyr["id"] == AREAS_LAYER)["data"]
+
+
+def pick(app, key: str, code: str):
+    """What Streamlit stores when a user clicks an area on the map."""
+    app.session_state[key] = {"selection": {"indices": {AREAS_LAYER: [0]},
+                                            "objects": {AREAS_LAYER: [{"properties": {"c": code}}]}}}
+    return app.run()
+
+
+def test_opens_on_the_national_province_map_in_thai(at):
+    assert at.title[0].value == "แผนที่ความยากจนประเทศไทย"
+    assert len(features(at)) == 77
+    assert [m.value for m in at.metric][:3] == ["1,032,987", "0", "1,032,987"]
+    assert at.metric[0].label == "ในแผนที่นี้ (คน)"
+    assert any("ไม่มีข้อมูล" in md.value for md in at.markdown)  # legend has a no-data entry
+
+
+def test_language_switch_to_english(at):
+    at.session_state["lang"] = "en"
+    at.run()
+    assert at.title[0].value == "Thailand poverty map"
+    assert "Target poor (people)" in at.selectbox(key="explorer.metric.en").options
+
+
+def test_level_and_metric_change_the_map(at):
+    at.selectbox(key="explorer.level.th").set_value("district").run()
+    assert len(features(at)) == 928
+    at.selectbox(key="explorer.metric.th").set_value("rate").run()
+    props = {f["properties"]["c"]: f["properties"] for f in features(at)}
+    assert props["4601"]["v"].endswith("%")
+
+
+def test_dimensions_filter_is_the_union(at):
+    at.session_state["explorer.dims.th"] = ["health"]
+    at.run()
+    health_only = at.metric[0].value
+    at.session_state["explorer.dims.th"] = ["health", "income"]
+    at.run()
+    assert health_only != at.metric[0].value
+    at.session_state["explorer.dims.th"] = []
+    at.run()
+    assert at.warning and not at.exception
+
+
+def test_drill_down_province_then_district_by_map_click(at):
+    pick(at, "explorer.map.TH.province", "46")
+    assert at.session_state["explorer.parent"] == "46"
+    assert at.selectbox(key="explorer.level.th").value == "district"
+    assert {f["properties"]["c"][:2] for f in features(at)} == {"46"}
+    assert any(b.label == "› กาฬสินธุ์" for b in at.button)
+    pick(at, "explorer.map.46.district", "4601")
+    assert at.selectbox(key="explorer.level.th").value == "subdistrict"
+    assert {f["properties"]["c"][:4] for f in features(at)} == {"4601"}
+    # at the deepest level a click selects (and highlights) instead of drilling
+    pick(at, "explorer.map.4601.subdistrict", "460102")
+    assert at.session_state["explorer.selected"] == "460102"
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert [lyr["id"] for lyr in spec["layers"]][-1] == "selected"
+    # breadcrumb back to Thailand
+    next(b for b in at.button if b.label == "ประเทศไทย").click().run()
+    assert at.session_state["explorer.parent"] is None and len(features(at)) == 77
+
+
+def test_drill_down_by_ranking_table(at):
+    at.session_state["explorer.table.TH.province"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert at.session_state["explorer.parent"] == "50"  # Chiang Mai ranks first by target poor
+
+
+def test_scope_group_and_province(at):
+    at.selectbox(key="explorer.scope.th").set_value("sra7").run()
+    assert len(features(at)) == 7
+    at.selectbox(key="explorer.scope.th").set_value("one").run()
+    at.selectbox(key="explorer.province.th").set_value("94").run()
+    at.selectbox(key="explorer.level.th").set_value("subdistrict").run()
+    assert {f["properties"]["c"][:2] for f in features(at)} == {"94"}
+
+
+def test_households_dataset_is_labelled_synthetic_and_filters_tiers(at):
+    at.selectbox(key="explorer.dataset.th").set_value("households").run()
+    assert any("ข้อมูลสังเคราะห์" in w.value for w in at.warning)
+    assert at.metric[2].value == "235,704"
+    at.session_state["explorer.tiers.th"] = [1]
+    at.run()
+    assert at.metric[0].value != "235,704" and not at.exception
+
+
+def test_indicator_view(at):
+    at.session_state["explorer.view.th"] = "indicator"
+    at.run()
+    at.selectbox(key="explorer.indicator.th").select_index(INDICATOR_KEYS.index("ind20")).run()
+    assert not at.exception
+    assert "4.1" in " ".join(md.value for md in at.markdown)
+    options = at.selectbox(key="explorer.metric.th").options
+    assert "จำนวนคนจนเป้าหมาย" in options and "จำนวนครัวเรือน" not in options  # no household counts per indicator
+
+
+def test_not_on_map_panel_reconciles(at):
+    at.selectbox(key="explorer.level.th").set_value("subdistrict").run()
+    text = " ".join(md.value for md in at.markdown)
+    assert "960,777" in text and "72,210" in text and "1,032,987" in text
+
+
+def test_first_run_page_without_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("POVMAP_STORE", str(tmp_path / "empty"))
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not app.exception
+    assert app.title[0].value == "ยังไม่มีคลังข้อมูล"
+    assert any("povmap data install" in c.value for c in app.code)
+
+
+def test_language_switch_keeps_the_view(at):
+    at.selectbox(key="explorer.metric.th").set_value("rate").run()
+    at.session_state["lang"] = "en"
+    at.run()
+    assert at.selectbox(key="explorer.metric.en").value == "rate"
+    at.selectbox(key="explorer.level.en").set_value("district").run()
+    at.session_state["lang"] = "th"
+    at.run()
+    assert at.selectbox(key="explorer.level.th").value == "district"
+    assert at.selectbox(key="explorer.metric.th").value == "rate"
+    assert len(features(at)) == 928
