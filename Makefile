@@ -32,7 +32,7 @@ system-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-noto-core fonts-tlwg-laksaman-ttf; fi
 
-bench: store system-deps
+bench: store
 	$(BIN)/python bench/bench_explorer.py
 
 clean-store:

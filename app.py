@@ -11,14 +11,16 @@ st.set_page_config(page_title="povmap", page_icon="🗺️", layout="wide")
 if LANG_KEY not in st.session_state:
     st.session_state[LANG_KEY] = DEFAULT_LANG
 
+pages = [
+    st.Page("pages/explorer.py", title=t("nav.explorer", lang()), url_path="map", icon="🗺️", default=True),
+    st.Page("pages/sources.py", title=t("nav.sources", lang()), url_path="sources", icon="📚"),
+]
+page = st.navigation(pages, position="sidebar")
+# Widgets are created after st.navigation: before it, the very first run of a new server gives
+# them another identity (the pages/ folder is probed), and a first click on them was lost.
 with st.sidebar:
     st.segmented_control(
         t("app.language", lang()), options=list(LANGS), key=LANG_KEY,
         format_func=lambda code: {"th": "ไทย", "en": "English"}[code], selection_mode="single",
     )
-
-pages = [
-    st.Page("pages/explorer.py", title=t("nav.explorer", lang()), url_path="map", icon="🗺️", default=True),
-    st.Page("pages/sources.py", title=t("nav.sources", lang()), url_path="sources", icon="📚"),
-]
-st.navigation(pages, position="sidebar").run()
+page.run()

@@ -6,12 +6,12 @@ import html
 import streamlit as st
 
 from pages._ui import credits_footer, engine, lang
-from povmap.explorer import area_name, breadcrumb, build_view
+from povmap.explorer import area_name, breadcrumb, build_view, province_order
 from povmap.groups import group_provinces
 from povmap.i18n import t
 from povmap.maplayer import MAP_HEIGHT_PX, selected_code
 from povmap.metrics import Query, QueryError
-from povmap.thai import fmt_number, thai_sort_key
+from povmap.thai import fmt_number
 from povmap.vocab import (
     CLASS_SCHEMES, DATASET_METRICS, DATASETS, DIMENSIONS, INDICATORS, LEVEL_BY_KEY, LEVEL_KEYS, SCOPE_GROUPS, TIERS,
     child_level, metric_label,
@@ -74,10 +74,7 @@ with st.sidebar:
     scope_opts = [s.key for s in SCOPE_GROUPS] + ["one"]
     scope_fmt = {s.key: s.label(lg) for s in SCOPE_GROUPS} | {"one": t("ctl.scope.one", lg)}
     scope_kind = keep("scope", st.selectbox(t("ctl.scope", lg), scope_opts, format_func=scope_fmt.get, key=wkey("scope")))
-    provinces = eng.store.areas.query("level == 'province'")
-    name_col = "name_th" if lg == "th" else "name_en"
-    prov_codes = sorted(provinces["code"], key=lambda c: thai_sort_key(area_name(eng, c, "th")) if lg == "th"
-                        else area_name(eng, c, "en"))
+    prov_codes = province_order(eng, lg)
     if scope_kind == "one":
         scope = keep("province", st.selectbox(t("ctl.province", lg), prov_codes, key=wkey("province"),
                                               format_func=lambda c: area_name(eng, c, lg)))
@@ -190,11 +187,12 @@ with right:
                                       "name": t("table.name", lg), "value": metric_label(dataset, metric, lg),
                                       "count": f"{t('table.count', lg)} ({unit})"})
     sel = ss[K + "selected"]
-    styled = table.style.apply(
-        lambda row: ["background-color: #fde0c5" if row.iloc[1] == sel else "" for _ in row], axis=1)
+    if sel is not None:  # a pandas Styler costs seconds per rerun on 7,423 rows: mark the row's name instead
+        hit = table[t("table.code", lg)] == sel
+        table.loc[hit, t("table.name", lg)] = "▶ " + table.loc[hit, t("table.name", lg)]
     value_fmt = "localized" if metric in ("people", "households", "members") else ("%.1f" if metric == "per1000" else "%.2f")
     tevent = st.dataframe(
-        styled, hide_index=True, height=MAP_HEIGHT_PX, on_select="rerun", selection_mode="single-row",
+        table, hide_index=True, height=MAP_HEIGHT_PX, on_select="rerun", selection_mode="single-row",
         key=f"{K}table.{parent or 'TH'}.{level}",
         column_config={metric_label(dataset, metric, lg): st.column_config.NumberColumn(format=value_fmt),
                        f"{t('table.count', lg)} ({unit})": st.column_config.NumberColumn(format="localized")},

@@ -8,26 +8,34 @@ from pages._ui import credits_footer, engine, lang
 from povmap.groups import province_groups
 from povmap.i18n import t
 from povmap.thai import fmt_number
+from povmap.vocab import LEVEL_BY_KEY
 
 eng = engine()
 if eng is None:
     st.stop()
 lg = lang()
 m = eng.store.manifest
+count = st.column_config.NumberColumn(format="localized")
 
 st.title(t("nav.sources", lg))
 st.markdown(f"**{t('sources.store', lg)}**: `{eng.store.path}` · {m['built_at']} · `{m['fingerprint']}`")
 
 st.subheader(t("sources.coverage", lg))
 cov = pd.DataFrame(m["coverage"]).T.reset_index(names="level")
-st.dataframe(cov, hide_index=True)
-st.caption(f"TPMAP → {fmt_number(sum(r['unplaced_people'] for r in m['coverage'].values()))} "
-           f"{t('unit.people', lg)} · {t('reason.not_dopa_code', lg)}")
+cov["level"] = [LEVEL_BY_KEY[lv].label(lg) for lv in cov["level"]]
+cov = cov.rename(columns={c: t(f"cov.{c}", lg) for c in cov.columns})
+st.dataframe(cov, hide_index=True, column_config={c: count for c in cov.columns[1:]})
+st.caption(f"{fmt_number(m['coverage']['subdistrict']['unplaced_people'])} {t('unit.people', lg)}: "
+           f"{t('reason.not_dopa_code', lg)}")
 
 st.subheader(t("sources.boundary_notes", lg))
-st.dataframe(eng.store.boundary_notes, hide_index=True)
+notes = eng.store.boundary_notes.assign(
+    level=lambda d: [LEVEL_BY_KEY[lv].label(lg) for lv in d["level"]],
+    issue=lambda d: [t(f"note.{i}", lg) for i in d["issue"]])
+st.dataframe(notes.rename(columns={"level": t("cov.level", lg), "code": t("table.code", lg),
+                                   "issue": t("note.issue", lg), "detail": t("note.detail", lg)}), hide_index=True)
 
-st.subheader("PPAOS 20 / SRA 7")
+st.subheader(t("sources.groups", lg))
 st.dataframe(province_groups(), hide_index=True)
 
 credits_footer()

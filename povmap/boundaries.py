@@ -8,7 +8,6 @@ stays small without making a district's view coarse.
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -77,7 +76,3 @@ def prepare(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, pd.Dat
         crs=4326,
     )
     return out, pd.DataFrame(report, columns=["code", "issue", "detail"])
-
-
-def rounded_bounds(values: np.ndarray) -> list[float]:
-    return [round(float(v), 4) for v in values]

@@ -12,7 +12,7 @@ from .classify import NO_DATA_RGBA, Classes, classify
 from .i18n import t
 from .maplayer import MapSpec, bounds_of, build_map, feature_heads
 from .metrics import Engine, Query, Result
-from .thai import fmt_metric, fmt_metric_many, fmt_number, fmt_number_many
+from .thai import fmt_metric, fmt_metric_many, fmt_number, fmt_number_many, thai_sort_key
 from .vocab import INDICATOR_BY_KEY, METRIC_BY_KEY, child_level, metric_label
 
 
@@ -63,15 +63,38 @@ def _legend(classes: Classes, metric: str, lang: str) -> list[LegendRow]:
     return rows
 
 
+def _memo(engine: Engine, name: str) -> dict:
+    """A per-engine cache (the engine lives as long as its store build)."""
+    return engine.__dict__.setdefault(f"_memo_{name}", {})
+
+
+def province_order(engine: Engine, lang: str) -> list[str]:
+    """Province codes in name order: Thai dictionary order in Thai, alphabetical in English."""
+    cache = _memo(engine, "province_order")
+    if lang not in cache:
+        names = engine.names.loc[engine.names.index.str.len() == 2]
+        key = (lambda c: thai_sort_key(names.at[c, "name_th"])) if lang == "th" else (lambda c: names.at[c, "name_en"])
+        cache[lang] = sorted(names.index, key=key)
+    return cache[lang]
+
+
 def _heads(engine: Engine, level: str, resolution: str) -> pd.Series:
     """Feature heads of a level, built once per engine (names in both languages)."""
-    cache = engine.__dict__.setdefault("_feature_heads", {})
+    cache = _memo(engine, "feature_heads")
     if (level, resolution) not in cache:
         bnd = engine.boundaries(level)
         names = engine.names.reindex(bnd.index)
         labels = names["name_th"].fillna("") + " · " + names["name_en"].fillna("")
         cache[(level, resolution)] = feature_heads(bnd, resolution, labels)
     return cache[(level, resolution)]
+
+
+def _bounds(engine: Engine, q: Query, bnd: pd.DataFrame, codes: pd.Series) -> tuple[float, float, float, float]:
+    cache = _memo(engine, "bounds")
+    key = (q.level, q.scope, q.parent)
+    if key not in cache:
+        cache[key] = bounds_of(bnd, codes)
+    return cache[key]
 
 
 def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quantiles", k: int = 5,
@@ -94,7 +117,7 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
     spec = build_map(
         bnd, frame["code"].to_numpy(dtype=object), lambda res_: _heads(engine, q.level, res_), fills=classes.fill_json(),
         tooltip_lines=tips, selected=selected, context=context,
-        bounds=bounds_of(bnd, frame["code"]) if len(frame) else None,
+        bounds=_bounds(engine, q, bnd, frame["code"]) if len(frame) else None,
     )
     order = frame.assign(_nan=frame["value"].isna()).sort_values(["_nan", "value", "code"], ascending=[True, False, True])
     ranking = pd.DataFrame({

@@ -92,6 +92,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "sources.coverage": ("การจับคู่รหัสกับ geothai", "Code coverage against geothai"),
     "sources.store": ("คลังข้อมูล", "Data store"),
     "sources.boundary_notes": ("หมายเหตุขอบเขตการปกครอง", "Boundary notes"),
+    "sources.groups": ("กลุ่มจังหวัด (แก้ไขได้ใน data/province_groups.csv)", "Province groups (editable in data/province_groups.csv)"),
+    "cov.level": ("ระดับ", "Level"),
+    "cov.tpmap_codes": ("รหัสใน TPMAP", "TPMAP codes"),
+    "cov.matched": ("ตรงกับ geothai", "On geothai"),
+    "cov.placed": ("วางบนแผนที่ได้", "Placed on a polygon"),
+    "cov.unplaced": ("วางไม่ได้", "Not placeable"),
+    "cov.unplaced_people": ("คนจนในหน่วยที่วางไม่ได้", "Target poor in those"),
+    "cov.geothai_without_row": ("รหัส geothai ที่ไม่มีแถว TPMAP", "geothai codes without a TPMAP row"),
+    "note.issue": ("ประเด็น", "Issue"),
+    "note.detail": ("รายละเอียด", "Detail"),
+    "note.dropped_polygon": ("ตัดรูปแปลงของรหัสที่ยกเลิก", "Abolished code's polygon dropped"),
+    "note.recoded_successor": ("ใช้รหัสใหม่แทนรหัสที่ยกเลิก", "Drawn under its successor code"),
+    "note.no_polygon": ("ไม่มีรูปแปลง", "No polygon"),
 }
 
 

@@ -61,12 +61,18 @@ class Store:
     def areas(self) -> pd.DataFrame:
         return self._table("areas.parquet")
 
-    def boundaries(self, level: str) -> gpd.GeoDataFrame:
+    def boundaries(self, level: str) -> pd.DataFrame:
+        """Web-ready boundaries of a level: code, pre-serialised GeoJSON, bounds, centroid (no shapes)."""
         return self._boundaries[level]
 
     @cached_property
-    def _boundaries(self) -> dict[str, gpd.GeoDataFrame]:
-        return _LazyDict(lambda lv: self._table(f"boundaries_{lv}.parquet", gpd.read_parquet))
+    def _boundaries(self) -> dict[str, pd.DataFrame]:
+        cols = ["code", "geojson_detail", "geojson_overview", "minx", "miny", "maxx", "maxy", "lon", "lat"]
+        return _LazyDict(lambda lv: self._table(f"boundaries_{lv}.parquet", lambda f: pd.read_parquet(f, columns=cols)))
+
+    def shapes(self, level: str) -> gpd.GeoDataFrame:
+        """The same boundaries as shapely geometries (for spatial analysis)."""
+        return self._table(f"boundaries_{level}.parquet", gpd.read_parquet)
 
     @cached_property
     def boundary_notes(self) -> pd.DataFrame:

@@ -148,3 +148,11 @@ def test_language_switch_keeps_the_view(at):
     assert at.selectbox(key="explorer.level.th").value == "district"
     assert at.selectbox(key="explorer.metric.th").value == "rate"
     assert len(features(at)) == 928
+
+
+def test_sources_page_shows_coverage_and_credits(at):
+    at.switch_page("pages/sources.py").run()
+    assert not at.exception
+    assert at.title[0].value == "แหล่งข้อมูล"
+    captions = " ".join(c.value for c in at.caption)
+    assert "72,210" in captions and "CC BY 3.0 IGO" in captions and "NESDC" in captions

@@ -1,0 +1,149 @@
+"""Browser end-to-end fixtures: a real ``streamlit run`` server and headless Debian Chromium.
+
+The server is started once per session on a free port and torn down (whole process group)
+at the end. Readiness is awaited on ``/_stcore/health``, never with a fixed sleep.
+Every test that uses ``app_page`` leaves a screenshot in ``test-artifacts/e2e/<test>.png``;
+the terminal summary lists them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
+SERVER_LOG = ARTIFACTS / "streamlit-server.log"
+HEALTH_DEADLINE_S = 90
+VIEWPORT = {"width": 1500, "height": 1100}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+
+_screenshots: list[Path] = []
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _health(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.read().decode("utf-8", "replace").strip()
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def _log_tail(n: int = 40) -> str:
+    try:
+        return "\n".join(SERVER_LOG.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no server log)"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server runs in its own session/process group
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """Base URL of a fresh ``streamlit run app.py`` (this checkout, this Python)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
+           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    log = open(SERVER_LOG, "w", encoding="utf-8")
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+    try:
+        deadline = time.monotonic() + HEALTH_DEADLINE_S
+        while _health(url) != "ok":
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with code {proc.returncode} before it was healthy:\n{_log_tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy at {url} after {HEALTH_DEADLINE_S} s:\n{_log_tail()}")
+            time.sleep(0.25)  # poll interval of the bounded health wait
+        yield url
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def _chromium_path() -> str | None:
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+    exe = _chromium_path()
+    if exe is None:
+        pytest.skip("no Chromium found (/usr/bin/chromium or `chromium` on PATH); `apt-get install chromium`")
+    pw = sync_api.sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+    finally:
+        pw.stop()
+
+
+@pytest.fixture
+def app_page(request, browser, app_url):
+    """A fresh browser context on the app; its screenshot is saved when the test ends (pass or fail)."""
+    context = browser.new_context(viewport=VIEWPORT, locale="th-TH")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.app_url = app_url  # type: ignore[attr-defined]
+    try:
+        yield page
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{request.node.name}.png"
+        try:
+            page.screenshot(path=str(path))
+            _screenshots.append(path)
+        except Exception as exc:  # noqa: BLE001 - a screenshot must never mask the test's own result
+            print(f"screenshot for {request.node.name} failed: {exc}", file=sys.stderr)
+        context.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not _screenshots:
+        return
+    terminalreporter.section("e2e screenshots")
+    for path in _screenshots:
+        try:
+            shown = path.relative_to(Path.cwd())
+        except ValueError:
+            shown = path
+        terminalreporter.write_line(str(shown))
