@@ -3,21 +3,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._ui import LANG_KEY, lang
+from app_pages._ui import LANG_KEY, lang
 from povmap.i18n import DEFAULT_LANG, LANGS, t
 
-st.set_page_config(page_title="povmap", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="povmap", page_icon=":material/map:", layout="wide")
 
 if LANG_KEY not in st.session_state:
     st.session_state[LANG_KEY] = DEFAULT_LANG
 
 pages = [
-    st.Page("pages/explorer.py", title=t("nav.explorer", lang()), url_path="map", icon="🗺️", default=True),
-    st.Page("pages/sources.py", title=t("nav.sources", lang()), url_path="sources", icon="📚"),
+    st.Page("app_pages/explorer.py", title=t("nav.explorer", lang()), url_path="map", icon=":material/map:", default=True),
+    st.Page("app_pages/profile.py", title=t("nav.profile", lang()), url_path="profile", icon=":material/location_on:"),
+    st.Page("app_pages/compare.py", title=t("nav.compare", lang()), url_path="compare", icon=":material/compare_arrows:"),
+    st.Page("app_pages/sources.py", title=t("nav.sources", lang()), url_path="sources", icon=":material/menu_book:"),
 ]
 page = st.navigation(pages, position="sidebar")
-# Widgets are created after st.navigation: before it, the very first run of a new server gives
-# them another identity (the pages/ folder is probed), and a first click on them was lost.
+# Pages live in app_pages/, not pages/: Streamlit treats a pages/ folder as the legacy page list,
+# which ran /profile links without this entry point and lost the first click of a new server.
 with st.sidebar:
     st.segmented_control(
         t("app.language", lang()), options=list(LANGS), key=LANG_KEY,

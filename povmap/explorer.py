@@ -143,3 +143,21 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
         title = metric_name
     return View(res, classes, spec, _legend(classes, q.metric, lang), ranking, unplaced, no_data, title,
                 drillable=child_level(q.level) is not None)
+
+
+LOCATOR_PX = (380, 300)
+LOCATOR_HIT = "[178,24,43,235]"
+LOCATOR_OTHER = "[225,225,225,220]"
+
+
+def locator_map(engine: Engine, code: str) -> MapSpec:
+    """A small map of the area among its siblings (the provinces, or its parent's children)."""
+    level = {2: "province", 4: "district", 6: "subdistrict"}[len(code)]
+    bnd = engine.boundaries(level)
+    parent = code[: len(code) - 2]
+    siblings = bnd.index[bnd.index.str.startswith(parent)] if parent else bnd.index
+    siblings = siblings.to_numpy(dtype=object)
+    fills = [LOCATOR_HIT if c == code else LOCATOR_OTHER for c in siblings]
+    context = engine.boundaries("province").loc[[code[:2]]] if level != "province" else None
+    return build_map(bnd, siblings, lambda res_: _heads(engine, level, res_), fills=fills, tooltip_lines={},
+                     selected=code if code in bnd.index else None, context=context, size_px=LOCATOR_PX)

@@ -102,6 +102,7 @@ def build_map(
     selected: str | None = None,
     context: pd.DataFrame | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    size_px: tuple[int, int] = (700, MAP_HEIGHT_PX),
 ) -> MapSpec:
     """Build the deck JSON for the areas ``codes`` (in the order of ``fills``).
 
@@ -139,7 +140,7 @@ def build_map(
                        "stroked": True, "filled": False, "pickable": False,
                        "getLineColor": [20, 20, 20, 255], "lineWidthMinPixels": 3})
         data["selected"] = _plain_features(boundaries.loc[[selected], "geojson_detail"])
-    spec = {"initialViewState": view_state(bounds), "layers": layers,
+    spec = {"initialViewState": view_state(bounds, *size_px), "layers": layers,
             "views": [{"@@type": "MapView", "controller": True}]}
     text = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
     for layer_id, payload in data.items():

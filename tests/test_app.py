@@ -151,7 +151,7 @@ def test_language_switch_keeps_the_view(at):
 
 
 def test_sources_page_shows_coverage_and_credits(at):
-    at.switch_page("pages/sources.py").run()
+    at.switch_page("app_pages/sources.py").run()
     assert not at.exception
     assert at.title[0].value == "แหล่งข้อมูล"
     captions = " ".join(c.value for c in at.caption)

@@ -194,3 +194,15 @@ def test_drill_down_by_map_click(app_page: Page):
         "whose pointerdown-to-pointerup time is under 250 ms, and its pick on pointerdown blocks; in software "
         "WebGL picking the GeoJsonLayer's outline (stroke) sub-layer takes ~1 s, so the click is dropped. "
         'Keep the outline out of picking: "_subLayerProps": {"polygons-stroke": {"pickable": False}}.')
+
+
+def test_profile_opens_by_url_with_thai_name_and_charts(app_page: Page):
+    page = app_page
+    page.goto(page.app_url + "/profile?area=4601")  # type: ignore[attr-defined]
+    wait_script_done(page, LOAD_TIMEOUT_MS)
+    expect(page.locator("h1").first).to_have_text("เมืองกาฬสินธุ์", timeout=LOAD_TIMEOUT_MS)
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    expect(chart.locator(".main-svg").first).to_be_attached()
+    expect(chart).to_contain_text("ด้านสุขภาพ")  # Thai axis labels rendered by plotly
+    assert_no_exception(page)

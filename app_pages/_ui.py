@@ -12,6 +12,8 @@ from povmap.metrics import Engine
 from povmap.store import Store, StoreError
 
 LANG_KEY = "lang"
+COMPARE_KEY = "compare.areas"  # the areas picked for comparison (codes), shared by all pages
+COMPARE_MAX = 4
 
 
 def lang() -> str:
@@ -63,3 +65,9 @@ def credits_footer() -> None:
         for c in CREDITS:
             st.caption(f"**{c.title(lg)}** — {c.credit}. _{c.licence}_")
         st.caption(ADMIN_LIST_CREDIT)
+
+
+def add_to_compare(code: str) -> None:
+    areas = st.session_state.setdefault(COMPARE_KEY, [])
+    if code not in areas and len(areas) < COMPARE_MAX:
+        areas.append(code)

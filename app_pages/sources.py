@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._ui import credits_footer, engine, lang
+from app_pages._ui import credits_footer, engine, lang
 from povmap.groups import province_groups
 from povmap.i18n import t
 from povmap.thai import fmt_number

@@ -5,7 +5,7 @@ import html
 
 import streamlit as st
 
-from pages._ui import credits_footer, engine, lang
+from app_pages._ui import COMPARE_KEY, add_to_compare, credits_footer, engine, lang
 from povmap.explorer import area_name, breadcrumb, build_view, province_order
 from povmap.groups import group_provinces
 from povmap.i18n import t
@@ -146,13 +146,24 @@ if res.synthetic:
         "synthetic.note", lg, seed=meta["seed"], households=fmt_number(meta["households"]),
         members=fmt_number(meta["members"])))
 crumbs = breadcrumb(eng, parent, lg)
-cols = st.columns([1] * len(crumbs) + [max(1, 6 - len(crumbs))], gap="small")
+widths = [len(label) + 4 for _, label in crumbs]
+cols = st.columns(widths + [max(10, 100 - sum(widths))], gap="small", vertical_alignment="center")
 for i, (code, label) in enumerate(crumbs):
     is_last = i == len(crumbs) - 1
     if cols[i].button(("› " if i else "") + label, key=f"{K}crumb.{i}", disabled=is_last, type="tertiary"):
         nxt = child_level({2: "province", 4: "district"}[len(code)]) if code else "province"
         go(parent=code, level=nxt, selected=None)
 cols[-1].caption(t("crumb.hint", lg))
+focus = ss[K + "selected"] or parent  # the area the user is looking at
+if focus:
+    f1, f2, _ = st.columns([3, 2, 5])
+    f1.page_link("app_pages/profile.py", label=f"{t('profile.open', lg)}: {area_name(eng, focus, lg)}", icon=":material/location_on:",
+                 query_params={"area": focus})
+    in_cmp = focus in ss.get(COMPARE_KEY, [])
+    if f2.button(t("profile.in_compare", lg, n=len(ss[COMPARE_KEY])) if in_cmp else t("profile.add_compare", lg),
+                 disabled=in_cmp, key=f"{K}addcmp"):
+        add_to_compare(focus)
+        st.rerun()
 
 unit = t(f"unit.{res.count_label}", lg)
 m1, m2, m3, m4 = st.columns(4)

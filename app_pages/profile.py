@@ -1,0 +1,156 @@
+"""Area profile: one page that answers "what is going on in this area?"."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages._ui import COMPARE_KEY, add_to_compare, credits_footer, engine, lang
+from povmap import charts
+from povmap.explorer import locator_map
+from povmap.i18n import t
+from povmap.metrics import QueryError
+from povmap.profile import build_profile, profile_codes, search_areas
+from povmap.thai import fmt_number
+from povmap.vocab import DIMENSION_BY_KEY, INDICATOR_BY_KEY, LEVEL_BY_KEY, TIERS, child_level
+
+eng = engine()
+if eng is None:
+    st.stop()
+lg = lang()
+ss = st.session_state
+DECIMALS = {"people": 0, "rate": 2, "households": 0, "population": 0}
+
+
+def open_area(code: str) -> None:
+    st.query_params["area"] = code
+    st.rerun()
+
+
+# ---- which area: the URL, else a search --------------------------------------------------------
+raw = st.query_params.get("area", "")
+codes = profile_codes(raw)
+with st.sidebar:
+    query = st.text_input(t("profile.search", lg), key="profile.search", max_chars=80)
+if query.strip():
+    hits = search_areas(query, lg)
+    with st.sidebar:
+        if not hits:
+            st.caption(t("profile.no_results", lg))
+        for code, label in hits:
+            if st.button(label, key=f"profile.hit.{code}", type="tertiary"):
+                open_area(code)
+if raw and not codes:
+    st.warning(t("profile.ignored", lg, values=raw[:60]))
+if not codes:
+    st.title(t("nav.profile", lg))
+    st.info(t("profile.pick", lg))
+    st.stop()
+try:
+    p = build_profile(eng, codes[0])
+except QueryError as exc:
+    st.error(exc.message(lg))
+    st.stop()
+if st.query_params.get("area") != p.code:  # canonical link (e.g. an abolished code opened as its successor)
+    st.query_params["area"] = p.code
+
+# ---- header ---------------------------------------------------------------------------------
+name = p.name_th if lg == "th" else p.name_en
+other = p.name_en if lg == "th" else p.name_th
+st.title(name)
+crumbs = [f"{LEVEL_BY_KEY[p.level].label(lg)} · {other} · {t('profile.code', lg)} {p.code}"]
+st.caption(" › ".join([pn_th if lg == "th" else pn_en for _, pn_th, pn_en in p.parents] + crumbs))
+bcols = st.columns(len(p.parents) + 2)
+for i, (pc, pn_th, pn_en) in enumerate(p.parents):
+    if bcols[i].button("↑ " + (pn_th if lg == "th" else pn_en), key=f"profile.up.{pc}"):
+        open_area(pc)
+in_compare = p.code in ss.get(COMPARE_KEY, [])
+if bcols[-2].button(t("profile.add_compare", lg), disabled=in_compare, key="profile.addcmp"):
+    add_to_compare(p.code)
+    st.rerun()
+if ss.get(COMPARE_KEY):
+    bcols[-1].page_link("app_pages/compare.py", label=t("profile.in_compare", lg, n=len(ss[COMPARE_KEY])),
+                        query_params={"areas": ",".join(ss[COMPARE_KEY])})
+
+# ---- headline figures with their context -----------------------------------------------------
+parent_label = (t("crumb.thailand", lg) if p.level == "province" else
+                LEVEL_BY_KEY[{4: "province", 6: "district"}[len(p.code)]].label(lg))
+cols = st.columns(4)
+for col, f in zip(cols, p.figures):
+    fmt = (lambda v: fmt_number(v, DECIMALS[f.key]) if v is not None else t("legend.no_data", lg))
+    col.metric(t(f"fig.{f.key}", lg), fmt(f.value))
+    context = t("profile.vs", lg, parent_label=parent_label, parent=fmt(f.parent), country=fmt(f.country))
+    if f.rank is not None:
+        context += " · " + t("profile.rank", lg, rank=f.rank, n=f.siblings)
+    col.caption(context)
+if p.tpmap_note:
+    st.info(t(f"reason.{p.tpmap_note}", lg))
+
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    if not p.tpmap_note:
+        st.plotly_chart(charts.dimension_bars([p], lg), theme=None, key="profile.dims")
+        st.caption(t("profile.dims_note", lg))
+        st.markdown(f"**{t('profile.indicators', lg)}**")
+        ind = p.indicators.assign(
+            indicator=[f"{INDICATOR_BY_KEY[k].tpmap_label} {INDICATOR_BY_KEY[k].label(lg)}" for k in p.indicators["key"]],
+            dimension=[DIMENSION_BY_KEY[d].label(lg) for d in p.indicators["dimension"]],
+            worst=["⚠" if w else "" for w in p.indicators["worst"]])
+        st.dataframe(ind[["worst", "indicator", "dimension", "people", "share"]].rename(columns={
+            "worst": "", "indicator": t("ctl.indicator", lg), "dimension": t("ctl.view.dimensions", lg),
+            "people": t("fig.people", lg), "share": t("chart.share_of_poor", lg)}),
+            hide_index=True, column_config={t("fig.people", lg): st.column_config.NumberColumn(format="localized"),
+                                            t("chart.share_of_poor", lg): st.column_config.NumberColumn(format="%.1f")})
+with right:
+    st.markdown(f"**{t('profile.locator', lg)}**")
+    st.pydeck_chart(locator_map(eng, p.code).deck(), height=300, key=f"profile.locator.{p.code}")
+    st.plotly_chart(charts.population_line(p.population, lg), theme=None, key="profile.pop")
+    if p.hai is not None:
+        st.plotly_chart(charts.hai_line(p.hai, lg), theme=None, key="profile.hai")
+    else:
+        st.caption(t("profile.hai_none", lg))
+
+# ---- households --------------------------------------------------------------------------------
+st.subheader(t("profile.households", lg))
+hh = p.households
+if hh is None:
+    st.info(t("profile.no_households", lg))
+else:
+    if hh["synthetic"]:
+        st.warning(t("synthetic.badge", lg))
+    st.markdown(t("profile.hh_summary", lg, households=fmt_number(hh["households"]), members=fmt_number(hh["members"]))
+                + " · " + t("profile.referred", lg, n=fmt_number(hh["referred"])))
+    c1, c2 = st.columns(2)
+    shares = hh["tiers"].sort_values("tier")["share"].tolist()
+    c1.plotly_chart(charts.tier_bars([(name, shares)], lg), theme=None, key="profile.tiers")
+    tiers = hh["tiers"].assign(tier=[f"{n} {TIERS[n - 1].label(lg)}" for n in hh["tiers"]["tier"]])
+    tier_cols = {"tier": t("ctl.tiers", lg), "households": t("unit.households", lg), "share": "%"}
+    c1.dataframe(tiers.rename(columns=tier_cols), hide_index=True, column_config={
+        tier_cols["households"]: st.column_config.NumberColumn(format="localized"),
+        "%": st.column_config.NumberColumn(format="%.1f")})
+    cap = hh["capitals"]
+    c2.plotly_chart(charts.capital_radar([(name, cap["area"].tolist()),
+                                          (t("profile.province_mean", lg), cap["province"].tolist()),
+                                          (t("profile.ppaos_mean", lg), cap["ppaos20"].tolist())], lg),
+                    theme=None, key="profile.radar")
+
+# ---- villages (subdistricts) and areas within ------------------------------------------------
+if p.villages is not None and len(p.villages):
+    st.subheader(t("profile.villages", lg))
+    st.dataframe(p.villages.rename(columns={"code": t("table.code", lg), "name_th": t("table.name", lg),
+                                            "people": t("fig.people", lg), "households": t("fig.households", lg),
+                                            "rank": t("table.rank", lg)}), hide_index=True)
+    st.caption(t("profile.village_names", lg))
+if len(p.children):
+    st.subheader(t("profile.children", lg) + f" · {LEVEL_BY_KEY[child_level(p.level)].label(lg)}")
+    kids = p.children.assign(name=p.children["name_th" if lg == "th" else "name_en"])
+    kids.loc[~kids["placed"], "name"] = kids.loc[~kids["placed"], "name"] + f" ({t('profile.unit_no_polygon', lg)})"
+    shown = kids[["code", "name", "people", "rate"]].rename(columns={
+        "code": t("table.code", lg), "name": t("table.name", lg), "people": t("fig.people", lg), "rate": t("fig.rate", lg)})
+    ev = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key=f"profile.kids.{p.code}",
+                      column_config={t("fig.people", lg): st.column_config.NumberColumn(format="localized"),
+                                     t("fig.rate", lg): st.column_config.NumberColumn(format="%.2f")})
+    st.caption(t("profile.children_hint", lg))
+    rows = ev.selection.rows if hasattr(ev, "selection") else ev.get("selection", {}).get("rows", [])
+    if rows and bool(kids.iloc[rows[0]]["placed"]):
+        open_area(str(kids.iloc[rows[0]]["code"]))
+
+credits_footer()

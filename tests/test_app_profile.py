@@ -1,0 +1,65 @@
+"""Profile and compare pages in AppTest: by URL, search, drill to children, comparison."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+@pytest.fixture
+def at(store, monkeypatch):
+    monkeypatch.setenv("POVMAP_STORE", str(store.path))
+    return AppTest.from_file(str(APP), default_timeout=120)
+
+
+def open_page(at, page: str, **params):
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_profile_by_url(at):
+    open_page(at, "app_pages/profile.py", area="4601")
+    assert at.title[0].value == "เมืองกาฬสินธุ์"
+    assert at.metric[0].label == "คนจนเป้าหมาย"
+    assert len(at.get("plotly_chart")) >= 2
+    assert at.query_params["area"] == ["4601"] or at.query_params["area"] == "4601"
+
+
+def test_profile_of_bangkok_says_no_data(at):
+    open_page(at, "app_pages/profile.py", area="10")
+    assert at.title[0].value == "กรุงเทพมหานคร"
+    assert at.metric[0].value == "ไม่มีข้อมูล"
+    assert any("ไม่อยู่ในการสำรวจ" in i.value for i in at.info)
+
+
+def test_profile_abolished_code_opens_successor(at):
+    open_page(at, "app_pages/profile.py", area="530306")
+    assert at.query_params["area"] in ("530407", ["530407"])
+
+
+def test_profile_hostile_link_is_ignored(at):
+    open_page(at, "app_pages/profile.py", area="<script>alert(1)</script>")
+    assert any("ละเว้น" in w.value for w in at.warning)
+    assert not at.exception
+
+
+def test_profile_search_ambiguous_name(at):
+    open_page(at, "app_pages/profile.py")
+    at.text_input(key="profile.search").input("ในเมือง").run()
+    hits = [b for b in at.button if b.key and b.key.startswith("profile.hit.")]
+    assert len(hits) > 1 and len({b.label for b in hits}) == len(hits)
+
+
+def test_compare_two_areas(at):
+    open_page(at, "app_pages/compare.py", areas="4601,4602")
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert list(df.iloc[:, 0]) == ["4601", "4602"]
+    assert len(at.get("plotly_chart")) >= 2
