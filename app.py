@@ -1,9 +1,12 @@
 """povmap: the Streamlit entry point. Routes to the pages; the domain lives in ``povmap/``."""
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
-from app_pages._ui import LANG_KEY, lang
+from app_pages._ui import LANG_KEY, first_run, lang
+from povmap.store import StoreError
 from povmap.i18n import DEFAULT_LANG, LANGS, t
 
 st.set_page_config(page_title="povmap", page_icon=":material/map:", layout="wide")
@@ -25,4 +28,10 @@ with st.sidebar:
         t("app.language", lang()), options=list(LANGS), key=LANG_KEY,
         format_func=lambda code: {"th": "ไทย", "en": "English"}[code], selection_mode="single",
     )
-page.run()
+try:
+    page.run()
+except StoreError as exc:  # a store file went missing or was damaged while the app runs
+    first_run(exc)
+except Exception:  # noqa: BLE001 - the user gets a message, the server log gets the traceback
+    logging.getLogger("povmap").exception("page failed")
+    st.error(t("error.unexpected", lang()))

@@ -63,11 +63,28 @@ def credits_footer() -> None:
     with st.container(border=True):
         st.markdown(f"**{t('credits.title', lg)}**")
         for c in CREDITS:
-            st.caption(f"**{c.title(lg)}** — {c.credit}. _{c.licence}_")
+            st.caption(f"**{c.title(lg)}** — {c.credit}. _{c.licence_text(lg)}_")
         st.caption(ADMIN_LIST_CREDIT)
+
+
+def compare_full() -> bool:
+    return len(st.session_state.get(COMPARE_KEY, [])) >= COMPARE_MAX
 
 
 def add_to_compare(code: str) -> None:
     areas = st.session_state.setdefault(COMPARE_KEY, [])
     if code not in areas and len(areas) < COMPARE_MAX:
         areas.append(code)
+
+
+def compare_button(code: str, container, key: str) -> None:
+    """'Add to comparison', or why it cannot be added (already in, or 4 areas already)."""
+    lg = lang()
+    areas = st.session_state.get(COMPARE_KEY, [])
+    if code in areas:
+        container.button(t("profile.in_compare", lg, n=len(areas)), disabled=True, key=key)
+    elif compare_full():
+        container.button(t("profile.add_compare", lg), disabled=True, key=key, help=t("profile.compare_full", lg))
+    elif container.button(t("profile.add_compare", lg), key=key):
+        add_to_compare(code)
+        st.rerun()

@@ -5,16 +5,15 @@ import html
 
 import streamlit as st
 
-from app_pages._ui import COMPARE_KEY, add_to_compare, credits_footer, engine, lang
+from app_pages._ui import compare_button, credits_footer, engine, lang
 from povmap.explorer import area_name, breadcrumb, build_view, province_order
-from povmap.groups import group_provinces
 from povmap.i18n import t
 from povmap.maplayer import MAP_HEIGHT_PX, selected_code
 from povmap.metrics import Query, QueryError
-from povmap.thai import fmt_number
+from povmap.thai import DECIMALS, fmt_number
 from povmap.vocab import (
-    CLASS_SCHEMES, DATASET_METRICS, DATASETS, DIMENSIONS, INDICATORS, LEVEL_BY_KEY, LEVEL_KEYS, SCOPE_GROUPS, TIERS,
-    child_level, metric_label,
+    CLASS_SCHEMES, DATASETS, DIMENSIONS, INDICATORS, LEVEL_BY_KEY, SCOPE_GROUPS, TIERS, child_level, level_of,
+    levels_below, metric_label, metrics_for,
 )
 
 K = "explorer."  # prefix of this page's session-state keys
@@ -80,12 +79,10 @@ with st.sidebar:
                                               format_func=lambda c: area_name(eng, c, lg)))
     else:
         scope = scope_kind
-    scope_provs = prov_codes if scope == "all" else (list(group_provinces(scope)) if scope in ("ppaos20", "sra7") else [scope])
     parent = ss[K + "parent"]
-    if parent and parent[:2] not in scope_provs:  # the drilled area left the scope
+    if parent and parent[:2] not in eng.scope_provinces(scope):  # the drilled area left the scope
         parent = ss[K + "parent"] = None
-    levels = [lv for lv in LEVEL_KEYS if not parent or LEVEL_KEYS.index(lv) > LEVEL_KEYS.index(
-        {2: "province", 4: "district"}[len(parent)])]
+    levels = levels_below(parent)
     if ss.get(f"{K}level.{lg}", ss.get(K + "level")) not in levels:
         force("level", levels[0])
     level = keep("level", st.selectbox(t("ctl.level", lg), levels, key=wkey("level"),
@@ -112,7 +109,7 @@ with st.sidebar:
         ss.setdefault(K + "tiers", tiers)
         tiers = keep("tiers", st.pills(t("ctl.tiers", lg), tiers, selection_mode="multi", key=wkey("tiers"),
                                        format_func=lambda n: f"{n} {TIERS[n - 1].label(lg)}"))
-    metrics = [m for m in DATASET_METRICS[dataset] if not (indicator and m == "households")]
+    metrics = metrics_for(dataset, indicator)
     if ss.get(f"{K}metric.{lg}", ss.get(K + "metric")) not in metrics:
         force("metric", metrics[0])
     metric = keep("metric", st.selectbox(t("ctl.metric", lg), metrics, key=wkey("metric"),
@@ -151,7 +148,7 @@ cols = st.columns(widths + [max(10, 100 - sum(widths))], gap="small", vertical_a
 for i, (code, label) in enumerate(crumbs):
     is_last = i == len(crumbs) - 1
     if cols[i].button(("› " if i else "") + label, key=f"{K}crumb.{i}", disabled=is_last, type="tertiary"):
-        nxt = child_level({2: "province", 4: "district"}[len(code)]) if code else "province"
+        nxt = child_level(level_of(code)) if code else "province"
         go(parent=code, level=nxt, selected=None)
 cols[-1].caption(t("crumb.hint", lg))
 focus = ss[K + "selected"] or parent  # the area the user is looking at
@@ -159,17 +156,17 @@ if focus:
     f1, f2, _ = st.columns([3, 2, 5])
     f1.page_link("app_pages/profile.py", label=f"{t('profile.open', lg)}: {area_name(eng, focus, lg)}", icon=":material/location_on:",
                  query_params={"area": focus})
-    in_cmp = focus in ss.get(COMPARE_KEY, [])
-    if f2.button(t("profile.in_compare", lg, n=len(ss[COMPARE_KEY])) if in_cmp else t("profile.add_compare", lg),
-                 disabled=in_cmp, key=f"{K}addcmp"):
-        add_to_compare(focus)
-        st.rerun()
+    compare_button(focus, f2, f"{K}addcmp")
 
 unit = t(f"unit.{res.count_label}", lg)
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(f"{t('kpi.in_view', lg)} ({unit})", fmt_number(res.placed_count))
-m2.metric(f"{t('kpi.not_on_map', lg)} ({unit})", fmt_number(res.unplaced_count))
-m3.metric(f"{t('kpi.source_total', lg)} ({unit})", fmt_number(res.scope_count))
+def shown(n):
+    return fmt_number(n) if res.has_data else t("kpi.no_data", lg)
+
+
+m1.metric(f"{t('kpi.in_view', lg)} ({unit})", shown(res.placed_count))
+m2.metric(f"{t('kpi.not_on_map', lg)} ({unit})", shown(res.unplaced_count))
+m3.metric(f"{t('kpi.source_total', lg)} ({unit})", shown(res.scope_count))
 m4.metric(t("kpi.areas", lg), fmt_number(len(res.table)))
 if indicator:
     st.caption(t("indicator.note", lg))
@@ -197,15 +194,17 @@ with right:
     table = v.ranking.rename(columns={"rank": t("table.rank", lg), "code": t("table.code", lg),
                                       "name": t("table.name", lg), "value": metric_label(dataset, metric, lg),
                                       "count": f"{t('table.count', lg)} ({unit})"})
+    table[t("table.profile", lg)] = "profile?area=" + v.ranking["code"]
     sel = ss[K + "selected"]
     if sel is not None:  # a pandas Styler costs seconds per rerun on 7,423 rows: mark the row's name instead
         hit = table[t("table.code", lg)] == sel
         table.loc[hit, t("table.name", lg)] = "▶ " + table.loc[hit, t("table.name", lg)]
-    value_fmt = "localized" if metric in ("people", "households", "members") else ("%.1f" if metric == "per1000" else "%.2f")
+    value_fmt = "localized" if DECIMALS[metric] == 0 else f"%.{DECIMALS[metric]}f"
     tevent = st.dataframe(
         table, hide_index=True, height=MAP_HEIGHT_PX, on_select="rerun", selection_mode="single-row",
         key=f"{K}table.{parent or 'TH'}.{level}",
         column_config={metric_label(dataset, metric, lg): st.column_config.NumberColumn(format=value_fmt),
+                       t("table.profile", lg): st.column_config.LinkColumn(display_text=t("table.profile_link", lg)),
                        f"{t('table.count', lg)} ({unit})": st.column_config.NumberColumn(format="localized")},
     )
     st.caption(t("table.hint", lg) if v.drillable else t("selected", lg))
@@ -225,8 +224,8 @@ if picked and picked in set(res.table["code"]):
 has_gaps = len(v.unplaced) or len(v.no_data)
 with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {fmt_number(int(v.no_data['areas'].sum()) if len(v.no_data) else 0)})",
                  expanded=bool(has_gaps)):
-    st.markdown(t("unplaced.reconcile", lg, placed=fmt_number(res.placed_count), unplaced=fmt_number(res.unplaced_count),
-                  total=fmt_number(res.scope_count), unit=unit))
+    st.markdown(t("unplaced.reconcile", lg, placed=shown(res.placed_count), unplaced=shown(res.unplaced_count),
+                  total=shown(res.scope_count), unit=unit))
     if len(v.unplaced):
         st.markdown(f"**{t('unplaced.rows', lg)}**")
         st.dataframe(v.unplaced.rename(columns={"code": t("table.code", lg), "name": t("table.name", lg),
@@ -240,5 +239,10 @@ with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {f
         st.markdown(f"**{t('unplaced.no_data', lg)}**")
         st.dataframe(v.no_data.rename(columns={"reason": t("unplaced.reason", lg), "areas": t("unplaced.areas", lg)}),
                      hide_index=True)
+
+    if len(v.notes):
+        st.markdown(f"**{t('unplaced.notes', lg)}**")
+        st.dataframe(v.notes.rename(columns={"code": t("table.code", lg), "issue": t("note.issue", lg),
+                                             "detail": t("note.detail", lg)}), hide_index=True)
 
 credits_footer()

@@ -3,21 +3,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._ui import COMPARE_KEY, add_to_compare, credits_footer, engine, lang
+from app_pages._ui import COMPARE_KEY, compare_button, credits_footer, engine, lang
 from povmap import charts
 from povmap.explorer import locator_map
 from povmap.i18n import t
 from povmap.metrics import QueryError
 from povmap.profile import build_profile, profile_codes, search_areas
-from povmap.thai import fmt_number
-from povmap.vocab import DIMENSION_BY_KEY, INDICATOR_BY_KEY, LEVEL_BY_KEY, TIERS, child_level
+from povmap.thai import DECIMALS, fmt_number
+from povmap.vocab import DIMENSION_BY_KEY, INDICATOR_BY_KEY, LEVEL_BY_KEY, TIERS, child_level, level_of
 
 eng = engine()
 if eng is None:
     st.stop()
 lg = lang()
 ss = st.session_state
-DECIMALS = {"people": 0, "rate": 2, "households": 0, "population": 0}
+DECIMALS = {**DECIMALS, "population": 0}  # the profile's figures: the metrics plus registered residents
 
 
 def open_area(code: str) -> None:
@@ -62,22 +62,19 @@ bcols = st.columns(len(p.parents) + 2)
 for i, (pc, pn_th, pn_en) in enumerate(p.parents):
     if bcols[i].button("↑ " + (pn_th if lg == "th" else pn_en), key=f"profile.up.{pc}"):
         open_area(pc)
-in_compare = p.code in ss.get(COMPARE_KEY, [])
-if bcols[-2].button(t("profile.add_compare", lg), disabled=in_compare, key="profile.addcmp"):
-    add_to_compare(p.code)
-    st.rerun()
+compare_button(p.code, bcols[-2], "profile.addcmp")
 if ss.get(COMPARE_KEY):
     bcols[-1].page_link("app_pages/compare.py", label=t("profile.in_compare", lg, n=len(ss[COMPARE_KEY])),
                         query_params={"areas": ",".join(ss[COMPARE_KEY])})
 
 # ---- headline figures with their context -----------------------------------------------------
-parent_label = (t("crumb.thailand", lg) if p.level == "province" else
-                LEVEL_BY_KEY[{4: "province", 6: "district"}[len(p.code)]].label(lg))
+parent_label = LEVEL_BY_KEY[level_of(p.code[:-2])].label(lg) if p.level != "province" else ""
 cols = st.columns(4)
 for col, f in zip(cols, p.figures):
     fmt = (lambda v: fmt_number(v, DECIMALS[f.key]) if v is not None else t("legend.no_data", lg))
     col.metric(t(f"fig.{f.key}", lg), fmt(f.value))
-    context = t("profile.vs", lg, parent_label=parent_label, parent=fmt(f.parent), country=fmt(f.country))
+    context = (t("profile.vs", lg, parent_label=parent_label, parent=fmt(f.parent), country=fmt(f.country))
+               if p.level != "province" else t("profile.vs_country", lg, country=fmt(f.country)))
     if f.rank is not None:
         context += " · " + t("profile.rank", lg, rank=f.rank, n=f.siblings)
     col.caption(context)
@@ -93,7 +90,7 @@ with left:
         ind = p.indicators.assign(
             indicator=[f"{INDICATOR_BY_KEY[k].tpmap_label} {INDICATOR_BY_KEY[k].label(lg)}" for k in p.indicators["key"]],
             dimension=[DIMENSION_BY_KEY[d].label(lg) for d in p.indicators["dimension"]],
-            worst=["⚠" if w else "" for w in p.indicators["worst"]])
+            worst=[t("profile.worst", lg) if w else "" for w in p.indicators["worst"]])
         st.dataframe(ind[["worst", "indicator", "dimension", "people", "share"]].rename(columns={
             "worst": "", "indicator": t("ctl.indicator", lg), "dimension": t("ctl.view.dimensions", lg),
             "people": t("fig.people", lg), "share": t("chart.share_of_poor", lg)}),
@@ -113,6 +110,8 @@ st.subheader(t("profile.households", lg))
 hh = p.households
 if hh is None:
     st.info(t("profile.no_households", lg))
+elif hh["households"] == 0:
+    st.info(t("profile.no_households_here", lg))
 else:
     if hh["synthetic"]:
         st.warning(t("synthetic.badge", lg))

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._ui import credits_footer, engine, lang
+from povmap.explorer import area_name
 from povmap.groups import province_groups
 from povmap.i18n import t
 from povmap.thai import fmt_number
@@ -36,6 +37,10 @@ st.dataframe(notes.rename(columns={"level": t("cov.level", lg), "code": t("table
                                    "issue": t("note.issue", lg), "detail": t("note.detail", lg)}), hide_index=True)
 
 st.subheader(t("sources.groups", lg))
-st.dataframe(province_groups(), hide_index=True)
+groups = province_groups()
+st.dataframe(groups.assign(province=[area_name(eng, c, lg) for c in groups["province_code"]])[
+    ["group", "province_code", "province", "phase", "source_note"]].rename(columns={
+        "group": t("groups.group", lg), "province_code": t("table.code", lg), "province": t("groups.province", lg),
+        "phase": t("groups.phase", lg), "source_note": t("groups.source_note", lg)}), hide_index=True)
 
 credits_footer()

@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from .households import HouseholdFileError
     from .metrics import QueryError
     from .sources import SourceError
     from .store import StoreError
@@ -55,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             return _query(args)
     except (SourceError, StoreError, QueryError) as exc:
+        print(f"povmap: {exc.message('en')}\npovmap: {exc.message('th')}", file=sys.stderr)
+        return 2
+    except (OSError, HouseholdFileError) as exc:
         print(f"povmap: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -79,14 +83,19 @@ def _synth(args) -> int:
 
 
 def _query(args) -> int:
-    from .metrics import Engine, Query
+    from .metrics import Engine, Query, QueryError
     from .store import Store
 
+    try:
+        tiers = tuple(int(t) for t in args.tiers.split(",") if t.strip())
+    except ValueError:
+        raise QueryError(f"--tiers takes numbers 1-4 separated by commas, not '{args.tiers}'",
+                         f"--tiers ต้องเป็นเลข 1-4 คั่นด้วยจุลภาค ไม่ใช่ '{args.tiers}'") from None
     engine = Engine(Store(store_dir(args.store)))
     query = Query(
         dataset=args.dataset, level=args.level, scope=args.scope, parent=args.parent,
         dimensions=tuple(d for d in args.dimensions.split(",") if d),
-        tiers=tuple(int(t) for t in args.tiers.split(",") if t.strip()),
+        tiers=tiers,
         metric=args.metric, indicator=args.indicator,
     )
     res = engine.compute(query)

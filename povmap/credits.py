@@ -9,27 +9,32 @@ class Credit:
     folder: str
     title_th: str
     title_en: str
-    credit: str
+    credit: str  # the attribution line, as the source asks for it (kept in its own wording)
     licence: str
+    licence_th: str
 
     def title(self, lang: str) -> str:
         return self.title_th if lang == "th" else self.title_en
+
+    def licence_text(self, lang: str) -> str:
+        return self.licence_th if lang == "th" else self.licence
 
 
 CREDITS: tuple[Credit, ...] = (
     Credit("tpmap-2561", "คนจนเป้าหมาย TPMAP ปี 2561", "TPMAP 2561 target poor",
            "TPMAP, Office of the National Economic and Social Development Council (NESDC) and NECTEC, data year 2561",
            "Not openly licensed: the source repository says \"for study only\". Loaded from your data folder, "
-           "never redistributed with povmap."),
+           "never redistributed with povmap.",
+           "ไม่ใช่สัญญาอนุญาตแบบเปิด (ต้นทางระบุว่าใช้เพื่อการศึกษาเท่านั้น) โหลดจากโฟลเดอร์ข้อมูลของผู้ใช้ ไม่แจกจ่ายไปกับ povmap"),
     Credit("hdx-cod-ab-tha", "ขอบเขตการปกครอง", "Administrative boundaries",
            "Administrative boundaries: Royal Thai Survey Department, via OCHA / Humanitarian Data Exchange "
            "(cod-ab-tha), CC BY 3.0 IGO; simplified copy from github.com/prasertcbs/thailand_gis.",
-           "CC BY 3.0 IGO (upstream)."),
+           "CC BY 3.0 IGO (upstream).", "สัญญาอนุญาต CC BY 3.0 IGO (ต้นทาง) ต้องระบุที่มา"),
     Credit("dopa-population-ahtambon", "ประชากรตามทะเบียนราษฎร", "Registered population",
            "Department of Provincial Administration (DOPA) registration statistics, compiled in github.com/Ahoerstemeier/tambon",
-           "No licence stated; official DOPA statistics."),
+           "No licence stated; official DOPA statistics.", "ไม่ระบุสัญญาอนุญาต เป็นสถิติทางการของกรมการปกครอง"),
     Credit("econvis", "ดัชนีความก้าวหน้าของคน (HAI)", "Human Achievement Index",
            "Human Achievement Index, NESDC; compiled in github.com/phat-ap/econvis (CC0)",
-           "Compilation CC0 1.0; the index values are NESDC's."),
+           "Compilation CC0 1.0; the index values are NESDC's.", "การรวบรวมเป็น CC0 1.0 ค่าดัชนีเป็นของ สศช."),
 )
 ADMIN_LIST_CREDIT = "Area codes and names: geothai (PyPI), from DOPA's register"

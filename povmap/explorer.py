@@ -12,7 +12,7 @@ from .classify import NO_DATA_RGBA, Classes, classify
 from .i18n import t
 from .maplayer import MapSpec, bounds_of, build_map, feature_heads
 from .metrics import Engine, Query, Result
-from .thai import fmt_metric, fmt_metric_many, fmt_number, fmt_number_many, thai_sort_key
+from .thai import DECIMALS, fmt_metric, fmt_metric_many, fmt_number, fmt_number_many, thai_sort_key
 from .vocab import INDICATOR_BY_KEY, METRIC_BY_KEY, child_level, metric_label
 
 
@@ -32,6 +32,7 @@ class View:
     ranking: pd.DataFrame  # rank, code, name, value, count (sorted by value, no data last)
     unplaced: pd.DataFrame  # code, name, reason (text), count, value (text)
     no_data: pd.DataFrame  # reason (text), areas
+    notes: pd.DataFrame  # boundary polygons in view whose code was adjusted: code, issue (text), detail
     title: str
     drillable: bool  # whether clicking an area goes one level down
 
@@ -54,7 +55,7 @@ def breadcrumb(engine: Engine, parent: str | None, lang: str) -> list[tuple[str 
 def _legend(classes: Classes, metric: str, lang: str) -> list[LegendRow]:
     rows = []
     for i, (lo, hi, n, col) in enumerate(zip(classes.lower, classes.upper, classes.counts, classes.colors)):
-        dec = 0 if METRIC_BY_KEY[metric].is_count else 2
+        dec = DECIMALS[metric]
         lo_s, hi_s = fmt_number(lo, dec), fmt_number(hi, dec)
         label = f"{lo_s} – {hi_s}" if i == 0 else f"> {lo_s} – {hi_s}"
         rows.append(LegendRow(col, label, n))
@@ -136,12 +137,17 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
     )[["code", "name", "reason", "count", "value"]]
     no_data = (res.no_data.groupby("reason").size().rename("areas").reset_index()
                .assign(reason=lambda d: [t(f"reason.{r}", lang) for r in d["reason"]]))
+    bn = engine.store.boundary_notes
+    bn = bn[(bn["level"] == q.level) & (bn["issue"] != "no_polygon")]
+    bn = bn[engine._in_view(bn["code"].to_numpy(dtype=object), q)]
+    notes = pd.DataFrame({"code": bn["code"].to_numpy(), "issue": [t(f"note.{i}", lang) for i in bn["issue"]],
+                          "detail": bn["detail"].to_numpy()})
     if q.indicator:
         ind = INDICATOR_BY_KEY[q.indicator]
         title = f"{ind.tpmap_label} {ind.label(lang)} — {metric_name}"
     else:
         title = metric_name
-    return View(res, classes, spec, _legend(classes, q.metric, lang), ranking, unplaced, no_data, title,
+    return View(res, classes, spec, _legend(classes, q.metric, lang), ranking, unplaced, no_data, notes, title,
                 drillable=child_level(q.level) is not None)
 
 

@@ -14,8 +14,8 @@ from . import households as hh
 from .groups import group_provinces
 from .store import Store
 from .vocab import (
-    DATASET_KEYS, DATASET_METRICS, DIMENSION_KEYS, INDICATOR_BY_KEY, LEVEL_BY_KEY, LEVEL_KEYS,
-    METRIC_BY_KEY, SCOPE_GROUP_KEYS, TIER_NUMBERS, combo_of,
+    DATASET_KEYS, DATASET_METRICS, DIMENSION_KEYS, INDICATOR_BY_KEY, LEVEL_KEYS, SCOPE_GROUP_KEYS, TIER_NUMBERS,
+    combo_of, level_of, levels_below, metrics_for,
 )
 
 POPULATION_YEAR = 2021
@@ -28,6 +28,7 @@ REASONS = (
     "no_polygon",           # a current code with data but no boundary polygon
     "no_source_row",        # a mapped area the source has no row for: no data
     "outside_household_file",  # provinces the household file does not cover: no data
+    "no_households_in_file",   # a share with no household of the area in the file: undefined, not 0 %
 )
 
 
@@ -73,9 +74,11 @@ class Query:
         if not tiers or not set(tiers) <= set(TIER_NUMBERS):
             raise QueryError("tiers must be a non-empty subset of 1,2,3,4", "กลุ่มต้องเลือกจาก 1,2,3,4 อย่างน้อยหนึ่งกลุ่ม")
         if self.indicator is not None:
-            if self.dataset != "tpmap" or self.indicator not in INDICATOR_BY_KEY:
+            if self.dataset != "tpmap":
+                raise QueryError("indicators belong to the TPMAP dataset only", "ตัวชี้วัดมีเฉพาะชุดข้อมูล TPMAP")
+            if self.indicator not in INDICATOR_BY_KEY:
                 raise QueryError(f"unknown TPMAP indicator '{self.indicator}'", f"ไม่รู้จักตัวชี้วัด '{self.indicator}'")
-            if self.metric == "households":
+            if self.metric not in metrics_for(self.dataset, self.indicator):
                 raise QueryError("TPMAP gives no household count per indicator; choose people, rate, share or per1000",
                                  "TPMAP ไม่มีจำนวนครัวเรือนรายตัวชี้วัด เลือก คน อัตรา สัดส่วน หรือ ต่อ 1,000")
         scope = self.scope
@@ -85,7 +88,7 @@ class Query:
         if parent is not None:
             if len(parent) not in (2, 4) or not parent.isdigit():
                 raise QueryError(f"'{parent}' is not a province or district code", f"'{parent}' ไม่ใช่รหัสจังหวัดหรืออำเภอ")
-            if LEVEL_KEYS.index(self.level) <= LEVEL_KEYS.index({2: "province", 4: "district"}[len(parent)]):
+            if self.level not in levels_below(parent):
                 raise QueryError(f"level {self.level} is not below area {parent}", f"ระดับ {self.level} ไม่ได้อยู่ใต้พื้นที่ {parent}")
         return replace(self, dimensions=dims, tiers=tiers, parent=parent)
 
@@ -99,7 +102,7 @@ class Result:
     table: pd.DataFrame  # code, name_th, name_en, value, count, denominator
     unplaced: pd.DataFrame  # code, name_th, name_en, reason, value, count
     no_data: pd.DataFrame  # code, reason
-    scope_count: int  # the source's own total of the counted quantity in the scope (and parent)
+    scope_count: int | None  # the source's own total in the scope (and parent); None = the source has no data
     count_label: str  # what `count` counts: people | households | members
     synthetic: bool = False
     extras: dict = field(default_factory=dict)
@@ -111,6 +114,10 @@ class Result:
     @property
     def unplaced_count(self) -> int:
         return int(self.unplaced["count"].sum())
+
+    @property
+    def has_data(self) -> bool:
+        return self.scope_count is not None
 
 
 class Engine:
@@ -201,8 +208,9 @@ class Engine:
         # Source total of the scope, from the coarsest file that covers it (province rows).
         prov = self.tpmap_rows("province", combo)
         if q.parent:
-            parent_level = {2: "province", 4: "district"}[len(q.parent)]
-            scope_count = int(self.tpmap_rows(parent_level, combo)[count_col].get(q.parent, 0))
+            parent_level = level_of(q.parent)
+            parent_rows = self.tpmap_rows(parent_level, combo)[count_col]
+            scope_count = int(parent_rows[q.parent]) if q.parent in parent_rows.index else None
         else:
             scope_count = int(prov.loc[_isin(prov.index, self.scope_provinces(q.scope)), count_col].sum())
         share_base = int(prov.loc[_isin(prov.index, self.scope_provinces(q.scope)), count_col].sum())
@@ -227,6 +235,7 @@ class Engine:
         unplaced["value"] = value(unplaced).to_numpy()
         no_data = frame.loc[frame["count"].isna(), ["code"]].copy()
         no_data["reason"] = np.where(no_data["code"].str[:2] == BANGKOK, "not_surveyed", "no_source_row")
+        no_data = pd.concat([no_data, self._without_polygon(q, unplaced["code"])])
         frame["count"] = frame["count"].fillna(0).astype("int64")
         return Result(q, frame, unplaced, no_data.reset_index(drop=True), scope_count, count_label,
                       extras={"combo": combo, "count_column": count_col})
@@ -261,10 +270,21 @@ class Engine:
         unplaced["value"] = value(unplaced)
         no_data = frame.loc[~in_file, ["code"]].copy()
         no_data["reason"] = "outside_household_file"
+        if q.metric == "share":
+            empty = frame.loc[in_file & (frame["households_all"] == 0).to_numpy(), ["code"]].assign(reason="no_households_in_file")
+            no_data = pd.concat([no_data, empty])
+        no_data = pd.concat([no_data, self._without_polygon(q, unplaced["code"])])
         frame["count"] = frame["count"].fillna(0).astype("int64")
-        scope_count = int(agg[count_col].sum())
+        covered_view = [p for p in self.scope_provinces(q.scope) if p in covered and (not q.parent or q.parent[:2] == p)]
+        scope_count = int(agg[count_col].sum()) if covered_view else None
         return Result(q, frame, unplaced, no_data.reset_index(drop=True), scope_count, count_col,
                       synthetic=True, extras={"households_all": int(agg["households_all"].sum())})
+
+    def _without_polygon(self, q: Query, listed) -> pd.DataFrame:
+        """Current codes in the view that have no polygon and no figures to list as unplaced."""
+        codes = self.current[q.level].to_numpy(dtype=object)
+        codes = codes[self._in_view(codes, q) & ~_isin(codes, self.polygons[q.level]) & ~_isin(codes, listed)]
+        return pd.DataFrame({"code": codes, "reason": "no_polygon"})
 
     def _named(self, df: pd.DataFrame) -> pd.DataFrame:
         names = self.names.reindex(df["code"])
@@ -287,11 +307,3 @@ def _isin(values, pool) -> np.ndarray:
 
 def _by_code(df: pd.DataFrame) -> pd.DataFrame:
     return df.set_index(pd.Index(df["code"].to_numpy(dtype=object), dtype=object, name="code")).drop(columns="code")
-
-
-def metric_is_count(metric: str) -> bool:
-    return METRIC_BY_KEY[metric].is_count
-
-
-def level_label(level: str, lang: str) -> str:
-    return LEVEL_BY_KEY[level].label(lang)

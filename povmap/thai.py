@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from .i18n import t
 from .vocab import METRIC_BY_KEY
 
 DECIMALS = {"people": 0, "households": 0, "members": 0, "rate": 2, "share": 2, "per1000": 1}
@@ -18,7 +19,7 @@ def fmt_number(x, decimals: int = 0) -> str:
 def fmt_metric(metric: str, x, lang: str) -> str:
     """A metric value with its unit, e.g. ``2.81 %`` or ``1,234 คน``."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "ไม่มีข้อมูล" if lang == "th" else "no data"
+        return t("legend.no_data", lang)
     m = METRIC_BY_KEY[metric]
     unit = m.unit_th if lang == "th" else m.unit_en
     sep = "" if unit == "%" else " "
@@ -31,7 +32,7 @@ def fmt_metric_many(metric: str, values, lang: str) -> list[str]:
     unit = m.unit_th if lang == "th" else m.unit_en
     sep = "" if unit == "%" else " "
     d = DECIMALS[metric]
-    nodata = "ไม่มีข้อมูล" if lang == "th" else "no data"
+    nodata = t("legend.no_data", lang)
     return [f"{x:,.{d}f}{sep}{unit}" if x == x else nodata for x in values]  # x != x only for NaN
 
 

@@ -41,6 +41,13 @@ def level_of(code: str) -> str:
         raise ValueError(f"not a DOPA area code: {code!r}") from None
 
 
+def levels_below(parent: str | None) -> list[str]:
+    """The levels a view can show inside ``parent`` (all three for the whole country)."""
+    if not parent:
+        return list(LEVEL_KEYS)
+    return list(LEVEL_KEYS[LEVEL_KEYS.index(level_of(parent)) + 1:])
+
+
 def child_level(level: str) -> str | None:
     i = LEVEL_KEYS.index(level)
     return LEVEL_KEYS[i + 1] if i + 1 < len(LEVEL_KEYS) else None
@@ -162,6 +169,11 @@ DATASET_METRICS = {
 }
 # The households dataset's "share" is the share of an area's households that pass the filter.
 HOUSEHOLD_SHARE = Term("share", "สัดส่วนครัวเรือนในกลุ่มที่เลือก (%)", "Share of households in the selected tiers (%)")
+
+
+def metrics_for(dataset: str, indicator: str | None = None) -> list[str]:
+    """Metrics a view offers; TPMAP has no household count per indicator."""
+    return [m for m in DATASET_METRICS[dataset] if not (indicator and m == "households")]
 
 
 def metric_label(dataset: str, metric: str, lang: str) -> str:

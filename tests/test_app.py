@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from povmap.maplayer import AREAS_LAYER
+from povmap.metrics import Query
 from povmap.vocab import INDICATOR_KEYS
 
 TIMEOUT = 120
@@ -58,13 +59,12 @@ def test_level_and_metric_change_the_map(at):
     assert props["4601"]["v"].endswith("%")
 
 
-def test_dimensions_filter_is_the_union(at):
-    at.session_state["explorer.dims.th"] = ["health"]
-    at.run()
-    health_only = at.metric[0].value
-    at.session_state["explorer.dims.th"] = ["health", "income"]
-    at.run()
-    assert health_only != at.metric[0].value
+def test_dimensions_filter_is_the_union(at, engine):
+    for dims in (["health"], ["health", "income"]):
+        at.session_state["explorer.dims.th"] = dims
+        at.run()
+        expected = engine.compute(Query(dimensions=tuple(dims))).placed_count
+        assert at.metric[0].value == f"{expected:,}"
     at.session_state["explorer.dims.th"] = []
     at.run()
     assert at.warning and not at.exception
@@ -104,13 +104,14 @@ def test_scope_group_and_province(at):
     assert {f["properties"]["c"][:2] for f in features(at)} == {"94"}
 
 
-def test_households_dataset_is_labelled_synthetic_and_filters_tiers(at):
+def test_households_dataset_is_labelled_synthetic_and_filters_tiers(at, engine):
     at.selectbox(key="explorer.dataset.th").set_value("households").run()
     assert any("ข้อมูลสังเคราะห์" in w.value for w in at.warning)
     assert at.metric[2].value == "235,704"
     at.session_state["explorer.tiers.th"] = [1]
     at.run()
-    assert at.metric[0].value != "235,704" and not at.exception
+    expected = engine.compute(Query(dataset="households", metric="households", tiers=(1,))).placed_count
+    assert at.metric[0].value == f"{expected:,}" and not at.exception
 
 
 def test_indicator_view(at):
@@ -156,3 +157,22 @@ def test_sources_page_shows_coverage_and_credits(at):
     assert at.title[0].value == "แหล่งข้อมูล"
     captions = " ".join(c.value for c in at.caption)
     assert "72,210" in captions and "CC BY 3.0 IGO" in captions and "NESDC" in captions
+
+
+def test_drilled_bangkok_says_no_data(at):
+    pick(at, "explorer.map.TH.province", "10")
+    assert at.metric[0].value == "ไม่มีข้อมูล" and at.metric[2].value == "ไม่มีข้อมูล"
+    assert not at.exception
+
+
+def test_damaged_store_file_gives_a_message_not_a_traceback(tmp_path, store, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "store"
+    shutil.copytree(store.path, copy)
+    (copy / "tpmap_district.parquet").unlink()
+    monkeypatch.setenv("POVMAP_STORE", str(copy))
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    app.selectbox(key="explorer.level.th").set_value("district").run()
+    assert not app.exception
+    assert any("tpmap_district.parquet" in e.value and "povmap data install" in e.value for e in app.error)

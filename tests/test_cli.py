@@ -62,3 +62,15 @@ def test_query_errors_are_one_clear_line(capsys, args, needle):
 def test_missing_store_says_how_to_build_it(capsys, tmp_path):
     code, _, err = run(capsys, "query", "--store", str(tmp_path / "nowhere"))
     assert code == 2 and "povmap data install" in err
+
+
+@pytest.mark.parametrize("args", [["query", "--tiers", "a"], ["query", "--tiers", "1.5"],
+                                  ["data", "synth", "--out", "/nonexistent/dir/x.csv"]])
+def test_bad_arguments_never_show_a_traceback(capsys, args):
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "Traceback" not in err and err.startswith("povmap:")
+
+
+def test_errors_are_given_in_thai_too(capsys):
+    code, _, err = run(capsys, "query", "--scope", "99")
+    assert code == 2 and "ไม่รู้จักรหัสจังหวัด" in err

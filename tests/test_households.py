@@ -1,7 +1,6 @@
 """Household file: tier rule, synthetic generator, file round trip, aggregation."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import geothai
 import numpy as np
@@ -12,17 +11,14 @@ from povmap import households as hh
 from povmap.groups import group_provinces
 from povmap.vocab import CAPITAL_KEYS, DIMENSION_KEYS
 
-TPMAP_TAMBOL = Path("/work/shared/data/tpmap-2561/tpmap2561_tambol_poor_all_combos.parquet")
 SMALL = dict(total_households=2_000, total_members=8_820, referred=150)
 
 
 @pytest.fixture(scope="module")
-def real_weights() -> pd.DataFrame:
+def real_weights(src) -> pd.DataFrame:
     """TPMAP 2561 target-poor households (all 5 dimensions) per current DOPA subdistrict of the 20 PPAOS provinces."""
-    if not TPMAP_TAMBOL.exists():
-        pytest.skip(f"TPMAP data not found: {TPMAP_TAMBOL}")
     provinces = group_provinces("ppaos20")
-    df = pd.read_parquet(TPMAP_TAMBOL, columns=["code", "province_code", "combo", "poor.household.CNT"])
+    df = pd.read_parquet(src / "tpmap-2561" / "tpmap2561_tambol_poor_all_combos.parquet", columns=["code", "province_code", "combo", "poor.household.CNT"])
     df = df[(df["combo"] == "11111") & df["province_code"].isin(provinces)]
     current = {s.code for p in provinces for d in geothai.districts(p) for s in geothai.subdistricts(d.code)}
     df = df[df["code"].isin(current)]

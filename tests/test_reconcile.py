@@ -133,3 +133,25 @@ def test_households_outside_the_20_provinces_are_no_data(engine):
     assert np.isnan(t.loc["10", "value"]) and np.isnan(t.loc["50", "value"])
     assert t["value"].notna().sum() == 20
     assert set(res.no_data["reason"]) == {"outside_household_file"}
+
+
+def test_drilling_into_bangkok_is_no_data_not_zero(engine):
+    res = engine.compute(Query(level="district", parent="10"))
+    assert res.scope_count is None and not res.has_data
+    hh = engine.compute(Query(dataset="households", level="district", parent="50", metric="households"))
+    assert hh.scope_count is None
+
+
+def test_every_current_code_in_view_is_on_the_map_or_listed(engine):
+    """Bangkok subdistricts: 180 geothai codes = polygons (no data) + 13 without a polygon."""
+    res = engine.compute(Query(level="subdistrict", scope="10"))
+    reasons = res.no_data["reason"].value_counts().to_dict()
+    assert reasons == {"not_surveyed": 167, "no_polygon": 13}
+    assert len(res.table) + reasons["no_polygon"] == 180
+
+
+def test_household_share_without_households_is_undefined_not_zero(engine):
+    res = engine.compute(Query(dataset="households", level="subdistrict", scope="ppaos20", metric="share"))
+    empty = res.no_data[res.no_data["reason"] == "no_households_in_file"]["code"]
+    assert len(empty) > 0
+    assert res.table.set_index("code").loc[empty, "value"].isna().all()
