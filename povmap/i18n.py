@@ -68,7 +68,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unplaced.reconcile": ("บนแผนที่ {placed} + วางไม่ได้ {unplaced} = ยอดรวมแหล่งข้อมูล {total} {unit}",
                            "On the map {placed} + not placed {unplaced} = source total {total} {unit}"),
     "unplaced.rows": ("หน่วยที่มีตัวเลขแต่ไม่มีรูปแปลงบนแผนที่", "Units with figures but no polygon on this map"),
-    "unplaced.no_data": ("พื้นที่บนแผนที่ที่ไม่มีข้อมูล", "Areas on the map without data"),
+    "unplaced.no_data": ("พื้นที่ที่ไม่มีข้อมูล (บนแผนที่เป็นสีเทา หรือไม่มีรูปแปลง)", "Areas without data (grey on the map, or without a polygon)"),
     "unplaced.reason": ("เหตุผล", "Reason"),
     "unplaced.count": ("จำนวน", "Count"),
     "unplaced.value": ("ค่า", "Value"),
