@@ -27,8 +27,3 @@ def admin_areas() -> pd.DataFrame:
 def abolished_successors() -> dict[str, tuple[str, ...]]:
     """Abolished code -> its successors (possibly empty), from ``geothai.abolished``."""
     return {a.code: tuple(a.successors) for a in abolished_areas()}
-
-
-def parent_codes(code: str) -> list[str]:
-    """The codes of an area's ancestors, top first: ``840503`` -> ``["84", "8405"]``."""
-    return [code[:n] for n in (2, 4) if n < len(code)]

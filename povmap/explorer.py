@@ -64,14 +64,9 @@ def _legend(classes: Classes, metric: str, lang: str) -> list[LegendRow]:
     return rows
 
 
-def _memo(engine: Engine, name: str) -> dict:
-    """A per-engine cache (the engine lives as long as its store build)."""
-    return engine.__dict__.setdefault(f"_memo_{name}", {})
-
-
 def province_order(engine: Engine, lang: str) -> list[str]:
     """Province codes in name order: Thai dictionary order in Thai, alphabetical in English."""
-    cache = _memo(engine, "province_order")
+    cache = engine.memo("province_order")
     if lang not in cache:
         names = engine.names.loc[engine.names.index.str.len() == 2]
         key = (lambda c: thai_sort_key(names.at[c, "name_th"])) if lang == "th" else (lambda c: names.at[c, "name_en"])
@@ -81,7 +76,7 @@ def province_order(engine: Engine, lang: str) -> list[str]:
 
 def _heads(engine: Engine, level: str, resolution: str) -> pd.Series:
     """Feature heads of a level, built once per engine (names in both languages)."""
-    cache = _memo(engine, "feature_heads")
+    cache = engine.memo("feature_heads")
     if (level, resolution) not in cache:
         bnd = engine.boundaries(level)
         names = engine.names.reindex(bnd.index)
@@ -91,7 +86,7 @@ def _heads(engine: Engine, level: str, resolution: str) -> pd.Series:
 
 
 def _bounds(engine: Engine, q: Query, bnd: pd.DataFrame, codes: pd.Series) -> tuple[float, float, float, float]:
-    cache = _memo(engine, "bounds")
+    cache = engine.memo("bounds")
     key = (q.level, q.scope, q.parent)
     if key not in cache:
         cache[key] = bounds_of(bnd, codes)
@@ -139,7 +134,7 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
                .assign(reason=lambda d: [t(f"reason.{r}", lang) for r in d["reason"]]))
     bn = engine.store.boundary_notes
     bn = bn[(bn["level"] == q.level) & (bn["issue"] != "no_polygon")]
-    bn = bn[engine._in_view(bn["code"].to_numpy(dtype=object), q)]
+    bn = bn[engine.in_view(bn["code"].to_numpy(dtype=object), q)]
     notes = pd.DataFrame({"code": bn["code"].to_numpy(), "issue": [t(f"note.{i}", lang) for i in bn["issue"]],
                           "detail": bn["detail"].to_numpy()})
     if q.indicator:

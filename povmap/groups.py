@@ -23,8 +23,3 @@ def group_provinces(group: str) -> tuple[str, ...]:
     if not codes:
         raise ValueError(f"unknown province group: {group!r}")
     return codes
-
-
-def group_source_note(group: str) -> str:
-    df = province_groups()
-    return df.loc[df["group"] == group, "source_note"].iloc[0]

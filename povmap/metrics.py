@@ -134,9 +134,14 @@ class Engine:
         pop = store.population
         self.population = _by_code(pop[pop["year"] == POPULATION_YEAR])["population"]
         self._combo: dict[tuple[str, str], pd.DataFrame] = {}
-        self._base = {lv: _by_code(store.tpmap_base(lv)) for lv in ("country", *LEVEL_KEYS)}
+        # TPMAP base tables (surveyed households and people) per level, indexed by code
+        self.surveyed = {lv: _by_code(store.tpmap_base(lv)) for lv in ("country", *LEVEL_KEYS)}
         self._hh = None
         self._bnd: dict[str, pd.DataFrame] = {}
+
+    def memo(self, name: str) -> dict:
+        """A cache that lives as long as this engine (i.e. this store build), for derived indexes."""
+        return self.__dict__.setdefault(f"_memo_{name}", {})
 
     def boundaries(self, level: str) -> pd.DataFrame:
         """The store's boundary table of a level, indexed by code (built once)."""
@@ -173,7 +178,7 @@ class Engine:
             raise QueryError(f"unknown province code '{scope}'", f"ไม่รู้จักรหัสจังหวัด '{scope}'")
         return [scope]
 
-    def _in_view(self, codes: pd.Index | np.ndarray, q: Query) -> np.ndarray:
+    def in_view(self, codes: pd.Index | np.ndarray, q: Query) -> np.ndarray:
         codes = pd.Index(codes, dtype=object)
         mask = _isin(codes.str[:2], self.scope_provinces(q.scope))
         if q.parent:
@@ -191,7 +196,7 @@ class Engine:
     def _frame(self, q: Query) -> pd.DataFrame:
         """The mapped areas of the view (codes with a polygon), with names."""
         codes = self.polygons[q.level]
-        codes = codes[self._in_view(codes, q)]
+        codes = codes[self.in_view(codes, q)]
         return self.names.reindex(codes).rename_axis("code").reset_index()
 
     def _tpmap(self, q: Query) -> Result:
@@ -199,7 +204,7 @@ class Engine:
         count_col = q.indicator or ("households" if q.metric == "households" else "people")
         count_label = "households" if count_col == "households" else "people"
         rows = self.tpmap_rows(q.level, combo)
-        rows = rows[self._in_view(rows.index, q)]
+        rows = rows[self.in_view(rows.index, q)]
         counts = rows[count_col]
         frame = self._frame(q)
         placed = frame["code"].to_numpy()
@@ -215,11 +220,11 @@ class Engine:
             scope_count = int(prov.loc[_isin(prov.index, self.scope_provinces(q.scope)), count_col].sum())
         share_base = int(prov.loc[_isin(prov.index, self.scope_provinces(q.scope)), count_col].sum())
 
-        base = self._base[q.level]["surveyed_people"]
+        base = self.surveyed[q.level]["surveyed_people"]
         extra = counts[~_isin(counts.index, placed)]
         unplaced = pd.DataFrame({"code": extra.index.astype(str), "count": extra.to_numpy()})
         unplaced["reason"] = np.where(_isin(unplaced["code"], self.current[q.level]), "no_polygon", "not_dopa_code")
-        unplaced = self._named(unplaced)
+        unplaced = self.named(unplaced)
 
         def value(df: pd.DataFrame) -> pd.Series:
             c = df["count"].astype("float64")
@@ -243,7 +248,7 @@ class Engine:
     def _households(self, q: Query) -> Result:
         df = self.households
         agg = _by_code(hh.aggregate(df, q.level, q.dimensions, q.tiers))
-        agg = agg[self._in_view(agg.index, q)]
+        agg = agg[self.in_view(agg.index, q)]
         count_col = "members" if q.metric == "members" else "households"
         frame = self._frame(q)
         covered = self.household_provinces()
@@ -257,7 +262,7 @@ class Engine:
         unplaced = pd.DataFrame({"code": extra.index.astype(str), "count": extra[count_col].to_numpy(),
                                  "households_all": extra["households_all"].to_numpy()})
         unplaced["reason"] = np.where(_isin(unplaced["code"], self.current[q.level]), "no_polygon", "not_dopa_code")
-        unplaced = self._named(unplaced)
+        unplaced = self.named(unplaced)
 
         def value(d: pd.DataFrame) -> np.ndarray:
             c = d["count"].astype("float64")
@@ -283,10 +288,10 @@ class Engine:
     def _without_polygon(self, q: Query, listed) -> pd.DataFrame:
         """Current codes in the view that have no polygon and no figures to list as unplaced."""
         codes = self.current[q.level].to_numpy(dtype=object)
-        codes = codes[self._in_view(codes, q) & ~_isin(codes, self.polygons[q.level]) & ~_isin(codes, listed)]
+        codes = codes[self.in_view(codes, q) & ~_isin(codes, self.polygons[q.level]) & ~_isin(codes, listed)]
         return pd.DataFrame({"code": codes, "reason": "no_polygon"})
 
-    def _named(self, df: pd.DataFrame) -> pd.DataFrame:
+    def named(self, df: pd.DataFrame) -> pd.DataFrame:
         names = self.names.reindex(df["code"])
         df["name_th"] = names["name_th"].to_numpy()
         df["name_en"] = names["name_en"].to_numpy()

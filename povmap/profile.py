@@ -6,7 +6,7 @@ the per-dimension and per-indicator counts, the villages (subdistricts), the hou
 aggregates (tiers and capitals; never a household row), DOPA population 2017–2021, the HAI
 (provinces) and the areas one level down.
 
-Level-wide indexes are built once per engine (lazily, in :func:`povmap.explorer._memo` caches);
+Level-wide indexes are built once per engine (lazily, in :meth:`Engine.memo` caches);
 :func:`build_profile` itself only slices them, so a profile takes a few milliseconds when warm.
 """
 from __future__ import annotations
@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from .areas import abolished_successors, admin_areas
-from .explorer import _memo
 from .households import CAPITAL_COLUMNS
 from .metrics import BANGKOK, Engine, QueryError
 from .vocab import CAPITAL_KEYS, DIMENSIONS, INDICATORS, LEVEL_KEYS, TIER_NUMBERS, child_level, level_of
@@ -146,11 +145,11 @@ def _prefix_slice(sorted_codes: np.ndarray, prefix: str) -> slice:
 
 def _figure_table(engine: Engine, level: str) -> pd.DataFrame:
     """Current areas of a level: the 4 figures, and per figure its rank and the count with data among siblings."""
-    cache = _memo(engine, "profile_figures")
+    cache = engine.memo("profile_figures")
     if level not in cache:
         if level == "country":
             rows = engine.tpmap_rows("country", COMBO_ALL)
-            base = engine._base["country"]["surveyed_people"]
+            base = engine.surveyed["country"]["surveyed_people"]
             people = float(rows.at[COUNTRY, "people"])
             cache[level] = pd.DataFrame({
                 "people": [people],
@@ -161,7 +160,7 @@ def _figure_table(engine: Engine, level: str) -> pd.DataFrame:
         else:
             codes = engine.current[level]
             rows = engine.tpmap_rows(level, COMBO_ALL).reindex(codes)
-            base = engine._base[level]["surveyed_people"].reindex(codes).astype("float64")
+            base = engine.surveyed[level]["surveyed_people"].reindex(codes).astype("float64")
             df = pd.DataFrame({
                 "people": rows["people"].astype("float64"),
                 "rate": 100.0 * rows["people"].astype("float64") / base,
@@ -178,14 +177,14 @@ def _figure_table(engine: Engine, level: str) -> pd.DataFrame:
 
 
 def _sorted_codes(engine: Engine, name: str, codes) -> np.ndarray:
-    cache = _memo(engine, "profile_sorted")
+    cache = engine.memo("profile_sorted")
     if name not in cache:
         cache[name] = np.sort(np.asarray(codes, dtype=object))
     return cache[name]
 
 
 def _villages(engine: Engine) -> tuple[np.ndarray, pd.DataFrame]:
-    cache = _memo(engine, "profile_villages")
+    cache = engine.memo("profile_villages")
     if "v" not in cache:
         v = engine.store.villages.sort_values("code", kind="stable").reset_index(drop=True)
         v = pd.DataFrame({
@@ -199,7 +198,7 @@ def _villages(engine: Engine) -> tuple[np.ndarray, pd.DataFrame]:
 
 
 def _population_wide(engine: Engine) -> pd.DataFrame:
-    cache = _memo(engine, "profile_population")
+    cache = engine.memo("profile_population")
     if "wide" not in cache:
         pop = engine.store.population
         wide = pop.pivot_table(index="code", columns="year", values="population", aggfunc="first")
@@ -209,7 +208,7 @@ def _population_wide(engine: Engine) -> pd.DataFrame:
 
 
 def _hai(engine: Engine) -> dict[str, pd.DataFrame]:
-    cache = _memo(engine, "profile_hai")
+    cache = engine.memo("profile_hai")
     if "by_province" not in cache:
         hai = engine.store.hai.copy()
         hai["rank"] = hai.groupby("year")["hai"].rank(method="min", ascending=False).astype("Int64")
@@ -226,7 +225,7 @@ _HH_SUMS = ("households", "members", "referred", *(f"tier{t}" for t in TIER_NUMB
 
 def _household_index(engine: Engine) -> dict:
     """Per-subdistrict sums of the household file (sorted by code); only sums leave this function."""
-    cache = _memo(engine, "profile_households")
+    cache = engine.memo("profile_households")
     if "sums" not in cache:
         df = engine.households
         idx, subs = pd.factorize(df["subdistrict_code"].to_numpy(dtype=object), sort=True)
@@ -349,14 +348,14 @@ def _children(engine: Engine, code: str, level: str) -> pd.DataFrame:
     in_tpmap = _sorted_codes(engine, f"tpmap_{child}", rows.index)
     codes = sorted(set(current[_prefix_slice(current, code)]) | set(in_tpmap[_prefix_slice(in_tpmap, code)]))
     people = rows["people"].reindex(codes).astype("float64").to_numpy()
-    base = engine._base[child]["surveyed_people"].reindex(codes).astype("float64").to_numpy()
+    base = engine.surveyed[child]["surveyed_people"].reindex(codes).astype("float64").to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = 100.0 * people / base
-    polygons = _memo(engine, "profile_polygons")
+    polygons = engine.memo("profile_polygons")
     if child not in polygons:
         polygons[child] = frozenset(engine.polygons[child])
     df = pd.DataFrame({"code": pd.array(codes, dtype=object), "count": people, "reason": None})
-    df = engine._named(df)  # the explorer's names, incl. "unit in <district>" for non-DOPA units
+    df = engine.named(df)  # the explorer's names, incl. "unit in <district>" for non-DOPA units
     return pd.DataFrame({
         "code": df["code"].to_numpy(dtype=object),
         "name_th": df["name_th"].to_numpy(dtype=object),
