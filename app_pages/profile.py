@@ -151,5 +151,7 @@ if len(p.children):
     rows = ev.selection.rows if hasattr(ev, "selection") else ev.get("selection", {}).get("rows", [])
     if rows and bool(kids.iloc[rows[0]]["placed"]):
         open_area(str(kids.iloc[rows[0]]["code"]))
+    elif rows:  # a TPMAP unit without a DOPA code has no profile of its own
+        st.info(t("profile.no_profile_for_unit", lg, code=kids.iloc[rows[0]]["code"]))
 
 credits_footer()

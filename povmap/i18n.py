@@ -136,6 +136,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "profile.children": ("พื้นที่ย่อย เรียงตามจำนวนคนจนเป้าหมาย", "Areas within, ranked by target poor"),
     "profile.children_hint": ("คลิกแถวเพื่อเปิดข้อมูลพื้นที่นั้น", "Click a row to open its profile"),
     "profile.unit_no_polygon": ("หน่วย TPMAP ที่ไม่มีรหัสตำบล DOPA", "TPMAP unit without a DOPA code"),
+    "profile.no_profile_for_unit": ("หน่วย {code} ไม่มีรหัสตำบลของกรมการปกครอง จึงไม่มีหน้าข้อมูลของตัวเอง ตัวเลขนับรวมในอำเภอนี้แล้ว",
+                                    "Unit {code} has no DOPA subdistrict code, so it has no profile of its own; its figures are counted in this district"),
     "profile.locator": ("ที่ตั้ง", "Location"),
     "profile.hai_none": ("ดัชนีความก้าวหน้าของคนมีเฉพาะระดับจังหวัด", "The Human Achievement Index exists for provinces only"),
     "chart.dimensions": ("คนจนเป้าหมายที่มีปัญหาในแต่ละมิติ", "Target poor with a problem in each dimension"),

@@ -63,3 +63,15 @@ def test_compare_two_areas(at):
     df = at.dataframe[0].value
     assert list(df.iloc[:, 0]) == ["4601", "4602"]
     assert len(at.get("plotly_chart")) >= 2
+
+
+def test_clicking_a_unit_without_dopa_code_explains_itself(at, engine):
+    from povmap.profile import build_profile
+
+    kids = build_profile(engine, "4601").children
+    row = int(kids.index[~kids["placed"]][0])  # a TPMAP unit such as 460151
+    open_page(at, "app_pages/profile.py", area="4601")
+    at.session_state["profile.kids.4601"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert any("ไม่มีรหัสตำบล" in i.value for i in at.info)
