@@ -11,11 +11,11 @@ from povmap.i18n import DEFAULT_LANG, LANGS, t
 
 st.set_page_config(page_title="povmap", page_icon=":material/map:", layout="wide")
 
-if LANG_KEY not in st.session_state:
-    st.session_state[LANG_KEY] = DEFAULT_LANG
+if LANG_KEY not in st.session_state:  # a shared link may set the language (?lang=en)
+    st.session_state[LANG_KEY] = st.query_params.get("lang") if st.query_params.get("lang") in LANGS else DEFAULT_LANG
 
 pages = [
-    st.Page("app_pages/explorer.py", title=t("nav.explorer", lang()), url_path="map", icon=":material/map:", default=True),
+    st.Page("app_pages/explorer.py", title=t("nav.explorer", lang()), icon=":material/map:", default=True),
     st.Page("app_pages/profile.py", title=t("nav.profile", lang()), url_path="profile", icon=":material/location_on:"),
     st.Page("app_pages/compare.py", title=t("nav.compare", lang()), url_path="compare", icon=":material/compare_arrows:"),
     st.Page("app_pages/sources.py", title=t("nav.sources", lang()), url_path="sources", icon=":material/menu_book:"),

@@ -11,6 +11,7 @@ from povmap.i18n import t
 from povmap.maplayer import MAP_HEIGHT_PX, selected_code
 from povmap.metrics import Query, QueryError
 from povmap.thai import DECIMALS, fmt_number
+from povmap.urlstate import ExplorerState, decode, encode
 from povmap.vocab import (
     CLASS_SCHEMES, DATASETS, DIMENSIONS, INDICATORS, LEVEL_BY_KEY, SCOPE_GROUPS, TIERS, child_level, level_of,
     levels_below, metric_label, metrics_for,
@@ -31,6 +32,19 @@ relabel = ss.get(K + "lang") != lg
 ss[K + "lang"] = lg
 
 
+def url_widget_values(v: ExplorerState) -> dict:
+    """The widget values that show a view decoded from a link."""
+    out = {"dataset": v.dataset, "level": v.level, "dims": list(v.dims), "tiers": list(v.tiers),
+           "metric": v.metric, "scheme": v.scheme, "k": v.k, "view": "indicator" if v.indicator else "dimensions"}
+    if v.indicator:
+        out["indicator"] = v.indicator
+    if v.scope in ("all", "ppaos20", "sra7"):
+        out["scope"] = v.scope
+    else:
+        out["scope"], out["province"] = "one", v.scope
+    return out
+
+
 def force(name: str, value) -> None:
     """Set a view value and the widget showing it (only before that widget is created)."""
     ss[K + name] = value
@@ -48,6 +62,15 @@ def keep(name: str, value):
     ss[K + name] = value
     return value
 
+
+# A shared link (?level=district&parent=46…) sets the view once, when the session opens it.
+url_ignored: list[str] = []
+if not ss.get(K + "url_read"):
+    ss[K + "url_read"] = True
+    view_state, url_ignored = decode(st.query_params.to_dict(), set(eng.names.index))
+    for name, value in url_widget_values(view_state).items():
+        force(name, value)
+    ss[K + "parent"], ss[K + "selected"] = view_state.parent, view_state.selected
 
 # Apply a drill-down or breadcrumb jump requested by the previous run.
 for name, value in ss.pop(PENDING, {}).items():
@@ -135,6 +158,8 @@ res = v.result
 
 # ---- header: title, synthetic label, breadcrumb, totals --------------------------------------
 st.title(t("app.title", lg))
+if url_ignored:
+    st.warning(t("url.ignored", lg, items=", ".join(url_ignored)))
 dataset_name = next(d for d in DATASETS if d.key == dataset).label(lg)
 st.markdown(f"**{dataset_name}** · {html.escape(v.title)} · {LEVEL_BY_KEY[level].label(lg)}")
 if res.synthetic:
@@ -246,3 +271,10 @@ with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {f
                                              "detail": t("note.detail", lg)}), hide_index=True)
 
 credits_footer()
+
+# The address bar always holds the view, so copying it shares exactly this view.
+shown_state = ExplorerState(lang=lg, dataset=dataset, scope=scope, level=level, parent=parent,
+                            selected=ss[K + "selected"], dims=tuple(dims), tiers=tuple(tiers), metric=metric,
+                            indicator=indicator, scheme=scheme, k=int(k))
+if st.query_params.to_dict() != encode(shown_state):
+    st.query_params.from_dict(encode(shown_state))

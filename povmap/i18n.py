@@ -22,6 +22,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "firstrun.problem": ("ปัญหาที่พบ", "What went wrong"),
     "error.query": ("ตัวเลือกไม่ถูกต้อง", "Invalid choice"),
+    "url.ignored": ("ลิงก์นี้มีค่าที่ใช้ไม่ได้และถูกละเว้น: {items} — แสดงมุมมองที่ใกล้เคียงที่สุดแทน",
+                    "This link had values that could not be used and were ignored: {items}. Showing the nearest valid view."),
     "error.unexpected": ("เกิดข้อผิดพลาดที่ไม่คาดคิด ข้อมูลที่โหลดไว้ยังอยู่ครบ ลองเปลี่ยนตัวเลือกหรือโหลดหน้าใหม่ (รายละเอียดอยู่ในบันทึกของเซิร์ฟเวอร์)",
                          "Something went wrong. The loaded data is intact; change a choice or reload the page (details are in the server log)."),
     "profile.no_households_here": ("ไฟล์ครัวเรือนไม่มีครัวเรือนในพื้นที่นี้", "The household file has no household in this area"),

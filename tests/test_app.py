@@ -176,3 +176,32 @@ def test_damaged_store_file_gives_a_message_not_a_traceback(tmp_path, store, mon
     app.selectbox(key="explorer.level.th").set_value("district").run()
     assert not app.exception
     assert any("tpmap_district.parquet" in e.value and "povmap data install" in e.value for e in app.error)
+
+
+def test_shared_link_restores_the_view(store, monkeypatch):
+    monkeypatch.setenv("POVMAP_STORE", str(store.path))
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for k, v in {"lang": "en", "dataset": "households", "parent": "46", "level": "subdistrict",
+                 "tiers": "1,2", "metric": "share"}.items():
+        app.query_params[k] = v
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Thailand poverty map"
+    assert app.selectbox(key="explorer.dataset.en").value == "households"
+    assert app.selectbox(key="explorer.metric.en").value == "share"
+    assert {f["properties"]["c"][:2] for f in features(app)} == {"46"} and len(features(app)) > 100
+    assert app.query_params["parent"] in ("46", ["46"])  # the address bar keeps the view
+
+
+def test_hostile_link_opens_nearest_view_and_says_what_was_ignored(store, monkeypatch):
+    monkeypatch.setenv("POVMAP_STORE", str(store.path))
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for k, v in {"parent": "<script>alert(1)</script>", "k": "999", "level": "district", "x" * 50: "y" * 5000,
+                 "dims": "health,wealth"}.items():
+        app.query_params[k] = v
+    app.run()
+    assert not app.exception
+    warning = " ".join(w.value for w in app.warning)
+    assert "parent=<script>" in warning and "k=999" in warning and "dims=" in warning
+    assert app.selectbox(key="explorer.level.th").value == "district"
+    assert len(features(app)) == 928

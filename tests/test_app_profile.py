@@ -16,10 +16,11 @@ def at(store, monkeypatch):
 
 
 def open_page(at, page: str, **params):
+    """Open ``page`` as a link would: its own URL, with its query parameters."""
+    at.switch_page(page)
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
-    at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
 

@@ -206,3 +206,15 @@ def test_profile_opens_by_url_with_thai_name_and_charts(app_page: Page):
     expect(chart.locator(".main-svg").first).to_be_attached()
     expect(chart).to_contain_text("ด้านสุขภาพ")  # Thai axis labels rendered by plotly
     assert_no_exception(page)
+
+
+def test_shared_link_opens_that_view(app_page: Page):
+    page = app_page
+    page.goto(page.app_url + "/?lang=en&parent=46&metric=rate&bogus=1")  # type: ignore[attr-defined]
+    wait_script_done(page, LOAD_TIMEOUT_MS)
+    expect(page.locator("h1").first).to_have_text(TITLE_EN, timeout=LOAD_TIMEOUT_MS)
+    expect(child_crumbs(page)).to_have_text(["› Kalasin"], timeout=RERUN_TIMEOUT_MS)
+    expect(sidebar_combobox(page, "Level shown")).to_have_value("District")
+    expect(page.get_by_test_id("stAlert").filter(has_text="bogus")).to_be_visible()
+    wait_map_painted(page)
+    assert_no_exception(page)
