@@ -76,7 +76,7 @@ def population_line(population, lang: str) -> go.Figure:
 def hai_line(hai, lang: str) -> go.Figure:
     years = [buddhist_year(y) if lang == "th" else int(y) for y in hai["year"]]
     fig = go.Figure(go.Scatter(x=years, y=hai["hai"], mode="lines+markers+text", text=[f"#{r}" for r in hai["rank"]],
-                               textposition="top center", line=dict(color=SERIES[2]),
+                               textposition="top center", line=dict(color=SERIES[2]), cliponaxis=False,
                                hovertemplate="%{x}: %{y:.3f} (%{text})<extra></extra>"))
     fig.update_xaxes(tickmode="array", tickvals=years, title=t("chart.year_be" if lang == "th" else "chart.year", lang))
     fig.update_yaxes(gridcolor="#eee")
