@@ -88,3 +88,34 @@ def compare_button(code: str, container, key: str) -> None:
     elif container.button(t("profile.add_compare", lg), key=key):
         add_to_compare(code)
         st.rerun()
+
+
+class PageState:
+    """A page's view values that survive a language switch.
+
+    Streamlit keeps showing a keyed widget's old labels after a language switch, so each language has its
+    own widget key (``<prefix><name>.<lang>``); the value itself lives in ``<prefix><name>``.
+    """
+
+    def __init__(self, prefix: str, lg: str):
+        self.prefix, self.lg, self.ss = prefix, lg, st.session_state
+        self.relabel = self.ss.get(prefix + "lang") != lg
+        self.ss[prefix + "lang"] = lg
+
+    def force(self, name: str, value) -> None:
+        """Set a value and the widget showing it (only before that widget is created)."""
+        self.ss[self.prefix + name] = value
+        self.ss[f"{self.prefix}{name}.{self.lg}"] = value
+
+    def wkey(self, name: str) -> str:
+        key = f"{self.prefix}{name}.{self.lg}"
+        if self.prefix + name in self.ss and (self.relabel or key not in self.ss):
+            self.ss[key] = self.ss[self.prefix + name]
+        return key
+
+    def keep(self, name: str, value):
+        self.ss[self.prefix + name] = value
+        return value
+
+    def default(self, name: str, value) -> None:
+        self.ss.setdefault(self.prefix + name, value)

@@ -5,7 +5,7 @@ import html
 
 import streamlit as st
 
-from app_pages._ui import compare_button, credits_footer, engine, lang
+from app_pages._ui import PageState, compare_button, credits_footer, engine, lang
 from povmap.explorer import area_name, breadcrumb, build_view, province_order
 from povmap.i18n import t
 from povmap.maplayer import MAP_HEIGHT_PX, selected_code
@@ -26,10 +26,8 @@ if eng is None:
 lg = lang()
 ss = st.session_state
 
-# Streamlit keeps showing a keyed widget's old labels after a language switch, so each language
-# has its own widget keys ("explorer.metric.th"); the value itself lives in "explorer.metric".
-relabel = ss.get(K + "lang") != lg
-ss[K + "lang"] = lg
+ps = PageState(K, lg)
+force, wkey, keep = ps.force, ps.wkey, ps.keep
 
 
 def url_widget_values(v: ExplorerState) -> dict:
@@ -43,24 +41,6 @@ def url_widget_values(v: ExplorerState) -> dict:
     else:
         out["scope"], out["province"] = "one", v.scope
     return out
-
-
-def force(name: str, value) -> None:
-    """Set a view value and the widget showing it (only before that widget is created)."""
-    ss[K + name] = value
-    ss[f"{K}{name}.{lg}"] = value
-
-
-def wkey(name: str) -> str:
-    key = f"{K}{name}.{lg}"
-    if K + name in ss and (relabel or key not in ss):
-        ss[key] = ss[K + name]
-    return key
-
-
-def keep(name: str, value):
-    ss[K + name] = value
-    return value
 
 
 # A shared link (?level=district&parent=46…) sets the view once, when the session opens it.

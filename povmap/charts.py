@@ -81,3 +81,18 @@ def hai_line(hai, lang: str) -> go.Figure:
     fig.update_xaxes(tickmode="array", tickvals=years, title=t("chart.year_be" if lang == "th" else "chart.year", lang))
     fig.update_yaxes(gridcolor="#eee")
     return _layout(fig, t("chart.hai", lang), 260)
+
+
+def stability_bars(names: list[str], stay_share: list[float], depends_on: list[str], fragile_below: float,
+                   lang: str) -> go.Figure:
+    """How often each shortlisted area stays shortlisted when the weights are perturbed.
+
+    Blue: robust; orange: in only because of one criterion (named on the bar); red: stays in too few draws."""
+    colors = [SERIES[5] if s < fragile_below else SERIES[1] if d else SERIES[0] for s, d in zip(stay_share, depends_on)]
+    fig = go.Figure(go.Bar(y=names, x=[100 * s for s in stay_share], orientation="h", marker_color=colors,
+                           text=[f"← {d}" if d else "" for d in depends_on], textposition="inside", insidetextanchor="end",
+                           hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
+    fig.add_vline(x=100 * fragile_below, line_dash="dot", line_color="#888")
+    fig.update_xaxes(range=[0, 100], ticksuffix="%", title=t("pilot.col.stay_share", lang), gridcolor="#eee")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, t("pilot.robustness_chart", lang), 140 + 22 * len(names))

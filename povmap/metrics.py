@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import households as hh
+from .errors import PovmapError
 from .groups import group_provinces
 from .store import Store
 from .vocab import (
@@ -32,15 +33,8 @@ REASONS = (
 )
 
 
-class QueryError(ValueError):
+class QueryError(PovmapError):
     """An invalid query; ``en``/``th`` hold the message in both languages."""
-
-    def __init__(self, en: str, th: str):
-        self.en, self.th = en, th
-        super().__init__(en)
-
-    def message(self, lang: str) -> str:
-        return self.th if lang == "th" else self.en
 
 
 @dataclass(frozen=True)

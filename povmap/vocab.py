@@ -195,3 +195,52 @@ CLASS_SCHEMES: tuple[Term, ...] = (
     Term("equal_interval", "ช่วงเท่ากัน", "Equal interval"),
 )
 CLASS_SCHEME_KEYS = tuple(s.key for s in CLASS_SCHEMES)
+
+
+@dataclass(frozen=True)
+class Criterion(Term):
+    group: str  # concentration | clustering | depth | coverage | readiness
+    how_th: str
+    how_en: str
+
+    def how(self, lang: str) -> str:
+        return self.how_th if lang == "th" else self.how_en
+
+
+# Pilot-area criteria (issue 3; derivations in povmap/criteria.py and docs/pilot-method.md).
+# Every criterion reads "higher = more reason to choose the area".
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion("count", "จำนวนคนจน", "Number of poor", "concentration",
+              "จำนวนคนจนเป้าหมาย (หรือครัวเรือนที่เข้าเกณฑ์) ในพื้นที่",
+              "target poor (or households passing the filter) in the area"),
+    Criterion("rate", "อัตราคนจน (%)", "Poverty rate (%)", "concentration",
+              "TPMAP: คนจนเป้าหมาย ÷ ผู้ถูกสำรวจ จปฐ.; ครัวเรือน: สมาชิกครัวเรือนที่เข้าเกณฑ์ ÷ ประชากรตามทะเบียน 2564",
+              "TPMAP: target poor ÷ people surveyed (BMN); households: members of selected households ÷ registered residents 2021"),
+    Criterion("share", "สัดส่วนของคนจนในขอบเขต (%)", "Share of the scope's poor (%)", "concentration",
+              "คนจนของพื้นที่ ÷ คนจนทั้งหมดในขอบเขต (จัดอันดับเหมือนจำนวนคนจนภายในขอบเขตเดียวกัน)",
+              "the area's poor ÷ all poor of the scope (ranks exactly like the count within one scope)"),
+    Criterion("lisa", "กลุ่มสูง–สูง (LISA)", "High-High cluster (LISA)", "clustering",
+              "1 เมื่อเป็นกลุ่มสูง–สูงที่มีนัยสำคัญของอัตราคนจน (Local Moran's I) มิฉะนั้น 0",
+              "1 when the area is a significant High-High cluster of the rate (Local Moran's I), else 0"),
+    Criterion("gistar", "จุดร้อน (Gi*)", "Hot spot (Gi*)", "clustering",
+              "1 เมื่อเป็นจุดร้อนที่มีนัยสำคัญของอัตราคนจน (Getis-Ord Gi*) มิฉะนั้น 0",
+              "1 when the area is a significant hot spot of the rate (Getis-Ord Gi*), else 0"),
+    Criterion("depth", "ความลึกของความยากจน", "Depth of poverty", "depth",
+              "จำนวนมิติเฉลี่ย (ในมิติที่เลือก) ที่คนจน/ครัวเรือนยากจนขาด",
+              "mean number of the chosen dimensions each poor person or household fails"),
+    Criterion("tier1", "สัดส่วนกลุ่มอยู่ลำบาก (%)", "Share in hardship, tier 1 (%)", "depth",
+              "ครัวเรือนกลุ่มอยู่ลำบาก ÷ ครัวเรือนที่เข้าเกณฑ์",
+              "tier-1 households ÷ selected households"),
+    Criterion("coverage", "มีผู้จัดการพื้นที่", "Area Manager present", "coverage",
+              "1 เมื่อมีผู้จัดการพื้นที่ (มหาวิทยาลัย/หน่วยงาน) ทำงานในพื้นที่แล้ว มิฉะนั้น 0",
+              "1 when an Area Manager (university or agency) already works in the area, else 0"),
+    Criterion("readiness", "ความพร้อมของข้อมูล", "Data readiness", "readiness",
+              "TPMAP: ผู้ถูกสำรวจ ÷ ประชากรตามทะเบียน (ไม่เกิน 1); ครัวเรือน: เฉลี่ยของค่านั้นกับสัดส่วนระเบียนที่ครบถ้วน",
+              "TPMAP: people surveyed ÷ registered residents (at most 1); households: mean of that and the share of complete records"),
+)
+CRITERION_KEYS = tuple(c.key for c in CRITERIA)
+CRITERION_BY_KEY = {c.key: c for c in CRITERIA}
+NORMALISATIONS: tuple[Term, ...] = (
+    Term("percentile", "อันดับเปอร์เซ็นไทล์", "Percentile rank"),
+    Term("minmax", "ต่ำสุด–สูงสุด (min–max)", "Min–max"),
+)

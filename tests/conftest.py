@@ -29,3 +29,18 @@ def store(src) -> Store:
 @pytest.fixture(scope="session")
 def engine(store) -> Engine:
     return Engine(store)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_db(tmp_path_factory):
+    """Tests never touch the user's saved scenarios and Area Managers: one throw-away DB per run."""
+    import os
+
+    path = tmp_path_factory.mktemp("userdb") / "povmap.sqlite"
+    old = os.environ.get("POVMAP_USER_DB")
+    os.environ["POVMAP_USER_DB"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("POVMAP_USER_DB", None)
+    else:
+        os.environ["POVMAP_USER_DB"] = old

@@ -1,0 +1,52 @@
+"""The side-by-side comparison of 2–4 areas, shown on the compare page and under a shortlist."""
+from __future__ import annotations
+
+import streamlit as st
+
+from povmap import charts
+from povmap.i18n import t
+from povmap.metrics import Engine
+from povmap.profile import build_profile, compare_table
+from povmap.vocab import LEVEL_BY_KEY
+
+
+def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
+    """Key figures in one table, dimension bars, capital radars and tier bars of ``codes``."""
+    profiles = [build_profile(eng, c) for c in codes]
+    names = [p.name_th if lg == "th" else p.name_en for p in profiles]
+
+    st.subheader(t("compare.figures", lg))
+    table = compare_table(profiles)
+    table["name"] = names
+    table["level"] = [LEVEL_BY_KEY[lv].label(lg) for lv in table["level"]]
+    shown = table[["code", "name", "level", "people", "rate", "households", "population", "hh_households", "hh_tier1_share"]]
+    num = st.column_config.NumberColumn(format="localized")
+    labels = {"code": t("table.code", lg), "name": t("table.name", lg), "level": t("compare.col.level", lg),
+              "people": t("fig.people", lg), "rate": t("fig.rate", lg), "households": t("fig.households", lg),
+              "population": t("fig.population", lg), "hh_households": t("compare.col.hh_households", lg),
+              "hh_tier1_share": t("compare.col.hh_tier1_share", lg)}
+    st.dataframe(shown.rename(columns=labels), hide_index=True, key=f"{key}.figures", column_config={
+        labels["people"]: num, labels["households"]: num, labels["population"]: num, labels["hh_households"]: num,
+        labels["rate"]: st.column_config.NumberColumn(format="%.2f"),
+        labels["hh_tier1_share"]: st.column_config.NumberColumn(format="%.1f")})
+    for p, name in zip(profiles, names):
+        st.page_link("app_pages/profile.py", label=f"{t('profile.open', lg)}: {name}", query_params={"area": p.code})
+
+    with_tpmap = [p for p in profiles if not p.tpmap_note]
+    if with_tpmap:
+        st.plotly_chart(charts.dimension_bars(with_tpmap, lg), theme=None, key=f"{key}.dims")
+        st.caption(t("profile.dims_note", lg))
+    with_hh = [(n, p) for n, p in zip(names, profiles) if p.households is not None]
+    if with_hh:
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.capital_radar([(n, p.households["capitals"]["area"].tolist()) for n, p in with_hh], lg),
+                        theme=None, key=f"{key}.radar")
+        c2.plotly_chart(charts.tier_bars([(n, p.households["tiers"].sort_values("tier")["share"].tolist())
+                                          for n, p in with_hh], lg), theme=None, key=f"{key}.tiers")
+        if any(p.households["synthetic"] for _, p in with_hh):
+            st.warning(t("synthetic.badge", lg))
+    for n, p in zip(names, profiles):
+        if p.households is None:
+            st.caption(f"{n}: {t('profile.no_households', lg)}")
+        if p.tpmap_note:
+            st.caption(f"{n}: {t(f'reason.{p.tpmap_note}', lg)}")

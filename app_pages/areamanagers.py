@@ -1,0 +1,69 @@
+"""Area Managers: which universities or agencies already work where (edit in place, or import a CSV)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages._ui import credits_footer, engine, lang
+from povmap import areamanagers
+from povmap.errors import PovmapError
+from povmap.i18n import t
+from povmap.userdb import user_db_path
+
+K = "am."
+eng = engine()
+if eng is None:
+    st.stop()
+lg = lang()
+ss = st.session_state
+db = user_db_path()
+valid = set(eng.names.index)
+
+st.title(t("nav.areamanagers", lg))
+st.caption(t("am.intro", lg))
+if msg := ss.pop(K + "flash", None):
+    st.success(msg)
+try:
+    table = areamanagers.list_coverage(db)
+except PovmapError as exc:
+    st.error(exc.message(lg))
+    st.stop()
+
+name = "name_th" if lg == "th" else "name_en"
+shown = table.assign(area=eng.names.reindex(table["code"])[name].fillna("").to_numpy())
+labels = {"manager": t("am.manager", lg), "code": t("am.code", lg), "area": t("am.area", lg), "note": t("am.note", lg)}
+# One editor key per saved version: after a save the editor starts from the stored table again.
+edited = st.data_editor(
+    shown[["manager", "code", "area", "note"]].rename(columns=labels), num_rows="dynamic", hide_index=True,
+    key=f"{K}editor.{ss.get(K + 'version', 0)}", width="stretch",
+    column_config={labels["code"]: st.column_config.TextColumn(help=t("am.code_help", lg), max_chars=6),
+                   labels["area"]: st.column_config.TextColumn(disabled=True)})
+if st.button(t("am.save", lg), type="primary", key=f"{K}save"):
+    new = edited.rename(columns={v: k for k, v in labels.items()})[["manager", "code", "note"]]
+    new = new.fillna("").astype(str)
+    new = new[(new["manager"].str.strip() != "") | (new["code"].str.strip() != "")]  # blank rows the editor adds
+    try:
+        areamanagers.replace_all(db, new, valid_codes=valid)
+    except PovmapError as exc:
+        st.error(exc.message(lg))
+    else:
+        ss[K + "version"] = ss.get(K + "version", 0) + 1
+        ss[K + "flash"] = t("am.saved", lg, n=len(new))
+        st.rerun()
+
+st.subheader(t("am.import", lg))
+st.caption(t("am.import_help", lg))
+up = st.file_uploader(t("am.import", lg), type=["csv"], key=f"{K}upload.{ss.get(K + 'version', 0)}",
+                      label_visibility="collapsed")
+if up is not None and st.button(t("am.import_go", lg), key=f"{K}import"):
+    try:
+        n = areamanagers.import_csv(db, up.getvalue(), valid_codes=valid, file_name=up.name)
+    except PovmapError as exc:
+        st.error(exc.message(lg))
+    else:
+        ss[K + "version"] = ss.get(K + "version", 0) + 1
+        ss[K + "flash"] = t("am.imported", lg, n=n)
+        st.rerun()
+st.download_button(t("am.template", lg), data=pd.DataFrame(columns=["manager", "code", "note"]).to_csv(index=False),
+                   file_name="area_managers.csv", mime="text/csv", on_click="ignore", key=f"{K}template")
+credits_footer()

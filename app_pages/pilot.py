@@ -1,0 +1,154 @@
+"""Pilot areas: frame → criteria (small maps, weights) → score and shortlist → robustness → scenarios, export."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import _pilot_parts as parts
+from app_pages._ui import PageState, credits_footer, engine, lang
+from povmap import areamanagers, pilot, pilotview
+from povmap.criteria import PILOT_LEVELS, Frame
+from povmap.errors import PovmapError
+from povmap.explorer import area_name, province_order
+from povmap.i18n import t
+from povmap.thai import fmt_number
+from povmap.userdb import user_db_path
+from povmap.vocab import CRITERION_BY_KEY, DATASETS, DIMENSIONS, LEVEL_BY_KEY, NORMALISATIONS, SCOPE_GROUPS, TIERS
+
+K = parts.K
+eng = engine()
+if eng is None:
+    st.stop()
+lg = lang()
+ss = st.session_state
+ps = PageState(K, lg)
+force, wkey, keep = ps.force, ps.wkey, ps.keep
+for name, value in ss.pop(parts.PENDING, {}).items():  # a scenario being reopened
+    force(name, value)
+
+
+def labelled(terms):
+    by_key = {x.key: x for x in terms}
+    return list(by_key), lambda key: by_key[key].label(lg)
+
+
+# ---- sidebar: the frame and the rules ---------------------------------------------------------
+with st.sidebar:
+    st.markdown(f"**{t('pilot.frame', lg)}**")
+    opts, fmt = labelled(DATASETS)
+    dataset = keep("dataset", st.selectbox(t("ctl.dataset", lg), opts, format_func=fmt, key=wkey("dataset")))
+    scope_opts = [s.key for s in SCOPE_GROUPS] + ["one"]
+    scope_fmt = {s.key: s.label(lg) for s in SCOPE_GROUPS} | {"one": t("ctl.scope.one", lg)}
+    ps.default("scope", "ppaos20")
+    scope_kind = keep("scope", st.selectbox(t("ctl.scope", lg), scope_opts, format_func=scope_fmt.get, key=wkey("scope")))
+    if scope_kind == "one":
+        ps.default("province", "46")
+        scope = keep("province", st.selectbox(t("ctl.province", lg), province_order(eng, lg), key=wkey("province"),
+                                              format_func=lambda c: area_name(eng, c, lg)))
+    else:
+        scope = scope_kind
+    ps.default("level", "subdistrict")
+    level = keep("level", st.segmented_control(t("pilot.level", lg), list(PILOT_LEVELS), key=wkey("level"),
+                                               format_func=lambda lv: LEVEL_BY_KEY[lv].label(lg)) or "subdistrict")
+    opts, fmt = labelled(DIMENSIONS)
+    ps.default("dims", opts)
+    dims = keep("dims", st.pills(t("ctl.dimensions", lg), opts, selection_mode="multi", format_func=fmt, key=wkey("dims")))
+    tiers = [tr.number for tr in TIERS]
+    if dataset == "households":
+        ps.default("tiers", [1, 2])
+        tiers = keep("tiers", st.pills(t("ctl.tiers", lg), tiers, selection_mode="multi", key=wkey("tiers"),
+                                       format_func=lambda n: f"{n} {TIERS[n - 1].label(lg)}"))
+
+    st.markdown(f"**{t('pilot.rules', lg)}**")
+    opts, fmt = labelled(NORMALISATIONS)
+    normalisation = keep("norm", st.radio(t("pilot.normalisation", lg), opts, format_func=fmt, key=wkey("norm")))
+    per_district = False
+    if level == "subdistrict":
+        per_district = keep("per_district", st.toggle(t("pilot.per_district", lg), key=wkey("per_district"),
+                                                      help=t("pilot.per_district_help", lg)))
+    if per_district:
+        ps.default("k", 1)
+        k = keep("k", st.number_input(t("pilot.k", lg), min_value=1, max_value=10, step=1, key=wkey("k")))
+        top_n = ss.get(K + "top_n", 20)
+    else:
+        ps.default("top_n", 20)
+        top_n = keep("top_n", st.number_input(t("pilot.top_n", lg), min_value=1, max_value=500, step=5, key=wkey("top_n")))
+        k = None
+    require_coverage = keep("gate_cov", st.toggle(t("pilot.gate.not_covered.rule", lg), key=wkey("gate_cov")))
+    ps.default("min_count", 0)
+    min_count = keep("min_count", st.number_input(t("pilot.min_count", lg), min_value=0, step=10, key=wkey("min_count")))
+    st.markdown(f"**{t('pilot.m.clusters', lg)}**")
+    ps.default("alpha", 0.05)
+    alpha = keep("alpha", st.segmented_control(t("pilot.alpha", lg), list(pilot.ALPHAS), key=wkey("alpha")) or 0.05)
+    fdr = keep("fdr", st.toggle(t("pilot.fdr", lg), key=wkey("fdr")))
+
+st.title(t("nav.pilot", lg))
+st.caption(t("pilot.intro", lg))
+if not dims or not tiers:
+    st.warning(f"{t('ctl.dimensions' if not dims else 'ctl.tiers', lg)}: {t('ctl.pick_one', lg)}")
+    st.stop()
+
+db = user_db_path()
+frame = Frame(dataset=dataset, scope=scope, level=level, dimensions=tuple(dims), tiers=tuple(tiers))
+try:
+    coverage = areamanagers.list_coverage(db)
+    base = pilot.Settings(alpha=float(alpha), fdr=bool(fdr))
+    with st.spinner(t("pilot.computing", lg)):
+        crit = pilot.criteria_set(eng, frame, base, coverage)
+except PovmapError as exc:
+    st.error(exc.message(lg))
+    st.stop()
+if dataset == "households":
+    st.warning(t("synthetic.badge", lg))
+for en, th in crit.notes:
+    st.info(th if lg == "th" else en)
+data = crit.data
+st.caption(t("pilot.m.reconcile_text", lg, ranked=fmt_number(data.areas["count"].sum()),
+             unranked=fmt_number(data.unranked["count"].sum()), total=fmt_number(data.scope_count or 0))
+           + f" {t(f'unit.{data.count_label}', lg)} · " + t("pilot.areas_ranked", lg, n=fmt_number(len(data.areas))))
+if len(data.unranked):
+    with st.expander(t("pilot.unranked", lg, n=fmt_number(len(data.unranked)))):
+        st.dataframe(pilotview.unranked_summary(crit, lg), hide_index=True)
+
+# ---- criteria: one small map each, with its weight ------------------------------------------
+st.subheader(t("pilot.criteria", lg))
+st.caption(t("pilot.weights_help", lg))
+weights: dict[str, float] = {}
+enabled: list[str] = []
+keys = list(crit.values.columns)
+PER_ROW = 4
+for row_start in range(0, len(keys), PER_ROW):
+    cols = st.columns(PER_ROW, gap="small")
+    for col, key in zip(cols, keys[row_start:row_start + PER_ROW]):
+        with col, st.container(border=True):
+            sm = pilotview.criterion_map(eng, crit, key, lg)
+            st.markdown(f"**{sm.title}**")
+            if sm.png:
+                st.image(sm.png, width="stretch")
+            parts.legend(sm.legend)
+            if sm.note:
+                st.caption(sm.note)
+            st.caption(CRITERION_BY_KEY[key].how(lg))
+            c1, c2 = st.columns([1, 3])
+            ps.default(f"on.{key}", True)
+            on = keep(f"on.{key}", c1.checkbox(t("pilot.use", lg), key=wkey(f"on.{key}")))
+            ps.default(f"w.{key}", pilot.DEFAULT_WEIGHTS[key])
+            w = keep(f"w.{key}", c2.slider(t("pilot.weight", lg), 0.0, 3.0, step=0.25, key=wkey(f"w.{key}"),
+                                           disabled=not on, label_visibility="collapsed"))
+            weights[key] = float(w)
+            if on:
+                enabled.append(key)
+
+settings = pilot.Settings(weights=tuple(weights.items()), enabled=tuple(enabled), normalisation=normalisation,
+                          require_coverage=bool(require_coverage), min_count=int(min_count), top_n=int(top_n),
+                          per_district_k=int(k) if k else None, alpha=float(alpha), fdr=bool(fdr))
+try:
+    result = pilot.run(crit, settings)
+except PovmapError as exc:
+    st.error(exc.message(lg))
+    st.stop()
+
+parts.shortlist_section(eng, result, lg)
+parts.robustness_section(result, lg)
+parts.scenario_section(eng, result, lg, db)
+parts.export_section(eng, result, lg)
+credits_footer()
