@@ -19,7 +19,7 @@ pages = [
     st.Page("app_pages/profile.py", title=t("nav.profile", lang()), url_path="profile", icon=":material/location_on:"),
     st.Page("app_pages/compare.py", title=t("nav.compare", lang()), url_path="compare", icon=":material/compare_arrows:"),
     st.Page("app_pages/pilot.py", title=t("nav.pilot", lang()), url_path="pilot", icon=":material/flag:"),
-    st.Page("app_pages/areamanagers.py", title=t("nav.areamanagers", lang()), url_path="area-managers",
+    st.Page("app_pages/areamanagers.py", title=t("nav.areamanagers", lang()), url_path="areamanagers",
             icon=":material/school:"),
     st.Page("app_pages/sources.py", title=t("nav.sources", lang()), url_path="sources", icon=":material/menu_book:"),
 ]

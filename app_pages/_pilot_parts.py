@@ -152,7 +152,7 @@ def scenario_section(eng: Engine, result: pilot.PilotResult, lg: str, db: Path) 
     save_col, list_col = st.columns([2, 3], gap="large")
     with save_col, st.form(f"{K}save", border=True):
         st.markdown(f"**{t('pilot.save', lg)}**")
-        name = st.text_input(t("pilot.scenario_name", lg), value=current or "", max_chars=80)
+        name = st.text_input(t("pilot.scenario_name", lg), value=current or "", max_chars=80, key=f"{K}save_name")
         overwrite = st.checkbox(t("pilot.overwrite", lg))
         if st.form_submit_button(t("pilot.save_button", lg), type="primary"):
             table = pilot.shortlist_table(result)

@@ -16,6 +16,8 @@ import pandas as pd
 import pyproj
 import shapely
 from libpysal.graph import Graph
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .errors import PovmapError
@@ -106,38 +108,35 @@ def contiguity(national: Graph, shapes: gpd.GeoDataFrame, codes) -> Contiguity:
     symmetrised), so every unit takes part; the islands and their links are reported. Codes keep the
     national order, so the same set of areas always gives the same permutations.
     """
-    wanted = pd.Index(pd.unique(np.asarray(codes, dtype=object)), dtype=object)
-    missing = wanted.difference(national.unique_ids)
+    # Work on the national sparse matrix by position: pandas' string-dtype isin (used by Graph.subgraph)
+    # is ~100x slower than these object/NumPy operations.
+    ids = pd.Index(national.unique_ids.to_numpy(dtype=object), dtype=object, name="code")
+    wanted = pd.Index(pd.Index(codes).astype(str).to_numpy(dtype=object), dtype=object).unique()
+    missing = wanted.difference(ids)
     if len(missing):
         raise PovmapError(f"{len(missing)} area(s) have no boundary polygon: {_examples(missing)}",
                           f"{len(missing)} พื้นที่ไม่มีรูปแปลงขอบเขต: {_examples(missing)}")
-    ids = national.unique_ids
-    ordered = pd.Index(ids[ids.isin(wanted)], dtype=object, name="code")
-    if len(ordered) < MIN_AREAS:
-        raise _too_few(len(ordered))
-    sub = national.subgraph(ordered)
-    islands = pd.Index(sub.isolates, dtype=object)
-    if not len(islands):
-        return Contiguity(sub, ordered, (), int(sub.n_components))
-
-    xy = _centroids_m(_by_code(shapes), ordered)
-    pos = ordered.get_indexer(islands)
-    dist, nearest = cKDTree(xy).query(xy[pos], k=2)  # the first hit is the island itself
-    # Normally hit 0 is the island itself; if another centroid coincides with it, that one is the nearest.
-    other = nearest[:, 0] == pos
-    nn_codes = ordered[np.where(other, nearest[:, 1], nearest[:, 0])]
-    km = np.where(other, dist[:, 1], dist[:, 0]) / 1000.0
-
-    adj = sub.adjacency
-    adj = adj[adj != 0]  # isolates are zero self-loops
-    links = pd.Series(1.0, name="weight", index=pd.MultiIndex.from_arrays(
-        [np.r_[islands, nn_codes], np.r_[nn_codes, islands]], names=["focal", "neighbor"]))
-    both = pd.concat([adj.astype(float), links])
-    both = both[~both.index.duplicated()]  # two islands nearest to each other give the same pair twice
-    # Canonical order (focal, then neighbour, in `ordered` order) is what Graph needs to align with values.
-    graph = Graph(both.reindex(ordered, level=0).reindex(ordered, level=1), transformation="B")
-    return Contiguity(graph, ordered, tuple(islands), int(graph.n_components),
-                      tuple(zip(islands, nn_codes, np.round(km, 1).tolist())))
+    pos = np.flatnonzero(ids.isin(wanted))
+    if len(pos) < MIN_AREAS:
+        raise _too_few(len(pos))
+    ordered = ids[pos]
+    adj = sparse.csr_array(national.sparse[pos][:, pos])  # the induced subgraph; rows follow `ordered`
+    adj.eliminate_zeros()
+    lonely = np.flatnonzero(np.diff(adj.indptr) == 0)
+    links: tuple[tuple[str, str, float], ...] = ()
+    if len(lonely):
+        xy = _centroids_m(_by_code(shapes), ordered)
+        dist, hit = cKDTree(xy).query(xy[lonely], k=2)
+        # Hit 0 is the island itself, unless another centroid coincides with it: then that one is nearest.
+        other = hit[:, 0] == lonely
+        nearest = np.where(other, hit[:, 1], hit[:, 0])
+        km = np.where(other, dist[:, 1], dist[:, 0]) / 1000.0
+        rows, cols = np.r_[lonely, nearest], np.r_[nearest, lonely]
+        adj = adj + sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=adj.shape)
+        adj.data[:] = 1.0  # two islands nearest to each other add the same pair twice
+        links = tuple(zip(ordered[lonely], ordered[nearest], np.round(km, 1).tolist()))
+    graph = Graph.from_sparse(adj, ids=ordered)
+    return Contiguity(graph, ordered, tuple(ordered[lonely]), int(connected_components(adj)[0]), links)
 
 
 def _centroids_m(geo: gpd.GeoDataFrame, codes: pd.Index) -> np.ndarray:
@@ -264,7 +263,10 @@ except Exception:  # an esda or numba without these internals: still correct, on
 
 
 def warm_up() -> None:
-    """Compile esda's numba kernels on a toy problem (seconds, once per process) so the first real map is fast."""
+    """Compile esda's numba kernels on a toy problem, so the first real map is fast.
+
+    Costs what the first :func:`clusters` call would (10-60 s, once per process; bench/bench_spatial.py).
+    """
     ids = pd.Index([f"w{i}" for i in range(6)], dtype=object)
     ring = [(ids[i], ids[(i + d) % 6]) for i in range(6) for d in (1, 5)]
     graph = Graph.from_arrays([a for a, _ in ring], [b for _, b in ring], np.ones(len(ring)))

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from povmap.scoring import Rule, ScoreError, code_order, composite, normalise, rank
+from povmap.scoring import Rule, ScoreError, code_order, composite, criteria_matrix, normalise, rank, weighted_sum
 from povmap.sensitivity import Stability, draw_shortlists, stability
 
 FAST = settings(max_examples=60, deadline=None)
@@ -143,6 +143,17 @@ def test_draw_shortlists_match_rank(n, d, top_n, k, by_group, data):
         ref = rank(pd.Series(scores[i], index=codes), groups=pd.Series(gid, index=codes) if by_group else None,
                    rule=rule)
         assert got[i].tolist() == ref["shortlisted"].reindex(codes).tolist()
+
+
+def test_draws_reproduce_composite_bit_for_bit():
+    # The draws' scores must equal composite() exactly, or ties would break differently than in rank().
+    norm, _, _ = random_case(n=500, seed=5)
+    x, w, keys = criteria_matrix(norm, WEIGHTS)
+    factors = np.random.default_rng(1).uniform(0.5, 1.5, size=(len(w), 40))
+    draws = weighted_sum(x, w[:, None] * factors)
+    for d in range(0, 40, 7):
+        one = composite(norm, dict(zip(keys, w * factors[:, d])))
+        assert np.array_equal(draws[d], one.to_numpy())
 
 
 def test_draw_shortlists_exact_for_near_equal_scores_in_a_group():

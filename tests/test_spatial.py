@@ -106,6 +106,13 @@ def test_subset_is_induced_subgraph_in_national_order(cont, national, rate):
     inner = {(a, b) for a, b in edges(national) if a in codes and b in codes}
     assert edges(cont.graph) == inner | links
     assert list(cont.islands) == [c for c in cont.codes if c not in {a for a, _ in inner}]
+    # The sparse matrix esda uses follows the same order: its lag equals the sum over listed neighbours.
+    y = rate.reindex(cont.codes)
+    adj = cont.graph.adjacency
+    by_list = y.reindex(adj.index.get_level_values("neighbor")).to_numpy() * adj.to_numpy()
+    expect = pd.Series(by_list).groupby(adj.index.get_level_values("focal").to_numpy()).sum().reindex(cont.codes)
+    np.testing.assert_allclose(cont.graph.sparse @ y.to_numpy(), expect.to_numpy())
+    assert set(np.unique(cont.graph.sparse.data)) == {1.0}
 
 
 def test_unknown_code_is_refused(national, shapes):
