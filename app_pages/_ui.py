@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import streamlit as st
 
+from povmap import spatial
 from povmap.config import store_dir
 from povmap.credits import ADMIN_LIST_CREDIT, CREDITS
 from povmap.i18n import DEFAULT_LANG, t
@@ -36,7 +38,15 @@ def _engine(path: str, version: str) -> Engine:
     """One engine per store build, shared by every session (read-only)."""
     engine = Engine(Store(path))
     engine.boundaries("province")  # touch the tables every view needs, so errors surface here
+    _warm_up_spatial()
     return engine
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up_spatial() -> None:
+    """esda compiles its numba kernels on first use (~15-60 s): do it in the background once per server,
+    so the first pilot-area page does not wait for it."""
+    threading.Thread(target=spatial.warm_up, name="povmap-spatial-warm-up", daemon=True).start()
 
 
 def engine() -> Engine | None:

@@ -105,8 +105,8 @@ def _cluster_map(engine: Engine, result: CriteriaSet, key: str, lang: str) -> Sm
     counts = cats.value_counts()
     legend = [LegendRow(spatial.GEODA_COLOURS[c], t(f"cluster.{c}", lang), int(counts.get(c, 0))) for c in classes]
     cut = cl.threshold if key == "lisa" else getattr(cl, "gi_threshold", cl.threshold)
-    title = t("pilot.lisa_title" if key == "lisa" else "pilot.gi_title", lang, perm=fmt_number(cl.permutations))
-    note = t("pilot.cluster_note", lang, alpha=cl.alpha, cut=f"{cut:.4g}", seed=cl.seed,
+    title = t("pilot.lisa_title" if key == "lisa" else "pilot.gi_title", lang)
+    note = t("pilot.cluster_note", lang, perm=fmt_number(cl.permutations), alpha=cl.alpha, cut=f"{cut:.4g}", seed=cl.seed,
              fdr=t("pilot.fdr_on" if cl.fdr else "pilot.fdr_off", lang),
              islands=len(result.contiguity.islands) if result.contiguity else 0)
     return SmallMap(key, title, smallmaps.render(_canvas(engine, result), colours), legend, note)

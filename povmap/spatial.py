@@ -150,7 +150,8 @@ def _centroids_m(geo: gpd.GeoDataFrame, codes: pd.Index) -> np.ndarray:
 def _aligned(values: pd.Series, cont: Contiguity) -> np.ndarray:
     """The values as floats in ``cont.codes`` order; PovmapError unless they cover exactly those codes."""
     if not isinstance(values, pd.Series):
-        raise PovmapError("values must be a Series indexed by area code", "ค่าต้องเป็น Series ที่มีรหัสพื้นที่เป็นดัชนี")
+        raise PovmapError("values must be a Series indexed by area code",
+                          "ค่าต้องเป็น Series ที่มีรหัสพื้นที่เป็นดัชนี")
     idx = pd.Index(values.index.astype(str), dtype=object)
     if idx.has_duplicates:
         dup = idx[idx.duplicated()].unique()
