@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages._ui import table_downloads
 from povmap import charts
 from povmap.i18n import t
 from povmap.metrics import Engine
@@ -25,10 +26,12 @@ def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
               "people": t("fig.people", lg), "rate": t("fig.rate", lg), "households": t("fig.households", lg),
               "population": t("fig.population", lg), "hh_households": t("compare.col.hh_households", lg),
               "hh_tier1_share": t("compare.col.hh_tier1_share", lg)}
-    st.dataframe(shown.rename(columns=labels), hide_index=True, key=f"{key}.figures", column_config={
+    figures = shown.rename(columns=labels)
+    st.dataframe(figures, hide_index=True, key=f"{key}.figures", column_config={
         labels["people"]: num, labels["households"]: num, labels["population"]: num, labels["hh_households"]: num,
         labels["rate"]: st.column_config.NumberColumn(format="%.2f"),
         labels["hh_tier1_share"]: st.column_config.NumberColumn(format="%.1f")})
+    table_downloads(figures, f"{t('nav.compare', lg)} · {', '.join(names)}", key=f"{key}.dl")
     for p, name in zip(profiles, names):
         st.page_link("app_pages/profile.py", label=f"{t('profile.open', lg)}: {name}", query_params={"area": p.code})
 

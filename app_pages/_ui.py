@@ -6,9 +6,11 @@ import threading
 
 import streamlit as st
 
-from povmap import spatial
+from datetime import datetime, timezone
+
+from povmap import exports, spatial
 from povmap.config import store_dir
-from povmap.credits import ADMIN_LIST_CREDIT, CREDITS
+from povmap.credits import ADMIN_LIST_CREDIT, CREDITS, credit_lines
 from povmap.i18n import DEFAULT_LANG, t
 from povmap.metrics import Engine
 from povmap.store import Store, StoreError
@@ -129,3 +131,20 @@ class PageState:
 
     def default(self, name: str, value) -> None:
         self.ss.setdefault(self.prefix + name, value)
+
+
+def table_downloads(df, title: str, key: str) -> None:
+    """CSV (UTF-8 with BOM) and XLSX buttons for a table as shown; built only when clicked."""
+    lg = lang()
+    stem = exports.slug(title)
+
+    def meta() -> exports.Metadata:
+        stamp = (t("export.generated", lg), f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+        return exports.Metadata(title, (*credit_lines(lg), stamp))
+
+    c1, c2, _ = st.columns([1, 1, 5])
+    c1.download_button("CSV", data=lambda: exports.to_csv(df, meta()), file_name=f"{stem}.csv", mime="text/csv",
+                       key=f"{key}.csv", on_click="ignore", type="tertiary", icon=":material/download:")
+    c2.download_button("XLSX", data=lambda: exports.to_xlsx(df, meta()), file_name=f"{stem}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"{key}.xlsx", on_click="ignore", type="tertiary", icon=":material/download:")

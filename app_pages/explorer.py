@@ -5,7 +5,7 @@ import html
 
 import streamlit as st
 
-from app_pages._ui import PageState, compare_button, credits_footer, engine, lang
+from app_pages._ui import PageState, compare_button, credits_footer, engine, lang, table_downloads
 from povmap.explorer import area_name, breadcrumb, build_view, province_order
 from povmap.i18n import t
 from povmap.maplayer import MAP_HEIGHT_PX, selected_code
@@ -213,6 +213,8 @@ with right:
                        f"{t('table.count', lg)} ({unit})": st.column_config.NumberColumn(format="localized")},
     )
     st.caption(t("table.hint", lg) if v.drillable else t("selected", lg))
+    table_downloads(table.drop(columns=[t("table.profile", lg)]), f"{v.title} · {LEVEL_BY_KEY[level].label(lg)}",
+                    key=f"{K}dl.ranking")
 
 # ---- clicks: drill down (or select at the deepest level) --------------------------------------
 picked = selected_code(event)
@@ -238,6 +240,10 @@ with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {f
                                                 "value": t("unplaced.value", lg)}),
                      hide_index=True, height=min(300, 38 + 35 * len(v.unplaced)),
                      column_config={f"{t('unplaced.count', lg)} ({unit})": st.column_config.NumberColumn(format="localized")})
+        table_downloads(v.unplaced.rename(columns={"code": t("table.code", lg), "name": t("table.name", lg),
+                                                   "reason": t("unplaced.reason", lg), "count": t("unplaced.count", lg),
+                                                   "value": t("unplaced.value", lg)}),
+                        t("unplaced.rows", lg), key=f"{K}dl.unplaced")
     else:
         st.caption(t("unplaced.none", lg))
     if len(v.no_data):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._ui import COMPARE_KEY, compare_button, credits_footer, engine, lang
+from app_pages._ui import COMPARE_KEY, compare_button, credits_footer, engine, lang, table_downloads
 from povmap import charts
 from povmap.explorer import locator_map
 from povmap.i18n import t
@@ -91,11 +91,14 @@ with left:
             indicator=[f"{INDICATOR_BY_KEY[k].tpmap_label} {INDICATOR_BY_KEY[k].label(lg)}" for k in p.indicators["key"]],
             dimension=[DIMENSION_BY_KEY[d].label(lg) for d in p.indicators["dimension"]],
             worst=[t("profile.worst", lg) if w else "" for w in p.indicators["worst"]])
-        st.dataframe(ind[["worst", "indicator", "dimension", "people", "share"]].rename(columns={
+        ind_table = ind[["worst", "indicator", "dimension", "people", "share"]].rename(columns={
             "worst": "", "indicator": t("ctl.indicator", lg), "dimension": t("ctl.view.dimensions", lg),
-            "people": t("fig.people", lg), "share": t("chart.share_of_poor", lg)}),
-            hide_index=True, column_config={t("fig.people", lg): st.column_config.NumberColumn(format="localized"),
-                                            t("chart.share_of_poor", lg): st.column_config.NumberColumn(format="%.1f")})
+            "people": t("fig.people", lg), "share": t("chart.share_of_poor", lg)})
+        st.dataframe(ind_table, hide_index=True,
+                     column_config={t("fig.people", lg): st.column_config.NumberColumn(format="localized"),
+                                    t("chart.share_of_poor", lg): st.column_config.NumberColumn(format="%.1f")})
+        table_downloads(ind_table.rename(columns={"": t("profile.worst", lg)}), f"{name} · {t('profile.indicators', lg)}",
+                        key="profile.dl.indicators")
 with right:
     st.markdown(f"**{t('profile.locator', lg)}**")
     st.pydeck_chart(locator_map(eng, p.code).deck(), height=300, key=f"profile.locator.{p.code}")
@@ -134,9 +137,11 @@ else:
 # ---- villages (subdistricts) and areas within ------------------------------------------------
 if p.villages is not None and len(p.villages):
     st.subheader(t("profile.villages", lg))
-    st.dataframe(p.villages.rename(columns={"code": t("table.code", lg), "name_th": t("table.name", lg),
-                                            "people": t("fig.people", lg), "households": t("fig.households", lg),
-                                            "rank": t("table.rank", lg)}), hide_index=True)
+    villages = p.villages.rename(columns={"code": t("table.code", lg), "name_th": t("table.name", lg),
+                                          "people": t("fig.people", lg), "households": t("fig.households", lg),
+                                          "rank": t("table.rank", lg)})
+    st.dataframe(villages, hide_index=True)
+    table_downloads(villages, f"{name} · {t('profile.villages', lg)}", key="profile.dl.villages")
     st.caption(t("profile.village_names", lg))
 if len(p.children):
     st.subheader(t("profile.children", lg) + f" · {LEVEL_BY_KEY[child_level(p.level)].label(lg)}")
@@ -148,6 +153,7 @@ if len(p.children):
                       column_config={t("fig.people", lg): st.column_config.NumberColumn(format="localized"),
                                      t("fig.rate", lg): st.column_config.NumberColumn(format="%.2f")})
     st.caption(t("profile.children_hint", lg))
+    table_downloads(shown, f"{name} · {t('profile.children', lg)}", key="profile.dl.children")
     rows = ev.selection.rows if hasattr(ev, "selection") else ev.get("selection", {}).get("rows", [])
     if rows and bool(kids.iloc[rows[0]]["placed"]):
         open_area(str(kids.iloc[rows[0]]["code"]))

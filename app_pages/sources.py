@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._ui import credits_footer, engine, lang
+from app_pages._ui import credits_footer, engine, lang, table_downloads
 from povmap.explorer import area_name
 from povmap.groups import province_groups
 from povmap.i18n import t
@@ -26,6 +26,7 @@ cov = pd.DataFrame(m["coverage"]).T.reset_index(names="level")
 cov["level"] = [LEVEL_BY_KEY[lv].label(lg) for lv in cov["level"]]
 cov = cov.rename(columns={c: t(f"cov.{c}", lg) for c in cov.columns})
 st.dataframe(cov, hide_index=True, column_config={c: count for c in cov.columns[1:]})
+table_downloads(cov, t("sources.coverage", lg), key="sources.dl.coverage")
 st.caption(f"{fmt_number(m['coverage']['subdistrict']['unplaced_people'])} {t('unit.people', lg)}: "
            f"{t('reason.not_dopa_code', lg)}")
 
@@ -38,9 +39,11 @@ st.dataframe(notes.rename(columns={"level": t("cov.level", lg), "code": t("table
 
 st.subheader(t("sources.groups", lg))
 groups = province_groups()
-st.dataframe(groups.assign(province=[area_name(eng, c, lg) for c in groups["province_code"]])[
+groups = groups.assign(province=[area_name(eng, c, lg) for c in groups["province_code"]])[
     ["group", "province_code", "province", "phase", "source_note"]].rename(columns={
         "group": t("groups.group", lg), "province_code": t("table.code", lg), "province": t("groups.province", lg),
-        "phase": t("groups.phase", lg), "source_note": t("groups.source_note", lg)}), hide_index=True)
+        "phase": t("groups.phase", lg), "source_note": t("groups.source_note", lg)})
+st.dataframe(groups, hide_index=True)
+table_downloads(groups, t("sources.groups", lg), key="sources.dl.groups")
 
 credits_footer()

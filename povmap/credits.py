@@ -38,3 +38,9 @@ CREDITS: tuple[Credit, ...] = (
            "Compilation CC0 1.0; the index values are NESDC's.", "การรวบรวมเป็น CC0 1.0 ค่าดัชนีเป็นของ สศช."),
 )
 ADMIN_LIST_CREDIT = "Area codes and names: geothai (PyPI), from DOPA's register"
+
+
+def credit_lines(lang: str, folders=None) -> tuple[tuple[str, str], ...]:
+    """(source title, credit — licence) pairs, for the header of an exported table."""
+    return tuple((c.title(lang), f"{c.credit} — {c.licence_text(lang)}") for c in CREDITS
+                 if folders is None or c.folder in folders)

@@ -337,6 +337,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "pilot.unsaved": ("รายชื่อที่ยังไม่บันทึก", "Unsaved shortlist"),
     "pilot.export_unsaved": ("ยังไม่ได้บันทึกเป็นสถานการณ์ ไฟล์จะระบุว่า \"รายชื่อที่ยังไม่บันทึก\"",
                              "Not saved as a scenario yet; the files will say \"Unsaved shortlist\""),
+    "export.generated": ("สร้างเมื่อ", "Generated"),
     "pilot.m.generated": ("สร้างเมื่อ", "Generated"),
 }
 
