@@ -257,3 +257,27 @@ def export_section(eng: Engine, result: pilot.PilotResult, lg: str) -> None:
     c3.download_button("GeoJSON", data=lambda: exports.to_geojson(table(), geometries(), meta(), code_col=t("table.code", lg)),
                        file_name=f"{stem}.geojson", mime="application/geo+json", key=f"{K}dl.geojson",
                        on_click="ignore", icon=":material/download:")
+
+
+# ---- the address bar ------------------------------------------------------------------------
+def open_from_url(db: Path, lg: str) -> None:
+    """A link with ?scenario=<id> reopens that saved scenario once per session; a bad id is named and ignored."""
+    ss = st.session_state
+    if ss.get(K + "url_read"):
+        return
+    ss[K + "url_read"] = True
+    raw = st.query_params.get("scenario")
+    if raw is None:
+        return
+    try:
+        _open(db, int(raw) if raw.isdigit() and len(raw) < 10 else -1)
+    except PovmapError:
+        ss[K + "url_ignored"] = f"scenario={raw[:40]}"
+
+
+def sync_url(result: pilot.PilotResult, lg: str) -> None:
+    """The address bar names the open scenario, so the link reopens it exactly."""
+    o = st.session_state.get(OPENED)
+    want = {"scenario": str(o["id"]), "lang": lg} if o and _scenario_name(result) else {"lang": lg}
+    if st.query_params.to_dict() != want:
+        st.query_params.from_dict(want)

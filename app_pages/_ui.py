@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode, urlsplit, urlunsplit
 import threading
 
 import streamlit as st
@@ -148,3 +149,24 @@ def table_downloads(df, title: str, key: str) -> None:
     c2.download_button("XLSX", data=lambda: exports.to_xlsx(df, meta()), file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}.xlsx", on_click="ignore", type="tertiary", icon=":material/download:")
+
+
+def presentation_style() -> None:
+    """Projector layout: no sidebar or toolbar, full width, larger type (readable from the back of the room)."""
+    st.html("""<style>
+      [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+      [data-testid="stToolbar"] { display: none !important; }
+      .block-container, [data-testid="stMainBlockContainer"] { max-width: 100% !important;
+        padding: 1rem 2rem !important; }
+      html { font-size: 20px; }
+    </style>""")
+
+
+def share_link(container, path: str, params: dict[str, str], key: str) -> None:
+    """A "copy link" control: the full address of this view, in a code box with Streamlit's copy button."""
+    base = urlsplit(st.context.url or "http://localhost:8501/")
+    query = urlencode(params)
+    url = urlunsplit((base.scheme, base.netloc, "/" + path.lstrip("/"), query, ""))
+    with container.popover(t("share.button", lang()), icon=":material/link:"):
+        st.caption(t("share.help", lang()))
+        st.code(url, language=None, wrap_lines=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._compare_view import render_comparison
-from app_pages._ui import COMPARE_KEY, COMPARE_MAX, credits_footer, engine, lang
+from app_pages._ui import COMPARE_KEY, COMPARE_MAX, credits_footer, engine, lang, share_link
 from povmap.explorer import area_name
 from povmap.i18n import t
 from povmap.profile import profile_codes, search_areas
@@ -44,6 +44,7 @@ if len(chosen) < 2:
     st.info(t("compare.need_two", lg))
     st.stop()
 
+share_link(st, "compare", {"areas": ",".join(chosen), "lang": lg}, key="compare.share")
 render_comparison(eng, chosen, lg, key="compare")
 
 if st.button(t("compare.clear", lg)):

@@ -5,8 +5,9 @@ import html
 
 import streamlit as st
 
-from app_pages._ui import PageState, compare_button, credits_footer, engine, lang, table_downloads
+from app_pages._ui import PageState, presentation_style, share_link, compare_button, credits_footer, engine, lang, table_downloads
 from povmap.explorer import area_name, breadcrumb, build_view, province_order
+from povmap.credits import CREDITS
 from povmap.i18n import t
 from povmap.maplayer import MAP_HEIGHT_PX, selected_code
 from povmap.metrics import Query, QueryError
@@ -19,6 +20,7 @@ from povmap.vocab import (
 
 K = "explorer."  # prefix of this page's session-state keys
 PENDING = K + "pending"  # state to apply before the widgets of the next run are created
+PRESENT_MAP_PX = (1400, 780)
 
 eng = engine()
 if eng is None:
@@ -51,6 +53,7 @@ if not ss.get(K + "url_read"):
     for name, value in url_widget_values(view_state).items():
         force(name, value)
     ss[K + "parent"], ss[K + "selected"] = view_state.parent, view_state.selected
+    ss[K + "present"] = view_state.present
 
 # Apply a drill-down or breadcrumb jump requested by the previous run.
 for name, value in ss.pop(PENDING, {}).items():
@@ -130,14 +133,61 @@ if not dims or not tiers:
 query = Query(dataset=dataset, level=level, scope=scope, parent=parent, dimensions=tuple(dims),
               tiers=tuple(tiers), metric=metric, indicator=indicator)
 try:
-    v = build_view(eng, query, lang=lg, scheme=scheme, k=int(k), selected=ss[K + "selected"])
+    present = bool(ss.get(K + "present"))
+    v = build_view(eng, query, lang=lg, scheme=scheme, k=int(k), selected=ss[K + "selected"],
+                   map_size=PRESENT_MAP_PX if present else (700, MAP_HEIGHT_PX))
 except QueryError as exc:
     st.error(f"{t('error.query', lg)}: {exc.message(lg)}")
     st.stop()
 res = v.result
 
+# The address bar always holds the view, so copying it shares exactly this view.
+shown_state = ExplorerState(lang=lg, dataset=dataset, scope=scope, level=level, parent=parent,
+                            selected=ss[K + "selected"], dims=tuple(dims), tiers=tuple(tiers), metric=metric,
+                            indicator=indicator, scheme=scheme, k=int(k), present=present)
+if st.query_params.to_dict() != encode(shown_state):
+    st.query_params.from_dict(encode(shown_state))
+
+
+def legend_html(size: str = "1em") -> str:
+    swatches = "".join(
+        f"<div style='display:flex;align-items:center;gap:.5em;margin:2px 0'>"
+        f"<span style='display:inline-block;width:1.6em;height:1em;background:rgb{row.color};"
+        f"border:1px solid #888'></span><span>{html.escape(row.label)}</span>"
+        f"<span style='opacity:.65'>({fmt_number(row.count)} {t('legend.areas', lg)})</span></div>"
+        for row in v.legend)
+    return (f"<div data-testid='povmap-legend' style='font-size:{size}'><b>{t('legend.title', lg)}</b> — "
+            f"{html.escape(v.title)}{swatches}<div style='opacity:.7;font-size:.85em'>{t('legend.note', lg)}</div></div>")
+
+
+map_key = f"{K}map.{parent or 'TH'}.{level}"
+if present:  # the projector view: title, map, legend and the source line only
+    presentation_style()
+    where = (area_name(eng, parent or scope, lg) if parent or scope not in scope_fmt
+             else t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope])
+    h, x = st.columns([8, 1], vertical_alignment="center")
+    h.markdown(f"<h1 style='margin:0'>{html.escape(where)} — {html.escape(v.title)}</h1>"
+               f"<div style='font-size:1.1em;opacity:.8'>{html.escape(next(d for d in DATASETS if d.key == dataset).label(lg))}"
+               f" · {LEVEL_BY_KEY[level].label(lg)}</div>", unsafe_allow_html=True)
+    if x.button(t("present.exit", lg), key=f"{K}present.exit", icon=":material/close_fullscreen:"):
+        ss[K + "present"] = False
+        st.rerun()
+    m, leg = st.columns([5, 1.3], gap="medium")
+    m.pydeck_chart(v.map.deck(), height=PRESENT_MAP_PX[1], key=map_key + ".present")
+    leg.markdown(legend_html("1.15em"), unsafe_allow_html=True)
+    if res.synthetic:
+        leg.warning(t("synthetic.badge", lg))
+    st.caption(" · ".join(f"{c.title(lg)}: {c.credit}" for c in CREDITS))
+    st.stop()
+
 # ---- header: title, synthetic label, breadcrumb, totals --------------------------------------
-st.title(t("app.title", lg))
+tcol, lcol, pcol = st.columns([6, 1.2, 1.2], vertical_alignment="center")
+tcol.title(t("app.title", lg))
+share_link(lcol, "", encode(shown_state), key=f"{K}share")
+if pcol.button(t("present.enter", lg), key=f"{K}present.enter", icon=":material/slideshow:",
+               help=t("present.help", lg)):
+    ss[K + "present"] = True
+    st.rerun()
 if url_ignored:
     st.warning(t("url.ignored", lg, items=", ".join(url_ignored)))
 dataset_name = next(d for d in DATASETS if d.key == dataset).label(lg)
@@ -180,19 +230,10 @@ elif dataset == "tpmap":
 
 # ---- map + legend | ranking -------------------------------------------------------------------
 left, right = st.columns([3, 2], gap="medium")
-map_key = f"{K}map.{parent or 'TH'}.{level}"
 with left:
     event = st.pydeck_chart(v.map.deck(), height=MAP_HEIGHT_PX, on_select="rerun", selection_mode="single-object",
                             key=map_key)
-    swatches = "".join(
-        f"<div style='display:flex;align-items:center;gap:.5em;margin:2px 0'>"
-        f"<span style='display:inline-block;width:1.6em;height:1em;background:rgb{row.color};"
-        f"border:1px solid #888'></span><span>{html.escape(row.label)}</span>"
-        f"<span style='opacity:.65'>({fmt_number(row.count)} {t('legend.areas', lg)})</span></div>"
-        for row in v.legend)
-    st.markdown(f"<div data-testid='povmap-legend'><b>{t('legend.title', lg)}</b> — {html.escape(v.title)}"
-                f"{swatches}<div style='opacity:.7;font-size:.85em'>{t('legend.note', lg)}</div></div>",
-                unsafe_allow_html=True)
+    st.markdown(legend_html(), unsafe_allow_html=True)
 
 with right:
     st.markdown(f"**{t('table.title', lg)}** · {LEVEL_BY_KEY[level].label(lg)}")
@@ -257,10 +298,3 @@ with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {f
                                              "detail": t("note.detail", lg)}), hide_index=True)
 
 credits_footer()
-
-# The address bar always holds the view, so copying it shares exactly this view.
-shown_state = ExplorerState(lang=lg, dataset=dataset, scope=scope, level=level, parent=parent,
-                            selected=ss[K + "selected"], dims=tuple(dims), tiers=tuple(tiers), metric=metric,
-                            indicator=indicator, scheme=scheme, k=int(k))
-if st.query_params.to_dict() != encode(shown_state):
-    st.query_params.from_dict(encode(shown_state))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _pilot_parts as parts
-from app_pages._ui import PageState, credits_footer, engine, lang
+from app_pages._ui import PageState, credits_footer, engine, lang, share_link
 from povmap import areamanagers, pilot, pilotview
 from povmap.criteria import PILOT_LEVELS, Frame
 from povmap.errors import PovmapError
@@ -22,6 +22,8 @@ lg = lang()
 ss = st.session_state
 ps = PageState(K, lg)
 force, wkey, keep = ps.force, ps.wkey, ps.keep
+db = user_db_path()
+parts.open_from_url(db, lg)
 for name, value in ss.pop(parts.PENDING, {}).items():  # a scenario being reopened
     force(name, value)
 
@@ -81,13 +83,15 @@ with st.sidebar:
     alpha = keep("alpha", st.segmented_control(t("pilot.alpha", lg), list(pilot.ALPHAS), key=wkey("alpha")) or 0.05)
     fdr = keep("fdr", st.toggle(t("pilot.fdr", lg), key=wkey("fdr")))
 
-st.title(t("nav.pilot", lg))
+tcol, lcol = st.columns([6, 1.2], vertical_alignment="center")
+tcol.title(t("nav.pilot", lg))
 st.caption(t("pilot.intro", lg))
+if ignored := ss.pop(K + "url_ignored", None):
+    st.warning(t("url.ignored", lg, items=ignored))
 if not dims or not tiers:
     st.warning(f"{t('ctl.dimensions' if not dims else 'ctl.tiers', lg)}: {t('ctl.pick_one', lg)}")
     st.stop()
 
-db = user_db_path()
 frame = Frame(dataset=dataset, scope=scope, level=level, dimensions=tuple(dims), tiers=tuple(tiers))
 try:
     coverage = areamanagers.list_coverage(db)
@@ -151,4 +155,6 @@ parts.shortlist_section(eng, result, lg)
 parts.robustness_section(result, lg)
 parts.scenario_section(eng, result, lg, db)
 parts.export_section(eng, result, lg)
+parts.sync_url(result, lg)
+share_link(lcol, "pilot", st.query_params.to_dict(), key=f"{K}share")
 credits_footer()

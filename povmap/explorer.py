@@ -10,7 +10,7 @@ import pandas as pd
 
 from .classify import NO_DATA_RGBA, Classes, classify
 from .i18n import t
-from .maplayer import MapSpec, bounds_of, build_map, feature_heads
+from .maplayer import MAP_HEIGHT_PX, MapSpec, bounds_of, build_map, feature_heads
 from .metrics import Engine, Query, Result
 from .thai import DECIMALS, fmt_metric, fmt_metric_many, fmt_number, fmt_number_many, thai_sort_key
 from .vocab import INDICATOR_BY_KEY, METRIC_BY_KEY, child_level, metric_label
@@ -94,7 +94,7 @@ def _bounds(engine: Engine, q: Query, bnd: pd.DataFrame, codes: pd.Series) -> tu
 
 
 def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quantiles", k: int = 5,
-               selected: str | None = None) -> View:
+               selected: str | None = None, map_size: tuple[int, int] = (700, MAP_HEIGHT_PX)) -> View:
     res = engine.compute(query)
     q = res.query
     frame = res.table
@@ -113,7 +113,7 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
     spec = build_map(
         bnd, frame["code"].to_numpy(dtype=object), lambda res_: _heads(engine, q.level, res_), fills=classes.fill_json(),
         tooltip_lines=tips, selected=selected, context=context,
-        bounds=_bounds(engine, q, bnd, frame["code"]) if len(frame) else None,
+        bounds=_bounds(engine, q, bnd, frame["code"]) if len(frame) else None, size_px=map_size,
     )
     order = frame.assign(_nan=frame["value"].isna()).sort_values(["_nan", "value", "code"], ascending=[True, False, True])
     ranking = pd.DataFrame({

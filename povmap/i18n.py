@@ -337,6 +337,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "pilot.unsaved": ("รายชื่อที่ยังไม่บันทึก", "Unsaved shortlist"),
     "pilot.export_unsaved": ("ยังไม่ได้บันทึกเป็นสถานการณ์ ไฟล์จะระบุว่า \"รายชื่อที่ยังไม่บันทึก\"",
                              "Not saved as a scenario yet; the files will say \"Unsaved shortlist\""),
+    "present.enter": ("โหมดนำเสนอ", "Present"),
+    "present.exit": ("ออกจากโหมดนำเสนอ", "Exit presentation"),
+    "present.help": ("แผนที่เต็มจอ ตัวอักษรใหญ่ ซ่อนตัวควบคุม สำหรับฉายในที่ประชุม",
+                     "Full-width map, large type, controls hidden: for the projector"),
+    "share.button": ("คัดลอกลิงก์", "Copy link"),
+    "share.help": ("ลิงก์นี้เปิดมุมมองนี้ได้ตรงทุกตัวเลือก กดปุ่มคัดลอกที่มุมขวาของกล่อง",
+                   "This link opens exactly this view; use the copy button at the box's right"),
     "export.generated": ("สร้างเมื่อ", "Generated"),
     "pilot.m.generated": ("สร้างเมื่อ", "Generated"),
 }

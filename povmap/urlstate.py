@@ -30,6 +30,7 @@ class ExplorerState:
     indicator: str | None = None
     scheme: str = "quantiles"
     k: int = 5
+    present: bool = False  # presentation mode: full-width map, large type, controls hidden
 
 
 DEFAULT = ExplorerState()
@@ -42,7 +43,10 @@ def encode(state: ExplorerState) -> dict[str, str]:
         value = getattr(state, f.name)
         if value == getattr(DEFAULT, f.name) or value is None:
             continue
-        out[f.name] = ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+        if isinstance(value, bool):
+            out[f.name] = "1" if value else "0"
+        else:
+            out[f.name] = ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
     return out
 
 
@@ -111,6 +115,8 @@ def _parse(name: str, value: str, area_codes: set[str]):
         if not all(p.isdigit() and int(p) in TIER_NUMBERS for p in parts):
             return None
         return tuple(sorted({int(p) for p in parts}))
+    if name == "present":
+        return {"1": True, "0": False}.get(value)
     if name == "k":
         return int(value) if value.isdigit() and 3 <= int(value) <= 7 else None
     return None

@@ -205,3 +205,31 @@ def test_hostile_link_opens_nearest_view_and_says_what_was_ignored(store, monkey
     assert "parent=<script>" in warning and "k=999" in warning and "dims=" in warning
     assert app.selectbox(key="explorer.level.th").value == "district"
     assert len(features(app)) == 928
+
+
+def test_presentation_mode_shows_map_legend_and_sources_only(at):
+    at.button(key="explorer.present.enter").click().run()
+    assert not at.exception, at.exception
+    assert at.query_params.get("present") in ("1", ["1"])
+    assert len(at.get("deck_gl_json_chart")) == 1
+    assert not at.dataframe and not at.metric  # no table, no KPIs: the projector view
+    assert any("povmap-legend" in m.value for m in at.markdown)
+    assert any("NESDC" in c.value for c in at.caption)
+    at.button(key="explorer.present.exit").click().run()
+    assert at.dataframe and "present" not in at.query_params
+
+
+def test_presentation_link_opens_presentation_mode(store, monkeypatch):
+    monkeypatch.setenv("POVMAP_STORE", str(store.path))
+    app = AppTest.from_file(str(APP), default_timeout=120)
+    app.query_params["present"] = "1"
+    app.query_params["scope"] = "46"
+    app.query_params["level"] = "district"
+    app.run()
+    assert not app.exception and not app.dataframe
+    assert "กาฬสินธุ์" in app.markdown[0].value or any("กาฬสินธุ์" in m.value for m in app.markdown)
+
+
+def test_every_table_has_csv_and_xlsx(at):
+    labels = [b.label for b in at.get("download_button")]
+    assert labels.count("CSV") >= 1 and labels.count("XLSX") >= 1

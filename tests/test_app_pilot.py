@@ -128,3 +128,26 @@ def test_bad_area_manager_csv_names_row_and_column(store, db):
         areamanagers.import_csv(db, bad, valid_codes=set(store.areas["code"]), file_name="am.csv")
     assert err.value.row == 3 and err.value.file == "am.csv" and "am.csv" in err.value.th
     assert areamanagers.list_coverage(db).empty  # nothing imported
+
+
+def test_scenario_link_reopens_it_and_bad_link_is_named(store, monkeypatch, db):
+    at = kalasin(new_session(store, monkeypatch))
+    at.number_input(key="pilot.top_n.th").set_value(7).run()
+    at.text_input(key="pilot.save_name").input("ลิงก์")
+    next(b for b in at.button if b.label == "บันทึก").click().run()
+    sid = scenarios.list_scenarios(db)[0].id
+    assert at.query_params["scenario"] in (str(sid), [str(sid)])
+
+    monkeypatch.setenv("POVMAP_STORE", str(store.path))
+    link = AppTest.from_file(str(APP), default_timeout=180)
+    link.switch_page(PAGE)
+    link.query_params["scenario"] = str(sid)
+    link.run()
+    assert not link.exception, link.exception
+    assert link.selectbox(key="pilot.province.th").value == "46" and len(shortlist_codes(link)) == 7
+
+    bad = AppTest.from_file(str(APP), default_timeout=180)
+    bad.switch_page(PAGE)
+    bad.query_params["scenario"] = "99999<script>"
+    bad.run()
+    assert not bad.exception and any("scenario=" in w.value for w in bad.warning)
