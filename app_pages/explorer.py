@@ -165,14 +165,14 @@ if present:  # the projector view: title, map, legend and the source line only
     presentation_style()
     where = (area_name(eng, parent or scope, lg) if parent or scope not in scope_fmt
              else t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope])
-    h, x = st.columns([8, 1], vertical_alignment="center")
+    h, x = st.columns([6, 1.4], vertical_alignment="center")
     h.markdown(f"<h1 style='margin:0'>{html.escape(where)} — {html.escape(v.title)}</h1>"
                f"<div style='font-size:1.1em;opacity:.8'>{html.escape(next(d for d in DATASETS if d.key == dataset).label(lg))}"
                f" · {LEVEL_BY_KEY[level].label(lg)}</div>", unsafe_allow_html=True)
     if x.button(t("present.exit", lg), key=f"{K}present.exit", icon=":material/close_fullscreen:"):
         ss[K + "present"] = False
         st.rerun()
-    m, leg = st.columns([5, 1.3], gap="medium")
+    m, leg = st.columns([4, 1.5], gap="medium")
     m.pydeck_chart(v.map.deck(), height=PRESENT_MAP_PX[1], key=map_key + ".present")
     leg.markdown(legend_html("1.15em"), unsafe_allow_html=True)
     if res.synthetic:
