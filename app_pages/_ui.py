@@ -13,6 +13,7 @@ from povmap import exports, spatial
 from povmap.config import store_dir
 from povmap.credits import ADMIN_LIST_CREDIT, CREDITS, credit_lines
 from povmap.i18n import DEFAULT_LANG, t
+from povmap.thai import fmt_datetime
 from povmap.metrics import Engine
 from povmap.store import Store, StoreError
 
@@ -140,7 +141,7 @@ def table_downloads(df, title: str, key: str) -> None:
     stem = exports.slug(title)
 
     def meta() -> exports.Metadata:
-        stamp = (t("export.generated", lg), f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+        stamp = (t("export.generated", lg), fmt_datetime(datetime.now(timezone.utc), lg))
         return exports.Metadata(title, (*credit_lines(lg), stamp))
 
     c1, c2, _ = st.columns([1, 1, 5])

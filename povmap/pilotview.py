@@ -18,7 +18,7 @@ from .i18n import t
 from .maplayer import MapSpec, bounds_of, build_map
 from .metrics import Engine
 from .pilot import CriteriaSet, PilotResult
-from .thai import fmt_number, fmt_number_many
+from .thai import fmt_datetime, fmt_number, fmt_number_many
 from .vocab import (
     CRITERION_BY_KEY, DATASETS, DIMENSION_BY_KEY, LEVEL_BY_KEY, NORMALISATIONS, SCOPE_GROUPS, TIERS,
 )
@@ -222,7 +222,7 @@ def method_lines(engine: Engine, result: PilotResult, lang: str, *, scenario: st
         sources.append(t("synthetic.badge", lang))
     sources.append(t("pilot.m.am_source", lang))
     lines.append((t("pilot.m.sources", lang), " | ".join(sources)))
-    lines.append((t("pilot.m.generated", lang), f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · povmap {__version__}"))
+    lines.append((t("pilot.m.generated", lang), f"{fmt_datetime(datetime.now(timezone.utc), lang)} · povmap {__version__}"))
     return lines
 
 

@@ -45,6 +45,16 @@ def buddhist_year(year_ce: int) -> int:
     return int(year_ce) + 543
 
 
+_THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+
+
+def fmt_datetime(dt, lang: str) -> str:
+    """A timestamp as Thai readers expect it (Buddhist Era: ``23 พ.ย. 2569 04:35 UTC``) or ISO-like in English."""
+    if lang == "th":
+        return f"{dt.day} {_THAI_MONTHS[dt.month - 1]} {buddhist_year(dt.year)} {dt:%H:%M} UTC"
+    return f"{dt:%Y-%m-%d %H:%M} UTC"
+
+
 _LEADING_VOWELS = "เแโใไ"
 _TONE_MARKS = "่้๊๋"
 

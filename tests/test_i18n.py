@@ -50,3 +50,12 @@ def test_pages_write_no_ui_text_of_their_own(path):
                     if not arg.value.startswith("app_pages/"):
                         offenders.append(f"{path.name}:{node.lineno}: {arg.value[:40]!r}")
     assert not offenders
+
+
+def test_dates_show_the_buddhist_era_in_thai():
+    from datetime import datetime, timezone
+
+    from povmap.thai import fmt_datetime
+    d = datetime(2018, 11, 23, 4, 5, tzinfo=timezone.utc)
+    assert fmt_datetime(d, "th") == "23 พ.ย. 2561 04:05 UTC"
+    assert fmt_datetime(d, "en") == "2018-11-23 04:05 UTC"
