@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
@@ -15,7 +16,7 @@ from povmap.explorer import LegendRow
 from povmap.i18n import t
 from povmap.maplayer import MAP_HEIGHT_PX, selected_code
 from povmap.metrics import Engine
-from povmap.thai import fmt_number
+from povmap.thai import fmt_datetime, fmt_number
 from povmap.vocab import CRITERION_BY_KEY, CRITERION_KEYS, SCOPE_GROUP_KEYS
 
 K = "pilot."
@@ -173,7 +174,7 @@ def scenario_section(eng: Engine, result: pilot.PilotResult, lg: str, db: Path) 
 
         def label(i: int) -> str:
             x = by_id[i]
-            return f"{x.name} · {x.n_areas} · {x.updated_at[:16].replace('T', ' ')}"
+            return f"{x.name} · {x.n_areas} · {fmt_datetime(datetime.fromisoformat(x.updated_at), lg)}"
 
         sid = st.selectbox(t("pilot.saved", lg), list(by_id), format_func=label, key=f"{K}pick")
         c1, c2, c3 = st.columns(3)
