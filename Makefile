@@ -7,7 +7,7 @@ PORT   ?= 8501
 
 .PHONY: run test setup store system-deps bench clean-store
 
-run: store
+run: store system-deps
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: store system-deps
@@ -26,11 +26,11 @@ $(STAMP): pyproject.toml
 store: setup
 	$(BIN)/povmap data install
 
-# Headless Chromium and Thai fonts for the browser tests and screenshots (Debian packages).
+# Headless Chromium and Thai fonts (browser tests, PNG/PDF exports), pdftotext for the PDF tests (Debian packages).
 system-deps:
-	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Sans Thai"; then :; else \
+	@if command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Sans Thai"; then :; else \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-noto-core fonts-tlwg-laksaman-ttf; fi
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-noto-core fonts-tlwg-laksaman-ttf poppler-utils; fi
 
 bench: store
 	$(BIN)/python bench/bench_explorer.py

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages._compare_view import render_comparison
-from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare
+from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare, brief_download
 from povmap import charts, exports, pilot, pilotview, scenarios
 from povmap.criteria import Frame
 from povmap.errors import PovmapError
@@ -204,7 +204,7 @@ def scenario_section(eng: Engine, result: pilot.PilotResult, lg: str, db: Path) 
 def _open(db: Path, sid: int) -> None:
     sc = scenarios.load(db, sid)
     frame, settings = Frame.from_dict(sc.frame), pilot.Settings.from_dict(sc.settings)
-    st.session_state[PENDING] = widget_values(frame, settings)
+    st.session_state[PENDING] = widget_values(frame, settings) | {"save_name": sc.name}
     st.session_state[OPENED] = {"id": sc.id, "name": sc.name, "frame": frame.as_dict(), "settings": settings.as_dict(),
                                 "codes": sc.result["code"].tolist()}
     st.rerun()
@@ -249,7 +249,9 @@ def export_section(eng: Engine, result: pilot.PilotResult, lg: str) -> None:
     def geometries():
         return eng.store.shapes(result.frame.level).set_index("code").geometry
 
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
+    if len(result.frame.scope) == 2:  # one province: its brief lists this shortlist
+        brief_download(c4, eng, result.frame.scope, key=f"{K}dl.brief", shortlist=result.shortlist, scenario=title)
     c1.download_button("CSV", data=lambda: exports.to_csv(table(), meta()), file_name=f"{stem}.csv",
                        mime="text/csv", key=f"{K}dl.csv", on_click="ignore", icon=":material/download:")
     c2.download_button("XLSX", data=lambda: exports.to_xlsx(table(), meta(), sheet="shortlist"), file_name=f"{stem}.xlsx",

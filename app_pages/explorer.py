@@ -5,7 +5,7 @@ import html
 
 import streamlit as st
 
-from app_pages._ui import PageState, presentation_style, share_link, compare_button, credits_footer, engine, lang, table_downloads
+from app_pages._ui import PageState, brief_download, map_downloads, presentation_style, share_link, compare_button, credits_footer, engine, lang, table_downloads
 from povmap.explorer import area_name, breadcrumb, build_view, province_order
 from povmap.credits import CREDITS
 from povmap.i18n import t
@@ -234,6 +234,11 @@ with left:
     event = st.pydeck_chart(v.map.deck(), height=MAP_HEIGHT_PX, on_select="rerun", selection_mode="single-object",
                             key=map_key)
     st.markdown(legend_html(), unsafe_allow_html=True)
+    d1, d2, d3 = st.columns(3)
+    map_downloads((d1, d2), eng, query, scheme=scheme, k=int(k), key=f"{K}dl.map")
+    brief_area = ss[K + "selected"] or parent or (scope if scope not in scope_fmt else None)
+    if brief_area:
+        brief_download(d3, eng, brief_area, key=f"{K}dl.brief")
 
 with right:
     st.markdown(f"**{t('table.title', lg)}** · {LEVEL_BY_KEY[level].label(lg)}")

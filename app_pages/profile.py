@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._ui import COMPARE_KEY, compare_button, credits_footer, engine, lang, share_link, table_downloads
+from app_pages._ui import COMPARE_KEY, brief_download, compare_button, credits_footer, engine, lang, share_link, table_downloads
 from povmap import charts
 from povmap.explorer import locator_map
 from povmap.i18n import t
@@ -58,6 +58,7 @@ other = p.name_en if lg == "th" else p.name_th
 tcol, lcol = st.columns([6, 1.2], vertical_alignment="center")
 tcol.title(name)
 share_link(lcol, "profile", {"area": p.code, "lang": lg}, key="profile.share")
+brief_download(lcol, eng, p.code, key="profile.dl.brief")
 crumbs = [f"{LEVEL_BY_KEY[p.level].label(lg)} · {other} · {t('profile.code', lg)} {p.code}"]
 st.caption(" › ".join([pn_th if lg == "th" else pn_en for _, pn_th, pn_en in p.parents] + crumbs))
 bcols = st.columns(len(p.parents) + 2)

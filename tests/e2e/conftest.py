@@ -69,7 +69,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_url():
+def app_url(user_db):
     """Base URL of a fresh ``streamlit run app.py`` (this checkout, this Python)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()

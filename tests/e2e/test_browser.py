@@ -6,69 +6,32 @@ clicking the WebGL map, so that deck.gl registers the hover first.
 """
 from __future__ import annotations
 
-import io
 import re
-import time
 
 import pytest
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
+from browser_helpers import (  # noqa: E402
+    LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, assert_no_exception, map_canvas, wait_map_painted, wait_script_done,
+)
+
 pytestmark = pytest.mark.e2e
 
 TITLE_TH = "แผนที่ความยากจนประเทศไทย"
 TITLE_EN = "Thailand poverty map"
-SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-MAP_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
 LEGEND = '[data-testid="povmap-legend"]'
-LOAD_TIMEOUT_MS = 90_000
-RERUN_TIMEOUT_MS = 45_000
 CRUMB_CHILD = re.compile(r"^› ")
 
 
 # ---- helpers --------------------------------------------------------------------------------------
-
-def wait_script_done(page: Page, timeout: float = RERUN_TIMEOUT_MS) -> None:
-    page.locator(SCRIPT_DONE).wait_for(state="attached", timeout=timeout)
-
-
-def map_canvas(page: Page) -> Locator:
-    return page.locator(MAP_CANVAS).first
-
-
-def canvas_colours(canvas: Locator, min_share: float = 0.001) -> int:
-    """Distinct colours covering at least ``min_share`` of the canvas (ignores anti-aliasing and the zoom buttons)."""
-    from PIL import Image
-
-    img = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
-    w, h = img.size
-    colours = img.getcolors(w * h) or []
-    return sum(1 for count, _ in colours if count >= min_share * w * h)
-
-
-def wait_map_painted(page: Page, min_colours: int = 5, timeout_s: float = 60) -> int:
-    """Wait until the deck.gl canvas exists and shows more than ``min_colours`` colours."""
-    canvas = map_canvas(page)
-    canvas.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
-    deadline = time.monotonic() + timeout_s
-    n = canvas_colours(canvas)
-    while n <= min_colours:
-        if time.monotonic() > deadline:
-            pytest.fail(f"map canvas still looks blank after {timeout_s:.0f} s ({n} colours)")
-        n = canvas_colours(canvas)  # each screenshot takes a while: no extra sleep needed
-    return n
-
 
 def open_app(page: Page) -> None:
     page.goto(page.app_url)  # type: ignore[attr-defined]
     wait_script_done(page, LOAD_TIMEOUT_MS)
     expect(page.locator("h1").first).to_have_text(TITLE_TH, timeout=LOAD_TIMEOUT_MS)
     wait_map_painted(page)
-
-
-def assert_no_exception(page: Page) -> None:
-    expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
 def sidebar_combobox(page: Page, label: str) -> Locator:

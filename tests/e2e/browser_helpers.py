@@ -1,0 +1,48 @@
+"""Browser-test helpers shared by the e2e files: wait on Streamlit's own signals and on a painted map."""
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+MAP_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
+LOAD_TIMEOUT_MS = 90_000
+RERUN_TIMEOUT_MS = 45_000
+
+
+def wait_script_done(page: Page, timeout: float = RERUN_TIMEOUT_MS) -> None:
+    page.locator(SCRIPT_DONE).wait_for(state="attached", timeout=timeout)
+
+
+def map_canvas(page: Page) -> Locator:
+    return page.locator(MAP_CANVAS).first
+
+
+def canvas_colours(canvas: Locator, min_share: float = 0.001) -> int:
+    """Distinct colours covering at least ``min_share`` of the canvas (ignores anti-aliasing and the zoom buttons)."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
+    w, h = img.size
+    colours = img.getcolors(w * h) or []
+    return sum(1 for count, _ in colours if count >= min_share * w * h)
+
+
+def wait_map_painted(page: Page, min_colours: int = 5, timeout_s: float = 60) -> int:
+    """Wait until the deck.gl canvas exists and shows more than ``min_colours`` colours."""
+    canvas = map_canvas(page)
+    canvas.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    deadline = time.monotonic() + timeout_s
+    n = canvas_colours(canvas)
+    while n <= min_colours:
+        if time.monotonic() > deadline:
+            pytest.fail(f"map canvas still looks blank after {timeout_s:.0f} s ({n} colours)")
+        n = canvas_colours(canvas)  # each screenshot takes a while: no extra sleep needed
+    return n
+
+
+def assert_no_exception(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
