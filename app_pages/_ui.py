@@ -146,10 +146,10 @@ def table_downloads(df, title: str, key: str) -> None:
         stamp = (t("export.generated", lg), fmt_datetime(datetime.now(timezone.utc), lg))
         return exports.Metadata(title, (*credit_lines(lg), stamp))
 
-    c1, c2, _ = st.columns([1, 1, 5])
-    c1.download_button("CSV", data=lambda: exports.to_csv(df, meta()), file_name=f"{stem}.csv", mime="text/csv",
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("CSV", data=lambda: exports.to_csv(df, meta()), file_name=f"{stem}.csv", mime="text/csv",
                        key=f"{key}.csv", on_click="ignore", type="tertiary", icon=":material/download:")
-    c2.download_button("XLSX", data=lambda: exports.to_xlsx(df, meta()), file_name=f"{stem}.xlsx",
+    row.download_button("XLSX", data=lambda: exports.to_xlsx(df, meta()), file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}.xlsx", on_click="ignore", type="tertiary", icon=":material/download:")
 
@@ -212,7 +212,7 @@ def brief_download(container, eng: Engine, code: str, *, key: str, shortlist=Non
     _start_chromium()
     name = eng.names.at[code, "name_th" if lg == "th" else "name_en"]
     container.download_button(
-        t("export.brief", lg, name=name),
+        t("export.brief", lg), help=t("export.brief_help", lg, name=name),
         data=_safe(lambda: brief.area_brief_pdf(eng, code, lang=lg, shortlist=shortlist, scenario=scenario), lg),
         file_name=f"{exports.slug(f'brief-{code}-{name}')}.pdf", mime="application/pdf", key=key, on_click="ignore",
         icon=":material/picture_as_pdf:", type="tertiary")
