@@ -74,7 +74,7 @@ def test_whole_flow_save_reload_reopen_export(store, monkeypatch, db):
 
     # the export names the scenario and re-reads to the same list
     dl = {b.label: b for b in again.get("download_button")}
-    assert set(dl) == {"CSV", "XLSX", "GeoJSON"}
+    assert {"CSV", "XLSX", "GeoJSON", "สรุปพื้นที่ (PDF)"} <= set(dl)
     sc = scenarios.load(db, info.id)
     assert sc.result["code"].tolist() == second
 
