@@ -1,0 +1,137 @@
+"""Validate and import a 1,000,000-household file: time and peak memory against the targets (≤ 20 s, ≤ 2 GB).
+
+    .venv/bin/python bench/bench_upload.py                      # 1,000,000 households, codes and names
+    .venv/bin/python bench/bench_upload.py --households 200000 --variants codes --json bench/results/upload.json
+
+The file is made by resampling the store's synthetic households (seeded) with fresh ids, written as the
+documented household CSV (variant ``codes``) or with Thai tambon/district/province names instead of the
+code (variant ``names``, which exercises geothai name matching). Each run happens in a fresh Python process
+that reads the file's bytes, calls ``povmap.uploads.check`` and ``import_dataset(..., "all_or_nothing")``
+into a temporary user data folder, and reports wall time per phase and peak RSS
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which includes the interpreter, pandas and the file's bytes).
+Exits 0 whatever the figures (it is a report) and 2 when a run fails.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+TARGET_SECONDS, TARGET_MB = 20.0, 2048.0
+
+_CHILD = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+from povmap import uploads as U
+from povmap.uploads import places
+places.current_codes()  # geothai's lists load once per server, not per upload
+ready = time.perf_counter()
+base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+data = Path(sys.argv[1]).read_bytes()
+t1 = time.perf_counter()
+parsed = U.parse(data, Path(sys.argv[1]).name, kind="households")
+t2 = time.perf_counter()
+report = U.validate(parsed)
+del parsed
+t3 = time.perf_counter()
+info = U.import_dataset(report, "all_or_nothing", root=sys.argv[2])
+t4 = time.perf_counter()
+print(json.dumps({
+    "rows": report.rows, "accepted": report.accepted, "problems": len(report.problems),
+    "bytes": len(data), "imports_s": ready - t0, "read_s": t1 - ready, "parse_s": t2 - t1, "validate_s": t3 - t2,
+    "import_s": t4 - t3, "total_s": t4 - t1, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "baseline_mb": base_mb, "dataset": info.id, "coverage": info.coverage}))
+"""
+
+
+def make_file(n: int, variant: str, path: Path, seed: int = 1) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from povmap.areas import admin_areas
+    from povmap.config import store_dir
+    from povmap.households import HOUSEHOLD_COLUMNS
+    from povmap.store import Store
+
+    hh = Store(store_dir()).households
+    rng = np.random.default_rng(seed)
+    df = hh.iloc[rng.integers(0, len(hh), n)][list(HOUSEHOLD_COLUMNS)].reset_index(drop=True)
+    df["household_id"] = [f"B{i:08d}" for i in range(n)]
+    if variant == "names":
+        a = admin_areas().set_index("code")["name_th"]
+        sub = df.pop("subdistrict_code")
+        uniq = sub.unique()
+        names = {c: (a[c], a[c[:4]], a[c[:2]]) for c in uniq}
+        df.insert(1, "ตำบล", sub.map({c: v[0] for c, v in names.items()}))
+        df.insert(2, "อำเภอ", sub.map({c: v[1] for c, v in names.items()}))
+        df.insert(3, "จังหวัด", sub.map({c: v[2] for c, v in names.items()}))
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+
+
+def run(path: Path) -> dict:
+    with tempfile.TemporaryDirectory(prefix="povmap-bench-upload-") as root:
+        proc = subprocess.run([sys.executable, "-c", _CHILD, str(path), root], cwd=REPO, capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--households", type=int, default=1_000_000)
+    ap.add_argument("--variants", default="codes,names", help="comma-separated: codes, names")
+    ap.add_argument("--runs", type=int, default=1, help="runs per variant (the median is reported)")
+    ap.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    ap.add_argument("--json", type=Path, help="write every run here")
+    args = ap.parse_args(argv)
+    out_dir = args.keep or Path(tempfile.mkdtemp(prefix="povmap-bench-files-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results, failed = {}, False
+    for variant in args.variants.split(","):
+        path = out_dir / f"households_{args.households}_{variant}.csv"
+        t = time.perf_counter()
+        make_file(args.households, variant, path)
+        print(f"{variant}: generated {path.stat().st_size / 1e6:,.1f} MB in {time.perf_counter() - t:.1f} s", flush=True)
+        runs = []
+        for _ in range(args.runs):
+            try:
+                runs.append(run(path))
+            except RuntimeError as exc:
+                print(f"{variant}: FAILED\n{exc}")
+                failed = True
+                break
+        if not runs:
+            continue
+        runs.sort(key=lambda r: r["total_s"])
+        r = runs[len(runs) // 2]
+        results[variant] = {"median": r, "runs": runs}
+        ok_t, ok_m = r["total_s"] <= TARGET_SECONDS, r["peak_mb"] <= TARGET_MB
+        print(f"{variant}: {r['rows']:,} rows ({r['bytes'] / 1e6:,.1f} MB), accepted {r['accepted']:,}, "
+              f"problems {r['problems']}")
+        print(f"  parse {r['parse_s']:.2f} s + validate {r['validate_s']:.2f} s + import {r['import_s']:.2f} s "
+              f"= {r['total_s']:.2f} s  [{'PASS' if ok_t else 'FAIL'} ≤ {TARGET_SECONDS:.0f} s]")
+        print(f"  peak RSS {r['peak_mb']:,.0f} MB (interpreter + libraries {r['baseline_mb']:,.0f} MB)  "
+              f"[{'PASS' if ok_m else 'FAIL'} ≤ {TARGET_MB:,.0f} MB]")
+    if not args.keep:
+        for p in out_dir.glob("*.csv"):
+            p.unlink()
+        out_dir.rmdir()
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"households": args.households, "results": results}, indent=1))
+    return 2 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""Uploads: the fixture corpus (each file -> exactly the named problems), the report, the registry, privacy."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from povmap import uploads as U
+from povmap.uploads.problems import CATALOGUE, render
+
+FIXTURES = Path(__file__).parent / "fixtures" / "uploads"
+EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def user_data(tmp_path, monkeypatch):
+    """Every test gets an empty user data folder; the real one is never touched."""
+    root = tmp_path / "user_datasets"
+    monkeypatch.setenv(U.USER_DATA_ENV, str(root))
+    return root
+
+
+def _check(name: str) -> U.Report:
+    e = EXPECTED[name]
+    return U.check((FIXTURES / name).read_bytes(), name, kind=e["kind"], **e["params"])
+
+
+def test_corpus_size():
+    malformed = [n for n, e in EXPECTED.items() if e["problems"]]
+    good = [n for n, e in EXPECTED.items() if not e["problems"]]
+    assert len(malformed) >= 30 and len(good) >= 3
+    assert set(EXPECTED) == {p.name for p in FIXTURES.iterdir()} - {"expected.json", "make_fixtures.py", "__pycache__"}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_report_names_exactly_the_problem(name):
+    e = EXPECTED[name]
+    r = _check(name)
+    got = sorted((p.code, p.row, p.column or "") for p in r.problem_list())
+    assert got == sorted(tuple(p) for p in e["problems"])
+    assert (r.accepted, r.rejected) == (e["accepted"], e["rejected"])
+    if "header_row" in e:
+        assert r.header_row == e["header_row"]
+    for p in r.problem_list():  # every problem speaks both languages and says what to do
+        assert p.en and p.th and p.advice_en and p.advice_th
+        assert "{" not in p.en + p.th + p.advice_en + p.advice_th
+
+
+def test_generator_reproduces_the_committed_files():
+    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    made = mod.corpus()
+    assert set(made) == set(EXPECTED)
+    for name, (data, exp) in made.items():
+        assert exp == EXPECTED[name], name
+        if not name.endswith(".xlsx"):  # xlsx zips carry timestamps
+            assert data == (FIXTURES / name).read_bytes(), name
+
+
+def test_every_catalogue_entry_renders():
+    for code in CATALOGUE:
+        en, th, _aen, _ath = render(code, {})  # never a KeyError, whatever fields a caller gives
+        assert en and th
+
+
+def test_parse_meta_and_errors():
+    p = U.parse((FIXTURES / "good_households_thai_headers_tis620.csv").read_bytes(), "x.csv", kind="households")
+    assert p.encoding == "cp874" and p.header_row == 1 and len(p.table) == 6
+    p = U.parse((FIXTURES / "good_households_utf16_tabs.txt").read_bytes(), "x.txt", kind="households")
+    assert (p.encoding, p.delimiter) == ("utf-16", "\t")
+    data = (FIXTURES / "good_households_second_sheet.xlsx").read_bytes()
+    assert U.sheet_names(data) == ["คำอธิบาย", "data"]
+    assert U.parse(data, "x.xlsx", kind="households", sheet=1).sheet == "data"
+    with pytest.raises(U.UploadProblem) as exc:
+        U.parse(b"a" * 11, "x.csv", kind="households", max_bytes=10)
+    assert exc.value.code == "file_too_large" and "MB" in exc.value.en and "MB" in exc.value.th
+    assert U.MAX_UPLOAD_BYTES == 200_000_000
+
+
+def test_report_texts_in_both_languages():
+    r = _check("unknown_code.csv")
+    assert "5 can be imported" in r.summary("en") and "นำเข้าได้ 5 แถว" in r.summary("th")
+    t = r.problem_table("th")
+    assert list(t.columns) == ["แถว", "คอลัมน์", "ระดับ", "ปัญหา", "วิธีแก้"]
+    assert t.iloc[0]["คอลัมน์"] == "B subdistrict_code"
+    assert "840503" in r.problems.iloc[0]["candidates"]  # the closest codes are suggested
+    s = r.problem_summary("en")
+    assert s.iloc[0]["Code"] == "unknown_code" and s.iloc[0]["Rows"] == "3"
+    fatal = _check("misspelt_capital_column.csv")
+    assert fatal.fatal and not fatal.can_import("valid_rows") and "capital_humen" in fatal.summary("en")
+
+
+def test_ambiguous_name_lists_the_candidates():
+    r = _check("name_ambiguous.csv")
+    row = r.problems[r.problems["code"] == "name_ambiguous"].iloc[0]
+    assert {"220101", "300122", "440101", "840101"} <= set(row["candidates"].replace(";", " ").split())
+
+
+def test_cleaned_values():
+    r = _check("thai_digits.csv")
+    assert r.tables["households"]["members"].tolist()[:4] == [4, 3, 3, 12]
+    r = _check("abolished_code.csv")
+    assert r.tables["households"]["subdistrict_code"].iloc[3] == "530407"  # the successor of 530306
+    r = _check("buddhist_era_years.csv")
+    assert set(r.tables["households"]["survey_year"]) == {2023}
+    r = _check("names_instead_of_codes.csv")
+    assert set(r.tables["households"]["subdistrict_code"]) == {"460101"}
+    r = _check("flags_as_words.csv")
+    assert r.tables["households"]["deprived_living"].tolist()[:2] == [1, 0]
+    r = _check("counts_combo_column.csv")
+    assert r.tables["tpmap_province"]["combo"].tolist() == ["01111", "11111"]
+    r = _check("counts_thousands_and_thai_digits.csv")
+    assert r.tables["tpmap_province"]["households"].tolist() == [1500, 520, 240]
+    r = _check("counts_province_names.csv")
+    assert r.tables["tpmap_province"]["code"].tolist() == ["46", "49", "93"]
+
+
+def test_rollup_mismatch_leaves_the_parent_out():
+    r = _check("counts_districts_do_not_add_up.csv")
+    assert set(r.tables) == {"tpmap_district"} and len(r.tables["tpmap_district"]) == 2
+    msg = r.problems.iloc[0]["message_en"]
+    assert "add up to 105" in msg and "says 100" in msg
+
+
+def test_checking_writes_nothing(user_data):
+    _check("good_households.csv")
+    assert not user_data.exists()
+
+
+def test_modes_and_registry(user_data, store):
+    r = _check("unknown_code.csv")
+    assert r.can_import("valid_rows") and not r.can_import("all_or_nothing")
+    with pytest.raises(U.DatasetError):
+        U.import_dataset(r, "all_or_nothing")
+    assert U.list_datasets() == []
+    info = U.import_dataset(r, "valid_rows", licence="CC BY 4.0", name="Kalasin 2566")
+    assert info.coverage == {"areas": 5, "people": 15, "households": 5}
+    assert (info.rows_accepted, info.rows_rejected, info.year, info.synthetic) == (5, 1, 2023, False)
+    assert U.active_id("households") == info.id
+    listed = U.list_datasets(store=store)
+    assert [d.id for d in listed] == [U.BUILTIN["tpmap"], U.BUILTIN["households"], info.id]
+    tp = listed[0]
+    assert tp.builtin and tp.coverage["people"] == 1_032_987 and "study" in tp.licence
+    assert listed[1].synthetic
+    df = U.load_table(info.id, "households")
+    assert len(df) == 5 and "tier" in df and df["subdistrict_code"].str.len().eq(6).all()
+    manifest = json.loads((user_data / info.id / "manifest.json").read_text(encoding="utf-8"))
+    assert "H001" not in json.dumps(manifest)  # the manifest holds counts, never rows
+
+    counts = U.import_dataset(_check("good_counts_province_and_districts.csv"), "all_or_nothing")
+    assert counts.levels == ["province", "district"] and counts.year == 2023
+    assert U.load_table(counts.id, "tpmap_district")["code"].tolist() == ["4601", "4602"]
+    assert U.active_id("tpmap") == counts.id and U.active_id("households") == info.id
+    with pytest.raises(U.DatasetError):
+        U.set_active("households", counts.id)
+    with pytest.raises(U.DatasetError):
+        U.delete_dataset(U.BUILTIN["tpmap"])
+    U.set_active("tpmap", U.BUILTIN["tpmap"])
+    assert U.active_id("tpmap") == U.BUILTIN["tpmap"]
+    U.delete_dataset(info.id)
+    assert U.active_id("households") == U.BUILTIN["households"]
+    assert [d.id for d in U.list_datasets()] == [counts.id]
+    assert U.load_table(U.BUILTIN["households"], "households", store=store) is store.households
+
+
+def test_suppress_small():
+    agg = pd.DataFrame({"code": ["a", "b", "c", "d"], "households": [0, 3, 7, 2], "members": [0, 9, 30, 6],
+                        "households_all": [10, 12, 20, 4], "referred": [0, 1, 5, 0]})
+    out = U.suppress_small(agg, k=5)
+    assert out["households"].tolist() == [0, pd.NA, 7, pd.NA]
+    assert out["members"].tolist() == [0, pd.NA, 30, pd.NA]
+    assert out["referred"].tolist() == [0, pd.NA, 5, pd.NA]
+    assert out["households_all"].tolist() == [10, 12, 20, pd.NA]
+    assert out["suppressed"].tolist() == [False, True, False, True]
+    shown = U.format_suppressed(out, k=5)
+    assert shown["households"].tolist() == ["0", "< 5", "7", "< 5"]
+
+
+def test_private_aggregate_hides_every_small_cell(store):
+    agg = U.private_aggregate(store.households, "subdistrict", ["health", "income"], [1, 2], k=5)
+    for c in ("households", "members", "households_all", "referred"):
+        v = agg[c].dropna()
+        basis = {"members": "households"}.get(c, c)
+        assert not ((agg.loc[v.index, basis] > 0) & (agg.loc[v.index, basis] < 5)).any()
+    assert agg["suppressed"].any()
+
+
+def test_aliases_table():
+    md = U.aliases_markdown()
+    for h in ("`poor.JPT.MOFval.CNT`", "`คนจนเป้าหมาย`", "`ทุนมนุษย์`", "`ปีที่สำรวจ`", "`HOUSEMEMBER_CNT`"):
+        assert h in md
+
+
+def test_many_bad_rows_stay_fast():
+    """50,000 rows each with a bad score: problems are collected in bulk, not one table per problem."""
+    import time
+
+    header = EXPECTED_HEADER
+    body = "".join(f"H{i},460101,3,9,2,2,2,2,1,0,0,1,0,0,2023\n" for i in range(50_000))
+    t0 = time.perf_counter()
+    r = U.check((header + "\n" + body).encode(), "bad.csv", kind="households")
+    assert time.perf_counter() - t0 < 15
+    assert r.rejected == 50_000 and len(r.errors) == 50_000 and r.errors["code"].eq("score_out_of_range").all()
+    assert r.problems["row"].tolist()[:2] == [2, 3]
+
+
+EXPECTED_HEADER = ("household_id,subdistrict_code,members,capital_human,capital_physical,capital_financial,"
+                   "capital_natural,capital_social,deprived_health,deprived_living,deprived_education,"
+                   "deprived_income,deprived_access,referred,survey_year")
+
+
+def test_uploads_do_not_import_streamlit():
+    import subprocess
+    import sys
+
+    code = "import sys, povmap.uploads; assert 'streamlit' not in sys.modules, 'streamlit imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_title_lines_footnote_and_damaged_utf8():
+    body = (FIXTURES / "good_households.csv").read_bytes()
+    r = U.check("รายงาน ปี 2566\n\nจัดทำโดย มหาวิทยาลัย,\n".encode() + body, "t.csv", kind="households")
+    assert (r.header_row, r.accepted, r.problems.empty) == (4, 6, True)
+    r = U.check(body + "หมายเหตุ: ข้อมูลสมมติ\n".encode(), "f.csv", kind="households")
+    assert r.accepted == 6 and r.rejected == 1 and set(r.errors["row"]) == {8}
+    thai = (FIXTURES / "good_households_thai_headers_tis620.csv").read_bytes().decode("cp874").encode("utf-8")
+    from povmap.uploads.parse import _decode
+
+    assert _decode("ทุน,ทุนมนุษย์".encode()[:-2], "cut.csv") == ("ทุน,ทุนมนุษย", "utf-8")  # cut in the last letter
+    bad = U.check(thai + b"\xff", "damaged.csv", kind="households")
+    assert bad.fatal and bad.problems.iloc[0]["code"] == "encoding"
+    assert U.sheet_names(b"PK\x03\x04garbage") == [] and U.sheet_names(body) == []
