@@ -16,6 +16,7 @@ VIEWS = [
     ExplorerState(scope="46", level="subdistrict", parent="4601", selected="460102", metric="rate"),
     ExplorerState(indicator="ind20", metric="per1000", scheme="fisher_jenks", k=7, dims=("health",)),
     ExplorerState(level="district", parent="10", metric="households"),
+    ExplorerState(scope="46", level="subdistrict", present=True),
 ]
 
 
@@ -34,6 +35,7 @@ def test_default_view_is_an_empty_query():
     ({"scope": "'; DROP TABLE x;--"}, "scope"), ({"tiers": "0,5"}, "tiers"), ({"k": "-1"}, "k"),
     ({"metric": "members", "dataset": "tpmap"}, "metric"), ({"level": "village"}, "level"),
     ({"lang": "fr"}, "lang"), ({"dims": ""}, "dims"), ({"parent": "4" * 10_000}, "parent"),
+    ({"present": "true<script>"}, "present"),
 ])
 def test_hostile_values_are_ignored_and_named(params, name):
     state, ignored = decode(params, CODES)
@@ -43,7 +45,7 @@ def test_hostile_values_are_ignored_and_named(params, name):
 
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.sampled_from(["lang", "dataset", "scope", "level", "parent", "selected", "dims",
-                                        "tiers", "metric", "indicator", "scheme", "k", "zzz"]),
+                                        "tiers", "metric", "indicator", "scheme", "k", "present", "zzz"]),
                        st.text(max_size=60)))
 def test_any_query_decodes_to_a_valid_view(params):
     state, _ = decode(params, CODES)
