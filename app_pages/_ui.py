@@ -65,6 +65,15 @@ def engine() -> Engine | None:
         return None
 
 
+def page_start(prefix: str) -> tuple[Engine, str, PageState]:
+    """The shared engine, the language and the page's state helper; stops the page on the first-run screen."""
+    eng = engine()
+    if eng is None:
+        st.stop()
+    lg = lang()
+    return eng, lg, PageState(prefix, lg)
+
+
 def first_run(exc: StoreError) -> None:
     lg = lang()
     st.title(t("firstrun.title", lg))

@@ -5,7 +5,10 @@ import html
 
 import streamlit as st
 
-from app_pages._ui import PageState, brief_download, map_downloads, presentation_style, share_link, compare_button, credits_footer, engine, lang, table_downloads
+from app_pages._ui import (
+    brief_download, compare_button, credits_footer, map_downloads, page_start, presentation_style, share_link,
+    table_downloads,
+)
 from povmap.explorer import area_name, breadcrumb, build_view, province_order
 from povmap.credits import CREDITS
 from povmap.i18n import t
@@ -22,13 +25,8 @@ K = "explorer."  # prefix of this page's session-state keys
 PENDING = K + "pending"  # state to apply before the widgets of the next run are created
 PRESENT_MAP_PX = (1400, 780)
 
-eng = engine()
-if eng is None:
-    st.stop()
-lg = lang()
+eng, lg, ps = page_start(K)
 ss = st.session_state
-
-ps = PageState(K, lg)
 force, wkey, keep = ps.force, ps.wkey, ps.keep
 
 

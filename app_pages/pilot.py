@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _pilot_parts as parts
-from app_pages._ui import PageState, credits_footer, engine, lang, share_link
+from app_pages._ui import credits_footer, page_start, share_link
 from povmap import areamanagers, pilot, pilotview
 from povmap.criteria import PILOT_LEVELS, Frame
 from povmap.errors import PovmapError
@@ -15,12 +15,8 @@ from povmap.userdb import user_db_path
 from povmap.vocab import CRITERION_BY_KEY, DATASETS, DIMENSIONS, LEVEL_BY_KEY, NORMALISATIONS, SCOPE_GROUPS, TIERS
 
 K = parts.K
-eng = engine()
-if eng is None:
-    st.stop()
-lg = lang()
+eng, lg, ps = page_start(K)
 ss = st.session_state
-ps = PageState(K, lg)
 force, wkey, keep = ps.force, ps.wkey, ps.keep
 db = user_db_path()
 parts.open_from_url(db, lg)

@@ -243,13 +243,7 @@ def _rollups(ctx: Ctx, orig, combo, area, values) -> None:
         parents, pkeys = parents[checkable], pkeys[checkable]
         if not len(parents):
             continue
-        diffs = {}
-        for k, v in values.items():
-            s = sums.loc[pkeys, k].to_numpy(dtype="float64")
-            pv = v[parents]
-            mask = ~np.isnan(pv) & ~np.isnan(s) & (pv != s)
-            if mask.any():
-                diffs[k] = (mask, pv, s)
+        diffs = _diffs(values, parents, sums, pkeys)
         level, child = LEVEL_BY_LEN[parent_len], LEVEL_BY_LEN[child_len]
         _mismatch_log(ctx, "rollup_mismatch", parents, diffs,
                       {"level_en": level, "child_en": child, "child_th": places.LEVEL_TH[child]})
@@ -268,13 +262,7 @@ def _totals(ctx: Ctx, orig, combo, area, total, values) -> None:
     trows, tkeys = trows[checkable], tkeys[checkable]
     if not len(trows):
         return
-    diffs = {}
-    for k, v in values.items():
-        s = sums.loc[tkeys, k].to_numpy(dtype="float64")
-        tv = v[trows]
-        mask = ~np.isnan(tv) & ~np.isnan(s) & (tv != s)
-        if mask.any():
-            diffs[k] = (mask, tv, s)
+    diffs = _diffs(values, trows, sums, tkeys)
     level = LEVEL_BY_LEN[top]
     _mismatch_log(ctx, "total_mismatch", trows, diffs, {"level_en": level, "level_th": places.LEVEL_TH[level]})
 
@@ -308,3 +296,15 @@ def _tables(codes, combos, values: dict, year) -> tuple[dict, dict]:
             facts["households"] = int(top.loc[top["combo"] == pick, "households"].sum())
     facts["levels"] = [lv for lv in LEVEL_KEYS if lv in facts["levels"]]
     return tables, facts
+
+
+def _diffs(values: dict, rows: np.ndarray, sums: pd.DataFrame, keys: np.ndarray) -> dict:
+    """Per column, where the given rows' values differ from the sums of their parts: (mask, given, summed)."""
+    out = {}
+    for k, v in values.items():
+        summed = sums.loc[keys, k].to_numpy(dtype="float64")
+        given = v[rows]
+        mask = ~np.isnan(given) & ~np.isnan(summed) & (given != summed)
+        if mask.any():
+            out[k] = (mask, given, summed)
+    return out
