@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
@@ -9,7 +10,8 @@ from app_pages._ui import LANG_KEY, first_run, lang
 from povmap.store import StoreError
 from povmap.i18n import DEFAULT_LANG, LANGS, t
 
-st.set_page_config(page_title="povmap", page_icon=":material/map:", layout="wide")
+# A local icon: a ":material/…:" page icon is fetched from fonts.gstatic.com, which offline networks block.
+st.set_page_config(page_title="povmap", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
 
 if LANG_KEY not in st.session_state:  # a shared link may set the language (?lang=en)
     st.session_state[LANG_KEY] = st.query_params.get("lang") if st.query_params.get("lang") in LANGS else DEFAULT_LANG

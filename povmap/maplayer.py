@@ -140,7 +140,8 @@ def build_map(
                        "stroked": True, "filled": False, "pickable": False,
                        "getLineColor": [20, 20, 20, 255], "lineWidthMinPixels": 3})
         data["selected"] = _plain_features(boundaries.loc[[selected], "geojson_detail"])
-    spec = {"initialViewState": view_state(bounds, *size_px), "layers": layers,
+    # pydeck's "no base map" sentinel: without a mapStyle Streamlit loads Carto's style from the internet.
+    spec = {"initialViewState": view_state(bounds, *size_px), "layers": layers, "mapStyle": "__MAP_STYLE__",
             "views": [{"@@type": "MapView", "controller": True}]}
     text = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
     for layer_id, payload in data.items():

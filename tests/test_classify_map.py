@@ -94,3 +94,14 @@ def test_legend_counts_cover_every_area(engine):
     v = build_view(engine, Query(level="district"), lang="en")
     assert sum(row.count for row in v.legend) == len(v.result.table)
     assert v.legend[-1].label == "No data"
+
+
+def test_map_spec_asks_for_no_base_map(engine):
+    """Without pydeck's no-base-map sentinel, Streamlit fetches Carto's style from the internet on every load."""
+    import json
+
+    from povmap.explorer import build_view
+    from povmap.metrics import Query
+
+    spec = json.loads(build_view(engine, Query(scope="46", level="district"), lang="th").map.json)
+    assert spec["mapStyle"] == "__MAP_STYLE__"
