@@ -28,7 +28,6 @@ import json
 import logging
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ import textwrap
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from _stats import load_avg, summary as _summary  # bench/ is on sys.path when a script runs
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -147,10 +148,8 @@ st.pydeck_chart(b.naive_deck(src, level, dims, metric), height=620, on_select="r
 # ---------------------------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------------------------
-def summary(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)} \
-        if values else {"median": float("nan"), "min": float("nan"), "max": float("nan"), "n": 0}
-
+def summary(values) -> dict:
+    return _summary(values, missing=float("nan"))  # NaN keeps the report's number formatting
 
 def fmt_ms(s: dict) -> str:
     return f"{s['median']:8,.0f} [{s['min']:,.0f}–{s['max']:,.0f}]"
@@ -434,13 +433,6 @@ def report(meta: dict, install: dict | None, reruns: dict | None) -> tuple[str, 
           f"(not medians; includes loading the data)")
     p("")
     return "\n".join(out), targets
-
-
-def load_avg() -> str:
-    try:
-        return "/".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "?"
 
 
 def main(argv=None) -> int:

@@ -31,15 +31,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from _stats import load_avg  # noqa: E402 (bench/ is on sys.path when a script runs)
 
 TARGETS_S = {"png": 3.0, "pdf": 8.0}
-
-
-def load_avg() -> str:
-    try:
-        return "/".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def main(argv=None) -> int:

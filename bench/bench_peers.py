@@ -36,7 +36,6 @@ import platform
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,8 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
+
+from _stats import load_avg, summary  # bench/ is on sys.path when a script runs
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -224,20 +225,6 @@ INSTRUMENT_JS = r"""
 # ---------------------------------------------------------------------------------------------
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def summary(values) -> dict:
-    values = [v for v in values if v is not None]
-    if not values:
-        return {"median": None, "min": None, "max": None, "n": 0}
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
-
-
-def load_avg() -> str:
-    try:
-        return "/".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "?"
 
 
 def free_port() -> int:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from _stats import ms, summary  # noqa: E402 (bench/ is on sys.path when a script runs)
 
 import pandas as pd  # noqa: E402
 
@@ -37,14 +37,6 @@ from povmap.store import Store  # noqa: E402
 TARGETS_MS = {"clustering": 3000.0, "rerank": 200.0}
 FRAMES = {"ppaos20 subdistricts": Frame(scope="ppaos20"), "Thailand subdistricts": Frame(scope="all")}
 NO_AM = pd.DataFrame(columns=["manager", "code", "note"], dtype=str)
-
-
-def ms(t0: float) -> float:
-    return (time.perf_counter() - t0) * 1000.0
-
-
-def summary(xs: list[float]) -> dict:
-    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
 
 
 def main(argv=None) -> int:

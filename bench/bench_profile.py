@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 from datetime import datetime, timezone
@@ -28,6 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from _stats import load_avg, ms, summary  # noqa: E402 (bench/ is on sys.path when a script runs)
 
 TARGET_MS = 150.0
 # A few areas per level: an ordinary one, a large one, Bangkok (no TPMAP data), an abolished code
@@ -37,21 +37,6 @@ SAMPLES = {
     "district": ["4601", "3001", "1001", "8405"],
     "subdistrict": ["460102", "300101", "840503", "530306", "460101"],
 }
-
-
-def load_avg() -> str:
-    try:
-        return "/".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
-def ms(t0: float) -> float:
-    return (time.perf_counter() - t0) * 1000.0
-
-
-def summary(samples: list[float]) -> dict:
-    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "n": len(samples)}
 
 
 def main(argv=None) -> int:

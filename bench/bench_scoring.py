@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 from datetime import datetime, timezone
@@ -28,6 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from _stats import load_avg, summary  # noqa: E402 (bench/ is on sys.path when a script runs)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -69,13 +69,6 @@ def table(seed: int = SEED):
     return values.iloc[order], groups.iloc[order], eligible.iloc[order]
 
 
-def load_avg() -> str:
-    try:
-        return "/".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
 def timed(fn, runs: int) -> list[float]:
     fn()  # warm-up (imports, first-use allocations)
     out = []
@@ -84,10 +77,6 @@ def timed(fn, runs: int) -> list[float]:
         fn()
         out.append((time.perf_counter() - t0) * 1000.0)
     return out
-
-
-def summary(samples: list[float]) -> dict:
-    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "n": len(samples)}
 
 
 def main(argv=None) -> int:

@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from _stats import load_avg, summary  # noqa: E402 (bench/ is on sys.path when a script runs)
 
 TARGET_S = 3.0
 SCOPES = ("ppaos20", "all")
@@ -42,21 +42,10 @@ COLD_SNIPPET = "import time; from povmap import spatial; t = time.perf_counter()
                "print(time.perf_counter() - t)"
 
 
-def load_avg() -> str:
-    try:
-        return "/".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
 def timed(fn, *args, **kw):
     t0 = time.perf_counter()
     out = fn(*args, **kw)
     return out, time.perf_counter() - t0
-
-
-def summary(samples: list[float]) -> dict:
-    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "n": len(samples)}
 
 
 def fmt(s: dict) -> str:

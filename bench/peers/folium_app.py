@@ -20,7 +20,6 @@ server side) to stderr; ``bench/bench_peers.py`` reads it.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -29,23 +28,18 @@ from pathlib import Path
 _T0 = time.perf_counter()
 
 import folium  # noqa: E402
-import mapclassify  # noqa: E402
-import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+for folder in (REPO, Path(__file__).resolve().parent):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
+from _peer import LEVEL, NO_DATA, PALETTE, classified, log_timing, page  # noqa: E402
 from povmap.config import store_dir  # noqa: E402
 from povmap.store import Store  # noqa: E402
-from povmap.vocab import DIMENSIONS  # noqa: E402
 
-LEVEL = "subdistrict"
-# ColorBrewer YlOrRd, 5 classes, and a grey for "no data".
-PALETTE = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
-NO_DATA = "#bdbdbd"
 LEAFLET_BASE = os.environ.get("POVMAP_PEER_LEAFLET_URL", "").rstrip("/")
 
 st.set_page_config(page_title="peer: folium", layout="wide")
@@ -58,30 +52,12 @@ def load(path: str):
     return store.shapes(LEVEL)[["code", "geometry"]], store.tpmap(LEVEL)[["code", "combo", "people"]]
 
 
-def combo_of(dims) -> str:
-    return "".join("1" if d.key in dims else "0" for d in DIMENSIONS)
-
-
 shapes, tpmap = load(str(store_dir()))
-
-with st.sidebar:
-    labels = {d.key: d.label("th") for d in DIMENSIONS}
-    dims = st.pills("มิติความยากจน (TPMAP)", list(labels), selection_mode="multi", default=list(labels),
-                    format_func=labels.get, key="peer.dims")
-
-st.title("แผนที่คนจนเป้าหมาย TPMAP · ตำบล (folium)")
-if not dims:
-    st.warning("เลือกอย่างน้อยหนึ่งมิติ")
-    st.stop()
+combo = page("folium")
 
 _t_build = time.perf_counter()
-combo = combo_of(dims)
-rows = tpmap.loc[tpmap["combo"] == combo, ["code", "people"]]
-gdf = shapes.merge(rows, on="code", how="left")
-ok = gdf["people"].notna().to_numpy()
-klass = np.full(len(gdf), -1)
-klass[ok] = mapclassify.Quantiles(gdf.loc[ok, "people"].to_numpy(dtype="float64"), k=5).yb
-gdf["fill"] = [PALETTE[k] if k >= 0 else NO_DATA for k in klass.tolist()]
+gdf, ok, _ = classified(shapes, tpmap, combo)
+gdf["fill"] = [PALETTE[k] if k >= 0 else NO_DATA for k in gdf["klass"].tolist()]
 
 m = folium.Map(location=[13.0, 101.0], zoom_start=5.6, zoom_snap=0.1, tiles=None, control_scale=False)
 if LEAFLET_BASE:
@@ -95,10 +71,4 @@ folium.GeoJson(
 ).add_to(m)
 _t_fig = time.perf_counter()
 st_folium(m, height=620, use_container_width=True, returned_objects=[], key="peer.folium.map")
-_t_end = time.perf_counter()
-print("peer-timing " + json.dumps({
-    "app": "folium", "combo": combo, "features": len(gdf),
-    "build_ms": round((_t_fig - _t_build) * 1000, 1),       # join + classify + map objects
-    "element_ms": round((_t_end - _t_fig) * 1000, 1),      # st_folium: render the map's JS + marshal
-    "script_ms": round((_t_end - _T0) * 1000, 1),          # whole script run
-}), file=sys.stderr, flush=True)
+log_timing("folium", combo, len(gdf), _T0, _t_build, _t_fig)

@@ -22,23 +22,17 @@ from pathlib import Path
 
 _T0 = time.perf_counter()
 
-import mapclassify  # noqa: E402
-import numpy as np  # noqa: E402
 import plotly.express as px  # noqa: E402
 import streamlit as st  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+for folder in (REPO, Path(__file__).resolve().parent):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
+from _peer import LEVEL, NO_DATA, PALETTE, classified, log_timing, page  # noqa: E402
 from povmap.config import store_dir  # noqa: E402
 from povmap.store import Store  # noqa: E402
-from povmap.vocab import DIMENSIONS  # noqa: E402
-
-LEVEL = "subdistrict"
-# ColorBrewer YlOrRd, 5 classes, and a grey for "no data".
-PALETTE = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
-NO_DATA = "#bdbdbd"
 
 st.set_page_config(page_title="peer: plotly", layout="wide")
 
@@ -53,31 +47,11 @@ def load(path: str):
     return shapes[["code"]].copy(), tpmap, geojson
 
 
-def combo_of(dims) -> str:
-    return "".join("1" if d.key in dims else "0" for d in DIMENSIONS)
-
-
 codes, tpmap, geojson = load(str(store_dir()))
-
-with st.sidebar:
-    labels = {d.key: d.label("th") for d in DIMENSIONS}
-    dims = st.pills("มิติความยากจน (TPMAP)", list(labels), selection_mode="multi", default=list(labels),
-                    format_func=labels.get, key="peer.dims")
-
-st.title("แผนที่คนจนเป้าหมาย TPMAP · ตำบล (plotly)")
-if not dims:
-    st.warning("เลือกอย่างน้อยหนึ่งมิติ")
-    st.stop()
+combo = page("plotly")
 
 _t_build = time.perf_counter()
-combo = combo_of(dims)
-rows = tpmap.loc[tpmap["combo"] == combo, ["code", "people"]]
-df = codes.merge(rows, on="code", how="left")
-ok = df["people"].notna().to_numpy()
-klass = np.full(len(df), -1.0)
-q = mapclassify.Quantiles(df.loc[ok, "people"].to_numpy(dtype="float64"), k=5)
-klass[ok] = q.yb
-df["klass"] = klass
+df, ok, q = classified(codes, tpmap, combo)
 edges = [float(df.loc[ok, "people"].min()), *q.bins.tolist()]
 ticks = ["no data"] + [f"{edges[i]:,.0f}–{edges[i + 1]:,.0f}" for i in range(len(q.bins))]
 # A stepped scale over -1 (no data) … 4: six flat bands of equal width.
@@ -95,10 +69,4 @@ fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), coloraxis_colorbar=dict(
     title="คน", tickvals=list(range(-1, n - 1)), ticktext=ticks))
 _t_fig = time.perf_counter()
 st.plotly_chart(fig, key="peer.plotly.map", config={"displaylogo": False})
-_t_end = time.perf_counter()
-print("peer-timing " + json.dumps({
-    "app": "plotly", "combo": combo, "features": len(df),
-    "build_ms": round((_t_fig - _t_build) * 1000, 1),       # join + classify + figure
-    "element_ms": round((_t_end - _t_fig) * 1000, 1),      # st.plotly_chart: to_json + marshal
-    "script_ms": round((_t_end - _T0) * 1000, 1),          # whole script run
-}), file=sys.stderr, flush=True)
+log_timing("plotly", combo, len(df), _T0, _t_build, _t_fig)
