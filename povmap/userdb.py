@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -74,8 +75,7 @@ def connect(path: str | os.PathLike) -> sqlite3.Connection:
         with translate_errors(path):
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
-            # WAL lets readers (other sessions listing scenarios) go on while one session saves.
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous = FULL")  # saves are rare and precious: survive power loss too
             _migrate(conn, path)
     except BaseException:
@@ -129,6 +129,23 @@ def translate_errors(path: Path | str) -> Iterator[None]:
             raise UserDBError(path, f"cannot write to the database ({exc}). Check free disk space and permissions.",
                               f"เขียนฐานข้อมูลไม่ได้ ({exc}) ตรวจสอบพื้นที่ว่างบนดิสก์และสิทธิ์การเขียนไฟล์") from exc
         raise
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, so readers (other sessions listing scenarios) go on while one session saves.
+
+    SQLite answers this pragma with SQLITE_BUSY at once, without its busy handler, while another
+    connection is opening the same new file; so wait here the way the busy timeout would.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY") or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
