@@ -23,6 +23,7 @@ pages = [
     st.Page("app_pages/pilot.py", title=t("nav.pilot", lang()), url_path="pilot", icon=":material/flag:"),
     st.Page("app_pages/areamanagers.py", title=t("nav.areamanagers", lang()), url_path="areamanagers",
             icon=":material/school:"),
+    st.Page("app_pages/data.py", title=t("nav.data", lang()), url_path="data", icon=":material/database:"),
     st.Page("app_pages/sources.py", title=t("nav.sources", lang()), url_path="sources", icon=":material/menu_book:"),
 ]
 page = st.navigation(pages, position="sidebar")

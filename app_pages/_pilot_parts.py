@@ -17,6 +17,7 @@ from povmap.i18n import t
 from povmap.maplayer import MAP_HEIGHT_PX, selected_code
 from povmap.metrics import Engine
 from povmap.thai import fmt_datetime, fmt_number
+from povmap.urlstate import page_params, shown
 from povmap.vocab import CRITERION_BY_KEY, CRITERION_KEYS, SCOPE_GROUP_KEYS
 
 K = "pilot."
@@ -269,13 +270,16 @@ def open_from_url(db: Path, lg: str) -> None:
     if ss.get(K + "url_read"):
         return
     ss[K + "url_read"] = True
+    _, ignored = page_params(st.query_params.to_dict(), {"scenario"})  # other parameters, a bad lang
+    if ignored:  # set before _open(), which reruns at once
+        ss[K + "url_ignored"] = ", ".join(ignored)
     raw = st.query_params.get("scenario")
     if raw is None:
         return
     try:
-        _open(db, int(raw) if raw.isdigit() and len(raw) < 10 else -1)
+        _open(db, int(raw) if raw.isdecimal() and len(raw) < 10 else -1)  # "²".isdigit(), but int() fails
     except PovmapError:
-        ss[K + "url_ignored"] = f"scenario={raw[:40]}"
+        ss[K + "url_ignored"] = ", ".join([*ignored, f"scenario={shown(raw)}"])
 
 
 def sync_url(result: pilot.PilotResult, lg: str) -> None:

@@ -1,6 +1,7 @@
 """Streamlit glue shared by the pages: language, the cached engine, the first-run screen."""
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -15,11 +16,13 @@ from povmap.errors import PovmapError
 from povmap.config import store_dir
 from povmap.credits import ADMIN_LIST_CREDIT, CREDITS, credit_lines
 from povmap.i18n import DEFAULT_LANG, t
-from povmap.thai import fmt_datetime
+from povmap.thai import fmt_datetime, fmt_number
+from povmap.activedata import DataView, active_ids, privacy_k
 from povmap.metrics import Engine
 from povmap.store import Store, StoreError
 
 LANG_KEY = "lang"
+WARM_UP_EXIT_WAIT_S = 120
 COMPARE_KEY = "compare.areas"  # the areas picked for comparison (codes), shared by all pages
 COMPARE_MAX = 4
 
@@ -40,9 +43,15 @@ def _store_version(path: str) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _engine(path: str, version: str) -> Engine:
-    """One engine per store build, shared by every session (read-only)."""
-    engine = Engine(Store(path))
+def _store(path: str, version: str) -> Store:
+    """One store per build, shared by every session and every choice of datasets."""
+    return Store(path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=3)
+def _engine(path: str, version: str, counts_id: str, households_id: str, k: int) -> Engine:
+    """One engine per store build and choice of datasets (Data page), shared by every session (read-only)."""
+    engine = Engine(DataView(_store(path, version), counts_id, households_id, k=k))
     engine.boundaries("province")  # touch the tables every view needs, so errors surface here
     _warm_up_spatial()
     return engine
@@ -52,16 +61,24 @@ def _engine(path: str, version: str) -> Engine:
 def _warm_up_spatial() -> None:
     """esda compiles its numba kernels on first use (~15-60 s): do it in the background once per server,
     so the first pilot-area page does not wait for it."""
-    threading.Thread(target=spatial.warm_up, name="povmap-spatial-warm-up", daemon=True).start()
+    thread = threading.Thread(target=spatial.warm_up, name="povmap-spatial-warm-up", daemon=True)
+    thread.start()
+    # LLVM aborts the process (exit 134) if the interpreter shuts down while numba is compiling in this
+    # thread; a short-lived process (a test run) must wait for it at exit.
+    atexit.register(thread.join, WARM_UP_EXIT_WAIT_S)
 
 
 def engine() -> Engine | None:
     """The shared engine, or None after showing the first-run screen."""
     path = str(store_dir())
     try:
-        return _engine(path, _store_version(path))
+        return _engine(path, _store_version(path), *active_ids(), privacy_k())
     except StoreError as exc:
         first_run(exc)
+        return None
+    except PovmapError as exc:  # the chosen dataset vanished or is damaged: say so, the Data page can switch
+        st.error(exc.message(lang()))
+        st.page_link("app_pages/data.py", label=t("nav.data", lang()), icon=":material/database:")
         return None
 
 
@@ -81,6 +98,19 @@ def first_run(exc: StoreError) -> None:
     st.code("povmap data install", language="bash")
     st.caption(t("firstrun.problem", lg))
     st.error(exc.message(lg))
+
+
+def synthetic_badge(eng: Engine, lg: str) -> None:
+    """The warning on every view of synthetic households: how the built-in file was made, or the name of an
+    imported file its owner marked as synthetic."""
+    info = eng.store.households_info
+    if info.builtin:
+        meta = eng.store.manifest["households"]
+        st.warning(f"**{t('synthetic.badge', lg)}** — " + t(
+            "synthetic.note", lg, seed=meta["seed"], households=fmt_number(meta["households"]),
+            members=fmt_number(meta["members"])))
+    else:
+        st.warning(f"**{t('synthetic.badge', lg)}** — {info.name} ({info.source})")
 
 
 def credits_footer() -> None:

@@ -8,6 +8,7 @@ from app_pages._ui import COMPARE_KEY, COMPARE_MAX, credits_footer, engine, lang
 from povmap.explorer import area_name
 from povmap.i18n import t
 from povmap.profile import profile_codes, search_areas
+from povmap.urlstate import page_params, shown
 
 eng = engine()
 if eng is None:
@@ -16,12 +17,18 @@ lg = lang()
 ss = st.session_state
 
 # The URL (?areas=46,4601) wins over the session's list, so a shared link opens the same comparison.
-from_url = profile_codes(st.query_params.get("areas", ""))[:COMPARE_MAX]
+raw = st.query_params.get("areas", "")
+from_url = profile_codes(raw)[:COMPARE_MAX]
+_, url_ignored = page_params(st.query_params.to_dict(), {"areas"})  # other parameters, a bad lang
+url_ignored += [f"areas={shown(part)}" for part in raw.split(",") if part.strip() and not profile_codes(part)]
+url_ignored += [f"areas={code}" for code in profile_codes(raw)[COMPARE_MAX:]]  # beyond the 4 compared
 if from_url:
     ss[COMPARE_KEY] = from_url
 chosen = list(ss.get(COMPARE_KEY, []))
 
 st.title(t("nav.compare", lg))
+if url_ignored:
+    st.warning(t("url.ignored", lg, items=", ".join(url_ignored)))
 query = st.text_input(t("profile.search", lg), key="compare.search", max_chars=80)
 if query.strip():
     hits = [(c, label) for c, label in search_areas(query, lg) if c not in chosen]

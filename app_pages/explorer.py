@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages._ui import (
     brief_download, compare_button, credits_footer, map_downloads, page_start, presentation_style, share_link,
-    table_downloads,
+    synthetic_badge, table_downloads,
 )
 from povmap.explorer import area_name, breadcrumb, build_view, province_order
 from povmap.credits import CREDITS
@@ -191,10 +191,7 @@ if url_ignored:
 dataset_name = next(d for d in DATASETS if d.key == dataset).label(lg)
 st.markdown(f"**{dataset_name}** · {html.escape(v.title)} · {LEVEL_BY_KEY[level].label(lg)}")
 if res.synthetic:
-    meta = eng.store.manifest["households"]
-    st.warning(f"**{t('synthetic.badge', lg)}** — " + t(
-        "synthetic.note", lg, seed=meta["seed"], households=fmt_number(meta["households"]),
-        members=fmt_number(meta["members"])))
+    synthetic_badge(eng, lg)
 crumbs = breadcrumb(eng, parent, lg)
 widths = [len(label) + 4 for _, label in crumbs]
 cols = st.columns(widths + [max(10, 100 - sum(widths))], gap="small", vertical_alignment="center")
@@ -214,6 +211,8 @@ if focus:
 unit = t(f"unit.{res.count_label}", lg)
 m1, m2, m3, m4 = st.columns(4)
 def shown(n):
+    if res.extras.get("total_hidden"):  # the whole view rests on fewer than k households
+        return f"< {res.extras['k']}"
     return fmt_number(n) if res.has_data else t("kpi.no_data", lg)
 
 
@@ -254,7 +253,8 @@ with right:
         key=f"{K}table.{parent or 'TH'}.{level}",
         column_config={metric_label(dataset, metric, lg): st.column_config.NumberColumn(format=value_fmt),
                        t("table.profile", lg): st.column_config.LinkColumn(display_text=t("table.profile_link", lg)),
-                       f"{t('table.count', lg)} ({unit})": st.column_config.NumberColumn(format="localized")},
+                       f"{t('table.count', lg)} ({unit})": (st.column_config.TextColumn() if v.ranking["count"].dtype == object
+                                                             else st.column_config.NumberColumn(format="localized"))},
     )
     st.caption(t("table.hint", lg) if v.drillable else t("selected", lg))
     table_downloads(table.drop(columns=[t("table.profile", lg)]), f"{v.title} · {LEVEL_BY_KEY[level].label(lg)}",
@@ -277,6 +277,9 @@ with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {f
                  expanded=bool(has_gaps)):
     st.markdown(t("unplaced.reconcile", lg, placed=shown(res.placed_count), unplaced=shown(res.unplaced_count),
                   total=shown(res.scope_count), unit=unit))
+    if res.extras.get("hidden_areas"):
+        st.markdown(t("privacy.reconcile", lg, areas=fmt_number(res.extras["hidden_areas"]), unit=unit, k=res.extras["k"],
+                      hidden=fmt_number(res.hidden_count) if res.hidden_count is not None else f"< {res.extras['k']}"))
     if len(v.unplaced):
         st.markdown(f"**{t('unplaced.rows', lg)}**")
         st.dataframe(v.unplaced.rename(columns={"code": t("table.code", lg), "name": t("table.name", lg),

@@ -97,14 +97,12 @@ try:
 except PovmapError as exc:
     st.error(exc.message(lg))
     st.stop()
-if dataset == "households":
+if dataset == "households" and crit.data.synthetic:
     st.warning(t("synthetic.badge", lg))
 for en, th in crit.notes:
     st.info(th if lg == "th" else en)
 data = crit.data
-st.caption(t("pilot.m.reconcile_text", lg, ranked=fmt_number(data.areas["count"].sum()),
-             unranked=fmt_number(data.unranked["count"].sum()), total=fmt_number(data.scope_count or 0))
-           + f" {t(f'unit.{data.count_label}', lg)} · " + t("pilot.areas_ranked", lg, n=fmt_number(len(data.areas))))
+st.caption(pilotview.reconcile_text(data, lg) + f" {t(f'unit.{data.count_label}', lg)} · " + t("pilot.areas_ranked", lg, n=fmt_number(len(data.areas))))
 if len(data.unranked):
     with st.expander(t("pilot.unranked", lg, n=fmt_number(len(data.unranked)))):
         st.dataframe(pilotview.unranked_summary(crit, lg), hide_index=True)

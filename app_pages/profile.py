@@ -10,6 +10,8 @@ from povmap.i18n import t
 from povmap.metrics import QueryError
 from povmap.profile import build_profile, profile_codes, search_areas
 from povmap.thai import DECIMALS, fmt_number
+from povmap.uploads.privacy import shown_count
+from povmap.urlstate import page_params, shown
 from povmap.vocab import DIMENSION_BY_KEY, INDICATOR_BY_KEY, LEVEL_BY_KEY, TIERS, child_level, level_of
 
 eng = engine()
@@ -28,6 +30,9 @@ def open_area(code: str) -> None:
 # ---- which area: the URL, else a search --------------------------------------------------------
 raw = st.query_params.get("area", "")
 codes = profile_codes(raw)
+_, url_ignored = page_params(st.query_params.to_dict(), {"area"})  # other parameters, a bad lang
+if codes:  # the parts of ?area= that are not area codes (with none left, profile.ignored says so below)
+    url_ignored += [f"area={shown(part)}" for part in raw.split(",") if part.strip() and not profile_codes(part)]
 with st.sidebar:
     query = st.text_input(t("profile.search", lg), key="profile.search", max_chars=80)
 if query.strip():
@@ -40,6 +45,8 @@ if query.strip():
                 open_area(code)
 if raw and not codes:
     st.warning(t("profile.ignored", lg, values=raw[:60]))
+if url_ignored:
+    st.warning(t("url.ignored", lg, items=", ".join(url_ignored)))
 if not codes:
     st.title(t("nav.profile", lg))
     st.info(t("profile.pick", lg))
@@ -116,21 +123,25 @@ st.subheader(t("profile.households", lg))
 hh = p.households
 if hh is None:
     st.info(t("profile.no_households", lg))
+elif hh["hidden"]:
+    st.info(t("profile.hh_hidden", lg, k=hh["k"]))
 elif hh["households"] == 0:
     st.info(t("profile.no_households_here", lg))
 else:
     if hh["synthetic"]:
         st.warning(t("synthetic.badge", lg))
     st.markdown(t("profile.hh_summary", lg, households=fmt_number(hh["households"]), members=fmt_number(hh["members"]))
-                + " · " + t("profile.referred", lg, n=fmt_number(hh["referred"])))
+                + " · " + t("profile.referred", lg, n=shown_count(hh["referred"], hh["k"])))
     c1, c2 = st.columns(2)
     shares = hh["tiers"].sort_values("tier")["share"].tolist()
     c1.plotly_chart(charts.tier_bars([(name, shares)], lg), theme=None, key="profile.tiers")
-    tiers = hh["tiers"].assign(tier=[f"{n} {TIERS[n - 1].label(lg)}" for n in hh["tiers"]["tier"]])
+    tiers = hh["tiers"].assign(tier=[f"{n} {TIERS[n - 1].label(lg)}" for n in hh["tiers"]["tier"]],
+                               households=[shown_count(v, hh["k"]) for v in hh["tiers"]["households"]],
+                               share=[shown_count(v, hh["k"], 1) for v in hh["tiers"]["share"]])
     tier_cols = {"tier": t("ctl.tiers", lg), "households": t("unit.households", lg), "share": "%"}
-    c1.dataframe(tiers.rename(columns=tier_cols), hide_index=True, column_config={
-        tier_cols["households"]: st.column_config.NumberColumn(format="localized"),
-        "%": st.column_config.NumberColumn(format="%.1f")})
+    c1.dataframe(tiers.rename(columns=tier_cols), hide_index=True)
+    if hh["tiers"]["households"].isna().any():
+        c1.caption(t("privacy.note_short", lg, k=hh["k"]))
     cap = hh["capitals"]
     c2.plotly_chart(charts.capital_radar([(name, cap["area"].tolist()),
                                           (t("profile.province_mean", lg), cap["province"].tolist()),

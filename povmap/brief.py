@@ -27,6 +27,7 @@ from .headless import CHROMIUM
 from .mapimage import legend_html, map_svg, stamp, view_fills
 from .metrics import Engine, Query
 from .profile import Profile, build_profile
+from .uploads.privacy import shown_count
 from .thai import DECIMALS, fmt_number
 from .vocab import DIMENSION_BY_KEY, INDICATOR_BY_KEY, LEVEL_BY_KEY, TIERS, child_level, level_of
 
@@ -151,6 +152,8 @@ def _households(p: Profile, lang: str) -> tuple[str, go.Figure | None]:
     head = f'<h2>{_e(t("profile.households", lang))}</h2>'
     if hh is None:
         return head + f'<p class="note">{_e(t("profile.no_households", lang))}</p>', None
+    if hh["hidden"]:
+        return head + f'<p class="note">{_e(t("profile.hh_hidden", lang, k=hh["k"]))}</p>', None
     if hh["households"] == 0:
         return head + f'<p class="note">{_e(t("profile.no_households_here", lang))}</p>', None
     name = p.name_th if lang == "th" else p.name_en
@@ -158,8 +161,8 @@ def _households(p: Profile, lang: str) -> tuple[str, go.Figure | None]:
     fig = charts.tier_bars([(name, shares)], lang)
     badge = f'<div class="badge">{_e(t("synthetic.badge", lang))}</div>' if hh["synthetic"] else ""
     summary = (t("profile.hh_summary", lang, households=fmt_number(hh["households"]), members=fmt_number(hh["members"]))
-               + " · " + t("profile.referred", lang, n=fmt_number(hh["referred"])))
-    rows = [[_e(f"{n} {TIERS[n - 1].label(lang)}"), fmt_number(c), fmt_number(s, 1)]
+               + " · " + t("profile.referred", lang, n=shown_count(hh["referred"], hh["k"])))
+    rows = [[_e(f"{n} {TIERS[n - 1].label(lang)}"), shown_count(c, hh["k"]), shown_count(s, hh["k"], 1)]
             for n, c, s in hh["tiers"][["tier", "households", "share"]].itertuples(index=False)]
     table = _table([t("ctl.tiers", lang), t("unit.households", lang), "%"], rows, {1, 2}, "narrow")
     return (head + badge + f'<p>{_e(summary)}</p><div class="row"><div id="fig-tiers" class="chart"></div>'

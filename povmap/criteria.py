@@ -76,6 +76,10 @@ class FrameData:
     scope_count: int | None  # the source total of the scope
     count_label: str  # people | households
     synthetic: bool
+    # Household frames: areas hidden by small-cell suppression (unranked, reason "hidden_small", count <NA>)
+    # and their summed count (None when that sum itself rests on fewer than k households).
+    hidden_count: int | None = 0
+    k: int = 5  # the privacy threshold the frame was built with
 
 
 def frame_data(engine: Engine, frame: Frame) -> FrameData:
@@ -90,7 +94,8 @@ def frame_data(engine: Engine, frame: Frame) -> FrameData:
         counted = engine.compute(frame.query("households"))
         extra = _household_criteria(engine, frame)
     table = counted.table.set_index(pd.Index(counted.table["code"].to_numpy(dtype=object), name="code"))
-    has_data = table["value"].notna()
+    hidden = table["hidden"].to_numpy(dtype=bool) if "hidden" in table else np.zeros(len(table), dtype=bool)
+    has_data = table["value"].notna() & ~hidden
     areas = table.loc[has_data, ["name_th", "name_en", "count"]].copy()
     areas["district"] = areas.index.str[:4]
     areas["province"] = areas.index.str[:2]
@@ -106,8 +111,14 @@ def frame_data(engine: Engine, frame: Frame) -> FrameData:
     no_data = counted.no_data.assign(count=0)
     no_data = engine.named(no_data[["code", "count", "reason"]].copy())
     unplaced = counted.unplaced[["code", "name_th", "name_en", "reason", "count"]]
-    unranked = pd.concat([unplaced, no_data[["code", "name_th", "name_en", "reason", "count"]]], ignore_index=True)
-    return FrameData(frame, areas, unranked, counted.scope_count, counted.count_label, counted.synthetic)
+    hidden_rows = counted.table.loc[hidden, ["code", "name_th", "name_en", "count"]].assign(reason="hidden_small")
+    hidden_rows = pd.concat([hidden_rows, unplaced[unplaced["count"].isna()].assign(reason="hidden_small")])
+    unplaced = unplaced[unplaced["count"].notna()]
+    parts = [unplaced, no_data[["code", "name_th", "name_en", "reason", "count"]], hidden_rows]
+    cols = ["code", "name_th", "name_en", "reason", "count"]
+    unranked = pd.concat([p[cols] for p in parts if len(p)] or [parts[1][cols]], ignore_index=True)
+    return FrameData(frame, areas, unranked, counted.scope_count, counted.count_label, counted.synthetic,
+                     hidden_count=counted.extras.get("hidden_count", 0), k=engine.privacy_k)
 
 
 def _values(result: Result) -> pd.Series:

@@ -4,8 +4,9 @@ The page reads widgets, calls :func:`build_view` and renders the result; no rule
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from .classify import NO_DATA_RGBA, Classes, classify
@@ -14,6 +15,11 @@ from .maplayer import MAP_HEIGHT_PX, MapSpec, bounds_of, build_map, feature_head
 from .metrics import Engine, Query, Result
 from .thai import DECIMALS, fmt_metric, fmt_metric_many, fmt_number, fmt_number_many, thai_sort_key
 from .vocab import INDICATOR_BY_KEY, METRIC_BY_KEY, child_level, metric_label
+
+
+# Areas whose household figures are hidden for privacy: a paler grey than "no data", with a blue tint.
+HIDDEN_RGB = (214, 220, 232)
+HIDDEN_FILL = "[{},{},{},220]".format(*HIDDEN_RGB)
 
 
 @dataclass(frozen=True)
@@ -101,17 +107,23 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
     classes = classify(frame["value"].to_numpy(), scheme, k)
     name_col = "name_th" if lang == "th" else "name_en"
     metric_name = metric_label(q.dataset, q.metric, lang)
+    hidden = frame["hidden"].to_numpy(dtype=bool) if "hidden" in frame else np.zeros(len(frame), dtype=bool)
+    small = t("privacy.hidden_short", lang, k=res.extras.get("k", ""))
+    fills = classes.fill_json()
     tips = {"v": (f"{metric_name}: {{v}}", fmt_metric_many(q.metric, frame["value"].tolist(), lang))}
     if not METRIC_BY_KEY[q.metric].is_count:
         counts = frame["count"].astype("float64").where(frame["value"].notna())
         tips["w"] = (f"{{w}} {t(f'unit.{res.count_label}', lang)}", fmt_number_many(counts.tolist()))
+    if hidden.any():  # hidden for privacy: its own fill and "< k" in the tooltip, never the figure
+        tips = {key: (tmpl, [small if h else v for v, h in zip(vals, hidden)]) for key, (tmpl, vals) in tips.items()}
+        fills = [HIDDEN_FILL if h else f for f, h in zip(fills, hidden)]
     bnd = engine.boundaries(q.level)
     context = None
     if q.parent:
         context = engine.boundaries("province")
         context = context.loc[[q.parent[:2]]] if len(q.parent) == 4 else context
     spec = build_map(
-        bnd, frame["code"].to_numpy(dtype=object), lambda res_: _heads(engine, q.level, res_), fills=classes.fill_json(),
+        bnd, frame["code"].to_numpy(dtype=object), lambda res_: _heads(engine, q.level, res_), fills=fills,
         tooltip_lines=tips, selected=selected, context=context,
         bounds=_bounds(engine, q, bnd, frame["code"]) if len(frame) else None, size_px=map_size,
     )
@@ -123,9 +135,15 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
         "value": order["value"].to_numpy(),
         "count": order["count"].to_numpy(),
     })
+    if hidden.any():  # household views: counts as text, hidden ones as "< k"
+        order_hidden = order["hidden"].to_numpy(dtype=bool)
+        ranking["count"] = [f"< {res.extras['k']}" if h else fmt_number(c)
+                            for c, h in zip(ranking["count"].tolist(), order_hidden)]
     ranking["rank"] = ranking["rank"].astype("Int64")
     ranking.loc[order["_nan"].to_numpy(), "rank"] = pd.NA
     unplaced = res.unplaced.assign(
+        count=[f"< {res.extras['k']}" if pd.isna(c) else fmt_number(c) for c in res.unplaced["count"].tolist()]
+        if hidden.any() else res.unplaced["count"],
         name=res.unplaced[name_col],
         reason=[t(f"reason.{r}", lang) for r in res.unplaced["reason"]],
         value=[fmt_metric(q.metric, v, lang) for v in res.unplaced["value"].tolist()],
@@ -142,7 +160,11 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
         title = f"{ind.tpmap_label} {ind.label(lang)} — {metric_name}"
     else:
         title = metric_name
-    return View(res, classes, spec, _legend(classes, q.metric, lang), ranking, unplaced, no_data, notes, title,
+    legend = _legend(classes, q.metric, lang)
+    if hidden.any():
+        legend = [replace(r, count=r.count - int(hidden.sum())) if r.color == NO_DATA_RGBA[:3] else r for r in legend]
+        legend.append(LegendRow(HIDDEN_RGB, t("legend.hidden", lang, k=res.extras["k"]), int(hidden.sum())))
+    return View(res, classes, spec, legend, ranking, unplaced, no_data, notes, title,
                 drillable=child_level(q.level) is not None)
 
 

@@ -14,6 +14,7 @@ from . import households as hh
 from .errors import PovmapError
 from .groups import group_provinces
 from .store import Store
+from .uploads.privacy import DEFAULT_K, hide_small
 from .vocab import (
     DATASET_KEYS, DATASET_METRICS, DIMENSION_KEYS, INDICATOR_BY_KEY, LEVEL_KEYS, SCOPE_GROUP_KEYS, TIER_NUMBERS,
     combo_of, level_of, levels_below, metrics_for,
@@ -30,6 +31,7 @@ REASONS = (
     "no_source_row",        # a mapped area the source has no row for: no data
     "outside_household_file",  # provinces the household file does not cover: no data
     "no_households_in_file",   # a share with no household of the area in the file: undefined, not 0 %
+    "hidden_small",         # household figures resting on fewer than k households: hidden (privacy)
 )
 
 
@@ -108,6 +110,11 @@ class Result:
     @property
     def unplaced_count(self) -> int:
         return int(self.unplaced["count"].sum())
+
+    @property
+    def hidden_count(self) -> int | None:
+        """Sum of the counts hidden for privacy (household views); None when that sum is itself too small to show."""
+        return self.extras.get("hidden_count", 0)
 
     @property
     def has_data(self) -> bool:
@@ -197,6 +204,7 @@ class Engine:
         combo = "11111" if q.indicator else combo_of(q.dimensions)
         count_col = q.indicator or ("households" if q.metric == "households" else "people")
         count_label = "households" if count_col == "households" else "people"
+        self._check_columns(q, combo, count_col)
         rows = self.tpmap_rows(q.level, combo)
         rows = rows[self.in_view(rows.index, q)]
         counts = rows[count_col]
@@ -239,6 +247,22 @@ class Engine:
         return Result(q, frame, unplaced, no_data.reset_index(drop=True), scope_count, count_label,
                       extras={"combo": combo, "count_column": count_col})
 
+    def _check_columns(self, q: Query, combo: str, count_col: str) -> None:
+        """An imported counts file may lack a column or a combination of dimensions: say which."""
+        table = self.store.tpmap("province")
+        if count_col not in table.columns:
+            raise QueryError(f"the dataset in use has no '{count_col}' column; choose another metric or indicator",
+                             f"ชุดข้อมูลที่ใช้อยู่ไม่มีคอลัมน์ '{count_col}' กรุณาเลือกตัวชี้วัดอื่น")
+        combos = self.memo("combos").setdefault("province", frozenset(table["combo"]))
+        if combos and combo not in combos:
+            have = ", ".join(sorted(combos))
+            raise QueryError(f"the dataset in use has no figures for this choice of dimensions (combination {combo}); "
+                             f"it has: {have}",
+                             f"ชุดข้อมูลที่ใช้อยู่ไม่มีตัวเลขของมิติที่เลือก (ชุด {combo}) มีเฉพาะ: {have}")
+        if q.metric == "rate" and self.surveyed[q.level].empty and not table.empty:
+            raise QueryError("the dataset in use has no surveyed people, so it gives no rate; choose another metric",
+                             "ชุดข้อมูลที่ใช้อยู่ไม่มีจำนวนคนที่สำรวจ จึงคำนวณอัตราไม่ได้ กรุณาเลือกตัวชี้วัดอื่น")
+
     def _households(self, q: Query) -> Result:
         df = self.households
         agg = _by_code(hh.aggregate(df, q.level, q.dimensions, q.tiers))
@@ -273,11 +297,48 @@ class Engine:
             empty = frame.loc[in_file & (frame["households_all"] == 0).to_numpy(), ["code"]].assign(reason="no_households_in_file")
             no_data = pd.concat([no_data, empty])
         no_data = pd.concat([no_data, self._without_polygon(q, unplaced["code"])])
-        frame["count"] = frame["count"].fillna(0).astype("int64")
+        frame["households"] = agg["households"].reindex(placed).fillna(0).to_numpy()
+        frame.loc[~in_file, "households"] = np.nan
+        unplaced["households"] = extra["households"].to_numpy()
         covered_view = [p for p in self.scope_provinces(q.scope) if p in covered and (not q.parent or q.parent[:2] == p)]
         scope_count = int(agg[count_col].sum()) if covered_view else None
+        privacy = self._hide(q, frame, unplaced, int(agg["households"].sum()))
         return Result(q, frame, unplaced, no_data.reset_index(drop=True), scope_count, count_col,
-                      synthetic=True, extras={"households_all": int(agg["households_all"].sum())})
+                      synthetic=self.households_synthetic,
+                      extras={"households_all": int(agg["households_all"].sum()), **privacy})
+
+    @property
+    def households_synthetic(self) -> bool:
+        return bool(getattr(self.store, "households_synthetic", True))
+
+    @property
+    def privacy_k(self) -> int:
+        return int(getattr(self.store, "k", DEFAULT_K))
+
+    def _hide(self, q: Query, frame: pd.DataFrame, unplaced: pd.DataFrame, basis_total: int) -> dict:
+        """Small-cell suppression of a household view (see :func:`povmap.uploads.privacy.hide_small`):
+        hidden cells lose value and count (``hidden`` is True); the extras say how many and how much."""
+        k = self.privacy_k
+        both = pd.concat([frame[["code", "count", "households", "households_all"]],
+                          unplaced[["code", "count", "households", "households_all"]]], ignore_index=True)
+        small = ((both["households_all"] > 0) & (both["households_all"] < k)).to_numpy()
+        # The view's total is one margin (hide_small always checks it); the parent areas' own figures, shown one
+        # level up, are the others.
+        parents = [both["code"].str[:-2].to_numpy(dtype=object)] if q.level != "province" else []
+        hidden = hide_small(both["households"].to_numpy(dtype="float64"), k, small=small, groups=parents)
+        counts = both["count"].astype("float64").to_numpy()
+        hidden_count = float(np.nansum(counts[hidden]))
+        hidden_basis = float(np.nansum(both["households"].to_numpy(dtype="float64")[hidden]))
+        for df, h in ((frame, hidden[: len(frame)]), (unplaced, hidden[len(frame):])):
+            df["count"] = pd.array(df["count"].fillna(0).round(), dtype="Int64").copy()
+            df.loc[h, "count"] = pd.NA
+            df.loc[h, "value"] = np.nan
+            df["hidden"] = h
+            del df["households"]
+        return {"k": k, "hidden_areas": int(hidden.sum()),
+                # The hidden cells' sum is itself a figure: show it only when it rests on k households or more.
+                "hidden_count": int(round(hidden_count)) if hidden_basis >= k or not hidden.any() else None,
+                "total_hidden": 0 < basis_total < k}
 
     def _without_polygon(self, q: Query, listed) -> pd.DataFrame:
         """Current codes in the view that have no polygon and no figures to list as unplaced."""

@@ -214,11 +214,9 @@ def method_lines(engine: Engine, result: PilotResult, lang: str, *, scenario: st
     for key in result.values.columns:
         lines.append((CRITERION_BY_KEY[key].label(lang), CRITERION_BY_KEY[key].how(lang)))
     d = result.criteria.data
-    lines.append((t("pilot.m.reconcile", lang), t("pilot.m.reconcile_text", lang, ranked=fmt_number(d.areas["count"].sum()),
-                                                  unranked=fmt_number(d.unranked["count"].sum()),
-                                                  total=fmt_number(d.scope_count or 0))))
+    lines.append((t("pilot.m.reconcile", lang), reconcile_text(d, lang)))
     sources = [c.title(lang) + " — " + c.credit for c in CREDITS if c.folder != "econvis"]
-    if result.frame.dataset == "households":
+    if result.frame.dataset == "households" and d.synthetic:
         sources.append(t("synthetic.badge", lang))
     sources.append(t("pilot.m.am_source", lang))
     lines.append((t("pilot.m.sources", lang), " | ".join(sources)))
@@ -235,10 +233,26 @@ def _gates_text(s, lang: str) -> str:
     return "; ".join(parts) or t("pilot.m.no_gates", lang)
 
 
+def reconcile_text(d, lang: str) -> str:
+    """"Ranked + not rankable = source total"; areas hidden for privacy count as not rankable, by their sum."""
+    unranked = d.unranked.loc[d.unranked["reason"] != "hidden_small", "count"].sum()
+    if d.hidden_count is None:  # the hidden areas' sum rests on fewer than k households: no exact line to show
+        return t("pilot.m.reconcile_text", lang, ranked=fmt_number(d.areas["count"].sum()),
+                 unranked=f"{fmt_number(unranked)} + < {d.k}", total=fmt_number(d.scope_count or 0))
+    return t("pilot.m.reconcile_text", lang, ranked=fmt_number(d.areas["count"].sum()),
+             unranked=fmt_number(unranked + d.hidden_count), total=fmt_number(d.scope_count or 0))
+
+
 def unranked_summary(crit: CriteriaSet, lang: str) -> pd.DataFrame:
-    """What could not be ranked, by reason: areas and poor (reconciles with the source total)."""
-    u = crit.data.unranked
+    """What could not be ranked, by reason: areas and poor (reconciles with the source total); the areas
+    hidden for privacy show their summed count only (see :func:`reconcile_text`)."""
+    d = crit.data
+    u = d.unranked
     g = u.groupby("reason").agg(areas=("code", "size"), count=("count", "sum")).reset_index()
+    hidden = g["reason"] == "hidden_small"
+    if hidden.any():
+        g["count"] = g["count"].astype(object)
+        g.loc[hidden, "count"] = fmt_number(d.hidden_count) if d.hidden_count is not None else f"< {d.k}"
     g["reason"] = [t(f"reason.{r}", lang) for r in g["reason"]]
     return g.rename(columns={"reason": t("unplaced.reason", lang), "areas": t("unplaced.areas", lang),
                              "count": t("unplaced.count", lang)})

@@ -21,6 +21,7 @@ import pandas as pd
 
 from .areas import abolished_successors, admin_areas
 from .households import CAPITAL_COLUMNS
+from .uploads.privacy import hide_small
 from .metrics import BANGKOK, Engine, QueryError
 from .vocab import CAPITAL_KEYS, DIMENSIONS, INDICATORS, LEVEL_KEYS, TIER_NUMBERS, child_level, level_of
 
@@ -242,7 +243,7 @@ def _household_index(engine: Engine) -> dict:
             *(total((tier == t).astype("float64")) for t in TIER_NUMBERS),
             *(total(df[c].to_numpy(dtype="float64")) for c in CAPITAL_COLUMNS),
         ])
-        synthetic = bool(engine.store.manifest.get("households", {}).get("synthetic", True))
+        synthetic = engine.households_synthetic
         cache["sums"] = {"codes": np.asarray(subs, dtype=object), "sums": sums, "synthetic": synthetic,
                          "provinces": frozenset(str(c)[:2] for c in subs)}
     return cache["sums"]
@@ -326,14 +327,25 @@ def _household_aggregates(engine: Engine, code: str) -> dict | None:
         cap = np.array([s[col[c]] for c in CAPITAL_COLUMNS])
         return cap / s[col["households"]] if s[col["households"]] > 0 else cap * np.nan
 
+    # Privacy (povmap.uploads.privacy): nothing resting on fewer than k households is shown; a hidden tier
+    # takes the next smallest with it, so it cannot be worked out from the area's total.
+    k = engine.privacy_k
+    hide_all = 0 < n < k
+    tier_hidden = np.ones(len(tiers), dtype=bool) if hide_all else hide_small(tiers, k)
+    referred = int(round(area[col["referred"]]))
+    tier_counts = pd.array(tiers, dtype="Int64")
+    tier_counts[tier_hidden] = pd.NA
     return {
         "synthetic": ix["synthetic"],
-        "households": n,
-        "members": int(round(area[col["members"]])),
-        "referred": int(round(area[col["referred"]])),
-        "tiers": pd.DataFrame({"tier": list(TIER_NUMBERS), "households": tiers, "share": _share(tiers, n)}),
-        "capitals": pd.DataFrame({"capital": list(CAPITAL_KEYS), "area": means(area), "province": means(prov),
-                                  "ppaos20": means(whole)}),
+        "k": k,
+        "hidden": hide_all,
+        "households": None if hide_all else n,
+        "members": None if hide_all else int(round(area[col["members"]])),
+        "referred": None if hide_all or 0 < referred < k or 0 < n - referred < k else referred,
+        "tiers": pd.DataFrame({"tier": list(TIER_NUMBERS), "households": tier_counts,
+                               "share": np.where(tier_hidden, np.nan, _share(tiers, n))}),
+        "capitals": pd.DataFrame({"capital": list(CAPITAL_KEYS), "area": means(area) * (np.nan if hide_all else 1.0),
+                                  "province": means(prov), "ppaos20": means(whole)}),
     }
 
 

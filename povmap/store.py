@@ -109,6 +109,10 @@ class Store:
     def households(self) -> pd.DataFrame:
         return self._table("households.parquet")
 
+    @property
+    def households_synthetic(self) -> bool:
+        return bool(self.manifest.get("households", {}).get("synthetic", True))
+
     def provenance(self, folder: str) -> str:
         return self._table(f"provenance/{folder}.md", lambda p: p.read_text(encoding="utf-8"))
 

@@ -14,6 +14,7 @@ from .vocab import (
 )
 
 MAX_VALUE_CHARS = 200  # anything longer is not a value this app writes
+SHOWN_CHARS = 40  # how much of an ignored name or value the notice repeats
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,11 @@ def decode(params, area_codes: set[str]) -> tuple[ExplorerState, list[str]]:
     """
     raw = {k: (v[-1] if isinstance(v, (list, tuple)) and v else v) for k, v in dict(params).items()}
     known = {f.name for f in fields(ExplorerState)}
-    ignored = [f"{k}" for k in raw if k not in known]
+    ignored = [shown(k) for k in raw if k not in known]
     state = {}
 
     def bad(name: str, value: str) -> None:
-        ignored.append(f"{name}={value[:40]}")
+        ignored.append(f"{name}={shown(value)}")
 
     for name in known & raw.keys():
         value = str(raw[name]).strip()
@@ -112,14 +113,33 @@ def _parse(name: str, value: str, area_codes: set[str]):
         return dims if dims and set(value.split(",")) <= set(DIMENSION_KEYS) else None
     if name == "tiers":
         parts = value.split(",")
-        if not all(p.isdigit() and int(p) in TIER_NUMBERS for p in parts):
+        if not all(p.isdecimal() and int(p) in TIER_NUMBERS for p in parts):  # "²".isdigit(), but int() fails
             return None
         return tuple(sorted({int(p) for p in parts}))
     if name == "present":
         return {"1": True, "0": False}.get(value)
     if name == "k":
-        return int(value) if value.isdigit() and 3 <= int(value) <= 7 else None
+        return int(value) if value.isdecimal() and 3 <= int(value) <= 7 else None
     return None
+
+
+def shown(text) -> str:
+    """A link's name or value as the "ignored" notice repeats it: shortened, never thousands of characters."""
+    text = str(text)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
+def page_params(params, known) -> tuple[dict[str, str], list[str]]:
+    """(the page's own parameters, ignored) for the pages other than the explorer.
+
+    ``known`` names the page's parameters; ``lang`` (read by the entry point) is known everywhere.
+    ``ignored`` names every other parameter, and a ``lang`` that is not a language, for the notice.
+    """
+    raw = {k: str(v[-1] if isinstance(v, (list, tuple)) and v else v) for k, v in dict(params).items()}
+    ignored = [shown(k) for k in raw if k not in {*known, "lang"}]
+    if "lang" in raw and raw["lang"] not in LANGS:
+        ignored.append(f"lang={shown(raw['lang'])}")
+    return {k: v for k, v in raw.items() if k in known}, ignored
 
 
 def as_dict(state: ExplorerState) -> dict:

@@ -33,14 +33,22 @@ def engine(store) -> Engine:
 
 @pytest.fixture(scope="session", autouse=True)
 def user_db(tmp_path_factory):
-    """Tests never touch the user's saved scenarios and Area Managers: one throw-away DB per run."""
+    """Tests never touch the user's own files: a throw-away scenario/Area Manager DB and imported-datasets
+    folder per run, and the default privacy threshold (whatever the developer's shell sets)."""
     import os
 
     path = tmp_path_factory.mktemp("userdb") / "povmap.sqlite"
-    old = os.environ.get("POVMAP_USER_DB")
-    os.environ["POVMAP_USER_DB"] = str(path)
+    env = {"POVMAP_USER_DB": str(path), "POVMAP_USER_DATA": str(tmp_path_factory.mktemp("user_datasets")),
+           "POVMAP_PRIVACY_K": None}
+    old = {k: os.environ.get(k) for k in env}
+    for k, v in env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
     yield path
-    if old is None:
-        os.environ.pop("POVMAP_USER_DB", None)
-    else:
-        os.environ["POVMAP_USER_DB"] = old
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

@@ -48,7 +48,9 @@ def test_ranked_plus_unranked_is_the_source_total(engine, province_src, househol
         hh = read_household_file(engine.store.path / "households_synthetic.csv")
         total = int(filter_mask(hh, frame.dimensions, frame.tiers).sum())
     assert fd.scope_count == total
-    assert int(fd.areas["count"].sum() + fd.unranked["count"].sum()) == total
+    assert int(fd.areas["count"].sum() + fd.unranked["count"].sum() + (fd.hidden_count or 0)) == total
+    hidden = fd.unranked[fd.unranked["reason"] == "hidden_small"]
+    assert hidden["count"].isna().all() and fd.unranked.loc[fd.unranked["reason"] != "hidden_small", "count"].notna().all()
     assert fd.areas.index.is_unique and not fd.areas.index.isin(fd.unranked["code"]).any()
 
 

@@ -276,16 +276,23 @@ def household_file(store):
 def test_household_aggregates_match_a_direct_computation(engine, household_file, code):
     hh = build_profile(engine, code).households
     assert hh is not None and hh["synthetic"] is True
-    assert set(hh) == {"synthetic", "households", "members", "referred", "tiers", "capitals"}
+    assert set(hh) == {"synthetic", "k", "hidden", "households", "members", "referred", "tiers", "capitals"}
     area = household_file[household_file["subdistrict_code"].str.startswith(code)]
     assert hh["households"] == len(area)
     assert hh["members"] == area["members"].sum()
-    assert hh["referred"] == (area["referred"] == 1).sum()
+    referred, n = int((area["referred"] == 1).sum()), len(area)
+    # privacy: a figure resting on 1-4 households (or its complement within the area) is hidden
+    assert hh["referred"] == (None if 0 < referred < 5 or 0 < n - referred < 5 else referred)
     tiers = hh["tiers"]
     assert list(tiers.columns) == ["tier", "households", "share"] and list(tiers["tier"]) == [1, 2, 3, 4]
-    assert tiers["households"].sum() == hh["households"]
-    assert list(tiers["households"]) == [int((area["tier_direct"] == t).sum()) for t in (1, 2, 3, 4)]
-    np.testing.assert_allclose(tiers["share"].sum(), 100.0)
+    direct = [int((area["tier_direct"] == t).sum()) for t in (1, 2, 3, 4)]
+    hidden = tiers["households"].isna().to_numpy()
+    assert [d for d, h in zip(direct, hidden) if not h] == list(tiers["households"][~hidden])
+    assert all(h for d, h in zip(direct, hidden) if 0 < d < 5)
+    # a lone hidden tier could be recovered from the total: at least two are hidden, resting on >= 5 households
+    assert hidden.sum() == 0 or (hidden.sum() >= 2 and sum(d for d, h in zip(direct, hidden) if h) >= 5)
+    assert tiers["share"].isna().tolist() == hidden.tolist()
+    np.testing.assert_allclose(tiers["share"].sum() + 100.0 * sum(d for d, h in zip(direct, hidden) if h) / n, 100.0)
     caps = hh["capitals"]
     assert list(caps.columns) == ["capital", "area", "province", "ppaos20"]
     assert list(caps["capital"]) == ["human", "physical", "financial", "natural", "social"]

@@ -17,7 +17,7 @@ from .columns import KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, aliases_markdown
 from .datasets import (BUILTIN, USER_DATA_ENV, DatasetError, DatasetInfo, active_id, delete_dataset, get_dataset,
                        import_dataset, list_datasets, load_table, set_active, user_data_dir)
 from .parse import MAX_UPLOAD_BYTES, Parsed, parse, sheet_names
-from .privacy import DEFAULT_K, format_suppressed, private_aggregate, suppress_small, suppressed_label
+from .privacy import DEFAULT_K, format_suppressed, hide_small, private_aggregate, shown_count, suppress_small, suppressed_label
 from .problems import CATALOGUE, ERROR, WARNING, UploadProblem
 from .validate import ALL_OR_NOTHING, MODES, VALID_ROWS, Report, check, validate
 
@@ -26,7 +26,7 @@ __all__ = [
     "BUILTIN", "USER_DATA_ENV", "DatasetError", "DatasetInfo", "active_id", "delete_dataset", "get_dataset",
     "import_dataset", "list_datasets", "load_table", "set_active", "user_data_dir",
     "MAX_UPLOAD_BYTES", "Parsed", "parse", "sheet_names",
-    "DEFAULT_K", "format_suppressed", "private_aggregate", "suppress_small", "suppressed_label",
+    "DEFAULT_K", "format_suppressed", "hide_small", "private_aggregate", "shown_count", "suppress_small", "suppressed_label",
     "CATALOGUE", "ERROR", "WARNING", "UploadProblem",
     "ALL_OR_NOTHING", "MODES", "VALID_ROWS", "Report", "check", "validate",
 ]

@@ -231,10 +231,14 @@ def _builtins(store) -> list[DatasetInfo]:
         licence=TPMAP_LICENCE, synthetic=False, builtin=True, created_at=store.manifest.get("built_at", ""),
         tables=[f"tpmap_{lv}" for lv in LEVEL_KEYS], extra={"combos": "all 31"}))
     h = store.manifest.get("households", {})
+    try:
+        hh_areas = int(store.households["subdistrict_code"].nunique())
+    except Exception:  # as above
+        hh_areas = None
     out.append(DatasetInfo(
         id=BUILTIN[KIND_HOUSEHOLDS], kind=KIND_HOUSEHOLDS, name="PPAOS-style households (synthetic)",
         source=h.get("source", "povmap data synth"), year=SYNTHETIC_YEAR, levels=["subdistrict"],
-        coverage={"areas": None, "people": h.get("members"), "households": h.get("households")},
+        coverage={"areas": hh_areas, "people": h.get("members"), "households": h.get("households")},
         licence=SYNTHETIC_LICENCE, synthetic=bool(h.get("synthetic", True)), builtin=True,
         created_at=store.manifest.get("built_at", ""), tables=["households"], extra={"has_dimension_flags": True}))
     return out

@@ -1,0 +1,148 @@
+"""Data (ข้อมูล): the datasets in use, switching and deleting them, and importing a file after a check.
+
+The page only shows what ``povmap.uploads`` decides: the check's report, then the import the user accepts.
+Until "Import" is pressed nothing is written and the data in use stays as it is.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from app_pages._ui import credits_footer, lang, page_start, table_downloads
+from povmap import uploads as U
+from povmap.activedata import PRIVACY_K_ENV
+from povmap.errors import PovmapError
+from povmap.i18n import t
+from povmap.thai import fmt_number
+from povmap.uploads.listing import datasets_table
+from povmap.vocab import LEVEL_BY_KEY, LEVEL_KEYS
+
+K = "data."
+eng, lg, ps = page_start(K)
+ss = st.session_state
+store = eng.store.base
+k = eng.privacy_k
+KIND_LABEL = {U.KIND_COUNTS: t("data.kind.tpmap", lg), U.KIND_HOUSEHOLDS: t("data.kind.households", lg)}
+
+st.title(t("nav.data", lg))
+st.info(t("data.privacy", lg, k=k, env=PRIVACY_K_ENV), icon=":material/lock:")
+if ss.get(K + "flash"):
+    st.success(ss.pop(K + "flash"))
+
+# ---- what is loaded, what is in use ------------------------------------------------------------
+for kind in U.KINDS:
+    infos = U.list_datasets(kind, store=store)
+    active = U.active_id(kind)
+    st.subheader(KIND_LABEL[kind])
+    st.dataframe(datasets_table(infos, active, lg), hide_index=True)
+    names = {d.id: f"{d.name} ({d.year or '–'})" + (f" · {t('data.synthetic', lg)}" if d.synthetic else "")
+             for d in infos}
+    c1, c2, c3 = st.columns([4, 1.4, 1.4], vertical_alignment="bottom")
+    choice = c1.selectbox(t("data.use", lg), list(names), index=list(names).index(active),
+                          format_func=names.get, key=f"{K}use.{kind}")
+    if c2.button(t("data.use_button", lg), key=f"{K}use_button.{kind}", disabled=choice == active, type="primary"):
+        U.set_active(kind, choice)
+        ss[K + "flash"] = t("data.now_using", lg, name=names[choice], kind=KIND_LABEL[kind])
+        st.rerun()
+    deletable = next((d for d in infos if d.id == choice and not d.builtin), None)
+    if c3.button(t("data.delete", lg), key=f"{K}delete.{kind}", disabled=deletable is None,
+                 help=t("data.delete_help", lg)):
+        ss[K + "confirm"] = choice
+    if deletable is not None and ss.get(K + "confirm") == deletable.id:
+        with st.container(border=True):
+            st.warning(t("data.delete_confirm", lg, name=names[deletable.id]))
+            y, n, _ = st.columns([1.4, 1, 4])
+            if y.button(t("data.delete_yes", lg), key=f"{K}delete_yes.{kind}", type="primary"):
+                try:
+                    U.delete_dataset(deletable.id)
+                    ss[K + "flash"] = t("data.deleted", lg, name=names[deletable.id])
+                except PovmapError as exc:
+                    ss[K + "flash"] = exc.message(lg)
+                ss.pop(K + "confirm", None)
+                ss.pop(f"{K}use.{kind}", None)
+                st.rerun()
+            if n.button(t("data.cancel", lg), key=f"{K}delete_no.{kind}"):
+                ss.pop(K + "confirm", None)
+                st.rerun()
+st.caption(t("data.shared_note", lg))
+
+# ---- upload → check → accept or cancel ---------------------------------------------------------
+st.subheader(t("data.upload", lg))
+kind = st.radio(t("data.kind", lg), list(U.KINDS), format_func=KIND_LABEL.get, horizontal=True, key=f"{K}kind")
+st.caption(t(f"data.format.{kind}", lg, mb=U.MAX_UPLOAD_BYTES // 1_000_000))
+up = st.file_uploader(t("data.file", lg), type=["csv", "txt", "xlsx"], key=f"{K}file.{kind}")
+if up is None:
+    ss.pop(K + "report", None)
+else:
+    data = up.getvalue()
+    sheets = []
+    if up.name.lower().endswith(".xlsx"):
+        try:
+            sheets = U.sheet_names(data)
+        except U.UploadProblem:
+            sheets = []  # the check below reports what is wrong with the workbook
+    a, b, c = st.columns(3)
+    sheet = a.selectbox(t("data.sheet", lg), sheets, key=f"{K}sheet") if len(sheets) > 1 else None
+    year = level = None
+    if kind == U.KIND_COUNTS:
+        year = b.number_input(t("data.year", lg), min_value=2000, max_value=2100, value=None, step=1,
+                              placeholder=t("data.year_from_file", lg), key=f"{K}year")
+        level = c.selectbox(t("data.level", lg), [None, *LEVEL_KEYS], key=f"{K}level",
+                            format_func=lambda lv: t("data.level_auto", lg) if lv is None else LEVEL_BY_KEY[lv].label(lg))
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    ask = (kind, up.name, digest, sheet, year, level)
+    if st.button(t("data.check", lg), key=f"{K}check", type="primary", icon=":material/fact_check:"):
+        with st.spinner(t("data.checking", lg)):
+            ss[K + "report"] = (ask, U.check(data, up.name, kind=kind, sheet=sheet, year=year, level=level))
+    held = ss.get(K + "report")
+    report = held[1] if held and held[0] == ask else None  # a report is for this file and these choices only
+    if report is not None:
+        ok = report.can_import(U.VALID_ROWS)
+        (st.success if report.ok else st.warning if ok else st.error)(report.summary(lg))
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric(t("data.rows", lg), fmt_number(report.rows))
+        m2.metric(t("data.accepted", lg), fmt_number(report.accepted))
+        m3.metric(t("data.rejected", lg), fmt_number(report.rejected))
+        m4.metric(t("data.problems", lg), fmt_number(len(report.problems)))
+        if len(report.problems):
+            st.markdown(f"**{t('data.problem_summary', lg)}**")
+            st.dataframe(report.problem_summary(lg), hide_index=True)
+            with st.expander(t("data.problem_list", lg, n=fmt_number(len(report.problems)))):
+                table = report.problem_table(lg)
+                st.dataframe(table.head(2000), hide_index=True)
+                table_downloads(table, t("data.problem_list", lg, n=fmt_number(len(table))), key=f"{K}dl.problems")
+        if ok:
+            with st.form(f"{K}accept"):
+                mode = st.radio(t("data.mode", lg), list(U.MODES), key=f"{K}mode",
+                                format_func=lambda m: t(f"data.mode.{m}", lg, bad=fmt_number(report.rejected)))
+                f1, f2 = st.columns(2)
+                name = f1.text_input(t("data.name", lg), value=up.name.rsplit(".", 1)[0], max_chars=120)
+                source = f2.text_input(t("data.source", lg), value=up.name, max_chars=200)
+                licence = f1.text_input(t("data.licence", lg), max_chars=300, placeholder=t("data.licence_hint", lg))
+                synthetic = f2.checkbox(t("data.is_synthetic", lg))
+                go, stop = st.columns([1, 5])
+                accept = go.form_submit_button(t("data.accept", lg), type="primary")
+                cancel = stop.form_submit_button(t("data.cancel", lg))
+            if accept:
+                try:
+                    with st.spinner(t("data.importing", lg)):
+                        info = U.import_dataset(report, mode, name=name.strip() or None, source=source.strip() or None,
+                                                licence=licence.strip(), synthetic=synthetic)
+                except PovmapError as exc:
+                    st.error(exc.message(lg))
+                except OSError as exc:  # disk full, permissions: nothing was kept (the import is atomic)
+                    st.error(t("data.import_failed", lg, error=str(exc)))
+                else:
+                    ss.pop(K + "report", None)
+                    ss.pop(f"{K}use.{info.kind}", None)  # the dataset picker shows the one now in use
+                    ss[K + "flash"] = t("data.imported", lg, name=info.name, rows=fmt_number(info.rows_accepted),
+                                        kind=KIND_LABEL[info.kind])
+                    st.rerun()
+            if cancel:
+                ss.pop(K + "report", None)
+                st.info(t("data.cancelled", lg))
+
+with st.expander(t("data.columns_help", lg)):
+    st.markdown(U.aliases_markdown())
+credits_footer()
