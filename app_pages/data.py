@@ -39,8 +39,11 @@ for kind in U.KINDS:
     names = {d.id: f"{d.name} ({d.year or '–'})" + (f" · {t('data.synthetic', lg)}" if d.synthetic else "")
              for d in infos}
     c1, c2, c3 = st.columns([4, 1.4, 1.4], vertical_alignment="bottom")
-    choice = c1.selectbox(t("data.use", lg), list(names), index=list(names).index(active),
-                          format_func=names.get, key=f"{K}use.{kind}")
+    # The picker shows the dataset in use on the first visit and after an import or a delete (a widget's
+    # value can only be set before the widget is drawn, hence the "set" note left by those actions).
+    if ss.get(f"{K}use.{kind}") not in names or ss.pop(f"{K}set.{kind}", False):
+        ss[f"{K}use.{kind}"] = active
+    choice = c1.selectbox(t("data.use", lg), list(names), format_func=names.get, key=f"{K}use.{kind}")
     if c2.button(t("data.use_button", lg), key=f"{K}use_button.{kind}", disabled=choice == active, type="primary"):
         U.set_active(kind, choice)
         ss[K + "flash"] = t("data.now_using", lg, name=names[choice], kind=KIND_LABEL[kind])
@@ -60,7 +63,7 @@ for kind in U.KINDS:
                 except PovmapError as exc:
                     ss[K + "flash"] = exc.message(lg)
                 ss.pop(K + "confirm", None)
-                ss.pop(f"{K}use.{kind}", None)
+                ss[f"{K}set.{kind}"] = True
                 st.rerun()
             if n.button(t("data.cancel", lg), key=f"{K}delete_no.{kind}"):
                 ss.pop(K + "confirm", None)
@@ -135,7 +138,7 @@ else:
                     st.error(t("data.import_failed", lg, error=str(exc)))
                 else:
                     ss.pop(K + "report", None)
-                    ss.pop(f"{K}use.{info.kind}", None)  # the dataset picker shows the one now in use
+                    ss[f"{K}set.{info.kind}"] = True
                     ss[K + "flash"] = t("data.imported", lg, name=info.name, rows=fmt_number(info.rows_accepted),
                                         kind=KIND_LABEL[info.kind])
                     st.rerun()
