@@ -68,17 +68,30 @@ def _warm_up_spatial() -> None:
     atexit.register(thread.join, WARM_UP_EXIT_WAIT_S)
 
 
+def _current_engine() -> Engine:
+    """The engine of the installed store build and the datasets in use (raises when the store is broken)."""
+    path = str(store_dir())
+    return _engine(path, _store_version(path), *active_ids(), privacy_k())
+
+
 def engine() -> Engine | None:
     """The shared engine, or None after showing the first-run screen."""
-    path = str(store_dir())
     try:
-        return _engine(path, _store_version(path), *active_ids(), privacy_k())
+        return _current_engine()
     except StoreError as exc:
         first_run(exc)
         return None
     except PovmapError as exc:  # the chosen dataset vanished or is damaged: say so, the Data page can switch
         st.error(exc.message(lang()))
         st.page_link("app_pages/data.py", label=t("nav.data", lang()), icon=":material/database:")
+        return None
+
+
+def engine_if_ready() -> Engine | None:
+    """The shared engine if the store opens, without drawing anything (for footers)."""
+    try:
+        return _current_engine()
+    except (StoreError, PovmapError):
         return None
 
 
@@ -120,6 +133,11 @@ def credits_footer() -> None:
         for c in CREDITS:
             st.caption(f"**{c.title(lg)}** — {c.credit}. _{c.licence_text(lg)}_")
         st.caption(ADMIN_LIST_CREDIT)
+        eng = engine_if_ready()
+        for info in (eng.store.counts_info, eng.store.households_info) if eng is not None else ():
+            if not info.builtin:  # credit the user's own source the way the built-ins are credited
+                st.caption(f"**{t('credits.in_use', lg)}: {info.name}** — {info.source}"
+                           + (f". _{info.licence}_" if info.licence else ""))
 
 
 def compare_full() -> bool:

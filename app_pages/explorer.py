@@ -189,6 +189,9 @@ if pcol.button(t("present.enter", lg), key=f"{K}present.enter", icon=":material/
 if url_ignored:
     st.warning(t("url.ignored", lg, items=", ".join(url_ignored)))
 dataset_name = next(d for d in DATASETS if d.key == dataset).label(lg)
+in_use = eng.store.households_info if dataset == "households" else eng.store.counts_info
+if not in_use.builtin:  # an imported dataset (Data page): name it wherever its figures are shown
+    dataset_name += f" — {in_use.name} ({in_use.year or '–'})"
 st.markdown(f"**{dataset_name}** · {html.escape(v.title)} · {LEVEL_BY_KEY[level].label(lg)}")
 if res.synthetic:
     synthetic_badge(eng, lg)
@@ -272,11 +275,17 @@ if picked and picked in set(res.table["code"]):
         go(selected=picked)
 
 # ---- what is not on this map ------------------------------------------------------------------
-has_gaps = len(v.unplaced) or len(v.no_data)
-with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {fmt_number(int(v.no_data['areas'].sum()) if len(v.no_data) else 0)})",
+n_hidden = res.extras.get("hidden_areas", 0)
+has_gaps = len(v.unplaced) or len(v.no_data) or n_hidden
+n_no_data = (int(v.no_data['areas'].sum()) if len(v.no_data) else 0) + n_hidden
+with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {fmt_number(n_no_data)})",
                  expanded=bool(has_gaps)):
-    st.markdown(t("unplaced.reconcile", lg, placed=shown(res.placed_count), unplaced=shown(res.unplaced_count),
-                  total=shown(res.scope_count), unit=unit))
+    hidden_part = ""
+    if n_hidden:
+        hidden_part = t("privacy.hidden_part", lg, hidden=fmt_number(res.hidden_count) if res.hidden_count is not None
+                        else f"< {res.extras['k']}")
+    st.markdown(t("unplaced.reconcile", lg, placed=shown(res.placed_count) + hidden_part,
+                  unplaced=shown(res.unplaced_count), total=shown(res.scope_count), unit=unit))
     if res.extras.get("hidden_areas"):
         st.markdown(t("privacy.reconcile", lg, areas=fmt_number(res.extras["hidden_areas"]), unit=unit, k=res.extras["k"],
                       hidden=fmt_number(res.hidden_count) if res.hidden_count is not None else f"< {res.extras['k']}"))

@@ -163,6 +163,7 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
     legend = _legend(classes, q.metric, lang)
     if hidden.any():
         legend = [replace(r, count=r.count - int(hidden.sum())) if r.color == NO_DATA_RGBA[:3] else r for r in legend]
+        legend = [r for r in legend if r.count or r.color != NO_DATA_RGBA[:3]]
         legend.append(LegendRow(HIDDEN_RGB, t("legend.hidden", lang, k=res.extras["k"]), int(hidden.sum())))
     return View(res, classes, spec, legend, ranking, unplaced, no_data, notes, title,
                 drillable=child_level(q.level) is not None)

@@ -136,7 +136,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "profile.referred": ("ส่งต่อหน่วยงาน {n} ครัวเรือน", "{n} households referred to agencies"),
     "profile.hh_summary": ("{households} ครัวเรือน · {members} คน", "{households} households · {members} members"),
     "profile.province_mean": ("ค่าเฉลี่ยจังหวัด", "Province mean"),
-    "profile.ppaos_mean": ("ค่าเฉลี่ย 20 จังหวัด", "20-province mean"),
+    "profile.ppaos_mean": ("ค่าเฉลี่ยทั้งไฟล์", "Whole-file mean"),
     "profile.children": ("พื้นที่ย่อย เรียงตามจำนวนคนจนเป้าหมาย", "Areas within, ranked by target poor"),
     "profile.children_hint": ("คลิกแถวเพื่อเปิดข้อมูลพื้นที่นั้น", "Click a row to open its profile"),
     "profile.unit_no_polygon": ("หน่วย TPMAP ที่ไม่มีรหัสตำบล DOPA", "TPMAP unit without a DOPA code"),
@@ -272,6 +272,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "The household file has fewer than {k} households here, so its figures are hidden for privacy."),
     "privacy.note_short": ("< {k} = ซ่อนไว้: มาจากครัวเรือนน้อยกว่า {k} ครัวเรือน หรือซ่อนเพิ่มเพื่อไม่ให้คำนวณย้อนกลับได้",
                            "< {k} = hidden: rests on fewer than {k} households, or hidden too so that such a figure cannot be worked out"),
+    "privacy.hidden_part": (" + ซ่อนไว้ {hidden}", " + hidden {hidden}"),
+    "credits.in_use": ("ชุดข้อมูลที่นำเข้าและใช้อยู่", "Imported dataset in use"),
     "nav.data": ("ข้อมูล", "Data"),
     "data.privacy": ("ความเป็นส่วนตัว: แถวข้อมูลรายครัวเรือนไม่ถูกส่งไปยังเบราว์เซอร์ แสดงและส่งออกได้เฉพาะผลรวม "
                      "ตัวเลขใดจากข้อมูลครัวเรือนที่มาจากครัวเรือนน้อยกว่า {k} ครัวเรือนจะถูกซ่อนและแสดงเป็น \"< {k}\" "
