@@ -152,6 +152,10 @@ def _household_criteria(engine: Engine, frame: Frame) -> pd.DataFrame:
         "depth": g["dims"].mean(),
         "tier1": 100.0 * g["tier1"].mean(),
     })
+    # Privacy: a tier-1 share resting on 1 to k-1 households (in tier 1, or not in it) is hidden, like
+    # every household figure (povmap.uploads.privacy); scoring treats it as unknown.
+    k, t1, n_sel = engine.privacy_k, g["tier1"].sum(), g.size()
+    out.loc[((t1 > 0) & (t1 < k)) | ((n_sel - t1 > 0) & (n_sel - t1 < k)), "tier1"] = np.nan
     completeness = pd.Series(complete, index=unit).groupby(level=0).mean().rename("complete")
     out = out.reindex(out.index.union(completeness.index)).join(completeness)
     # Areas in the file with no selected household: rate 0, depth and tier share undefined.
