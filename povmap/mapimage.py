@@ -31,7 +31,7 @@ from . import __version__
 from .charts import FONT
 from .classify import NO_DATA_RGBA
 from .credits import CREDITS
-from .explorer import View, breadcrumb, build_view
+from .explorer import HIDDEN_RGB, View, breadcrumb, build_view
 from .headless import CHROMIUM
 from .i18n import t
 from .maplayer import OVERVIEW_SPAN_DEG
@@ -170,7 +170,11 @@ def _scale_bar(vb: tuple[float, float, float, float], strip: float, unit_px: flo
 def view_fills(view: View) -> list[str]:
     """Each mapped area's class colour (opaque, as in the legend), grey for no data."""
     table = [_hex(c) for c in view.classes.colors] + [_hex(NO_DATA_RGBA)]
-    return [table[i] for i in view.classes.index.tolist()]
+    fills = [table[i] for i in view.classes.index.tolist()]
+    t_ = view.result.table
+    if "hidden" in t_:  # household figures hidden for privacy: the legend's own colour
+        fills = [_hex(HIDDEN_RGB) if h else f for f, h in zip(fills, t_["hidden"].tolist())]
+    return fills
 
 
 def legend_html(view: View, lang: str) -> str:
@@ -183,7 +187,7 @@ def legend_html(view: View, lang: str) -> str:
             f'{rows}<div class="note">{t("legend.note", lang)}</div></div>')
 
 
-def source_line(dataset: str, metric: str, lang: str) -> str:
+def source_line(dataset: str, metric: str, lang: str, synthetic: bool = True) -> str:
     """The credits of the sources a map draws on, as one line."""
     folders = {"hdx-cod-ab-tha"}
     if dataset == "tpmap":
@@ -192,7 +196,7 @@ def source_line(dataset: str, metric: str, lang: str) -> str:
         folders.add("dopa-population-ahtambon")
     # The credit lines are in the sources' own (English) wording; Thai readers get the Thai title in front.
     parts = [f"{c.title(lang)}: {c.credit}" if lang == "th" else c.credit for c in CREDITS if c.folder in folders]
-    if dataset == "households":
+    if dataset == "households" and synthetic:
         parts.append(t("synthetic.badge", lang))
     return f"{t('export.sources', lang)}: " + " · ".join(parts)
 
@@ -281,7 +285,7 @@ def map_page(engine: Engine, view: View, *, lang: str, size: tuple[int, int], wh
             f'<div class="body"><div class="mapbox">{drawn.svg}</div>'
             f'<aside>{legend_html(view, lang)}<div>{totals}<div class="note">{t("export.scale_note", lang)}</div></div>'
             f'</aside></div>'
-            f'<footer>{html.escape(source_line(q.dataset, q.metric, lang))}<br>{html.escape(stamp(when, lang))}</footer>'
+            f'<footer>{html.escape(source_line(q.dataset, q.metric, lang, res.synthetic))}<br>{html.escape(stamp(when, lang))}</footer>'
             f"</div></div>")
 
 

@@ -122,3 +122,38 @@ def test_builtin_view_is_the_store(store, engine):
     view = DataView(store)
     assert view.tpmap("province") is store.tpmap("province") and view.households_synthetic
     assert Engine(view).compute(Query()).scope_count == engine.compute(Query()).scope_count
+
+
+# --- what leaves the app: map image fills, the ranking download, the brief's household section -------------
+def test_map_image_and_ranking_download_show_hidden_cells_as_such(engine):
+    from povmap import exports
+    from povmap.explorer import HIDDEN_RGB, build_view
+    from povmap.mapimage import view_fills
+
+    view = build_view(engine, Query(dataset="households", level="subdistrict", scope="46", metric="households"),
+                      lang="en")
+    hidden = view.result.table["hidden"].to_numpy()
+    assert hidden.any()
+    colour = "#{:02x}{:02x}{:02x}".format(*HIDDEN_RGB)
+    fills = view_fills(view)
+    assert all((f.lower() == colour) == h for f, h in zip(fills, hidden))
+    assert any(r.label.startswith("< 5 hidden") and r.count == hidden.sum() for r in view.legend)
+    table, _ = exports.read_csv(exports.to_csv(view.ranking))
+    counts = table["count"].astype(str)
+    assert (counts == "< 5").sum() == hidden.sum()
+    shown = counts[counts != "< 5"].str.replace(",", "").astype(int)
+    assert not ((shown > 0) & (shown < K)).any()
+
+
+def test_brief_household_section_hides_small_tiers(engine):
+    from povmap.brief import _households
+    from povmap.profile import build_profile
+
+    p = build_profile(engine, "4603")
+    assert p.households["tiers"]["households"].isna().sum() >= 2
+    html, _ = _households(p, "en")
+    assert html.count("&lt; 5") + html.count("< 5") >= 2
+    small = build_profile(engine, "460304")  # 2 households in the file
+    assert small.households["hidden"] and small.households["households"] is None
+    html, fig = _households(small, "en")
+    assert "fewer than 5 households" in html and fig is None
