@@ -106,9 +106,14 @@ def page_start(prefix: str) -> tuple[Engine, str, PageState]:
 
 def first_run(exc: StoreError) -> None:
     lg = lang()
-    st.title(t("firstrun.title", lg))
-    st.write(t("firstrun.body", lg))
-    st.code("povmap data install", language="bash")
+    if exc.missing:
+        st.title(t("firstrun.title", lg))
+        st.write(t("firstrun.body", lg))
+        st.code("povmap data install", language="bash")
+    else:  # a store is there but a file is damaged or gone: a plain install would call it up to date
+        st.title(t("firstrun.damaged_title", lg))
+        st.write(t("firstrun.damaged_body", lg))
+        st.code("povmap data install --force", language="bash")
     st.caption(t("firstrun.problem", lg))
     st.error(exc.message(lg))
 

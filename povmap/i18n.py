@@ -20,6 +20,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The app needs a local data store built from a source folder (by default `../shared/data`). "
         "Run the command below once, then reload this page.",
     ),
+    "firstrun.damaged_title": ("คลังข้อมูลเสียหาย", "The data store is damaged"),
+    "firstrun.damaged_body": (
+        "ไฟล์ในคลังข้อมูลในเครื่องหายไปหรือเสียหาย (รายละเอียดด้านล่าง) ข้อมูลที่ผู้ใช้บันทึกไว้ไม่ได้รับผลกระทบ "
+        "ให้สร้างคลังข้อมูลใหม่จากโฟลเดอร์ข้อมูลต้นทางด้วยคำสั่งด้านล่าง แล้วโหลดหน้านี้ใหม่",
+        "A file of the local data store is missing or damaged (details below). Saved scenarios, Area Managers and "
+        "imported datasets are not affected. Rebuild the store from the source folder with the command below, "
+        "then reload this page.",
+    ),
     "firstrun.problem": ("ปัญหาที่พบ", "What went wrong"),
     "error.query": ("ตัวเลือกไม่ถูกต้อง", "Invalid choice"),
     "url.ignored": ("ลิงก์นี้มีค่าที่ใช้ไม่ได้และถูกละเว้น: {items} — แสดงมุมมองที่ใกล้เคียงที่สุดแทน",

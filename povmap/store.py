@@ -16,8 +16,9 @@ REBUILD_HINT_TH = "สร้างใหม่ด้วยคำสั่ง: po
 class StoreError(Exception):
     """The store is missing, outdated or damaged; the message says how to rebuild it."""
 
-    def __init__(self, path: Path | str, en: str, th: str):
-        self.path, self.en, self.th = str(path), en, th
+    def __init__(self, path: Path | str, en: str, th: str, *, missing: bool = False):
+        # missing: no store at all (first run); otherwise a store is there but outdated or damaged
+        self.path, self.en, self.th, self.missing = str(path), en, th, missing
         super().__init__(f"{path}: {en}. {REBUILD_HINT_EN}")
 
     def message(self, lang: str) -> str:
@@ -34,7 +35,7 @@ class Store:
         mpath = self.path / "manifest.json"
         if not mpath.is_file():
             raise StoreError(self.path, "no data store here (manifest.json missing)",
-                             "ไม่พบคลังข้อมูล (ไม่มี manifest.json)")
+                             "ไม่พบคลังข้อมูล (ไม่มี manifest.json)", missing=True)
         try:
             self.manifest = json.loads(mpath.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

@@ -35,7 +35,7 @@ def test_default_view_is_an_empty_query():
     ({"scope": "'; DROP TABLE x;--"}, "scope"), ({"tiers": "0,5"}, "tiers"), ({"k": "-1"}, "k"),
     ({"metric": "members", "dataset": "tpmap"}, "metric"), ({"level": "village"}, "level"),
     ({"lang": "fr"}, "lang"), ({"dims": ""}, "dims"), ({"parent": "4" * 10_000}, "parent"),
-    ({"present": "true<script>"}, "present"),
+    ({"present": "true<script>"}, "present"), ({"k": "²"}, "k"), ({"tiers": "1,²"}, "tiers"),
 ])
 def test_hostile_values_are_ignored_and_named(params, name):
     state, ignored = decode(params, CODES)
@@ -51,3 +51,8 @@ def test_any_query_decodes_to_a_valid_view(params):
     state, _ = decode(params, CODES)
     again, ignored = decode(encode(state), CODES)
     assert again == state and ignored == []
+
+
+def test_thai_digits_in_a_link_are_numbers():
+    state, ignored = decode({"k": "๖", "tiers": "๑,๒"}, CODES)
+    assert state.k == 6 and state.tiers == (1, 2) and ignored == []
