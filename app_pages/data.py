@@ -16,9 +16,11 @@ from povmap.errors import PovmapError
 from povmap.i18n import t
 from povmap.thai import fmt_number
 from povmap.uploads.listing import datasets_table
+from povmap.uploads.places import label as place_label
 from povmap.vocab import LEVEL_BY_KEY, LEVEL_KEYS
 
 K = "data."
+MAX_QUESTIONS = 30  # distinct ambiguous names asked at once; the rest stay in the report
 eng, lg, ps = page_start(K)
 ss = st.session_state
 store = eng.store.base
@@ -95,11 +97,33 @@ else:
                             format_func=lambda lv: t("data.level_auto", lg) if lv is None else LEVEL_BY_KEY[lv].label(lg))
     digest = hashlib.sha256(data).hexdigest()[:16]
     ask = (kind, up.name, digest, sheet, year, level)
-    if st.button(t("data.check", lg), key=f"{K}check", type="primary", icon=":material/fact_check:"):
+
+    def run_check(choices: dict[str, str]) -> None:
         with st.spinner(t("data.checking", lg)):
-            ss[K + "report"] = (ask, U.check(data, up.name, kind=kind, sheet=sheet, year=year, level=level))
+            ss[K + "report"] = (ask, U.check(data, up.name, kind=kind, sheet=sheet, year=year, level=level,
+                                             choices=choices))
+        ss[K + "choices"] = choices
+
+    if st.button(t("data.check", lg), key=f"{K}check", type="primary", icon=":material/fact_check:"):
+        run_check({})
     held = ss.get(K + "report")
     report = held[1] if held and held[0] == ask else None  # a report is for this file and these choices only
+    questions = report.questions() if report is not None else []
+    if questions:  # names that fit several places: ask, then check again with the answers
+        with st.container(border=True):
+            st.markdown(f"**{t('data.ask', lg)}**")
+            answers = dict(ss.get(K + "choices", {}))
+            for i, (names, codes, n) in enumerate(questions[:MAX_QUESTIONS]):
+                pick = st.selectbox(t("data.ask_one", lg, names=names, n=fmt_number(n)), [None, *codes],
+                                    format_func=lambda c: t("data.ask_none", lg) if c is None else place_label(c),
+                                    key=f"{K}ask.{digest}.{i}")
+                if pick:
+                    answers[names] = pick
+            if len(questions) > MAX_QUESTIONS:
+                st.caption(t("data.ask_more", lg, n=fmt_number(len(questions) - MAX_QUESTIONS)))
+            if st.button(t("data.ask_recheck", lg), key=f"{K}recheck", icon=":material/refresh:"):
+                run_check(answers)
+                st.rerun()
     if report is not None:
         ok = report.can_import(U.VALID_ROWS)
         (st.success if report.ok else st.warning if ok else st.error)(report.summary(lg))

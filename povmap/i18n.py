@@ -363,6 +363,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "data.import_failed": ("นำเข้าไม่สำเร็จ ({error}) ไม่มีข้อมูลใดถูกเก็บไว้ ข้อมูลที่ใช้อยู่ไม่เปลี่ยนแปลง",
                            "The import failed ({error}); nothing was kept and the data in use is unchanged."),
     "data.cancelled": ("ยกเลิกแล้ว ไม่มีการเปลี่ยนแปลงข้อมูล", "Cancelled; nothing was changed."),
+    "data.ask": ("ชื่อบางชื่อตรงกับหลายพื้นที่ คุณหมายถึงพื้นที่ใด", "Some names fit several places: which did you mean?"),
+    "data.ask_one": ("{names} ({n} แถว)", "{names} ({n} rows)"),
+    "data.ask_none": ("— ยังไม่เลือก (แถวเหล่านี้จะไม่ถูกนำเข้า) —", "— not chosen (these rows are left out) —"),
+    "data.ask_more": ("และอีก {n} ชื่อ: ดูในรายการปัญหา", "and {n} more names: see the problem list"),
+    "data.ask_recheck": ("ตรวจอีกครั้งตามที่เลือก", "Check again with these choices"),
     "data.columns_help": ("หัวคอลัมน์ที่ระบบรู้จัก", "Column headers the app recognises"),
     "nav.areamanagers": ("ผู้จัดการพื้นที่", "Area Managers"),
     "am.intro": ("มหาวิทยาลัยหรือหน่วยงานที่เป็นผู้จัดการพื้นที่ (Area Manager) ทำงานในจังหวัด อำเภอ หรือตำบลใดแล้ว "

@@ -146,3 +146,16 @@ def test_accept_counts_file_and_switch_back_and_delete(data_page, user_data):
     at.button(key="data.delete_yes.tpmap").click().run()
     assert not at.exception and U.list_datasets() == []
     assert any("ลบ" in s.body for s in at.success)
+
+
+def test_ambiguous_name_is_asked_and_the_answer_places_the_rows(data_page):
+    at = upload(data_page, "households", "name_ambiguous.csv", (FIXTURES / "name_ambiguous.csv").read_bytes())
+    ask = next(s for s in at.selectbox if s.key and s.key.startswith("data.ask."))
+    assert "ตลาด / เมือง" in ask.label and any("440101" in o for o in ask.options)
+    assert at.metric[1].value == "5"  # the ambiguous row is not importable yet
+    ask.set_value("440101").run()
+    at.button(key="data.recheck").click().run()
+    assert not at.exception, at.exception
+    assert at.metric[1].value == "6"
+    full = at.dataframe[-1].value
+    assert full["ปัญหา"].str.contains("ตามที่คุณเลือก").any()

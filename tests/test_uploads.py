@@ -234,3 +234,17 @@ def test_title_lines_footnote_and_damaged_utf8():
     bad = U.check(thai + b"\xff", "damaged.csv", kind="households")
     assert bad.fatal and bad.problems.iloc[0]["code"] == "encoding"
     assert U.sheet_names(b"PK\x03\x04garbage") == [] and U.sheet_names(body) == []
+
+
+def test_ambiguous_names_are_asked_and_answered():
+    data = (FIXTURES / "name_ambiguous.csv").read_bytes()
+    report = U.check(data, "a.csv", kind="households")
+    [(names, codes, rows)] = report.questions()
+    assert names == "ตลาด / เมือง" and "440101" in codes and "840101" in codes and rows == 1
+    answered = U.check(data, "a.csv", kind="households", choices={names: "440101"})
+    assert answered.questions() == [] and answered.accepted == report.accepted + 1
+    assert "440101" in set(answered.tables["households"]["subdistrict_code"])
+    assert (answered.problems["code"] == "name_chosen").sum() == 1
+    # an answer that is not one of the candidates is not taken
+    wrong = U.check(data, "a.csv", kind="households", choices={names: "460101"})
+    assert wrong.accepted == report.accepted and len(wrong.questions()) == 1

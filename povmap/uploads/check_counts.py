@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from ..vocab import LEVEL_BY_LEN, LEVEL_KEYS
 from . import cells, places
-from .checks import FIRST_YEAR, Ctx, columns, factorize_rows, log_places, name_columns, numbers, year_value, years
+from .checks import FIRST_YEAR, Ctx, apply_choices, columns, factorize_rows, log_places, name_columns, numbers, year_value, years
 from .columns import BASE_KEYS, COUNT_KEYS, spec
 from .parse import Parsed
 from .problems import ProblemLog
@@ -34,7 +34,7 @@ def is_total(text: str) -> bool:
     return bool(n) and (n.startswith(("รวม", "total", "ยอดรวม")) or n in _TOTAL_WORDS)
 
 
-def check(parsed: Parsed, log: ProblemLog, *, year=None, level: str | None = None) -> tuple[dict, dict]:
+def check(parsed: Parsed, log: ProblemLog, *, year=None, level: str | None = None, choices=None) -> tuple[dict, dict]:
     """(tables by name, facts for the manifest)."""
     if level is not None and level not in LEVEL_KEYS:
         raise ValueError(f"level must be one of {LEVEL_KEYS} or None, got {level!r}")
@@ -43,6 +43,7 @@ def check(parsed: Parsed, log: ProblemLog, *, year=None, level: str | None = Non
     if not any(k in probe.pos for k in CODE_KEYS + NAME_KEYS):
         required.insert(0, "code")
     ctx = columns(parsed, log, required, fixes={"code": _LOCATION_FIX})
+    ctx.choices = dict(choices or {})
     n = len(parsed.table)
     the_year = _year(ctx, year)
     if log.fatal:
@@ -127,7 +128,7 @@ def _locate(ctx: Ctx, n: int, total: np.ndarray, level: str | None):
         idx, sub, dist, prov = idx[named_np], sub.filter(named), dist.filter(named), prov.filter(named)
         if len(idx):
             fac, uniq = factorize_rows(sub, dist, prov)
-            found = [_at_level(places.place_names(*u), level) for u in uniq]
+            found = apply_choices(ctx, uniq, [_at_level(places.place_names(*u), level) for u in uniq])
             col = ctx.pos[names[0]]  # the finest name column the file has
             codes = np.array([p.code or "" for p in found], dtype=object)[fac]
             mapped[idx] = codes

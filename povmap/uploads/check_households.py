@@ -8,7 +8,7 @@ import pyarrow.compute as pc
 
 from .. import households as hh
 from . import cells, places
-from .checks import Ctx, columns, factorize_rows, flags, log_places, name_columns, numbers, year_value, years
+from .checks import Ctx, apply_choices, columns, factorize_rows, flags, log_places, name_columns, numbers, year_value, years
 from .parse import Parsed
 from .problems import ProblemLog
 
@@ -22,7 +22,7 @@ _LOCATION_FIX = ("Add a column 'subdistrict_code' (6-digit DOPA tambon code), or
                  "เพิ่มคอลัมน์ 'รหัสตำบล' (subdistrict_code, รหัสตำบล 6 หลัก) หรือคอลัมน์ ตำบล อำเภอ จังหวัด")
 
 
-def check(parsed: Parsed, log: ProblemLog, *, year=None) -> tuple[pd.DataFrame, dict]:
+def check(parsed: Parsed, log: ProblemLog, *, year=None, choices=None) -> tuple[pd.DataFrame, dict]:
     """(accepted rows typed as the household file + tier, facts for the manifest)."""
     default_year = year_value(year)
     required = ["household_id", "members", *hh.CAPITAL_COLUMNS, "referred"]
@@ -35,6 +35,7 @@ def check(parsed: Parsed, log: ProblemLog, *, year=None) -> tuple[pd.DataFrame, 
     if present_flags:  # the five dimension flags come together or not at all
         required += [c for c in hh.DEPRIVED_COLUMNS if c not in probe.pos]
     ctx = columns(parsed, log, required, fixes={"subdistrict_code": _LOCATION_FIX})
+    ctx.choices = dict(choices or {})
     n = len(parsed.table)
     if log.fatal:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in DTYPES.items()}), {}
@@ -97,7 +98,7 @@ def _locate(ctx: Ctx, n: int) -> np.ndarray:
         keep = pa.array(named)
         idx, sub, dist, prov = idx[named], sub.filter(keep), dist.filter(keep), prov.filter(keep)
         fac, uniq = factorize_rows(sub, dist, prov)
-        found = [places.place_subdistrict(*u) for u in uniq]
+        found = apply_choices(ctx, uniq, [places.place_subdistrict(*u) for u in uniq])
         resolved = np.array([p.code or "" for p in found], dtype=object)[fac]
         out[idx] = resolved
         logged[idx] = log_places(ctx, idx, fac, found, ctx.pos["subdistrict_name"])

@@ -3,13 +3,14 @@ flags or years while logging what is wrong with each cell."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import cells
+from . import cells, places
 from .columns import closest, closest_key, match_header, spec
 from .parse import Parsed
 from .problems import ProblemLog, column_letter
@@ -24,6 +25,8 @@ class Ctx:
     parsed: Parsed
     log: ProblemLog
     pos: dict[str, int]  # key -> column index
+    # The user's answers to "which place did you mean?": names as written ("ตลาด / เมือง") -> code
+    choices: dict[str, str] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -174,6 +177,35 @@ def year_value(year) -> int | None:
         return None
     y = int(year)
     return y - BE_OFFSET if y >= 2400 else y
+
+
+AMBIGUOUS = ("name_ambiguous", "abolished_ambiguous")
+
+
+def names_key(names: tuple) -> str:
+    """The names of one row as the report shows them and the user's choices are keyed: "ตลาด / เมือง"."""
+    return " / ".join(x for x in names if x)
+
+
+def candidate_codes(candidates: str) -> list[str]:
+    """The codes listed in an ambiguous place's candidates ("220101 ตลาด (Talat), …; 300122 …")."""
+    return re.findall(r"(?:^|; )(\d{2,6}) ", candidates or "")
+
+
+def apply_choices(ctx: Ctx, uniq: list[tuple], found: list) -> list:
+    """Ambiguous names show all their names in the report; those the user chose a place for are placed there
+    (a warning records the choice). A choice that is not among the candidates is ignored."""
+    out = list(found)
+    for u, p in enumerate(found):
+        if p.problem not in AMBIGUOUS:
+            continue
+        key = names_key(uniq[u])
+        chosen = ctx.choices.get(key)
+        if chosen and chosen in candidate_codes(p.params.get("candidates", "")):
+            out[u] = places.Place(chosen, "name_chosen", {"value": key, "number": places.label(chosen)}, p.level)
+        else:
+            out[u] = places.Place(None, p.problem, {**p.params, "value": key}, p.level)
+    return out
 
 
 def log_places(ctx: Ctx, idx: np.ndarray, fac: np.ndarray, found: list, col_index: int) -> np.ndarray:

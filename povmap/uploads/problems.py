@@ -177,6 +177,10 @@ CATALOGUE: dict[str, Template] = {
     "name_ambiguous": Template(
         ERROR, "'{value}' fits {n} {level_en}s: {candidates}.", "'{value}' ตรงกับ{level_th} {n} แห่ง: {candidates}",
         "Add the district and province names, or write the DOPA code.", "เพิ่มชื่ออำเภอและจังหวัด หรือกรอกรหัสกรมการปกครอง"),
+    "name_chosen": Template(
+        WARNING, "'{value}' was placed in {number}, as you chose.", "'{value}' ถูกจัดไว้ที่ {number} ตามที่คุณเลือก",
+        "Nothing to do; to avoid the question next time, write the DOPA code in the file.",
+        "ไม่ต้องทำอะไร หากไม่ต้องการให้ถามอีก ให้กรอกรหัสกรมการปกครองในไฟล์"),
     # Rows against each other.
     "duplicate_household": Template(
         ERROR, "The household id '{value}' appears again (first in row {first}).",

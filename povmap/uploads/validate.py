@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import check_counts, check_households
-from .checks import FIRST_YEAR, year_value
+from .checks import AMBIGUOUS, FIRST_YEAR, candidate_codes, year_value
 from .columns import KIND_HOUSEHOLDS
 from .parse import MAX_UPLOAD_BYTES, Parsed, parse
 from .problems import ERROR, PROBLEM_COLUMNS, WARNING, ProblemLog, UploadProblem
@@ -119,6 +119,17 @@ class Report:
             s += f" {_n(n_warn, 'warning')}: values were adjusted as described."
         return s + " The data in use stays as it is until you accept the import."
 
+    def questions(self) -> list[tuple[str, list[str], int]]:
+        """The names that fit several places, for the user to choose: (names as written, candidate codes,
+        rows). Answer with ``check(..., choices={names: code})``."""
+        p = self.problems[self.problems["code"].isin(AMBIGUOUS)]
+        out = []
+        for value, g in p.groupby("value", sort=False):
+            codes = candidate_codes(g["candidates"].iloc[0])
+            if codes:
+                out.append((str(value), codes, int(len(g))))
+        return out
+
     def problem_table(self, lang: str = "en", limit: int | None = None) -> pd.DataFrame:
         """The problems with headers in ``lang``: row, column, severity, problem, what to do."""
         th = lang == "th"
@@ -155,10 +166,11 @@ class Report:
                 for r in p.itertuples(index=False)]
 
 
-def validate(parsed: Parsed, *, year=None, level: str | None = None) -> Report:
+def validate(parsed: Parsed, *, year=None, level: str | None = None, choices: dict[str, str] | None = None) -> Report:
     """Check every row of ``parsed``. ``year``: the year of the figures (CE or BE; for households the
     survey year used when the file has no year column). ``level``: for area counts, restrict to one level
-    (None = any, several levels in one file are checked against each other)."""
+    (None = any, several levels in one file are checked against each other). ``choices``: the user's answers
+    to ambiguous names, keyed by the names as the report shows them ("ตลาด / เมือง") -> code."""
     log = ProblemLog(parsed.rows, parsed.header)
     for i, extra in parsed.extra_cells.items():
         log.add("extra_cells", positions=[i], column="", n=extra)
@@ -168,11 +180,11 @@ def validate(parsed: Parsed, *, year=None, level: str | None = None) -> Report:
             log.add("year_out_of_range", row=parsed.header_row, column="", fatal=True, value=str(year))
             tables, facts = {}, {}
         else:
-            df, facts = check_households.check(parsed, log, year=y)
+            df, facts = check_households.check(parsed, log, year=y, choices=choices)
             tables = {"households": df} if not log.fatal else {}
         excluded = np.zeros(len(parsed.rows), dtype=bool)
     else:
-        tables, facts = check_counts.check(parsed, log, year=year, level=level)
+        tables, facts = check_counts.check(parsed, log, year=year, level=level, choices=choices)
         y = facts.get("year", y)
         excluded = np.zeros(len(parsed.rows), dtype=bool)
         excluded[facts.get("total_rows", [])] = True
@@ -189,14 +201,14 @@ def validate(parsed: Parsed, *, year=None, level: str | None = None) -> Report:
 
 
 def check(data: bytes, file_name: str = "upload.csv", *, kind: str, sheet=None, year=None, level: str | None = None,
-          max_bytes: int = MAX_UPLOAD_BYTES) -> Report:
+          max_bytes: int = MAX_UPLOAD_BYTES, choices: dict[str, str] | None = None) -> Report:
     """:func:`parse` then :func:`validate`, with a file that cannot be read turned into a fatal report,
     so a page has one thing to show."""
     try:
         parsed = parse(data, file_name, kind=kind, sheet=sheet, max_bytes=max_bytes)
     except UploadProblem as e:
         return report_of_error(e, kind, file_name, size=len(data))
-    return validate(parsed, year=year, level=level)
+    return validate(parsed, year=year, level=level, choices=choices)
 
 
 def report_of_error(e: UploadProblem, kind: str, file_name: str, size: int = 0) -> Report:
