@@ -108,22 +108,7 @@ else:
         run_check({})
     held = ss.get(K + "report")
     report = held[1] if held and held[0] == ask else None  # a report is for this file and these choices only
-    questions = report.questions() if report is not None else []
-    if questions:  # names that fit several places: ask, then check again with the answers
-        with st.container(border=True):
-            st.markdown(f"**{t('data.ask', lg)}**")
-            answers = dict(ss.get(K + "choices", {}))
-            for i, (names, codes, n) in enumerate(questions[:MAX_QUESTIONS]):
-                pick = st.selectbox(t("data.ask_one", lg, names=names, n=fmt_number(n)), [None, *codes],
-                                    format_func=lambda c: t("data.ask_none", lg) if c is None else place_label(c),
-                                    key=f"{K}ask.{digest}.{i}")
-                if pick:
-                    answers[names] = pick
-            if len(questions) > MAX_QUESTIONS:
-                st.caption(t("data.ask_more", lg, n=fmt_number(len(questions) - MAX_QUESTIONS)))
-            if st.button(t("data.ask_recheck", lg), key=f"{K}recheck", icon=":material/refresh:"):
-                run_check(answers)
-                st.rerun()
+
     if report is not None:
         ok = report.can_import(U.VALID_ROWS)
         (st.success if report.ok else st.warning if ok else st.error)(report.summary(lg))
@@ -134,11 +119,27 @@ else:
         m4.metric(t("data.problems", lg), fmt_number(len(report.problems)))
         if len(report.problems):
             st.markdown(f"**{t('data.problem_summary', lg)}**")
-            st.dataframe(report.problem_summary(lg), hide_index=True)
+            st.dataframe(report.problem_summary(lg, codes=False), hide_index=True)
             with st.expander(t("data.problem_list", lg, n=fmt_number(len(report.problems)))):
                 table = report.problem_table(lg)
                 st.dataframe(table.head(2000), hide_index=True)
                 table_downloads(table, t("data.problem_list", lg, n=fmt_number(len(table))), key=f"{K}dl.problems")
+        questions = report.questions()
+        if questions:  # names that fit several places: ask, then check again with the answers
+            with st.container(border=True):
+                st.markdown(f"**{t('data.ask', lg)}**")
+                answers = dict(ss.get(K + "choices", {}))
+                for i, (names, codes, n) in enumerate(questions[:MAX_QUESTIONS]):
+                    pick = st.selectbox(t("data.ask_one", lg, names=names, n=fmt_number(n)), [None, *codes],
+                                        format_func=lambda c: t("data.ask_none", lg) if c is None else place_label(c),
+                                        key=f"{K}ask.{digest}.{i}")
+                    if pick:
+                        answers[names] = pick
+                if len(questions) > MAX_QUESTIONS:
+                    st.caption(t("data.ask_more", lg, n=fmt_number(len(questions) - MAX_QUESTIONS)))
+                if st.button(t("data.ask_recheck", lg), key=f"{K}recheck", icon=":material/refresh:"):
+                    run_check(answers)
+                    st.rerun()
         if ok:
             with st.form(f"{K}accept"):
                 mode = st.radio(t("data.mode", lg), list(U.MODES), key=f"{K}mode",

@@ -364,7 +364,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                            "The import failed ({error}); nothing was kept and the data in use is unchanged."),
     "data.cancelled": ("ยกเลิกแล้ว ไม่มีการเปลี่ยนแปลงข้อมูล", "Cancelled; nothing was changed."),
     "data.ask": ("ชื่อบางชื่อตรงกับหลายพื้นที่ คุณหมายถึงพื้นที่ใด", "Some names fit several places: which did you mean?"),
-    "data.ask_one": ("{names} ({n} แถว)", "{names} ({n} rows)"),
+    "data.ask_one": ("{names} ({n} แถว)", "{names} ({n} row(s))"),
     "data.ask_none": ("— ยังไม่เลือก (แถวเหล่านี้จะไม่ถูกนำเข้า) —", "— not chosen (these rows are left out) —"),
     "data.ask_more": ("และอีก {n} ชื่อ: ดูในรายการปัญหา", "and {n} more names: see the problem list"),
     "data.ask_recheck": ("ตรวจอีกครั้งตามที่เลือก", "Check again with these choices"),

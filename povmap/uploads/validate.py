@@ -142,8 +142,9 @@ class Report:
                                              p["message_th" if th else "message_en"].to_numpy(),
                                              p["advice_th" if th else "advice_en"].to_numpy()))))
 
-    def problem_summary(self, lang: str = "en", rows_shown: int = 10) -> pd.DataFrame:
-        """One line per kind of problem: how many, the first rows, an example message and what to do."""
+    def problem_summary(self, lang: str = "en", rows_shown: int = 10, codes: bool = True) -> pd.DataFrame:
+        """One line per kind of problem: how many, the first rows, an example message and what to do
+        (``codes=False`` leaves out the problem code, for people)."""
         th = lang == "th"
         p = self.problems
         out = []
@@ -155,7 +156,9 @@ class Report:
         heads = (("ระดับ", "รหัสปัญหา", "จำนวน", "แถว", "ตัวอย่าง", "วิธีแก้") if th else
                  ("Severity", "Code", "Count", "Rows", "Example", "What to do"))
         df = pd.DataFrame(out, columns=heads)
-        return df.sort_values(heads[0], key=lambda s: s.map({ERROR: 0, WARNING: 1}), kind="stable").reset_index(drop=True)
+        df = df.sort_values(heads[0], key=lambda s: s.map({ERROR: 0, WARNING: 1}), kind="stable").reset_index(drop=True)
+        df[heads[0]] = df[heads[0]].map({ERROR: "ข้อผิดพลาด" if th else "error", WARNING: "คำเตือน" if th else "warning"})
+        return df if codes else df.drop(columns=heads[1])
 
     def problem_list(self, limit: int | None = None) -> list[UploadProblem]:
         p = self.problems if limit is None else self.problems.head(limit)
