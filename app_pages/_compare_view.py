@@ -6,6 +6,7 @@ import streamlit as st
 from app_pages._ui import table_downloads
 from povmap import charts
 from povmap.i18n import t
+from povmap.uploads.privacy import shown_count
 from povmap.metrics import Engine
 from povmap.profile import build_profile, compare_table
 from povmap.vocab import LEVEL_BY_KEY
@@ -26,11 +27,20 @@ def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
               "people": t("fig.people", lg), "rate": t("fig.rate", lg), "households": t("fig.households", lg),
               "population": t("fig.population", lg), "hh_households": t("compare.col.hh_households", lg),
               "hh_tier1_share": t("compare.col.hh_tier1_share", lg)}
+    hidden = [p.households is not None and (p.households["hidden"] or p.households["tiers"]["households"].isna().any())
+              for p in profiles]
+    config = {labels["people"]: num, labels["households"]: num, labels["population"]: num, labels["hh_households"]: num,
+              labels["rate"]: st.column_config.NumberColumn(format="%.2f"),
+              labels["hh_tier1_share"]: st.column_config.NumberColumn(format="%.1f")}
+    if any(hidden):  # household figures hidden for privacy read "< k", so these two columns become text
+        shown = shown.assign(
+            hh_households=[shown_count(v, p.households["k"]) if p.households is not None else "–"
+                           for v, p in zip(shown["hh_households"], profiles)],
+            hh_tier1_share=[shown_count(v, p.households["k"], 1) if p.households is not None else "–"
+                            for v, p in zip(shown["hh_tier1_share"], profiles)])
+        del config[labels["hh_households"]], config[labels["hh_tier1_share"]]
     figures = shown.rename(columns=labels)
-    st.dataframe(figures, hide_index=True, key=f"{key}.figures", column_config={
-        labels["people"]: num, labels["households"]: num, labels["population"]: num, labels["hh_households"]: num,
-        labels["rate"]: st.column_config.NumberColumn(format="%.2f"),
-        labels["hh_tier1_share"]: st.column_config.NumberColumn(format="%.1f")})
+    st.dataframe(figures, hide_index=True, key=f"{key}.figures", column_config=config)
     table_downloads(figures, f"{t('nav.compare', lg)} · {', '.join(names)}", key=f"{key}.dl")
     for p, name in zip(profiles, names):
         st.page_link("app_pages/profile.py", label=f"{t('profile.open', lg)}: {name}", query_params={"area": p.code})

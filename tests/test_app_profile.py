@@ -66,6 +66,13 @@ def test_compare_two_areas(at):
     assert len(at.get("plotly_chart")) >= 2
 
 
+def test_compare_shows_hidden_household_figures_as_such(at):
+    open_page(at, "app_pages/compare.py", areas="460304,4603")  # 2 households in 460304; 4603 hides two tiers
+    assert not at.exception
+    df = at.dataframe[0].value.set_index(at.dataframe[0].value.columns[0])
+    assert df.loc["460304", "ครัวเรือน (PPAOS)"] == "< 5" and df.loc["4603", "ครัวเรือน (PPAOS)"] == "336"
+
+
 def test_clicking_a_unit_without_dopa_code_explains_itself(at, engine):
     from povmap.profile import build_profile
 
