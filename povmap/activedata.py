@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pandas as pd
 
 from .store import Store
@@ -81,7 +82,9 @@ class DataView:
         if self.builtin_counts:
             return self.base.tpmap(level)
         if level not in self._tp:
-            self._tp[level] = self._level_table("tpmap", level, ["code", "combo"], COUNT_KEYS)
+            t = self._level_table("tpmap", level, ["code", "combo"], COUNT_KEYS)
+            # A column the file did not have is unknown (NaN), not zero: profiles and criteria show "no data".
+            self._tp[level] = t.assign(**{k: np.nan for k in COUNT_KEYS if k not in t.columns})
         return self._tp[level]
 
     def tpmap_base(self, level: str) -> pd.DataFrame:

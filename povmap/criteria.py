@@ -87,7 +87,10 @@ def frame_data(engine: Engine, frame: Frame) -> FrameData:
     frame = frame.normalised()
     if frame.dataset == "tpmap":
         counted = engine.compute(frame.query("people"))
-        rate = _values(engine.compute(frame.query("rate")))
+        try:
+            rate = _values(engine.compute(frame.query("rate")))
+        except QueryError:  # an imported file without surveyed people: the rate is unknown, not zero
+            rate = pd.Series(np.nan, index=pd.Index(counted.table["code"].to_numpy(dtype=object), name="code"))
         depth = _tpmap_depth(engine, frame)
         extra = pd.DataFrame({"rate": rate, "depth": depth})
     else:

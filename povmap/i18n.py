@@ -92,6 +92,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                              "The source has no row for this code (its people are probably counted under a municipal unit of the district)"),
     "reason.outside_household_file": ("อยู่นอกพื้นที่ของไฟล์ครัวเรือน (จังหวัดที่ไม่มีครัวเรือนในไฟล์)",
                                       "Outside the household file's coverage (a province with no household in the file)"),
+    "reason.coarser_level_only": ("ไฟล์ที่นำเข้ามีตัวเลขของพื้นที่นี้เฉพาะระดับที่ใหญ่กว่า จึงแบ่งลงระดับนี้ไม่ได้",
+                                  "The imported file gives this area's figures only at a coarser level, so they cannot be split to this level"),
     "reason.hidden_small": ("ซ่อนไว้เพื่อคุ้มครองข้อมูลส่วนบุคคล: ตัวเลขมาจากครัวเรือนน้อยเกินไป (ดูหน้าข้อมูล)",
                             "Hidden for privacy: the figure rests on too few households (see the Data page)"),
     "reason.no_households_in_file": ("ไฟล์ครัวเรือนไม่มีครัวเรือนในพื้นที่นี้ (สัดส่วนหาค่าไม่ได้ ไม่ใช่ 0%)",

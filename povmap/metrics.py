@@ -32,6 +32,7 @@ REASONS = (
     "outside_household_file",  # provinces the household file does not cover: no data
     "no_households_in_file",   # a share with no household of the area in the file: undefined, not 0 %
     "hidden_small",         # household figures resting on fewer than k households: hidden (privacy)
+    "coarser_level_only",   # an imported file gives this area's figures only at a coarser level
 )
 
 
@@ -226,6 +227,11 @@ class Engine:
         extra = counts[~_isin(counts.index, placed)]
         unplaced = pd.DataFrame({"code": extra.index.astype(str), "count": extra.to_numpy()})
         unplaced["reason"] = np.where(_isin(unplaced["code"], self.current[q.level]), "no_polygon", "not_dopa_code")
+        if rows.empty and scope_count:  # an imported file with figures only above this level: say where they are
+            coarse = (parent_rows.loc[[q.parent]] if q.parent else
+                      prov.loc[_isin(prov.index, self.scope_provinces(q.scope)), count_col])
+            unplaced = pd.DataFrame({"code": coarse.index.astype(str), "count": coarse.to_numpy(),
+                                     "reason": "coarser_level_only"})
         unplaced = self.named(unplaced)
 
         def value(df: pd.DataFrame) -> pd.Series:
@@ -250,7 +256,7 @@ class Engine:
     def _check_columns(self, q: Query, combo: str, count_col: str) -> None:
         """An imported counts file may lack a column or a combination of dimensions: say which."""
         table = self.store.tpmap("province")
-        if count_col not in table.columns:
+        if count_col not in table.columns or (len(table) and table[count_col].isna().all()):
             raise QueryError(f"the dataset in use has no '{count_col}' column; choose another metric or indicator",
                              f"ชุดข้อมูลที่ใช้อยู่ไม่มีคอลัมน์ '{count_col}' กรุณาเลือกตัวชี้วัดอื่น")
         combos = self.memo("combos").setdefault("province", frozenset(table["combo"]))

@@ -149,8 +149,9 @@ def _figure_table(engine: Engine, level: str) -> pd.DataFrame:
     cache = engine.memo("profile_figures")
     if level not in cache:
         if level == "country":
-            rows = engine.tpmap_rows("country", COMBO_ALL)
-            base = engine.surveyed["country"]["surveyed_people"]
+            # An imported counts file may lack the country row's surveyed people or households: NaN, not an error.
+            rows = engine.tpmap_rows("country", COMBO_ALL).reindex([COUNTRY])
+            base = engine.surveyed["country"]["surveyed_people"].reindex([COUNTRY]).astype("float64")
             people = float(rows.at[COUNTRY, "people"])
             cache[level] = pd.DataFrame({
                 "people": [people],

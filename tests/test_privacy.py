@@ -157,3 +157,22 @@ def test_brief_household_section_hides_small_tiers(engine):
     assert small.households["hidden"] and small.households["households"] is None
     html, fig = _households(small, "en")
     assert "fewer than 5 households" in html and fig is None
+
+
+def test_pages_work_on_a_file_with_few_columns(store, user_data):
+    """A province file with only target-poor people: unknown figures are NaN, never an error."""
+    from povmap.criteria import Frame, frame_data
+    from povmap.profile import build_profile
+
+    ds = _import_counts("province_code,poor.JPT.MOFval.CNT\n46,100\n47,50\n", year=2024)
+    eng = Engine(DataView(store, ds))
+    figures = {f.key: f.value for f in build_profile(eng, "46").figures}
+    assert figures["people"] == 100 and figures["rate"] is None and figures["households"] is None
+    assert {f.key: f.value for f in build_profile(eng, "4601").figures}["people"] is None  # no district rows
+    fd = frame_data(eng, Frame(scope="all", level="district"))
+    assert fd.areas.empty and fd.scope_count == 150 and fd.unranked["count"].sum() == 150
+    fd = frame_data(eng, Frame(scope="46", level="district"))
+    assert fd.scope_count == 100 and fd.unranked["count"].sum() == 100
+    assert fd.unranked.loc[fd.unranked["count"] > 0, "reason"].tolist() == ["coarser_level_only"]
+    res = eng.compute(Query(level="subdistrict", scope="46"))
+    assert res.placed_count + res.unplaced_count == res.scope_count == 100
