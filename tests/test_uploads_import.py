@@ -111,3 +111,23 @@ def test_sigkill_mid_write_leaves_no_dataset(user_data):
     assert U.active_id("tpmap") == U.BUILTIN["tpmap"]
     info = U.import_dataset(_report("good_counts_province_and_districts.csv", "tpmap", year=2566))  # next one works
     assert [d.id for d in U.list_datasets()] == [info.id]
+
+
+def test_left_overs_are_cleaned_even_when_the_pid_was_reused(user_data):
+    import time
+
+    from povmap.uploads import datasets
+
+    user_data.mkdir(parents=True)
+    own = user_data / f".tmp-households-20260101T000000-abcdef-{os.getpid()}"  # e.g. pid 1 again in a container
+    dead = user_data / ".active.json.999999999.1.tmp"
+    live_new = user_data / ".tmp-households-20260101T000000-fedcba-1"  # pid 1 is alive: may be writing
+    live_old = user_data / ".tmp-households-20250101T000000-aaaaaa-1"
+    for p in (own, live_new, live_old):
+        p.mkdir()
+    dead.write_text("{}")
+    old = time.time() - datasets.STALE_AFTER_S - 60
+    os.utime(live_old, (old, old))
+    U.list_datasets()
+    assert not own.exists() and not dead.exists() and not live_old.exists()
+    assert live_new.exists()

@@ -16,6 +16,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -126,8 +127,25 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+_writing: set[str] = set()  # temp folders this process is writing now
+STALE_AFTER_S = 24 * 3600  # no import takes a day: older temp files are left-overs whatever their pid says
+
+
+def _stale(p: Path, pid: int) -> bool:
+    """Whether a temp file or folder of process ``pid`` is a left-over. A live pid may be a new process that
+    got the same number (in a container the app is pid 1 again after a restart), hence the other tests."""
+    if pid == os.getpid():
+        return p.name not in _writing
+    if not _pid_alive(pid):
+        return True
+    try:
+        return time.time() - p.stat().st_mtime > STALE_AFTER_S
+    except OSError:
+        return False
+
+
 def _clean_stale(root: Path) -> None:
-    """Remove what an interrupted import or delete left: temp folders of dead processes, trash."""
+    """Remove what an interrupted import, delete or registry write left: temp folders and files, trash."""
     if not root.is_dir():
         return
     for p in root.iterdir():
@@ -135,8 +153,12 @@ def _clean_stale(root: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
         elif p.name.startswith(".tmp-"):
             m = re.search(r"-(\d+)$", p.name)
-            if m and not _pid_alive(int(m.group(1))):  # a live process may still be writing it
+            if m and _stale(p, int(m.group(1))):
                 shutil.rmtree(p, ignore_errors=True)
+        elif p.name.startswith(".") and p.name.endswith(".tmp"):  # from _write_json
+            m = re.search(r"\.(\d+)\.\d+\.tmp$", p.name)
+            if m and _stale(p, int(m.group(1))):
+                p.unlink(missing_ok=True)
 
 
 def _new_id(kind: str) -> str:
@@ -165,13 +187,14 @@ def import_dataset(report: Report, mode: str = VALID_ROWS, *, name: str | None =
     _clean_stale(root)
     ds_id = _new_id(report.kind)
     tmp = root / f".tmp-{ds_id}-{os.getpid()}"
+    _writing.add(tmp.name)
     tmp.mkdir()
     facts = {k: v for k, v in report.facts.items() if k not in ("total_rows", "areas", "levels", "year")}
     info = DatasetInfo(
         id=ds_id, kind=report.kind, name=name or Path(report.file_name).stem, source=source or report.file_name,
         year=report.year if report.kind == KIND_COUNTS else _survey_year(report), levels=_levels(report),
         coverage=report.coverage, licence=licence, synthetic=bool(synthetic),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), file_name=report.file_name,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"), file_name=report.file_name,
         rows_accepted=report.accepted, rows_rejected=report.rejected, mode=mode, tables=sorted(report.tables),
         extra=facts)
     try:
@@ -187,6 +210,8 @@ def import_dataset(report: Report, mode: str = VALID_ROWS, *, name: str | None =
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _writing.discard(tmp.name)
     if activate:
         set_active(report.kind, ds_id, root=root)
     return info

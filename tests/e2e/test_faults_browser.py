@@ -1,4 +1,5 @@
-"""Faults, end to end (issue 7): a server killed during a scenario save, and a damaged data store.
+"""Faults, end to end (issue 7): a server killed during a scenario save or a data import, and a damaged
+data store.
 
 **Killed during a save.** A browser click cannot time a kill to land inside a save: a save is one
 SQLite transaction of a few milliseconds inside a page run of a second or more. So the saves
@@ -17,28 +18,42 @@ plain ``streamlit run app.py`` restarts on the same user database, and the brows
 The database must pass ``PRAGMA integrity_check``, hold every completed save as logged, and for
 the save the kill interrupted either the old or the new shortlist, never a mix.
 
+**Killed during an import.** The same again with ``--importing``: the loop writes the built-in
+households (235,704 rows) as a user's CSV file, checks it once with ``povmap.uploads.check`` and,
+once the server answers, imports it again and again with ``import_dataset`` (what the Data page's
+"Import" calls; about 80 ms each, most of it writing the hidden ``.tmp-<id>-<pid>`` folder that is
+then renamed into place), each under its own name. The test kills the server while an import is in
+flight, after at least one completed, and restarts it on the same user data folder. The restarted
+server's Data page (``/data``) renders without a traceback and its listing removes the hidden folder
+the kill left; the registry lists exactly the imports logged as done, plus the interrupted one only
+if the kill came after its rename (then whole); every listed table loads with all its rows; the
+dataset in use is the last completed import (or the interrupted one, if it got that far); the
+page's households picker shows it and offers exactly the built-in and the listed imports.
+
 **Damaged store.** A copy of the data store is served by its own server (``POVMAP_STORE``); each
 case restores it, then deletes, truncates or garbles one file (or the manifest) and stamps the
 manifest with a new build time, so the app builds a new engine as after a reinstall. The page
 must name the file and the rebuild command (``povmap data install --force``) with no traceback.
 
-Waits are on the health endpoint, the script-finished state, elements present and the save log.
+Waits are on the health endpoint, the script-finished state, elements present and the loops' logs.
 """
 from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import sqlite3
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 from browser_helpers import (  # noqa: E402
     LOAD_TIMEOUT_MS, REPO_ROOT, AppServer, assert_no_traceback, health, wait_rendered, wait_script_done,
@@ -50,48 +65,86 @@ pytestmark = pytest.mark.e2e
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
 NAMES = ("ทดสอบ ก", "ทดสอบ ข", "ทดสอบ ค", "ทดสอบ ง")  # the loop overwrites these in turn
 SAVED_LABEL = "สถานการณ์ที่บันทึกไว้"
+DATA_TITLE, DATASET_LABEL = "ข้อมูล", "ชุดข้อมูล"  # the Data page's title, its pickers' label
 REBUILD = "povmap data install --force"
 SAVES_DEADLINE_S = 180  # the saving server computes Kalasin's criteria first (numba kernels compile)
+IMPORT_NAME = "นำเข้าทดสอบ {}"  # a distinct name per import: the Data page's picker tells them apart
+IMPORTS_MAX = 40  # the kill comes after a few; this bounds the disk used if it never does
+IMPORTS_DEADLINE_S = 60
 
 
-# ---- the saving server (this file run as a script) ---------------------------------------------
+# ---- the looping servers (this file run as a script) -------------------------------------------
 
-def _save_loop(log_path: Path) -> None:
-    """Save Kalasin shortlists as the pilot page does, for ever; "begin"/"done" lines in ``log_path``."""
+@contextmanager
+def _event_log(log_path: Path):
+    """A writer of one JSON event per line to ``log_path``; an exception in the block ends it as an
+    "error" event, which the test reads and fails with."""
     with open(log_path, "a", encoding="utf-8") as log:
         def write(**event) -> None:
             log.write(json.dumps(event, ensure_ascii=False) + "\n")
             log.flush()
 
         try:
-            from povmap import areamanagers, pilot, scenarios
-            from povmap.config import store_dir
-            from povmap.criteria import Frame
-            from povmap.metrics import Engine
-            from povmap.store import Store
-            from povmap.userdb import user_db_path
-
-            db, engine = user_db_path(), Engine(Store(store_dir()))
-            crit = pilot.criteria_set(engine, Frame(scope="46", level="subdistrict"), pilot.Settings(),
-                                      areamanagers.list_coverage(db))
-            keys = list(crit.values.columns)  # the page's order: its settings then compare equal on reopening
-            for i in range(10**9):
-                settings = pilot.Settings(weights=tuple((k, pilot.DEFAULT_WEIGHTS[k]) for k in keys),
-                                          enabled=tuple(keys), top_n=5 + i % 11)
-                result = pilot.run(crit, settings)
-                table = pilot.shortlist_table(result)
-                name, codes = NAMES[i % len(NAMES)], table["code"].tolist()
-                write(event="begin", i=i, name=name, codes=codes)
-                sid = scenarios.save(db, name, result.frame.as_dict(), result.settings.as_dict(), table,
-                                     engine.store.version, overwrite=True)
-                write(event="done", i=i, name=name, codes=codes, id=sid)
-        except BaseException as exc:  # noqa: BLE001 - the test reads it from the log and fails with it
+            yield write
+        except BaseException as exc:  # noqa: BLE001 - reported through the log
             write(event="error", error=f"{type(exc).__name__}: {exc}")
 
 
-def _saving_server(log_path: Path, streamlit_args: list[str]) -> None:
+def _save_loop(log_path: Path) -> None:
+    """Save Kalasin shortlists as the pilot page does, for ever; "begin"/"done" lines in ``log_path``."""
+    with _event_log(log_path) as write:
+        from povmap import areamanagers, pilot, scenarios
+        from povmap.config import store_dir
+        from povmap.criteria import Frame
+        from povmap.metrics import Engine
+        from povmap.store import Store
+        from povmap.userdb import user_db_path
+
+        db, engine = user_db_path(), Engine(Store(store_dir()))
+        crit = pilot.criteria_set(engine, Frame(scope="46", level="subdistrict"), pilot.Settings(),
+                                  areamanagers.list_coverage(db))
+        keys = list(crit.values.columns)  # the page's order: its settings then compare equal on reopening
+        for i in range(10**9):
+            settings = pilot.Settings(weights=tuple((k, pilot.DEFAULT_WEIGHTS[k]) for k in keys),
+                                      enabled=tuple(keys), top_n=5 + i % 11)
+            result = pilot.run(crit, settings)
+            table = pilot.shortlist_table(result)
+            name, codes = NAMES[i % len(NAMES)], table["code"].tolist()
+            write(event="begin", i=i, name=name, codes=codes)
+            sid = scenarios.save(db, name, result.frame.as_dict(), result.settings.as_dict(), table,
+                                 engine.store.version, overwrite=True)
+            write(event="done", i=i, name=name, codes=codes, id=sid)
+
+
+def _import_loop(log_path: Path, url: str) -> None:
+    """Import the built-in households as a user's CSV file, as the Data page's "Import" does, under a new
+    name each time; "begin"/"done" lines in ``log_path``. The file is written and checked once; the
+    imports start when the server at ``url`` answers (an import is short: they would be over before)."""
+    with _event_log(log_path) as write:
+        from povmap import households as hh
+        from povmap import uploads as U
+        from povmap.config import store_dir
+        from povmap.store import Store
+
+        path = log_path.with_name("households.csv")
+        hh.write_household_file(Store(store_dir()).households, path)
+        report = U.check(path.read_bytes(), path.name, kind=U.KIND_HOUSEHOLDS)
+        while health(url) != "ok":
+            time.sleep(0.05)  # poll interval; the test's own bounded health wait fails first if it never comes
+        for i in range(IMPORTS_MAX):
+            name = IMPORT_NAME.format(i)
+            write(event="begin", i=i, name=name)
+            info = U.import_dataset(report, U.VALID_ROWS, name=name)
+            write(event="done", i=i, name=name, id=info.id, rows=info.rows_accepted)
+        raise RuntimeError(f"{IMPORTS_MAX} imports and no kill came")
+
+
+def _looping_server(mode: str, log_path: Path, streamlit_args: list[str]) -> None:
+    """``streamlit run`` with the loop of ``mode`` ("--saving" or "--importing") in a thread of the same process."""
     sys.path.insert(0, str(REPO_ROOT))
-    threading.Thread(target=_save_loop, args=(log_path,), name="fault-save-loop", daemon=True).start()
+    url = f"http://127.0.0.1:{streamlit_args[streamlit_args.index('--server.port') + 1]}"
+    target, args = (_save_loop, (log_path,)) if mode == "--saving" else (_import_loop, (log_path, url))
+    threading.Thread(target=target, args=args, name=f"fault-loop{mode}", daemon=True).start()
     from streamlit.web.cli import main as streamlit_main
 
     sys.argv = ["streamlit", *streamlit_args]
@@ -114,31 +167,53 @@ def _events(log_path: Path) -> list[dict]:
     return events
 
 
-def _kill_during_save(server: AppServer, log_path: Path, target: int) -> list[dict]:
-    """SIGKILL the server as soon as save number ``target`` (0-based) or a later one is in flight."""
-    deadline = time.monotonic() + SAVES_DEADLINE_S
+def _kill_in_flight(server: AppServer, log_path: Path, target: int, deadline_s: float) -> list[dict]:
+    """SIGKILL the server as soon as step number ``target`` (0-based) or a later one of its loop is in
+    flight ("begin" is the last line of the log); the log as it is after the kill."""
+    deadline = time.monotonic() + deadline_s
     while True:
         events = _events(log_path)
         if events and events[-1]["event"] == "error":
-            pytest.fail(f"the save loop failed: {events[-1]['error']}\n{server.tail()}")
+            pytest.fail(f"the server's loop failed: {events[-1]['error']}\n{server.tail()}")
         if events and events[-1]["event"] == "begin" and events[-1]["i"] >= target:
             server.kill()
             return _events(log_path)
         if server.proc.poll() is not None:
-            pytest.fail(f"the saving server exited by itself:\n{server.tail()}")
+            pytest.fail(f"the looping server exited by itself:\n{server.tail()}")
         if time.monotonic() > deadline:
-            pytest.fail(f"save {target} not reached in {SAVES_DEADLINE_S} s ({len(events)} log lines)")
-        time.sleep(0.001)  # poll interval: a save takes a few milliseconds
+            pytest.fail(f"step {target} not reached in {deadline_s} s ({len(events)} log lines)")
+        time.sleep(0.001)  # poll interval: a save takes a few milliseconds, an import a few dozen
+
+
+def _run_loop_and_kill(servers: list[AppServer], mode: str, env: dict[str, str], log_path: Path, target: int,
+                       deadline_s: float) -> tuple[list[dict], list[dict], dict | None]:
+    """Start this file as a ``mode`` server, kill it while step ``target`` or a later one is in flight:
+    (the log, its "done" events, the "begin" event of the step the kill interrupted or None)."""
+    server = AppServer(ARTIFACTS / f"faults-{mode.strip('-')}-server.log", env,
+                       entry=[sys.executable, str(Path(__file__).resolve()), mode, str(log_path)])
+    servers.append(server)
+    server.wait_healthy()
+    events = _kill_in_flight(server, log_path, target, deadline_s)
+    done = [e for e in events if e["event"] == "done"]
+    assert done, f"no step completed before the kill:\n{server.tail()}"
+    return events, done, events[-1] if events[-1]["event"] == "begin" else None
+
+
+def _restart(servers: list[AppServer], env: dict[str, str], mode: str) -> AppServer:
+    """A plain ``streamlit run app.py`` on the same user files, once healthy."""
+    server = AppServer(ARTIFACTS / f"faults-restarted-after-{mode.strip('-')}-server.log", env)
+    servers.append(server)
+    server.wait_healthy()
+    return server
 
 
 def _user_env(tmp: Path) -> dict[str, str]:
     return {"POVMAP_USER_DB": str(tmp / "user.sqlite"), "POVMAP_USER_DATA": str(tmp / "user_data")}
 
 
-def saved_list(page: Page) -> list[str]:
-    """The options of the saved-scenario box ("name · count · date"). A click can land while the charts
-    above still settle and the list does not open; then the box is clicked again (at most 3 times)."""
-    box = main(page).get_by_role("combobox", name=SAVED_LABEL, exact=True)
+def options_of(page: Page, box: Locator) -> list[str]:
+    """The options of a select box. A click can land while the elements above still settle and the list
+    does not open; then the box is clicked again (at most 3 times)."""
     options = page.get_by_role("option")
     for attempt in range(3):
         box.click()
@@ -152,6 +227,11 @@ def saved_list(page: Page) -> list[str]:
     listed = options.all_inner_texts()
     page.keyboard.press("Escape")
     return listed
+
+
+def saved_list(page: Page) -> list[str]:
+    """The options of the saved-scenario box ("name · count · date")."""
+    return options_of(page, main(page).get_by_role("combobox", name=SAVED_LABEL, exact=True))
 
 
 @pytest.fixture
@@ -172,20 +252,11 @@ def test_kill_during_scenario_save_then_restart_keeps_complete_saves(servers, ap
     env, db, log_path = _user_env(tmp_path), tmp_path / "user.sqlite", tmp_path / "saves.jsonl"
     seed = random.randrange(10**6)
     target = random.Random(seed).randint(2, 10)  # inserts while < 4, then overwrites
-    saving = AppServer(ARTIFACTS / "faults-saving-server.log", env,
-                       entry=[sys.executable, str(Path(__file__).resolve()), "--saving", str(log_path)])
-    servers.append(saving)
-    saving.wait_healthy()
-    events = _kill_during_save(saving, log_path, target)
-    done = [e for e in events if e["event"] == "done"]
-    in_flight = events[-1] if events[-1]["event"] == "begin" else None
-    assert done, "no save completed before the kill"
+    events, done, in_flight = _run_loop_and_kill(servers, "--saving", env, log_path, target, SAVES_DEADLINE_S)
     last = done[-1]
     latest = {e["name"]: e for e in done}  # each name's last completed save
 
-    server = AppServer(ARTIFACTS / "faults-restarted-server.log", env)
-    servers.append(server)
-    server.wait_healthy()
+    server = _restart(servers, env, "--saving")
     # The last completed save reopens, and the page finds the same shortlist when it recomputes it.
     page.goto(f"{server.url}/pilot?scenario={last['id']}")
     expect(success_alert(page, MATCHES_SAVED).filter(has_text=last["name"])).to_be_visible(timeout=LOAD_TIMEOUT_MS)
@@ -214,6 +285,55 @@ def test_kill_during_scenario_save_then_restart_keeps_complete_saves(servers, ap
         and stored[in_flight["name"]].result["code"].tolist() == in_flight["codes"]
     print(f"seed {seed}: killed during save {events[-1]['i']} ({'committed' if landed else 'not committed'}"
           f" when killed); {len(done)} saves completed")
+
+
+# ---- killed during a data import ---------------------------------------------------------------
+
+def test_kill_during_data_import_then_restart_lists_complete_imports(servers, app_page: Page, tmp_path: Path):
+    from povmap import uploads as U
+    from povmap.config import store_dir
+    from povmap.store import Store
+
+    page = app_page
+    env, user_data, log_path = _user_env(tmp_path), tmp_path / "user_data", tmp_path / "imports.jsonl"
+    seed = random.randrange(10**6)
+    target = random.Random(seed).randint(1, 4)  # at least one import completes; the picker shows them all
+    _, done, in_flight = _run_loop_and_kill(servers, "--importing", env, log_path, target, IMPORTS_DEADLINE_S)
+    hidden = sorted(p.name for p in user_data.iterdir() if p.name.startswith(".tmp-"))  # what the kill left
+
+    server = _restart(servers, env, "--importing")
+    page.goto(f"{server.url}/data")
+    wait_script_done(page, LOAD_TIMEOUT_MS)
+    expect(page.locator("h1").first).to_have_text(DATA_TITLE, timeout=LOAD_TIMEOUT_MS)
+    wait_rendered(page)
+    assert_no_traceback(page)
+    # The restarted server's listing removed what the killed import left half-written.
+    assert not [p.name for p in user_data.iterdir() if p.name.startswith(".tmp-")]
+
+    listed = {d.name: d for d in U.list_datasets(U.KIND_HOUSEHOLDS, root=user_data)}
+    landed = listed.get(in_flight["name"]) if in_flight else None  # the kill came after its rename
+    landed_ids = {landed.id} if landed else set()
+    assert {d.id for d in listed.values()} == {e["id"] for e in done} | landed_ids
+    assert len(hidden) <= (1 if in_flight and not landed else 0), hidden  # the interrupted import's folder
+    rows = len(Store(store_dir()).households)
+    assert {e["rows"] for e in done} == {rows}
+    for d in listed.values():  # each one whole: its manifest and its table
+        assert d.rows_accepted == rows and len(U.load_table(d.id, "households", root=user_data)) == rows, d.name
+    active = U.active_id(U.KIND_HOUSEHOLDS, root=user_data)
+    assert active in {done[-1]["id"]} | landed_ids, active  # each import makes itself the one in use
+
+    # The page's households picker shows the one in use and offers exactly the built-in and these imports.
+    picker = main(page).get_by_role("combobox", name=DATASET_LABEL, exact=True).nth(1)
+    in_use = next(d.name for d in listed.values() if d.id == active)
+    expect(picker).to_have_value(re.compile(rf"^{re.escape(in_use)} \("))
+    offered = options_of(page, picker)
+    assert len(offered) == 1 + len(listed), offered
+    for name in [done[-1]["name"], *listed]:
+        assert any(o.startswith(f"{name} (") for o in offered), (name, offered)
+    assert health(server.url) == "ok"
+    where = ("after it finished" if not in_flight else f"during import {in_flight['i']}, after its rename" if landed
+             else f"during import {in_flight['i']}, before its rename ({len(hidden)} hidden folder left)")
+    print(f"seed {seed}: killed {where}; {len(done)} imports completed")
 
 
 # ---- a damaged store --------------------------------------------------------------------------
@@ -272,5 +392,5 @@ def test_damaged_store_file_is_named_with_the_rebuild_command(app_page: Page, st
     assert health(server.url) == "ok"
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["--saving"]:
-    _saving_server(Path(sys.argv[2]), sys.argv[3:])
+if __name__ == "__main__" and sys.argv[1:2] in (["--saving"], ["--importing"]):
+    _looping_server(sys.argv[1], Path(sys.argv[2]), sys.argv[3:])
