@@ -41,6 +41,8 @@ def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
         del config[labels["hh_households"]], config[labels["hh_tier1_share"]]
     figures = shown.rename(columns=labels)
     st.dataframe(figures, hide_index=True, key=f"{key}.figures", column_config=config)
+    if any(hidden):
+        st.caption(t("privacy.note_short", lg, k=next(p.households["k"] for p, h in zip(profiles, hidden) if h)))
     table_downloads(figures, f"{t('nav.compare', lg)} · {', '.join(names)}", key=f"{key}.dl")
     for p, name in zip(profiles, names):
         st.page_link("app_pages/profile.py", label=f"{t('profile.open', lg)}: {name}", query_params={"area": p.code})
