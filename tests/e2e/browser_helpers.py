@@ -5,16 +5,14 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from server_helpers import free_port, health  # noqa: F401 - re-exported for the e2e files
 
 SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 MAP_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
@@ -72,20 +70,6 @@ def assert_no_traceback(page: Page) -> None:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVER_ARGS = ["--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def health(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.read().decode("utf-8", "replace").strip()
-    except (urllib.error.URLError, OSError):
-        return None
 
 
 def _descendants(pid: int) -> set[int]:

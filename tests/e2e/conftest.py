@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+from server_helpers import free_port, health
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
@@ -28,20 +26,6 @@ VIEWPORT = {"width": 1500, "height": 1100}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 _screenshots: list[Path] = []
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _health(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.read().decode("utf-8", "replace").strip()
-    except (urllib.error.URLError, OSError):
-        return None
 
 
 def _log_tail(n: int = 40) -> str:
@@ -72,7 +56,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def app_url(user_db):
     """Base URL of a fresh ``streamlit run app.py`` (this checkout, this Python)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
            "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -82,7 +66,7 @@ def app_url(user_db):
                             env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
     try:
         deadline = time.monotonic() + HEALTH_DEADLINE_S
-        while _health(url) != "ok":
+        while health(url) != "ok":
             if proc.poll() is not None:
                 pytest.fail(f"streamlit exited with code {proc.returncode} before it was healthy:\n{_log_tail()}")
             if time.monotonic() > deadline:
