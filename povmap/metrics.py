@@ -16,7 +16,7 @@ from .groups import group_provinces
 from .store import Store
 from .uploads.privacy import DEFAULT_K, hide_small
 from .vocab import (
-    DATASET_KEYS, DATASET_METRICS, DIMENSION_KEYS, INDICATOR_BY_KEY, LEVEL_KEYS, SCOPE_GROUP_KEYS, TIER_NUMBERS,
+    DATASET_KEYS, DATASET_METRICS, DIMENSION_KEYS, INDICATOR_BY_KEY, LEVEL_BY_KEY, LEVEL_KEYS, SCOPE_GROUP_KEYS, TIER_NUMBERS,
     combo_of, level_of, levels_below, metrics_for,
 )
 
@@ -328,9 +328,10 @@ class Engine:
         both = pd.concat([frame[["code", "count", "households", "households_all"]],
                           unplaced[["code", "count", "households", "households_all"]]], ignore_index=True)
         small = ((both["households_all"] > 0) & (both["households_all"] < k)).to_numpy()
-        # The view's total is one margin (hide_small always checks it); the parent areas' own figures, shown one
-        # level up, are the others.
-        parents = [both["code"].str[:-2].to_numpy(dtype=object)] if q.level != "province" else []
+        # The view's total is one margin (hide_small always checks it); every ancestor's own figure (district,
+        # province), shown at its level, is another.
+        width = LEVEL_BY_KEY[q.level].code_len
+        parents = [both["code"].str[:n].to_numpy(dtype=object) for n in range(2, width, 2)]
         hidden = hide_small(both["households"].to_numpy(dtype="float64"), k, small=small, groups=parents)
         counts = both["count"].astype("float64").to_numpy()
         hidden_count = float(np.nansum(counts[hidden]))

@@ -30,6 +30,11 @@ def test_hide_small_rules():
     assert hide_small([3, 0, 0]).tolist() == [True, False, False]  # nothing else to hide
     assert hide_small([6, 7], small=[True, False]).tolist() == [True, True]
     assert hide_small([np.nan, 2, 8]).tolist() == [False, True, True]
+    # a lone hidden subdistrict in its district, recoverable from its province's figure: the province hides another
+    cells = [3, 50, 60, 2, 4, 70]
+    districts, provinces = ["a", "b", "b", "c", "c", "c"], ["p", "p", "p", "q", "q", "q"]
+    assert hide_small(cells, groups=[districts]).tolist() == [True, False, False, True, True, False]  # 3 = p - 110
+    assert hide_small(cells, groups=[districts, provinces]).tolist() == [True, True, True, True, True, False]
 
 
 def test_privacy_k_is_a_server_setting():
@@ -58,7 +63,7 @@ def test_no_shown_household_figure_rests_on_fewer_than_k(engine, file, level, sc
     assert t.loc[shown, "count"].notna().all() and t.loc[~shown, "count"].isna().all()
     assert t.loc[~shown, "value"].isna().all()
     # no hidden cell can be recovered from its parent's figure or the view's total
-    groups = [t.index.str[:width - 2]] if level != "province" else []
+    groups = [t.index.str[:n] for n in range(2, width, 2)]  # every ancestor's figure is shown at its level
     for labels in [*groups, np.zeros(len(t))]:
         for g in pd.unique(np.asarray(labels)[~shown.to_numpy()]):
             members = np.asarray(labels) == g
