@@ -56,7 +56,6 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import parse_qs
 
 from _stats import load_avg, ms, summary  # bench/ is on sys.path when a script runs
 from bench_peers import HEALTH_DEADLINE_S, REPO, BenchError, Server, git_head, snapshot, wait_idle

@@ -34,19 +34,19 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
 from _stats import load_avg, summary  # bench/ is on sys.path when a script runs
+
+# The browser tests' loopback-server harness, shared so that both start and stop servers alike.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "e2e"))
+from server_helpers import LoopbackServer, ServerError  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -227,53 +227,23 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def health(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.read().decode("utf-8", "replace").strip()
-    except (urllib.error.URLError, OSError):
-        return None
-
-
 class BenchError(RuntimeError):
     pass
 
 
-class Server:
-    """One ``streamlit run`` on loopback, in its own process group, log in ``logdir``."""
+class Server(LoopbackServer):
+    """One ``streamlit run`` of ``script`` (the shared loopback harness), log in ``logdir``, through this file's
+    --serve mode: it only adds a timing line per script run."""
 
     def __init__(self, name: str, script: str, logdir: Path, env: dict, root: Path = REPO):
-        self.name, self.port = name, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = logdir / f"{name}.log"
-        self._log = open(self.log_path, "w", encoding="utf-8")
-        # `streamlit run`, through this file's --serve mode: it only adds a timing line per script run.
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", "run", script, "--server.headless", "true",
-               "--server.port", str(self.port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-        self.proc = subprocess.Popen(cmd, cwd=root, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env={**env, "PYTHONUNBUFFERED": "1"},
-                                     start_new_session=True)
+        super().__init__([sys.executable, str(Path(__file__).resolve()), "--serve", "run", script],
+                         logdir / f"{name}.log", cwd=root, env=env, name=name)
 
     def wait_healthy(self, deadline: float) -> None:
-        while health(self.url) != "ok":
-            if self.proc.poll() is not None:
-                raise BenchError(f"{self.name}: streamlit exited with {self.proc.returncode}:\n{self.tail()}")
-            if time.monotonic() > deadline:
-                raise BenchError(f"{self.name}: not healthy at {self.url}:\n{self.tail()}")
-            time.sleep(0.25)  # poll interval of the bounded health wait
-
-    def tail(self, n: int = 30) -> str:
         try:
-            return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
+            super().wait_healthy(max(deadline - time.monotonic(), 0.0))
+        except ServerError as exc:
+            raise BenchError(str(exc)) from exc
 
     def log_offset(self) -> int:
         try:
@@ -323,21 +293,6 @@ class Server:
         except OSError:
             pass
         return None
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=15)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(timeout=5)
-        self._log.close()
 
 
 def wait_idle(servers, max_s: float = 240.0, window_s: float = 1.0, busy_share: float = 0.1) -> float:

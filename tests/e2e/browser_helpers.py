@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import io
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
-from server_helpers import free_port, health  # noqa: F401 - re-exported for the e2e files
+from server_helpers import LoopbackServer, ServerError, free_port, health  # noqa: F401 - re-exported
 
 SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 MAP_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
@@ -68,96 +66,19 @@ def assert_no_traceback(page: Page) -> None:
 
 # ---- a test's own server -----------------------------------------------------------------------
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVER_ARGS = ["--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
 
 
-def _descendants(pid: int) -> set[int]:
-    """The processes below ``pid`` (from /proc): the export Chromium runs in a session of its own."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                children.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-        except (OSError, ValueError, IndexError):
-            pass
-    out, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.add(child)
-            todo.append(child)
-    return out
-
-
-class AppServer:
-    """``streamlit run app.py`` of this checkout on a free loopback port, in its own process group,
-    with ``env`` added to the environment. ``entry`` replaces ``python -m streamlit`` (e.g. a wrapper
-    that runs Streamlit's CLI in a process that also does something else)."""
+class AppServer(LoopbackServer):
+    """``streamlit run app.py`` of this checkout, with ``env`` added to the environment. ``entry`` replaces
+    ``python -m streamlit`` (e.g. a wrapper that runs Streamlit's CLI in a process that also does something
+    else). A server that does not come up fails the test."""
 
     def __init__(self, log_path: Path, env: dict[str, str], entry: list[str] | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = open(log_path, "w", encoding="utf-8")
-        cmd = [*(entry or [sys.executable, "-m", "streamlit"]), "run", "app.py", "--server.port", str(self.port),
-               *SERVER_ARGS]
-        self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
-
-    def __enter__(self) -> "AppServer":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        super().__init__([*(entry or [sys.executable, "-m", "streamlit"]), "run", "app.py"], log_path, cwd=REPO_ROOT,
+                         env={**os.environ, **env})
 
     def wait_healthy(self, timeout_s: float = 90) -> None:
-        deadline = time.monotonic() + timeout_s
-        while health(self.url) != "ok":
-            if self.proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {self.proc.returncode} before it was healthy:\n{self.tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy at {self.url} after {timeout_s:.0f} s:\n{self.tail()}")
-            time.sleep(0.25)  # poll interval of the bounded health wait
-
-    def tail(self, n: int = 40) -> str:
         try:
-            return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no server log)"
-
-    def kill(self) -> None:
-        """SIGKILL to the server's process group, as a crash or an OOM kill would: no cleanup runs.
-        Its children in other sessions (the export Chromium) are then ended by their process ids."""
-        others = _descendants(self.proc.pid)
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(timeout=15)
-        self._end(others)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            others = _descendants(self.proc.pid)
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=15)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                self.kill()
-            self._end(others)
-        self._log.close()
-
-    @staticmethod
-    def _end(pids: set[int], timeout_s: float = 10) -> None:
-        """Wait for the given processes to go (they follow their parent's pipe); SIGKILL those left."""
-        deadline = time.monotonic() + timeout_s
-        while (alive := {p for p in pids if os.path.exists(f"/proc/{p}")}) and time.monotonic() < deadline:
-            time.sleep(0.1)  # poll interval of the bounded wait for the children to exit
-        for p in alive:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            super().wait_healthy(timeout_s)
+        except ServerError as exc:
+            pytest.fail(str(exc))

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from server_helpers import free_port, health
+from server_helpers import LoopbackServer, ServerError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
@@ -28,54 +25,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 _screenshots: list[Path] = []
 
 
-def _log_tail(n: int = 40) -> str:
-    try:
-        return "\n".join(SERVER_LOG.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
-    except OSError:
-        return "(no server log)"
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server runs in its own session/process group
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=5)
-
-
 @pytest.fixture(scope="session")
 def app_url(user_db):
     """Base URL of a fresh ``streamlit run app.py`` (this checkout, this Python)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
-           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    log = open(SERVER_LOG, "w", encoding="utf-8")
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+    server = LoopbackServer([sys.executable, "-m", "streamlit", "run", "app.py"], SERVER_LOG, cwd=REPO_ROOT,
+                            env=dict(os.environ))
     try:
-        deadline = time.monotonic() + HEALTH_DEADLINE_S
-        while health(url) != "ok":
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with code {proc.returncode} before it was healthy:\n{_log_tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy at {url} after {HEALTH_DEADLINE_S} s:\n{_log_tail()}")
-            time.sleep(0.25)  # poll interval of the bounded health wait
-        yield url
+        try:
+            server.wait_healthy(HEALTH_DEADLINE_S)
+        except ServerError as exc:
+            pytest.fail(str(exc))
+        yield server.url
     finally:
-        _stop(proc)
-        log.close()
+        server.stop()
 
 
 def _chromium_path() -> str | None:
