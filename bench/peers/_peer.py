@@ -1,6 +1,9 @@
 """What both peer apps share: the same data, the same filter widget, the same classes and the timing line.
 
 Only the map library differs between ``plotly_app.py`` and ``folium_app.py``, so the benchmark compares maps.
+The dimension pills carry the same Thai labels as povmap's explorer, so one driver can click
+"ด้านการเข้าถึงบริการรัฐ" in every app. Each run logs one line ``peer-timing {json}`` (script time,
+server side) to stderr; ``bench/bench_peers.py`` reads it.
 """
 from __future__ import annotations
 

@@ -14,9 +14,7 @@ one of them fails. With ``POVMAP_PEER_LEAFLET_URL=<base URL>`` set, the map load
 ``<base>/leaflet.js`` and ``<base>/leaflet.css`` (all a GeoJSON choropleth needs), as an offline
 team would host it; ``bench/bench_peers.py`` serves Debian's ``libjs-leaflet`` on loopback.
 
-The dimension pills carry the same Thai labels as povmap's explorer, so one driver can click
-"ด้านการเข้าถึงบริการรัฐ" in every app. Each run logs one line ``peer-timing {json}`` (script time,
-server side) to stderr; ``bench/bench_peers.py`` reads it.
+Data, filter widget, classes and timing line come from ``_peer.py``.
 """
 from __future__ import annotations
 
@@ -31,10 +29,8 @@ import folium  # noqa: E402
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-for folder in (REPO, Path(__file__).resolve().parent):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+# This copy's povmap and _peer first (the bench runs the apps from a snapshot of the tree).
+sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
 from _peer import LEVEL, NO_DATA, PALETTE, classified, log_timing, page  # noqa: E402
 from povmap.config import store_dir  # noqa: E402
