@@ -8,13 +8,14 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages._compare_view import render_comparison
+from app_pages._map import area_map
 from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare, brief_download
 from povmap import charts, exports, pilot, pilotview, scenarios
 from povmap.criteria import Frame
 from povmap.errors import PovmapError
 from povmap.explorer import LegendRow
 from povmap.i18n import t
-from povmap.maplayer import MAP_HEIGHT_PX, selected_code
+from povmap.maplayer import MAP_HEIGHT_PX
 from povmap.metrics import Engine
 from povmap.thai import fmt_datetime, fmt_number
 from povmap.urlstate import page_params, shown
@@ -60,10 +61,9 @@ def shortlist_section(eng: Engine, result: pilot.PilotResult, lg: str) -> None:
     picked = shown.iloc[rows][t("table.code", lg)].tolist()[:COMPARE_MAX]
     with left:
         spec, rows_legend = pilotview.shortlist_map(eng, result, lg, selected=picked[0] if len(picked) == 1 else None)
-        mev = st.pydeck_chart(spec.deck(), height=MAP_HEIGHT_PX - 60, on_select="rerun", selection_mode="single-object",
-                              key=f"{K}map.{result.frame.level}.{result.frame.scope}")
+        clicked = area_map(spec, eng, key=f"{K}map.{result.frame.level}.{result.frame.scope}", height=MAP_HEIGHT_PX - 60,
+                           lang=lg)
         legend(rows_legend)
-    clicked = selected_code(mev)
     if clicked and not picked:
         picked = [clicked]
     _selection_actions(eng, picked, lg)

@@ -5,6 +5,7 @@ import html
 
 import streamlit as st
 
+from app_pages._map import area_map
 from app_pages._ui import (
     brief_download, compare_button, credits_footer, map_downloads, page_start, presentation_style, share_link,
     synthetic_badge, table_downloads,
@@ -12,7 +13,7 @@ from app_pages._ui import (
 from povmap.explorer import area_name, breadcrumb, build_view, province_order
 from povmap.credits import CREDITS
 from povmap.i18n import t
-from povmap.maplayer import MAP_HEIGHT_PX, selected_code
+from povmap.maplayer import MAP_HEIGHT_PX
 from povmap.metrics import Query, QueryError
 from povmap.thai import DECIMALS, fmt_number
 from povmap.urlstate import ExplorerState, decode, encode
@@ -171,7 +172,8 @@ if present:  # the projector view: title, map, legend and the source line only
         ss[K + "present"] = False
         st.rerun()
     m, leg = st.columns([4, 1.5], gap="medium")
-    m.pydeck_chart(v.map.deck(), height=PRESENT_MAP_PX[1], key=map_key + ".present")
+    with m:
+        area_map(v.map, eng, key=map_key + ".present", height=PRESENT_MAP_PX[1], lang=lg)
     leg.markdown(legend_html("1.15em"), unsafe_allow_html=True)
     if res.synthetic:
         leg.warning(t("synthetic.badge", lg))
@@ -231,8 +233,7 @@ elif dataset == "tpmap":
 # ---- map + legend | ranking -------------------------------------------------------------------
 left, right = st.columns([3, 2], gap="medium")
 with left:
-    event = st.pydeck_chart(v.map.deck(), height=MAP_HEIGHT_PX, on_select="rerun", selection_mode="single-object",
-                            key=map_key)
+    picked = area_map(v.map, eng, key=map_key, height=MAP_HEIGHT_PX, lang=lg)
     st.markdown(legend_html(), unsafe_allow_html=True)
     d1, d2, d3 = st.columns(3)
     map_downloads((d1, d2), eng, query, scheme=scheme, k=int(k), key=f"{K}dl.map")
@@ -264,7 +265,6 @@ with right:
                     key=f"{K}dl.ranking")
 
 # ---- clicks: drill down (or select at the deepest level) --------------------------------------
-picked = selected_code(event)
 rows = (tevent or {}).get("selection", {}).get("rows", []) if isinstance(tevent, dict) else tevent.selection.rows
 if not picked and rows:
     picked = str(v.ranking.iloc[rows[0]]["code"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages._map import area_map
 from app_pages._ui import COMPARE_KEY, brief_download, compare_button, credits_footer, engine, lang, share_link, table_downloads
 from povmap import charts
 from povmap.explorer import locator_map
@@ -111,7 +112,7 @@ with left:
                         key="profile.dl.indicators")
 with right:
     st.markdown(f"**{t('profile.locator', lg)}**")
-    st.pydeck_chart(locator_map(eng, p.code).deck(), height=300, key=f"profile.locator.{p.code}")
+    area_map(locator_map(eng, p.code), eng, key=f"profile.locator.{p.code}", height=300, lang=lg)
     st.plotly_chart(charts.population_line(p.population, lg), theme=None, key="profile.pop")
     if p.hai is not None:
         st.plotly_chart(charts.hai_line(p.hai, lg), theme=None, key="profile.hai")

@@ -59,7 +59,7 @@ SNAPSHOT_ITEMS = ("app.py", "app_pages", "povmap", "bench/peers", ".streamlit", 
 
 # name, script, URL path, CSS selector of the map element (for the screenshot checks)
 APPS = {
-    "povmap": ("app.py", "/?level=subdistrict", '[data-testid="stDeckGlJsonChart"]'),
+    "povmap": ("app.py", "/?level=subdistrict", 'iframe[title="app_pages._map.area_map"]'),
     "plotly": ("bench/peers/plotly_app.py", "/", '[data-testid="stPlotlyChart"]'),
     "folium": ("bench/peers/folium_app.py", "/", 'iframe[title="streamlit_folium.st_folium"]'),
 }
@@ -181,11 +181,21 @@ INSTRUMENT_JS = r"""
       }
       return paths.length + ":" + s;
     }
-    return null;  // povmap (deck.gl): checked afterwards on a screenshot
+    if (app === "povmap") {  // map.js numbers each new set of colours it draws
+      const f = document.querySelector('iframe[title="app_pages._map.area_map"]');
+      const m = f && f.contentDocument && f.contentDocument.getElementById("map");
+      return m ? `${m.dataset.features}:${m.dataset.fill}` : null;
+    }
+    return null;
   };
   window.__benchReady = (app, minFeatures) => {
     // The app-specific part of "the map is there": element present, library done.
-    if (app === "povmap") return !!document.querySelector('[data-testid="stDeckGlJsonChart"] canvas');
+    if (app === "povmap") {
+      const f = document.querySelector('iframe[title="app_pages._map.area_map"]');
+      const d = f && f.contentDocument;
+      const m = d && d.getElementById("map");
+      return !!(m && m.dataset.painted && Number(m.dataset.features) >= minFeatures && m.querySelector("canvas"));
+    }
     if (app === "plotly") {
       const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
       const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;

@@ -19,3 +19,13 @@ def source_dir(override: str | os.PathLike | None = None) -> Path:
 def store_dir(override: str | os.PathLike | None = None) -> Path:
     """The installed data store: ``--store`` flag, else ``POVMAP_STORE``, else ``data/store``."""
     return Path(os.path.abspath(override or os.environ.get("POVMAP_STORE") or DEFAULT_STORE))
+
+
+def web_dir(store: str | os.PathLike | None = None) -> Path:
+    """Files the browser's map reads (its page, deck.gl, geometry): ``POVMAP_WEB``, else ``<store>.web`` beside
+    the store. Derived like the store, so never in the repository."""
+    env = os.environ.get("POVMAP_WEB")
+    if env:
+        return Path(os.path.abspath(env))
+    s = store_dir(store)
+    return s.with_name(s.name + ".web")

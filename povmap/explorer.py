@@ -11,7 +11,7 @@ import pandas as pd
 
 from .classify import NO_DATA_RGBA, Classes, classify
 from .i18n import t
-from .maplayer import MAP_HEIGHT_PX, MapSpec, bounds_of, build_map, feature_heads
+from .maplayer import MAP_HEIGHT_PX, GeoChunk, MapSpec, bounds_of, build_map, chunk_text, feature_texts
 from .metrics import Engine, Query, Result
 from .thai import DECIMALS, fmt_metric, fmt_metric_many, fmt_number, fmt_number_many, thai_sort_key
 from .vocab import INDICATOR_BY_KEY, METRIC_BY_KEY, child_level, metric_label
@@ -80,15 +80,20 @@ def province_order(engine: Engine, lang: str) -> list[str]:
     return cache[lang]
 
 
-def _heads(engine: Engine, level: str, resolution: str) -> pd.Series:
+def _feature_texts(engine: Engine, level: str, resolution: str) -> pd.Series:
     """Feature heads of a level, built once per engine (names in both languages)."""
-    cache = engine.memo("feature_heads")
+    cache = engine.memo("feature_texts")
     if (level, resolution) not in cache:
         bnd = engine.boundaries(level)
         names = engine.names.reindex(bnd.index)
         labels = names["name_th"].fillna("") + " · " + names["name_en"].fillna("")
-        cache[(level, resolution)] = feature_heads(bnd, resolution, labels)
+        cache[(level, resolution)] = feature_texts(bnd, resolution, labels)
     return cache[(level, resolution)]
+
+
+def map_chunk_text(engine: Engine, chunk: GeoChunk) -> str:
+    """The GeoJSON text of one of the map's geometry files (see ``povmap.mapweb``)."""
+    return chunk_text(_feature_texts(engine, chunk.level, chunk.resolution), chunk)
 
 
 def _bounds(engine: Engine, q: Query, bnd: pd.DataFrame, codes: pd.Series) -> tuple[float, float, float, float]:
@@ -120,12 +125,11 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
     bnd = engine.boundaries(q.level)
     context = None
     if q.parent:
-        context = engine.boundaries("province")
-        context = context.loc[[q.parent[:2]]] if len(q.parent) == 4 else context
+        context = [q.parent[:2]] if len(q.parent) == 4 else engine.boundaries("province").index.tolist()
     spec = build_map(
-        bnd, frame["code"].to_numpy(dtype=object), lambda res_: _heads(engine, q.level, res_), fills=fills,
-        tooltip_lines=tips, selected=selected, context=context,
-        bounds=_bounds(engine, q, bnd, frame["code"]) if len(frame) else None, size_px=map_size,
+        bnd, frame["code"].to_numpy(dtype=object), fills=fills, tooltip_lines=tips, selected=selected,
+        context_codes=context, bounds=_bounds(engine, q, bnd, frame["code"]) if len(frame) else None,
+        size_px=map_size, level=q.level,
     )
     order = frame.assign(_nan=frame["value"].isna()).sort_values(["_nan", "value", "code"], ascending=[True, False, True])
     ranking = pd.DataFrame({
@@ -182,6 +186,6 @@ def locator_map(engine: Engine, code: str) -> MapSpec:
     siblings = bnd.index[bnd.index.str.startswith(parent)] if parent else bnd.index
     siblings = siblings.to_numpy(dtype=object)
     fills = [LOCATOR_HIT if c == code else LOCATOR_OTHER for c in siblings]
-    context = engine.boundaries("province").loc[[code[:2]]] if level != "province" else None
-    return build_map(bnd, siblings, lambda res_: _heads(engine, level, res_), fills=fills, tooltip_lines={},
-                     selected=code if code in bnd.index else None, context=context, size_px=LOCATOR_PX)
+    context = [code[:2]] if level != "province" else None
+    return build_map(bnd, siblings, fills=fills, tooltip_lines={}, selected=code if code in bnd.index else None,
+                     context_codes=context, size_px=LOCATOR_PX, level=level)

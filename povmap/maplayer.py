@@ -1,9 +1,11 @@
-"""Map layers for deck.gl, assembled as one compact JSON string.
+"""Map layers: geometry files written once, and per-rerun arguments that only carry colours and values.
 
-pydeck serialises with indentation and re-encodes every coordinate on each call; the
-nationwide subdistrict map would be ~28 MB per rerun. Here geometry is serialised once at
-install (``geojson_overview``/``geojson_detail`` in the store) and each rerun only joins
-strings and per-area properties, which keeps the payload near 2-3 MB and the build fast.
+The browser's map (``app_pages/map_component``: deck.gl in a Streamlit component) fetches each
+level's geometry once as a static GeoJSON file (a :class:`GeoChunk`) and keeps it. A rerun then
+sends only what changes: the codes in view, one palette index per area, the tooltip values and
+the view. For the nationwide subdistrict map that is ~0.2 MB per filter change instead of the
+~2.5 MB deck spec that ``st.pydeck_chart`` resent (geometry included), and the browser recolours
+the areas it already tessellated instead of parsing and tessellating them again.
 """
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pydeck as pdk
 
 AREAS_LAYER = "areas"
 # A view wider than this (degrees) uses the coverage-simplified geometry: at that zoom one
@@ -22,30 +23,48 @@ OVERVIEW_SPAN_DEG = 3.0
 MAP_HEIGHT_PX = 620
 
 
-class PrebuiltDeck(pdk.Deck):
-    """A Deck whose JSON is already built; Streamlit calls ``to_json`` and reads ``_tooltip``."""
+@dataclass(frozen=True)
+class GeoChunk:
+    """One static geometry file: the areas of ``level`` at ``resolution``, nationwide (``prefix``
+    ``""``) or those whose code starts with the province code ``prefix``."""
 
-    def __init__(self, spec_json: str, tooltip: dict):
-        super().__init__(layers=[], map_provider=None, tooltip=tooltip)
-        self._spec_json = spec_json
+    level: str
+    resolution: str  # overview | detail
+    prefix: str = ""
 
-    def to_json(self) -> str:  # noqa: D102 - pydeck API
-        return self._spec_json
+    @property
+    def name(self) -> str:
+        return f"{self.level}-{self.resolution}-{self.prefix or 'TH'}.json"
 
 
 @dataclass(frozen=True)
 class MapSpec:
-    json: str
-    tooltip: dict
+    """What the map component is given for one rerun (``args``) and the geometry files it reads."""
+
+    args: dict
+    chunks: tuple[GeoChunk, ...]
     n_features: int
     resolution: str  # overview | detail
 
     @property
     def nbytes(self) -> int:
-        return len(self.json.encode("utf-8"))
+        """Size of the per-rerun arguments as sent (JSON, UTF-8)."""
+        return len(json.dumps(self.args, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
-    def deck(self) -> PrebuiltDeck:
-        return PrebuiltDeck(self.json, self.tooltip)
+    def features(self) -> list[dict]:
+        return area_properties(self.args)
+
+
+def area_properties(args: dict) -> list[dict]:
+    """Per area, what the browser shows from the map's arguments: code ``c``, RGBA fill ``f`` and each
+    tooltip value by its key (for tests and benches; ``map.js`` does the same)."""
+    codes = args["codes"].split(",") if args["codes"] else []
+    palette, fill = args["palette"], args["fill"]
+    out = [{"c": c, "f": palette[i]} for c, i in zip(codes, fill)]
+    for key, _, values in args["tips"]:
+        for props, value in zip(out, values):
+            props[key] = value
+    return out
 
 
 def view_state(bounds: tuple[float, float, float, float], width_px: int = 700, height_px: int = MAP_HEIGHT_PX) -> dict:
@@ -65,108 +84,95 @@ def view_state(bounds: tuple[float, float, float, float], width_px: int = 700, h
 _str = json.JSONEncoder(ensure_ascii=False).encode  # one JSON string literal
 
 
-def feature_heads(boundaries: pd.DataFrame, resolution: str, labels: pd.Series) -> pd.Series:
-    """Per area, the constant start of its GeoJSON feature (geometry, code, label), by code.
+def feature_texts(boundaries: pd.DataFrame, resolution: str, labels: pd.Series) -> pd.Series:
+    """Per area, its GeoJSON feature (geometry, code ``c``, label ``n``) as text, by code.
 
-    Built once per level and resolution; a rerun only appends the colour and tooltip values.
-    """
+    Geometry is serialised once at install (``geojson_overview``/``geojson_detail`` in the store);
+    this only wraps it, once per level and resolution."""
     geo = boundaries[f"geojson_{resolution}"]
     lab = labels.reindex(geo.index)
-    heads = [f'{{"type":"Feature","geometry":{g},"properties":{{"c":{_str(c)},"n":{_str(n)}'
+    heads = [f'{{"type":"Feature","geometry":{g},"properties":{{"c":{_str(c)},"n":{_str(n)}}}}}'
              for c, g, n in zip(geo.index.tolist(), geo.tolist(), lab.tolist())]
     return pd.Series(heads, index=geo.index, dtype=object)
 
 
-def _features(heads, extra: dict[str, list[str]]) -> str:
-    """Close each feature head with per-rerun properties given as JSON literals."""
-    cols = [[f',"{k}":{v}' for v in values] for k, values in extra.items()]
-    return "[" + ",".join(h + "".join(parts) + "}}" for h, *parts in zip(heads, *cols)) + "]"
+def chunk_text(heads: pd.Series, chunk: GeoChunk) -> str:
+    """The GeoJSON FeatureCollection of ``chunk`` from the level's :func:`feature_texts`."""
+    part = heads if not chunk.prefix else heads[heads.index.str.startswith(chunk.prefix)]
+    return '{"type":"FeatureCollection","features":[' + ",".join(part.tolist()) + "]}"
 
 
-def json_strings(values: list[str]) -> list[str]:
-    """Our own formatted numbers and labels as JSON string literals (escaped only if needed)."""
-    return [f'"{v}"' if '"' not in v and "\\" not in v else _str(v) for v in values]
+def chunks_for(level: str, resolution: str, codes) -> tuple[GeoChunk, ...]:
+    """The geometry files holding ``codes``: one nationwide overview file, or one detail file per province
+    (a drilled-down view then reads only its own province)."""
+    if resolution == "overview":
+        return (GeoChunk(level, resolution),)
+    return tuple(GeoChunk(level, resolution, p) for p in sorted({str(c)[:2] for c in codes}))
 
 
-def _plain_features(geojson) -> str:
-    return "[" + ",".join(f'{{"type":"Feature","geometry":{g},"properties":{{}}}}' for g in geojson) + "]"
+def _palette_index(fills) -> tuple[list[list[int]], list[int]]:
+    """Colours as a small palette and one index per area (a rerun sends ~2 bytes per area, not ~16)."""
+    keys = [f if isinstance(f, str) else json.dumps([int(x) for x in f], separators=(",", ":")) for f in fills]
+    index, uniques = pd.factorize(pd.Series(keys, dtype=object))
+    return [json.loads(u) for u in uniques.tolist()], index.tolist()
 
 
 def build_map(
     boundaries: pd.DataFrame,
     codes,
-    heads,
     *,
-    fills: list[str],
+    fills: list,
     tooltip_lines: dict[str, tuple[str, list[str]]],
     selected: str | None = None,
-    context: pd.DataFrame | None = None,
+    context_codes=None,
     bounds: tuple[float, float, float, float] | None = None,
     size_px: tuple[int, int] = (700, MAP_HEIGHT_PX),
+    level: str | None = None,
 ) -> MapSpec:
-    """Build the deck JSON for the areas ``codes`` (in the order of ``fills``).
+    """The map of the areas ``codes`` (in the order of ``fills``) of ``boundaries``' level.
 
-    ``boundaries``: the store's boundary table of the level, indexed by code.
-    ``fills``: per area, its colour as a JSON array literal (see ``Classes.fill_json``).
-    ``heads``: a callable ``resolution -> feature_heads(...)`` (cached by the caller).
+    ``fills``: per area, its colour as RGBA (a list or a JSON array literal, see ``Classes.fill_json``).
     ``tooltip_lines``: key -> (template, values): a tooltip line such as ``"Rate: {v}"`` and the
-    per-area values of ``{key}``. Constant text stays in the template, not in every feature.
-    ``context``: optional boundary rows (e.g. provinces) drawn in grey under the areas.
+    per-area values of ``{key}``. Constant text stays in the template, not in every area.
+    ``context_codes``: provinces drawn in grey under the areas (None: none).
     """
+    level = level or _level_of(boundaries)
     codes = np.asarray(codes, dtype=object)
     if bounds is None:
-        bounds = bounds_of(boundaries, codes)
+        bounds = bounds_of(boundaries, codes) if len(codes) else (97.3, 5.6, 105.7, 20.5)
     span = max(bounds[2] - bounds[0], bounds[3] - bounds[1])
     resolution = "overview" if span > OVERVIEW_SPAN_DEG else "detail"
-    extra = {"f": fills, **{key: json_strings(values) for key, (_, values) in tooltip_lines.items()}}
-    layers: list[dict] = []
-    data: dict[str, str] = {}
-    if context is not None and len(context):
-        layers.append({"@@type": "GeoJsonLayer", "id": "context", "data": "__DATA_context__",
-                       "stroked": True, "filled": True, "pickable": False,
-                       "getFillColor": [238, 238, 238, 255], "getLineColor": [150, 150, 150, 255],
-                       "lineWidthMinPixels": 0.6})
-        data["context"] = _plain_features(context["geojson_detail"])
-    layers.append({"@@type": "GeoJsonLayer", "id": AREAS_LAYER, "data": f"__DATA_{AREAS_LAYER}__",
-                   "stroked": True, "filled": True, "pickable": True, "autoHighlight": True,
-                   # Picking the outlines takes ~1 s without a GPU, longer than deck.gl's 250 ms click
-                   # window, so clicks were lost; the fill alone picks in ~30 ms.
-                   "_subLayerProps": {"polygons-stroke": {"pickable": False}},
-                   "highlightColor": [30, 60, 160, 90], "getFillColor": "@@=properties.f",
-                   "getLineColor": [110, 110, 110, 200], "lineWidthMinPixels": 0.4 if resolution == "overview" else 0.8})
-    data[AREAS_LAYER] = _features(heads(resolution).loc[codes].tolist(), extra)
-    if selected is not None and selected in boundaries.index:
-        layers.append({"@@type": "GeoJsonLayer", "id": "selected", "data": "__DATA_selected__",
-                       "stroked": True, "filled": False, "pickable": False,
-                       "getLineColor": [20, 20, 20, 255], "lineWidthMinPixels": 3})
-        data["selected"] = _plain_features(boundaries.loc[[selected], "geojson_detail"])
-    # pydeck's "no base map" sentinel: without a mapStyle Streamlit loads Carto's style from the internet.
-    spec = {"initialViewState": view_state(bounds, *size_px), "layers": layers, "mapStyle": "__MAP_STYLE__",
-            "views": [{"@@type": "MapView", "controller": True}]}
-    text = json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
-    for layer_id, payload in data.items():
-        text = text.replace(f'"__DATA_{layer_id}__"', payload, 1)
-    tip_rows = "".join(f"<br/>{template}" for template, _ in tooltip_lines.values())
-    tooltip = {"html": f"<b>{{n}}</b><br/><span style='opacity:.75'>{{c}}</span>{tip_rows}",
-               "style": {"fontFamily": "Sarabun, 'Noto Sans Thai', sans-serif", "fontSize": "14px",
-                         "backgroundColor": "#ffffff", "color": "#222222", "border": "1px solid #999"}}
-    return MapSpec(text, tooltip, len(codes), resolution)
+    chunks = chunks_for(level, resolution, codes)
+    palette, fill = _palette_index(fills)
+    args: dict = {
+        "geo": [c.name for c in chunks],
+        "codes": ",".join(str(c) for c in codes),
+        "palette": palette,
+        "fill": fill,
+        "tips": [[key, template, list(values)] for key, (template, values) in tooltip_lines.items()],
+        "selected": selected if selected is not None and selected in boundaries.index else None,
+        "view": view_state(bounds, *size_px),
+        "lineWidth": 0.4 if resolution == "overview" else 0.8,
+        "context": None,
+    }
+    if context_codes is not None and len(context_codes):
+        # several provinces are a backdrop: the nationwide overview file, already cached for the province map
+        ctx = chunks_for("province", resolution if len(context_codes) == 1 else "overview", context_codes)
+        chunks += tuple(c for c in ctx if c not in chunks)
+        args["context"] = {"geo": [c.name for c in ctx], "codes": ",".join(str(c) for c in context_codes)}
+    return MapSpec(args, chunks, len(codes), resolution)
 
 
-def selected_code(state, layer_id: str = AREAS_LAYER) -> str | None:
-    """The area code picked on the map, from Streamlit's pydeck selection state (dict or object)."""
-    if not state:
+def _level_of(boundaries: pd.DataFrame) -> str:
+    return {2: "province", 4: "district", 6: "subdistrict"}[len(str(boundaries.index[0]))]
+
+
+def selected_code(value) -> str | None:
+    """The area code the user clicked, from the map component's value ``{"code": …, "at": …}``."""
+    if not isinstance(value, dict):
         return None
-    selection = state["selection"] if isinstance(state, dict) else getattr(state, "selection", None)
-    if not selection:
-        return None
-    objects = (selection.get("objects") or {}).get(layer_id) or []
-    if not objects:
-        return None
-    obj = objects[0]
-    props = obj.get("properties") if isinstance(obj.get("properties"), dict) else obj
-    code = props.get("c")
-    return str(code) if code is not None else None
+    code = value.get("code")
+    return str(code) if isinstance(code, (str, int)) and str(code).isdigit() else None
 
 
 def bounds_of(boundaries: pd.DataFrame, codes) -> tuple[float, float, float, float]:

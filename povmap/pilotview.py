@@ -13,7 +13,7 @@ import pandas as pd
 from . import __version__, smallmaps, spatial
 from .classify import classify
 from .credits import CREDITS
-from .explorer import LegendRow, _heads
+from .explorer import LegendRow
 from .i18n import t
 from .maplayer import MapSpec, bounds_of, build_map
 from .metrics import Engine
@@ -122,9 +122,9 @@ def shortlist_map(engine: Engine, result: PilotResult, lang: str, selected: str 
     rank = ["–" if v != v else f"{int(v):,}" for v in r["rank"].tolist()]
     tips = {"r": (f"{t('pilot.col.rank', lang)}: {{r}}", rank),
             "s": (f"{t('pilot.col.score', lang)}: {{s}}", fmt_number_many(r["score"].tolist(), 3))}
-    spec = build_map(bnd, codes, lambda res_: _heads(engine, level, res_), fills=fills, tooltip_lines=tips,
-                     selected=selected, context=engine.boundaries("province").loc[sorted(set(r["province"]))],
-                     bounds=bounds_of(bnd, codes) if len(codes) else None)
+    spec = build_map(bnd, codes, fills=fills, tooltip_lines=tips, selected=selected,
+                     context_codes=sorted(set(r["province"])), bounds=bounds_of(bnd, codes) if len(codes) else None,
+                     level=level)
     n_short = int(r["shortlisted"].sum())
     legend = [LegendRow((178, 24, 43), t("pilot.legend.shortlisted", lang), n_short),
               LegendRow((253, 219, 199), t("pilot.legend.ranked", lang), int((r["eligible"] & ~r["shortlisted"]).sum())),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from povmap.maplayer import AREAS_LAYER
+from povmap.maplayer import area_properties
 from povmap.metrics import Query
 from povmap.vocab import INDICATOR_KEYS
 
@@ -24,15 +24,18 @@ def at(store, monkeypatch):
     return app
 
 
+def map_args(app) -> dict:
+    """The arguments the map component gets this rerun (see ``povmap.maplayer``)."""
+    return json.loads(app.get("component_instance")[0].proto.json_args)["map"]
+
+
 def features(app) -> list[dict]:
-    spec = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
-    return next(lyr for lyr in spec["layers"] if lyr["id"] == AREAS_LAYER)["data"]
+    return [{"properties": p} for p in area_properties(map_args(app))]
 
 
 def pick(app, key: str, code: str):
-    """What Streamlit stores when a user clicks an area on the map."""
-    app.session_state[key] = {"selection": {"indices": {AREAS_LAYER: [0]},
-                                            "objects": {AREAS_LAYER: [{"properties": {"c": code}}]}}}
+    """What the map component sends when a user clicks an area (``map.js``: ``setComponentValue``)."""
+    app.session_state[key] = {"code": code, "at": 1}
     return app.run()
 
 
@@ -82,8 +85,7 @@ def test_drill_down_province_then_district_by_map_click(at):
     # at the deepest level a click selects (and highlights) instead of drilling
     pick(at, "explorer.map.4601.subdistrict", "460102")
     assert at.session_state["explorer.selected"] == "460102"
-    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
-    assert [lyr["id"] for lyr in spec["layers"]][-1] == "selected"
+    assert map_args(at)["selected"] == "460102"
     # breadcrumb back to Thailand
     next(b for b in at.button if b.label == "ประเทศไทย").click().run()
     assert at.session_state["explorer.parent"] is None and len(features(at)) == 77
@@ -211,7 +213,7 @@ def test_presentation_mode_shows_map_legend_and_sources_only(at):
     at.button(key="explorer.present.enter").click().run()
     assert not at.exception, at.exception
     assert at.query_params.get("present") in ("1", ["1"])
-    assert len(at.get("deck_gl_json_chart")) == 1
+    assert len(at.get("component_instance")) == 1 and map_args(at)["height"] == 780
     assert not at.dataframe and not at.metric  # no table, no KPIs: the projector view
     assert any("povmap-legend" in m.value for m in at.markdown)
     assert any("NESDC" in c.value for c in at.caption)

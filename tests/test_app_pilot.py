@@ -45,7 +45,7 @@ def test_whole_flow_save_reload_reopen_export(store, monkeypatch, db):
     at = kalasin(new_session(store, monkeypatch))
     assert at.title[0].value == "เลือกพื้นที่นำร่อง"
     assert len(at.get("image")) == 8  # one small map per TPMAP criterion
-    assert at.get("deck_gl_json_chart")
+    assert at.get("component_instance")  # the shortlist map
     first = shortlist_codes(at)
     assert len(first) == 20 and all(c.startswith("46") and len(c) == 6 for c in first)
 

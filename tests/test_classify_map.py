@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from povmap.classify import NO_DATA_RGBA, classify, palette
-from povmap.explorer import build_view
-from povmap.maplayer import AREAS_LAYER, selected_code, view_state
+from povmap.explorer import build_view, map_chunk_text
+from povmap.maplayer import GeoChunk, selected_code, view_state
 from povmap.metrics import Query
 
 
@@ -46,40 +46,47 @@ def test_view_state_fits_thailand():
     assert 4.5 <= vs["zoom"] <= 6 and 12 < vs["latitude"] < 14
 
 
-def test_map_json_is_valid_compact_and_complete(engine):
+def test_map_args_are_complete_and_small(engine):
     v = build_view(engine, Query(level="province"), lang="th")
-    spec = json.loads(v.map.json)
-    layer = next(lyr for lyr in spec["layers"] if lyr["id"] == AREAS_LAYER)
-    feats = layer["data"]
-    assert len(feats) == 77 and layer["pickable"] and layer["getFillColor"] == "@@=properties.f"
-    by_code = {f["properties"]["c"]: f["properties"] for f in feats}
+    args = v.map.args
+    assert args["geo"] == ["province-overview-TH.json"] and v.map.chunks == (GeoChunk("province", "overview"),)
+    by_code = {p["c"]: p for p in v.map.features()}
+    assert len(by_code) == 77
     assert by_code["10"]["f"] == list(NO_DATA_RGBA)  # Bangkok: no data, grey
-    assert by_code["50"]["n"] == "เชียงใหม่ · Chiang Mai"
     assert by_code["50"]["v"] == "54,887 คน"
     assert all(isinstance(x, int) for x in by_code["50"]["f"])
-    assert "\n" not in v.map.json  # compact, unlike pydeck's indented JSON
-    assert "{v}" in v.map.tooltip["html"] and "{n}" in v.map.tooltip["html"]
+    assert [tmpl for key, tmpl, _ in args["tips"] if key == "v"] == ["จำนวนคนจนเป้าหมาย: {v}"]
+    assert json.loads(json.dumps(args)) == args  # plain JSON: what Streamlit sends to the component
 
 
-def test_nationwide_subdistrict_payload_under_3_mb(engine):
+def test_geometry_files_hold_every_area_once_with_both_names(engine):
+    text = map_chunk_text(engine, GeoChunk("province", "overview"))
+    fc = json.loads(text)
+    props = {f["properties"]["c"]: f["properties"]["n"] for f in fc["features"]}
+    assert len(props) == len(fc["features"]) == 77 and props["50"] == "เชียงใหม่ · Chiang Mai"
+    part = json.loads(map_chunk_text(engine, GeoChunk("subdistrict", "detail", "46")))
+    assert {f["properties"]["c"][:2] for f in part["features"]} == {"46"}
+    assert len(part["features"]) == int((engine.boundaries("subdistrict").index.str[:2] == "46").sum())
+
+
+def test_nationwide_subdistrict_rerun_sends_no_geometry(engine):
     v = build_view(engine, Query(level="subdistrict"), lang="th")
     assert v.map.resolution == "overview" and v.map.n_features == 7_423
-    assert v.map.nbytes <= 3_000_000
+    assert v.map.nbytes <= 300_000  # codes, palette indices and tooltip values; geometry is fetched once
+    assert '"geometry"' not in json.dumps(v.map.args)
 
 
 def test_drilled_view_uses_detail_geometry_with_context(engine):
     v = build_view(engine, Query(level="subdistrict", parent="4601"), lang="en", selected="460102")
-    spec = json.loads(v.map.json)
-    ids = [lyr["id"] for lyr in spec["layers"]]
-    assert ids == ["context", AREAS_LAYER, "selected"] and v.map.resolution == "detail"
-    feats = spec["layers"][1]["data"]
-    assert {f["properties"]["c"][:4] for f in feats} == {"4601"}
+    assert v.map.resolution == "detail" and v.map.args["selected"] == "460102"
+    assert v.map.chunks == (GeoChunk("subdistrict", "detail", "46"), GeoChunk("province", "detail", "46"))
+    assert v.map.args["context"] == {"geo": ["province-detail-46.json"], "codes": "46"}
+    assert {p["c"][:4] for p in v.map.features()} == {"4601"}
 
 
-def test_selection_state_maps_to_code():
-    obj = {"type": "Feature", "properties": {"c": "46", "n": "x"}, "geometry": None}
-    assert selected_code({"selection": {"indices": {AREAS_LAYER: [3]}, "objects": {AREAS_LAYER: [obj]}}}) == "46"
-    assert selected_code({"selection": {"indices": {}, "objects": {}}}) is None
+def test_click_value_maps_to_code():
+    assert selected_code({"code": "46", "at": 1}) == "46"
+    assert selected_code({"code": "<script>"}) is None and selected_code({}) is None
     assert selected_code(None) is None
 
 
@@ -96,12 +103,11 @@ def test_legend_counts_cover_every_area(engine):
     assert v.legend[-1].label == "No data"
 
 
-def test_map_spec_asks_for_no_base_map(engine):
-    """Without pydeck's no-base-map sentinel, Streamlit fetches Carto's style from the internet on every load."""
-    import json
+def test_map_component_loads_nothing_from_the_internet():
+    """No base map, no CDN: the page, deck.gl and the geometry all come from the app's own server."""
+    import re
+    from pathlib import Path
 
-    from povmap.explorer import build_view
-    from povmap.metrics import Query
-
-    spec = json.loads(build_view(engine, Query(scope="46", level="district"), lang="th").map.json)
-    assert spec["mapStyle"] == "__MAP_STYLE__"
+    folder = Path(__file__).resolve().parent.parent / "app_pages" / "map_component"
+    for f in folder.iterdir():
+        assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", f.read_text(encoding="utf-8")), f.name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -13,7 +14,9 @@ from playwright.sync_api import Locator, Page, expect
 from server_helpers import LoopbackServer, ServerError, free_port, health  # noqa: F401 - re-exported
 
 SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-MAP_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
+# The area map (app_pages/_map.py): a component iframe; "#map" holds the fill and outline canvases and
+# carries data-painted (the last rerun whose colours are drawn) and data-features.
+MAP_FRAME = 'iframe[title="app_pages._map.area_map"]'
 LOAD_TIMEOUT_MS = 90_000
 RERUN_TIMEOUT_MS = 45_000
 
@@ -23,7 +26,13 @@ def wait_script_done(page: Page, timeout: float = RERUN_TIMEOUT_MS) -> None:
 
 
 def map_canvas(page: Page) -> Locator:
-    return page.locator(MAP_CANVAS).first
+    """The map's drawing area (both canvases), inside the component's frame."""
+    return page.frame_locator(MAP_FRAME).first.locator("#map")
+
+
+def map_tooltip(page: Page) -> Locator:
+    """The hover tooltip (the outline canvas has an empty one of its own)."""
+    return page.frame_locator(MAP_FRAME).first.locator(".deck-tooltip").filter(has_text=re.compile(r"\S"))
 
 
 def canvas_colours(canvas: Locator, min_share: float = 0.001) -> int:
@@ -37,7 +46,8 @@ def canvas_colours(canvas: Locator, min_share: float = 0.001) -> int:
 
 
 def wait_map_painted(page: Page, min_colours: int = 5, timeout_s: float = 60) -> int:
-    """Wait until the deck.gl canvas exists and shows more than ``min_colours`` colours."""
+    """Wait until the map says it has drawn a rerun's colours and shows more than ``min_colours`` colours."""
+    page.frame_locator(MAP_FRAME).first.locator("#map[data-painted]").wait_for(state="attached", timeout=LOAD_TIMEOUT_MS)
     canvas = map_canvas(page)
     canvas.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
     deadline = time.monotonic() + timeout_s

@@ -14,7 +14,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 from browser_helpers import (  # noqa: E402
-    LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, assert_no_exception, map_canvas, wait_map_painted, wait_script_done,
+    LOAD_TIMEOUT_MS, MAP_FRAME, RERUN_TIMEOUT_MS, assert_no_exception, map_canvas, map_tooltip, wait_map_painted, wait_script_done,
 )
 
 pytestmark = pytest.mark.e2e
@@ -125,7 +125,7 @@ def test_drill_down_by_map_click(app_page: Page):
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     assert box, "map canvas has no bounding box"
-    tooltip = page.locator(".deck-tooltip")
+    tooltip = map_tooltip(page)
     tried = []
     for fx, fy in NE_POINTS:
         x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
@@ -155,8 +155,28 @@ def test_drill_down_by_map_click(app_page: Page):
         "clicking the province map never started a rerun (no deck.gl selection) at " + "; ".join(tried)
         + ". Hover picking works (hover=…), so WebGL picking is alive. deck.gl only fires onClick for a tap "
         "whose pointerdown-to-pointerup time is under 250 ms, and its pick on pointerdown blocks; in software "
-        "WebGL picking the GeoJsonLayer's outline (stroke) sub-layer takes ~1 s, so the click is dropped. "
-        'Keep the outline out of picking: "_subLayerProps": {"polygons-stroke": {"pickable": False}}.')
+        "WebGL picking outlines takes ~1 s, so the click is dropped. Keep the outlines on map.js's own "
+        "non-pickable canvas and only the fills pickable.")
+
+
+def test_filter_change_recolours_without_fetching_geometry(app_page: Page):
+    """The map's promise (povmap/maplayer.py): geometry is fetched once; a filter change sends colours only."""
+    page = app_page
+    page.goto(page.app_url + "/?scope=46&level=subdistrict")  # type: ignore[attr-defined]
+    wait_script_done(page, LOAD_TIMEOUT_MS)
+    wait_map_painted(page, min_colours=3)
+    geo_requests: list[str] = []
+    page.on("request", lambda r: geo_requests.append(r.url) if "/geo/" in r.url or r.url.endswith("deck.js") else None)
+    frame = page.frame_locator(MAP_FRAME).first
+    before = frame.locator("#map").get_attribute("data-fill")
+    assert frame.locator("#map").get_attribute("data-features") == "135"  # Kalasin's subdistricts
+    page.get_by_test_id("stSidebar").get_by_role("button", name="ด้านรายได้").click()
+    frame.locator(f'#map:not([data-fill="{before}"])').wait_for(state="attached", timeout=RERUN_TIMEOUT_MS)
+    wait_script_done(page)
+    wait_map_painted(page, min_colours=3)
+    assert geo_requests == [], geo_requests
+    assert frame.locator("#map").get_attribute("data-features") == "135"
+    assert_no_exception(page)
 
 
 def test_profile_opens_by_url_with_thai_name_and_charts(app_page: Page):

@@ -1,0 +1,158 @@
+/* The area map: deck.gl (the bundle shipped by pydeck, loaded as deck.js) in a Streamlit component.
+ *
+ * Geometry files are fetched once and kept (per URL); each rerun only brings the codes in view, one
+ * palette index per area, tooltip values and the view (see povmap/maplayer.py). Unchanged geometry keeps
+ * the same array, so deck.gl does not tessellate again and only rewrites the colour attribute.
+ */
+"use strict";
+
+// Streamlit's component protocol as streamlit-component-lib implements it, written out: three messages,
+// so this component needs no bundler and no npm step at install.
+const send = (type, data) => window.parent.postMessage({isStreamlitMessage: true, type, ...data}, "*");
+
+const el = document.getElementById("map");
+const msg = document.getElementById("msg");
+const overlay = document.getElementById("lines");
+const NONE = [0, 0, 0, 0];
+const TIP_STYLE = {fontFamily: "Sarabun, 'Noto Sans Thai', sans-serif", fontSize: "14px", backgroundColor: "#ffffff",
+                   color: "#222222", border: "1px solid #999", padding: "6px 8px", maxWidth: "320px"};
+const MESSAGES = {th: "แผนที่โหลดไม่สำเร็จ", en: "The map could not be loaded"};
+
+const files = new Map();  // URL -> Promise<Map(code -> feature)>
+function file(url) {
+  if (!files.has(url)) {
+    const p = fetch(url)
+      .then((r) => { if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`); return r.json(); })
+      .then((fc) => new Map(fc.features.map((f) => [f.properties.c, f])));
+    p.catch(() => files.delete(url));  // let a later render try again
+    files.set(url, p);
+  }
+  return files.get(url);
+}
+
+async function features(base, names, codes) {
+  const maps = await Promise.all(names.map((n) => file(base + n)));
+  const out = [], pos = new Map();
+  codes.forEach((c, i) => {
+    for (const m of maps) {
+      const f = m.get(c);
+      if (f) { pos.set(f, i); out.push(f); return; }
+    }
+  });
+  return {list: out, pos};
+}
+
+const esc = (s) => String(s).replace(/[&<>"']/g, (ch) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch]));
+
+let deckgl = null, lines = null, linesKey = null, args = null, seq = 0, committed = 0, painted = 0;
+let areas = {key: null, list: [], pos: new Map()}, context = {key: null, list: []};
+let fillKey = null, fillVersion = 0, viewKey = null, selected = null;
+
+function tooltip(info) {
+  if (!info.object || !info.layer || info.layer.id !== "areas" || !args) return null;
+  const p = info.object.properties, i = areas.pos.get(info.object);
+  let html = `<b>${esc(p.n)}</b><br/><span style="opacity:.75">${esc(p.c)}</span>`;
+  for (const [key, template, values] of args.tips) {
+    html += "<br/>" + esc(template).replace(`{${key}}`, esc(values[i] ?? ""));
+  }
+  return {html, style: TIP_STYLE};
+}
+
+function onClick(info) {
+  if (info.object && info.layer && info.layer.id === "areas") {
+    send("streamlit:setComponentValue", {value: {code: info.object.properties.c, at: Date.now()}, dataType: "json"});
+  }
+}
+
+// Two canvases: fills below (recoloured on every filter change, picking and hover), outlines above (redrawn
+// only when the view or the areas change). Without a GPU a full redraw of the 7,423 subdistrict outlines
+// takes ~2.5 s in software WebGL and the fills alone ~0.1 s, so a filter change must not redraw outlines.
+function fillLayers() {
+  const a = args, pos = areas.pos, out = [];
+  if (context.list.length) {
+    out.push(new deck.GeoJsonLayer({id: "context", data: context.list, stroked: false, filled: true, pickable: false,
+      getFillColor: [238, 238, 238, 255]}));
+  }
+  out.push(new deck.GeoJsonLayer({
+    id: "areas", data: areas.list, stroked: false, filled: true, pickable: true, autoHighlight: true,
+    highlightColor: [30, 60, 160, 90],
+    getFillColor: (f) => a.palette[a.fill[pos.get(f)]] || NONE,
+    updateTriggers: {getFillColor: fillVersion},
+  }));
+  return out;
+}
+
+function lineLayers() {
+  const out = [];
+  if (context.list.length) {
+    out.push(new deck.GeoJsonLayer({id: "context-lines", data: context.list, stroked: true, filled: false, pickable: false,
+      getLineColor: [150, 150, 150, 255], lineWidthMinPixels: 0.6}));
+  }
+  out.push(new deck.GeoJsonLayer({id: "area-lines", data: areas.list, stroked: true, filled: false, pickable: false,
+    getLineColor: [110, 110, 110, 200], lineWidthMinPixels: args.lineWidth}));
+  if (selected) {
+    out.push(new deck.GeoJsonLayer({id: "selected", data: [selected], stroked: true, filled: false, pickable: false,
+      getLineColor: [20, 20, 20, 255], lineWidthMinPixels: 3}));
+  }
+  return out;
+}
+
+function fail(error, lang) {
+  msg.textContent = `${MESSAGES[lang] || MESSAGES.en}: ${error && error.message ? error.message : error}`;
+  msg.style.display = "flex";
+  el.dataset.error = msg.textContent;
+}
+
+async function render(a) {
+  const mine = ++seq;
+  el.style.height = `${a.height}px`;
+  send("streamlit:setFrameHeight", {height: a.height});
+  const codes = a.codes ? a.codes.split(",") : [];
+  const aKey = `${a.geo.join("|")}#${a.codes}`;
+  const cKey = a.context ? `${a.context.geo.join("|")}#${a.context.codes}` : "";
+  const nextAreas = aKey === areas.key ? areas : {key: aKey, ...(await features(a.geoBase, a.geo, codes))};
+  const nextContext = cKey === context.key ? context
+    : {key: cKey, list: a.context ? (await features(a.geoBase, a.context.geo, a.context.codes.split(","))).list : []};
+  if (mine !== seq) return;  // a newer rerun arrived while the files loaded
+  const fKey = JSON.stringify([a.palette, a.fill]);
+  const recoloured = fKey !== fillKey || nextAreas !== areas;
+  if (recoloured) fillVersion += 1;
+  args = a; areas = nextAreas; context = nextContext; fillKey = fKey;
+  selected = a.selected ? areas.list.find((f) => f.properties.c === a.selected) || null : null;
+  el.dataset.features = String(areas.list.length);
+  el.dataset.fill = String(fillVersion);
+  const vKey = JSON.stringify(a.view);
+  const lKey = `${areas.key}|${context.key}|${a.selected}|${a.lineWidth}`;
+  if (!deckgl) {
+    lines = new deck.Deck({parent: overlay, viewState: a.view, controller: false, views: new deck.MapView({repeat: false}),
+                           layers: lineLayers()});
+    deckgl = new deck.Deck({
+      parent: el, initialViewState: a.view, controller: true, views: new deck.MapView({repeat: false}),
+      layers: fillLayers(), getTooltip: tooltip, onClick,
+      onViewStateChange: ({viewState}) => { lines.setProps({viewState}); return viewState; },
+      getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
+      // data-painted: the last rerun whose colours are on screen (the browser tests and the bench wait on it)
+      onAfterRender: () => { if (painted !== committed) { painted = committed; el.dataset.painted = String(painted); } },
+    });
+  } else if (vKey !== viewKey) {
+    // A new view (level or scope) re-centres the map; a filter change keeps the user's pan and zoom.
+    deckgl.setProps({layers: fillLayers(), initialViewState: {...a.view}});
+    lines.setProps({layers: lineLayers(), viewState: {...a.view}});
+  } else {
+    deckgl.setProps({layers: fillLayers()});
+    if (lKey !== linesKey) lines.setProps({layers: lineLayers()});
+    if (!recoloured && lKey === linesKey) painted = mine;  // nothing to draw: what is on screen is this rerun
+  }
+  linesKey = lKey;
+  viewKey = vKey;
+  committed = mine;
+  if (painted === mine) el.dataset.painted = String(painted);
+}
+
+window.addEventListener("message", (event) => {
+  if (!event.data || event.data.type !== "streamlit:render") return;
+  const a = event.data.args && event.data.args.map;
+  if (!a) return;
+  render(a).catch((e) => fail(e, a.lang));
+});
+send("streamlit:componentReady", {apiVersion: 1});
