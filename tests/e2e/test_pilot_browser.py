@@ -73,9 +73,9 @@ def open_pilot(page: Page) -> None:
 def choose(page: Page, combobox: Locator, option: Locator) -> None:
     """Open a selectbox and click an option; on the busy 20-province view a click can take several seconds.
 
-    The box goes to the top of the window first: its list then opens in view. Otherwise Playwright scrolls the
+    The box goes to the middle of the window first: its list then opens in view. Otherwise Playwright scrolls the
     page to reach an option, and the list closes on that scroll (react-aria closes popovers on scroll)."""
-    combobox.evaluate("e => e.scrollIntoView({block: 'start'})")
+    combobox.evaluate("e => e.scrollIntoView({block: 'center'})")
     combobox.click(timeout=RERUN_TIMEOUT_MS)
     option.click(timeout=RERUN_TIMEOUT_MS)
 
