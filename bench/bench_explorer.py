@@ -407,7 +407,8 @@ def report(meta: dict, install: dict | None, reruns: dict | None) -> tuple[str, 
             p(f"  {r['level']:<11} {r['filter']:<6} {fmt_ms(r['povmap_ms']):>22} {fmt_ms(r['naive_ms']):>22} "
               f"{ratio(r['naive_ms']['median'], r['povmap_ms']['median']):>12.1f}×")
         p("")
-        p("Map payload (deck JSON sent to the browser), MB = 10^6 bytes, largest of the row's reruns")
+        p("Map payload per rerun (povmap: map component arguments, geometry fetched once as a file; naive: deck JSON),"
+          " MB = 10^6 bytes, largest of the row's reruns")
         p(f"  {'level':<11} {'filter':<6} {'povmap':>9} {'naive':>9} {'naive÷povmap':>13}   "
           f"{'whole page: povmap':>18} {'naive':>8}")
         for r in rows:
