@@ -38,7 +38,7 @@ _component = components.declare_component("area_map", path=str(ROOT))
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _web(version: str) -> MapWeb:
-    web = MapWeb(ROOT, version)
+    web = MapWeb(ROOT, version, COMPONENT_DIR)
     web.drop_stale_geometry()
     return web
 
@@ -46,6 +46,7 @@ def _web(version: str) -> MapWeb:
 def area_map(spec: MapSpec, engine, *, key: str, height: int, lang: str) -> str | None:
     """Draw the map; returns the code of the area the user clicked (kept until the key changes)."""
     web = _web(_store_version(str(store_dir())))
+    web.ensure_assets()
     for chunk in spec.chunks:
         web.ensure(chunk, lambda c=chunk: map_chunk_text(engine, c))
     # A frame's height is 0 until its script has loaded and says otherwise; a box of the final height keeps

@@ -81,7 +81,7 @@ def province_order(engine: Engine, lang: str) -> list[str]:
 
 
 def _feature_texts(engine: Engine, level: str, resolution: str) -> pd.Series:
-    """Feature heads of a level, built once per engine (names in both languages)."""
+    """A level's GeoJSON features as text, built once per engine (names in both languages)."""
     cache = engine.memo("feature_texts")
     if (level, resolution) not in cache:
         bnd = engine.boundaries(level)

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-AREAS_LAYER = "areas"
 # A view wider than this (degrees) uses the coverage-simplified geometry: at that zoom one
 # pixel is over a kilometre, so the simplification cannot be seen.
 OVERVIEW_SPAN_DEG = 3.0
 MAP_HEIGHT_PX = 620
+THAILAND_BOUNDS = (97.3, 5.6, 105.7, 20.5)  # an empty view (nothing to fit) shows the country
 
 
 @dataclass(frozen=True)
@@ -91,14 +91,14 @@ def feature_texts(boundaries: pd.DataFrame, resolution: str, labels: pd.Series) 
     this only wraps it, once per level and resolution."""
     geo = boundaries[f"geojson_{resolution}"]
     lab = labels.reindex(geo.index)
-    heads = [f'{{"type":"Feature","geometry":{g},"properties":{{"c":{_str(c)},"n":{_str(n)}}}}}'
+    texts = [f'{{"type":"Feature","geometry":{g},"properties":{{"c":{_str(c)},"n":{_str(n)}}}}}'
              for c, g, n in zip(geo.index.tolist(), geo.tolist(), lab.tolist())]
-    return pd.Series(heads, index=geo.index, dtype=object)
+    return pd.Series(texts, index=geo.index, dtype=object)
 
 
-def chunk_text(heads: pd.Series, chunk: GeoChunk) -> str:
+def chunk_text(features: pd.Series, chunk: GeoChunk) -> str:
     """The GeoJSON FeatureCollection of ``chunk`` from the level's :func:`feature_texts`."""
-    part = heads if not chunk.prefix else heads[heads.index.str.startswith(chunk.prefix)]
+    part = features if not chunk.prefix else features[features.index.str.startswith(chunk.prefix)]
     return '{"type":"FeatureCollection","features":[' + ",".join(part.tolist()) + "]}"
 
 
@@ -121,25 +121,24 @@ def build_map(
     boundaries: pd.DataFrame,
     codes,
     *,
+    level: str,
     fills: list,
     tooltip_lines: dict[str, tuple[str, list[str]]],
     selected: str | None = None,
     context_codes=None,
     bounds: tuple[float, float, float, float] | None = None,
     size_px: tuple[int, int] = (700, MAP_HEIGHT_PX),
-    level: str | None = None,
 ) -> MapSpec:
-    """The map of the areas ``codes`` (in the order of ``fills``) of ``boundaries``' level.
+    """The map of the areas ``codes`` of ``level`` (in the order of ``fills``); ``boundaries`` is that level's table.
 
     ``fills``: per area, its colour as RGBA (a list or a JSON array literal, see ``Classes.fill_json``).
     ``tooltip_lines``: key -> (template, values): a tooltip line such as ``"Rate: {v}"`` and the
     per-area values of ``{key}``. Constant text stays in the template, not in every area.
     ``context_codes``: provinces drawn in grey under the areas (None: none).
     """
-    level = level or _level_of(boundaries)
     codes = np.asarray(codes, dtype=object)
     if bounds is None:
-        bounds = bounds_of(boundaries, codes) if len(codes) else (97.3, 5.6, 105.7, 20.5)
+        bounds = bounds_of(boundaries, codes) if len(codes) else THAILAND_BOUNDS
     span = max(bounds[2] - bounds[0], bounds[3] - bounds[1])
     resolution = "overview" if span > OVERVIEW_SPAN_DEG else "detail"
     chunks = chunks_for(level, resolution, codes)
@@ -162,9 +161,6 @@ def build_map(
         args["context"] = {"geo": [c.name for c in ctx], "codes": ",".join(str(c) for c in context_codes)}
     return MapSpec(args, chunks, len(codes), resolution)
 
-
-def _level_of(boundaries: pd.DataFrame) -> str:
-    return {2: "province", 4: "district", 6: "subdistrict"}[len(str(boundaries.index[0]))]
 
 
 def selected_code(value) -> str | None:

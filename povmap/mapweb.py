@@ -53,12 +53,19 @@ def install_assets(root: Path, component_dir: Path) -> None:
 
 
 class MapWeb:
-    """The web folder at ``root`` for the store build ``version``."""
+    """The web folder at ``root`` for the store build ``version``, with the component's files from ``component_dir``."""
 
-    def __init__(self, root: Path, version: str):
+    def __init__(self, root: Path, version: str, component_dir: Path):
         self.root = Path(root)
         self.key = store_key(version)
+        self.component_dir = Path(component_dir)
         self._lock = threading.Lock()
+
+    def ensure_assets(self) -> None:
+        """Put the component's files back if the folder was removed under a running server (it is derived)."""
+        if not (self.root / "deck.js").exists():
+            with self._lock:
+                install_assets(self.root, self.component_dir)
 
     def drop_stale_geometry(self) -> None:
         """Remove the geometry of other store builds, once untouched for a day (a server may still use it)."""

@@ -33,7 +33,7 @@ def test_assets_are_copied_and_refreshed(tmp_path):
 
 
 def test_geometry_is_written_once_and_whole(tmp_path, engine):
-    web = MapWeb(tmp_path, "build-1")
+    web = MapWeb(tmp_path, "build-1", COMPONENT_DIR)
     chunk = GeoChunk("district", "overview")
     calls = []
 
@@ -62,6 +62,21 @@ def test_geometry_of_old_store_builds_is_dropped_after_a_day(tmp_path):
         (d / "x.json").write_text("{}", encoding="utf-8")
     day_ago = time.time() - 2 * 24 * 3600
     os.utime(old, (day_ago, day_ago))
-    web = MapWeb(tmp_path, "new-build")
+    web = MapWeb(tmp_path, "new-build", COMPONENT_DIR)
     web.drop_stale_geometry()
     assert not old.exists() and recent.exists()
+
+
+
+def test_removed_folder_is_rebuilt(tmp_path, engine):
+    """The folder is derived: deleting it under a running app costs a rewrite, not a broken map."""
+    import shutil
+
+    web = MapWeb(tmp_path / "web", "build-1", COMPONENT_DIR)
+    web.ensure_assets()
+    chunk = GeoChunk("province", "overview")
+    rel = web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
+    shutil.rmtree(tmp_path / "web")
+    web.ensure_assets()
+    web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
+    assert all((tmp_path / "web" / f).exists() for f in ("index.html", "map.js", "deck.js", rel))
