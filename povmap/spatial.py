@@ -242,25 +242,60 @@ def clusters(values: pd.Series, cont: Contiguity, *, permutations: int = PERMUTA
                     float(moran.I), float(moran.p_sim))
 
 
-def _cache_esda_kernels() -> None:
+# esda's numba kernels that :func:`_cache_esda_kernels` caches on disk: private names, checked at import.
+ESDA_KERNELS: tuple[tuple[str, str], ...] = (
+    ("crand", "vec_permutations"),
+    ("crand", "_prepare_univariate"),
+    ("significance", "_permutation_significance"),
+    ("moran", "_moran_local_crand"),
+    ("getisord", "_g_local_star_crand"),
+)
+
+
+class EsdaKernelWarning(RuntimeWarning):
+    """esda's permutation kernels could not be cached: results are the same, a new process starts slower."""
+
+
+def _cache_esda_kernels() -> list[str]:
     """Let numba keep esda's permutation kernels on disk, so a new process does not recompile them.
 
     esda's kernels are plain ``njit`` (no ``cache=True``): the first LISA in a process spends ~45-60 s in
     numba compilation. With these cached it is ~10-15 s. ``crand.compute_chunk`` stays uncached on
     purpose: it takes the statistic as a function argument, which numba cannot look up in its cache, so
     caching it only adds a new ~650 kB file per process.
+
+    The kernels are esda internals (:data:`ESDA_KERNELS`). Returns the problems found (a missing module or
+    function, a function that is not a numba dispatcher, a cache numba refused), each also issued as an
+    :class:`EsdaKernelWarning` naming the esda version; an empty list means every kernel is cached.
     """
-    from esda import crand, getisord, moran, significance
-    for f in (crand.vec_permutations, crand._prepare_univariate, significance._permutation_significance,
-              moran._moran_local_crand, getisord._g_local_star_crand):
-        if hasattr(f, "enable_caching"):
-            f.enable_caching()
+    import importlib
+
+    problems: list[str] = []
+    for module_name, attr in ESDA_KERNELS:
+        where = f"esda.{module_name}.{attr}"
+        try:
+            module = importlib.import_module(f"esda.{module_name}")
+        except ImportError as exc:
+            problems.append(f"{where}: module missing ({exc})")
+            continue
+        f = getattr(module, attr, None)
+        if f is None:
+            problems.append(f"{where}: no such function")
+        elif not hasattr(f, "enable_caching"):
+            problems.append(f"{where}: not a numba dispatcher (is numba installed?)")
+        else:
+            try:
+                f.enable_caching()
+            except RuntimeError as exc:  # numba: no writable cache location
+                problems.append(f"{where}: numba cannot cache it ({exc})")
+    for problem in problems:
+        warnings.warn(f"esda {getattr(esda, '__version__', '?')}: {problem}; LISA and Gi* stay correct but each new "
+                      "process recompiles esda's kernels (~45-60 s before the first cluster map)",
+                      EsdaKernelWarning, stacklevel=2)
+    return problems
 
 
-try:
-    _cache_esda_kernels()
-except Exception:  # an esda or numba without these internals: still correct, only slower to start
-    pass
+_cache_esda_kernels()
 
 
 def warm_up() -> None:

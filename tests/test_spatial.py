@@ -246,3 +246,28 @@ def test_geoda_colours():
     assert c["LH"] == (150, 150, 255) and c["HL"] == (255, 150, 150) and c["neighborless"] == (140, 140, 140)
     assert c["hot"] == (255, 0, 0) and c["cold"] == (0, 0, 255)
     assert set(spatial.LISA_CLASSES) | set(spatial.GI_CLASSES) | {"neighborless"} == set(c)
+
+
+def test_esda_kernels_exist_and_cache_in_installed_esda(recwarn):
+    """The private esda kernels povmap caches are there in the installed esda, each a numba dispatcher."""
+    import importlib
+
+    for module_name, attr in spatial.ESDA_KERNELS:
+        f = getattr(importlib.import_module(f"esda.{module_name}"), attr)
+        assert hasattr(f, "enable_caching"), f"esda {esda.__version__}: esda.{module_name}.{attr} is not numba-compiled"
+    assert spatial._cache_esda_kernels() == []
+    assert not [w for w in recwarn if issubclass(w.category, spatial.EsdaKernelWarning)]
+
+
+def test_esda_kernel_missing_or_uncacheable_warns_by_name(monkeypatch):
+    from esda import moran, significance
+
+    monkeypatch.delattr(moran, "_moran_local_crand")
+    monkeypatch.setattr(significance, "_permutation_significance", lambda *a: None)  # plain Python, no numba
+    with pytest.warns(spatial.EsdaKernelWarning) as caught:
+        problems = spatial._cache_esda_kernels()
+    assert len(problems) == 2
+    text = [str(w.message) for w in caught]
+    assert any("esda.moran._moran_local_crand: no such function" in m for m in text)
+    assert any("esda.significance._permutation_significance: not a numba dispatcher" in m for m in text)
+    assert all(f"esda {esda.__version__}" in m for m in text)
