@@ -38,6 +38,10 @@ for kind in U.KINDS:
     active = U.active_id(kind)
     st.subheader(KIND_LABEL[kind])
     st.dataframe(datasets_table(infos, active, lg), hide_index=True)
+    broken = {d.id for d in infos if d.damaged}  # listed so it can be deleted; it cannot be used
+    for d in infos:
+        if d.damaged:
+            st.warning(d.damage(lg), icon=":material/warning:")
     names = {d.id: f"{d.name} ({d.year or '–'})" + (f" · {t('data.synthetic', lg)}" if d.synthetic else "")
              for d in infos}
     c1, c2, c3 = st.columns([4, 1.4, 1.4], vertical_alignment="bottom")
@@ -46,7 +50,7 @@ for kind in U.KINDS:
     if ss.get(f"{K}use.{kind}") not in names or ss.pop(f"{K}set.{kind}", False):
         ss[f"{K}use.{kind}"] = active
     choice = c1.selectbox(t("data.use", lg), list(names), format_func=names.get, key=f"{K}use.{kind}")
-    if c2.button(t("data.use_button", lg), key=f"{K}use_button.{kind}", disabled=choice == active, type="primary"):
+    if c2.button(t("data.use_button", lg), key=f"{K}use_button.{kind}", disabled=choice in (active, *broken), type="primary"):
         U.set_active(kind, choice)
         ss[K + "flash"] = t("data.now_using", lg, name=names[choice], kind=KIND_LABEL[kind])
         st.rerun()

@@ -159,3 +159,21 @@ def test_ambiguous_name_is_asked_and_the_answer_places_the_rows(data_page):
     assert at.metric[1].value == "6"
     full = at.dataframe[-1].value
     assert full["ปัญหา"].str.contains("ตามที่คุณเลือก").any()
+
+
+def test_damaged_dataset_is_flagged_on_the_page_and_cannot_be_used(store, user_data, monkeypatch):
+    data, _ = kalasin_households(store)
+    info = U.import_dataset(U.check(data, "kalasin.csv", kind=U.KIND_HOUSEHOLDS), U.VALID_ROWS)
+    manifest = user_data / info.id / "manifest.json"
+    manifest.write_text("{damaged", encoding="utf-8")
+    monkeypatch.setenv("POVMAP_STORE", str(store.path))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.switch_page("app_pages/data.py")
+    at.run()
+    assert not at.exception, at.exception
+    warned = [w.body for w in at.warning if str(manifest) in w.body]
+    assert len(warned) == 1 and "เสียหาย" in warned[0]
+    assert any(n.startswith("⚠") for n in at.dataframe[1].value["ชื่อ"])
+    at.selectbox(key=f"data.use.{U.KIND_HOUSEHOLDS}").set_value(info.id).run()
+    assert at.button(key=f"data.use_button.{U.KIND_HOUSEHOLDS}").disabled
+    assert not at.button(key=f"data.delete.{U.KIND_HOUSEHOLDS}").disabled

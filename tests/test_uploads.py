@@ -248,3 +248,97 @@ def test_ambiguous_names_are_asked_and_answered():
     # an answer that is not one of the candidates is not taken
     wrong = U.check(data, "a.csv", kind="households", choices={names: "460101"})
     assert wrong.accepted == report.accepted and len(wrong.questions()) == 1
+
+
+# ---- a damaged dataset is listed, flagged and named, never silently dropped -----------------------
+
+def _import_good() -> U.DatasetInfo:
+    return U.import_dataset(_check("good_households.csv"), "all_or_nothing")
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda f: f.unlink(), "is missing"),
+    (lambda f: f.write_text("{not json", encoding="utf-8"), "is not valid JSON"),
+    (lambda f: f.write_bytes(b"\xff\xfe{}"), "is not valid JSON"),
+    (lambda f: f.write_text("[1, 2]", encoding="utf-8"), "does not hold a JSON object"),
+    (lambda f: f.write_text(json.dumps({**json.loads(f.read_text(encoding="utf-8")), "format": 99}),
+                            encoding="utf-8"), "has format 99"),
+    (lambda f: f.write_text(json.dumps({**json.loads(f.read_text(encoding="utf-8")), "colour": "red"}),
+                            encoding="utf-8"), "does not describe a dataset"),
+    (lambda f: f.write_text(json.dumps({**json.loads(f.read_text(encoding="utf-8")), "id": "other"}),
+                            encoding="utf-8"), "names another dataset"),
+])
+def test_damaged_manifest_is_listed_flagged_and_named(user_data, damage, why):
+    from povmap.uploads.datasets import DamagedDataset
+    from povmap.uploads.listing import datasets_table
+
+    good = _import_good()
+    bad = _import_good()
+    U.set_active("households", good.id)
+    manifest = user_data / bad.id / "manifest.json"
+    damage(manifest)
+
+    listed = {d.id: d for d in U.list_datasets()}
+    assert set(listed) == {good.id, bad.id}  # still there, not dropped
+    assert not listed[good.id].damaged
+    flagged = listed[bad.id]
+    assert flagged.kind == "households"  # from its id, so it is listed under its kind
+    assert str(manifest) in flagged.damage("en") and why in flagged.damage("en")
+    assert str(manifest) in flagged.damage("th") and "เสียหาย" in flagged.damage("th")
+    assert [d.id for d in U.list_datasets("households")] == [d.id for d in U.list_datasets() if d.kind == "households"]
+    names = datasets_table(list(listed.values()), good.id, "en")["Name"].tolist()
+    assert any(n.startswith("⚠") for n in names)
+
+    with pytest.raises(DamagedDataset) as exc:  # asked for by id: an error naming the file
+        U.get_dataset(bad.id)
+    assert str(manifest) in exc.value.en and why in exc.value.en
+    with pytest.raises(U.DatasetError):
+        U.set_active("households", bad.id)
+    assert U.active_id("households") == good.id
+    U.delete_dataset(bad.id)  # a damaged dataset can be removed
+    assert [d.id for d in U.list_datasets()] == [good.id]
+
+
+def test_active_damaged_dataset_falls_back_to_builtin(user_data):
+    info = _import_good()
+    assert U.active_id("households") == info.id
+    (user_data / info.id / "manifest.json").write_text("", encoding="utf-8")
+    assert U.active_id("households") == U.BUILTIN["households"]
+    assert U.list_datasets()[0].damaged
+
+
+def test_unknown_dataset_is_not_reported_as_damaged(user_data):
+    from povmap.uploads.datasets import DamagedDataset
+
+    _import_good()
+    for ds_id in ("households-20200101T000000-abcdef", "no such id"):
+        with pytest.raises(U.DatasetError) as exc:
+            U.get_dataset(ds_id)
+        assert not isinstance(exc.value, DamagedDataset) and "There is no dataset" in exc.value.en
+        with pytest.raises(U.DatasetError, match="There is no dataset"):
+            U.delete_dataset(ds_id)
+
+
+def test_builtins_catch_only_a_damaged_store(store, monkeypatch):
+    from povmap.store import StoreError
+    from povmap.uploads import datasets
+
+    class Broken:
+        manifest = store.manifest
+
+        def tpmap(self, level):
+            raise StoreError("tpmap_country.parquet", "file is damaged", "ไฟล์เสียหาย")
+
+        @property
+        def households(self):
+            raise KeyError("subdistrict_code")
+
+    counts, households = datasets._builtins(Broken())
+    assert counts.coverage["people"] is None and households.coverage["areas"] is None
+
+    class Bug(Broken):
+        def tpmap(self, level):
+            raise ZeroDivisionError("a bug, not a damaged store")
+
+    with pytest.raises(ZeroDivisionError):  # a programming error is not hidden as "no figure"
+        datasets._builtins(Bug())

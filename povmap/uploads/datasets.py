@@ -27,6 +27,7 @@ import pandas as pd
 from ..config import REPO_ROOT
 from ..errors import PovmapError
 from ..households import SYNTHETIC_YEAR
+from ..store import StoreError
 from ..vocab import LEVEL_KEYS
 from .columns import KIND_COUNTS, KIND_HOUSEHOLDS, KINDS
 from .validate import ALL_OR_NOTHING, MODES, VALID_ROWS, Report
@@ -46,6 +47,16 @@ _lock = threading.Lock()
 
 class DatasetError(PovmapError):
     """A registry operation the user asked for cannot be done (unknown id, built-in, nothing to import)."""
+
+
+class DamagedDataset(DatasetError):
+    """An imported dataset's ``manifest.json`` is missing, unreadable or not what povmap wrote; names the file."""
+
+    def __init__(self, path: Path, why_en: str, why_th: str):
+        self.path = path
+        super().__init__(f"The dataset folder {path.parent.name} is damaged: {path} {why_en}. Delete it and "
+                         "import the file again.",
+                         f"ชุดข้อมูล {path.parent.name} เสียหาย: {path} {why_th} ลบชุดข้อมูลนี้แล้วนำเข้าไฟล์ใหม่")
 
 
 @dataclass
@@ -69,9 +80,15 @@ class DatasetInfo:
     mode: str = ""
     tables: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # kind-specific facts: combos, columns, has_dimension_flags …
+    # why an imported dataset cannot be read ({"en": …, "th": …}, naming its manifest); empty when it is sound
+    damaged: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def damage(self, lang: str) -> str:
+        """What is wrong with this dataset's files in ``lang`` ("" when nothing is)."""
+        return self.damaged.get("th" if lang == "th" else "en", "") if self.damaged else ""
 
 
 def user_data_dir(override: str | os.PathLike | None = None) -> Path:
@@ -228,14 +245,47 @@ def _levels(report: Report) -> list[str]:
     return ["subdistrict"] if report.kind == KIND_HOUSEHOLDS else list(report.facts.get("levels", []))
 
 
-def _read_manifest(path: Path) -> DatasetInfo | None:
+def _read_manifest(path: Path) -> DatasetInfo:
+    """The dataset in folder ``path``; :class:`DamagedDataset` (naming the manifest) if it cannot be read.
+
+    An import writes the manifest last, inside a hidden folder renamed into place, so a dataset folder whose
+    manifest is missing or wrong was damaged afterwards (by hand, a disk fault or a restore)."""
+    f = path / MANIFEST
     try:
-        m = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        if m.pop("format", None) != MANIFEST_FORMAT:
-            return None
-        return DatasetInfo(**m)
-    except (OSError, ValueError, TypeError):
-        return None  # not a dataset folder (or damaged by hand): not listed
+        m = json.loads(f.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DamagedDataset(f, "is missing", "ไม่มีอยู่") from None
+    except OSError as exc:
+        raise DamagedDataset(f, f"cannot be read ({exc.strerror or exc})", "อ่านไม่ได้") from exc
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise DamagedDataset(f, f"is not valid JSON ({exc})", "ไม่ใช่ JSON ที่ถูกต้อง") from exc
+    if not isinstance(m, dict):
+        raise DamagedDataset(f, "does not hold a JSON object", "ไม่ได้เก็บออบเจกต์ JSON")
+    if m.get("format") != MANIFEST_FORMAT:
+        raise DamagedDataset(f, f"has format {m.get('format')!r}, not {MANIFEST_FORMAT}",
+                             f"มีรูปแบบ {m.get('format')!r} ไม่ใช่ {MANIFEST_FORMAT}")
+    m.pop("format")
+    try:
+        info = DatasetInfo(**m)
+    except TypeError as exc:  # a field missing or one povmap does not know
+        raise DamagedDataset(f, f"does not describe a dataset ({exc})", "ไม่ได้อธิบายชุดข้อมูล") from exc
+    if info.id != path.name:
+        raise DamagedDataset(f, f"names another dataset ({info.id!r})", f"ระบุชุดข้อมูลอื่น ({info.id!r})")
+    return info
+
+
+def _damaged_entry(path: Path, exc: DamagedDataset) -> DatasetInfo:
+    """A listing entry for a dataset folder whose manifest cannot be read: shown flagged, never used."""
+    kind = path.name.split("-", 1)[0]  # ids begin with their kind (see _new_id)
+    return DatasetInfo(id=path.name, kind=kind if kind in KINDS else "", name=path.name, source="", year=None,
+                       levels=[], coverage={}, licence="", synthetic=False, damaged={"en": exc.en, "th": exc.th})
+
+
+def _entry(path: Path) -> DatasetInfo:
+    try:
+        return _read_manifest(path)
+    except DamagedDataset as exc:
+        return _damaged_entry(path, exc)
 
 
 def _builtins(store) -> list[DatasetInfo]:
@@ -247,7 +297,7 @@ def _builtins(store) -> list[DatasetInfo]:
         country = store.tpmap("country")
         people = int(country.loc[country["combo"] == "11111", "people"].sum())
         hh_tp = int(country.loc[country["combo"] == "11111", "households"].sum())
-    except Exception:  # a damaged store is reported by the pages that read it
+    except (StoreError, KeyError):  # a damaged store (file, or a column) is reported by the pages that read it
         people = hh_tp = None
     out.append(DatasetInfo(
         id=BUILTIN[KIND_COUNTS], kind=KIND_COUNTS, name="TPMAP 2561", source="TPMAP (NESDC + NECTEC), built in",
@@ -258,7 +308,7 @@ def _builtins(store) -> list[DatasetInfo]:
     h = store.manifest.get("households", {})
     try:
         hh_areas = int(store.households["subdistrict_code"].nunique())
-    except Exception:  # as above
+    except (StoreError, KeyError):  # as above
         hh_areas = None
     out.append(DatasetInfo(
         id=BUILTIN[KIND_HOUSEHOLDS], kind=KIND_HOUSEHOLDS, name="PPAOS-style households (synthetic)",
@@ -270,30 +320,33 @@ def _builtins(store) -> list[DatasetInfo]:
 
 
 def list_datasets(kind: str | None = None, *, root: str | os.PathLike | None = None, store=None) -> list[DatasetInfo]:
-    """Built-in datasets (when ``store`` is given) then imported ones, newest first; optionally one kind."""
+    """Built-in datasets (when ``store`` is given) then imported ones, newest first; optionally one kind.
+
+    An imported dataset whose manifest cannot be read is listed too, with ``damaged`` saying why (its kind
+    comes from its id); it cannot be used, only deleted."""
     root = user_data_dir(root)
     _clean_stale(root)
     user = []
     if root.is_dir():
         for p in root.iterdir():
             if p.is_dir() and not p.name.startswith(".") and _ID.fullmatch(p.name):
-                info = _read_manifest(p)
-                if info is not None and info.id == p.name:
-                    user.append(info)
+                user.append(_entry(p))
     user.sort(key=lambda d: d.created_at, reverse=True)
     return [d for d in _builtins(store) + user if kind is None or d.kind == kind]
 
 
 def get_dataset(dataset_id: str, *, root: str | os.PathLike | None = None, store=None) -> DatasetInfo:
+    """The dataset ``dataset_id``; :class:`DatasetError` if there is none, :class:`DamagedDataset` (naming its
+    manifest) if its folder is there but cannot be read."""
     for d in _builtins(store):
         if d.id == dataset_id:
             return d
     if dataset_id in BUILTIN.values():
         return next(d for d in _builtins_placeholder() if d.id == dataset_id)
-    info = _read_manifest(user_data_dir(root) / dataset_id) if _ID.fullmatch(dataset_id or "") else None
-    if info is None:
+    folder = user_data_dir(root) / dataset_id if _ID.fullmatch(dataset_id or "") else None
+    if folder is None or not folder.is_dir():
         raise DatasetError(f"There is no dataset '{dataset_id}'.", f"ไม่มีชุดข้อมูล '{dataset_id}'")
-    return info
+    return _read_manifest(folder)
 
 
 def _builtins_placeholder() -> list[DatasetInfo]:
@@ -311,8 +364,8 @@ def active_id(kind: str, *, root: str | os.PathLike | None = None) -> str:
         chosen = json.loads((root / ACTIVE).read_text(encoding="utf-8")).get(kind)
     except (OSError, ValueError, AttributeError):
         chosen = None
-    if chosen and _ID.fullmatch(chosen) and _read_manifest(root / chosen) is not None:
-        return chosen
+    if chosen and _ID.fullmatch(chosen) and (root / chosen).is_dir() and not _entry(root / chosen).damaged:
+        return chosen  # (a damaged one is flagged on the Data page's list)
     return BUILTIN[kind]
 
 
@@ -345,7 +398,9 @@ def delete_dataset(dataset_id: str, *, root: str | os.PathLike | None = None) ->
     if dataset_id in BUILTIN.values():
         raise DatasetError("A built-in dataset cannot be deleted.", "ลบชุดข้อมูลที่มากับระบบไม่ได้")
     root = user_data_dir(root)
-    info = get_dataset(dataset_id, root=root)
+    if not (_ID.fullmatch(dataset_id or "") and (root / dataset_id).is_dir()):
+        raise DatasetError(f"There is no dataset '{dataset_id}'.", f"ไม่มีชุดข้อมูล '{dataset_id}'")
+    info = _entry(root / dataset_id)  # a damaged dataset can be deleted
     with _locked(root):
         try:
             active = json.loads((root / ACTIVE).read_text(encoding="utf-8"))

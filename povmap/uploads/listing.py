@@ -35,7 +35,7 @@ def datasets_table(infos: list[DatasetInfo], active: str, lang: str) -> pd.DataF
 
     return pd.DataFrame({
         t("data.col.active", lang): ["✔" if d.id == active else "" for d in infos],
-        t("data.col.name", lang): [d.name for d in infos],
+        t("data.col.name", lang): [("⚠ " if d.damaged else "") + d.name for d in infos],
         t("data.col.source", lang): [d.source for d in infos],
         t("data.col.year", lang): [str(d.year) if d.year else "–" for d in infos],
         t("data.col.levels", lang): [", ".join(LEVEL_BY_KEY[lv].label(lang) for lv in d.levels) for d in infos],
