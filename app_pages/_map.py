@@ -16,7 +16,7 @@ from povmap.explorer import map_chunk_text
 from povmap.maplayer import MapSpec, selected_code
 from povmap.mapweb import MapWeb, install_assets
 
-from ._ui import _store_version
+from povmap.datasource import store_version
 
 COMPONENT_DIR = Path(__file__).with_name("map_component")
 MAP_BOX_PAD_PX = 2
@@ -45,7 +45,7 @@ def _web(version: str) -> MapWeb:
 
 def area_map(spec: MapSpec, engine, *, key: str, height: int, lang: str) -> str | None:
     """Draw the map; returns the code of the area the user clicked (kept until the key changes)."""
-    web = _web(_store_version(str(store_dir())))
+    web = _web(store_version(store_dir()))
     web.ensure_assets()
     for chunk in spec.chunks:
         web.ensure(chunk, lambda c=chunk: map_chunk_text(engine, c))

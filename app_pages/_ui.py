@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 from urllib.parse import urlencode, urlsplit, urlunsplit
 import threading
@@ -13,11 +12,11 @@ from datetime import datetime, timezone
 
 from povmap import brief, exports, headless, mapimage, spatial
 from povmap.errors import PovmapError
-from povmap.config import store_dir
 from povmap.credits import ADMIN_LIST_CREDIT, CREDITS, credit_lines
 from povmap.i18n import DEFAULT_LANG, t
 from povmap.thai import fmt_datetime, fmt_number
-from povmap.activedata import DataView, active_ids, privacy_k
+from povmap import datasource
+from povmap.datasource import DataChoice, open_engine
 from povmap.metrics import Engine
 from povmap.store import Store, StoreError
 
@@ -32,16 +31,6 @@ def lang() -> str:
     return st.session_state.get(LANG_KEY) or DEFAULT_LANG
 
 
-def _store_version(path: str) -> str:
-    """Cheap check of which build is installed, so a reinstall is picked up without a restart."""
-    try:
-        with open(f"{path}/manifest.json", encoding="utf-8") as f:
-            m = json.load(f)
-        return f"{m.get('fingerprint')}@{m.get('built_at')}"
-    except (OSError, ValueError):
-        return "missing"
-
-
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _store(path: str, version: str) -> Store:
     """One store per build, shared by every session and every choice of datasets."""
@@ -49,9 +38,9 @@ def _store(path: str, version: str) -> Store:
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
-def _engine(path: str, version: str, counts_id: str, households_id: str, k: int) -> Engine:
+def _engine(choice: DataChoice) -> Engine:
     """One engine per store build and choice of datasets (Data page), shared by every session (read-only)."""
-    engine = Engine(DataView(_store(path, version), counts_id, households_id, k=k))
+    engine = open_engine(choice, store=_store(choice.store, choice.store_version))
     engine.boundaries("province")  # touch the tables every view needs, so errors surface here
     _warm_up_spatial()
     return engine
@@ -70,8 +59,7 @@ def _warm_up_spatial() -> None:
 
 def _current_engine() -> Engine:
     """The engine of the installed store build and the datasets in use (raises when the store is broken)."""
-    path = str(store_dir())
-    return _engine(path, _store_version(path), *active_ids(), privacy_k())
+    return _engine(datasource.choose())
 
 
 def engine() -> Engine | None:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages._ui import credits_footer, lang, page_start, table_downloads
 from povmap import uploads as U
-from povmap.activedata import PRIVACY_K_ENV
+from povmap.config import ENV
 from povmap.errors import PovmapError
 from povmap.i18n import t
 from povmap.thai import fmt_number
@@ -23,12 +23,12 @@ K = "data."
 MAX_QUESTIONS = 30  # distinct ambiguous names asked at once; the rest stay in the report
 eng, lg, ps = page_start(K)
 ss = st.session_state
-store = eng.store.base
+store = eng.store.store
 k = eng.privacy_k
 KIND_LABEL = {U.KIND_COUNTS: t("data.kind.tpmap", lg), U.KIND_HOUSEHOLDS: t("data.kind.households", lg)}
 
 st.title(t("nav.data", lg))
-st.info(t("data.privacy", lg, k=k, env=PRIVACY_K_ENV), icon=":material/lock:")
+st.info(t("data.privacy", lg, k=k, env=ENV["privacy_k"]), icon=":material/lock:")
 if ss.get(K + "flash"):
     st.success(ss.pop(K + "flash"))
 

@@ -319,8 +319,8 @@ def direct_naive(src: NaiveSources, level: str, state: dict) -> dict:
 
 def bench_reruns(store: Path, source: Path, levels, filters, runs: int, timeout: float, log,
                  fresh_script_cache: bool = False, app: Path = REPO / "app.py") -> dict:
-    from povmap.metrics import Engine
-    from povmap.store import Store
+    from povmap import config
+    from povmap.datasource import open_engine
 
     if not fresh_script_cache:
         share_script_cache()
@@ -334,7 +334,7 @@ def bench_reruns(store: Path, source: Path, levels, filters, runs: int, timeout:
     for name, drv in apps.items():
         first[name] = drv.start() * 1000.0
         log(f"  first script run of the {name} app (data loading, imports warm): {first[name]:,.0f} ms")
-    engine = Engine(Store(store))
+    engine = open_engine(config.load(store=store))
     naive_src = NaiveSources(source, store)
 
     results = []

@@ -47,13 +47,14 @@ def main(argv=None) -> int:
         ap.error("--runs must be at least 1")
 
     from povmap.brief import area_brief_pdf
-    from povmap.config import store_dir
+    from povmap import config
+    from povmap.datasource import open_engine
     from povmap.mapimage import SLIDE, map_png
-    from povmap.metrics import Engine, Query
-    from povmap.store import Store, StoreError
+    from povmap.metrics import Query
+    from povmap.store import StoreError
 
     try:
-        engine = Engine(Store(store_dir(args.store)))
+        engine = open_engine(config.load(store=args.store))
     except StoreError as exc:
         print(f"no usable store: {exc}", file=sys.stderr)
         return 2

@@ -29,10 +29,8 @@ from _stats import ms, summary  # noqa: E402 (bench/ is on sys.path when a scrip
 import pandas as pd  # noqa: E402
 
 from povmap import pilot  # noqa: E402
-from povmap.config import store_dir  # noqa: E402
+from povmap.datasource import open_engine  # noqa: E402
 from povmap.criteria import Frame  # noqa: E402
-from povmap.metrics import Engine  # noqa: E402
-from povmap.store import Store  # noqa: E402
 
 TARGETS_MS = {"clustering": 3000.0, "rerank": 200.0}
 FRAMES = {"ppaos20 subdistricts": Frame(scope="ppaos20"), "Thailand subdistricts": Frame(scope="all")}
@@ -44,7 +42,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json", help="write the samples and summary here")
     args = ap.parse_args(argv)
-    engine = Engine(Store(store_dir()))
+    engine = open_engine()
     t0 = time.perf_counter()
     pilot.national_graph(engine, "subdistrict")
     graph_ms = ms(t0)

@@ -51,16 +51,16 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     import pandas as pd
 
-    from povmap.config import store_dir
-    from povmap.metrics import Engine
+    from povmap import config
+    from povmap.datasource import open_engine
     from povmap.profile import build_profile
-    from povmap.store import Store, StoreError
+    from povmap.store import StoreError
     import_ms = ms(t0)
 
     try:
         t0 = time.perf_counter()
-        store = Store(store_dir(args.store))
-        engine = Engine(store)
+        engine = open_engine(config.load(store=args.store))
+        store = engine.store
         engine_ms = ms(t0)
     except StoreError as exc:
         print(f"no usable store: {exc}", file=sys.stderr)

@@ -77,15 +77,16 @@ def main(argv=None) -> int:
     import pandas as pd
 
     from povmap import spatial
-    from povmap.config import store_dir
+    from povmap import config
+    from povmap.datasource import open_engine
     from povmap.groups import group_provinces
-    from povmap.metrics import Engine, Query
-    from povmap.store import Store, StoreError
+    from povmap.metrics import Query
+    from povmap.store import StoreError
     import_s = time.perf_counter() - t0
 
     try:
-        store = Store(store_dir(args.store))
-        engine = Engine(store)
+        engine = open_engine(config.load(store=args.store))
+        store = engine.store
         shapes = store.shapes("subdistrict")
     except StoreError as exc:
         print(f"no usable store: {exc}", file=sys.stderr)

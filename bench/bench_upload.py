@@ -58,11 +58,10 @@ def make_file(n: int, variant: str, path: Path, seed: int = 1) -> None:
     import pyarrow.csv as pacsv
 
     from povmap.areas import admin_areas
-    from povmap.config import store_dir
+    from povmap.datasource import open_data
     from povmap.households import HOUSEHOLD_COLUMNS
-    from povmap.store import Store
 
-    hh = Store(store_dir()).households
+    hh = open_data().households
     rng = np.random.default_rng(seed)
     df = hh.iloc[rng.integers(0, len(hh), n)][list(HOUSEHOLD_COLUMNS)].reset_index(drop=True)
     df["household_id"] = [f"B{i:08d}" for i in range(n)]

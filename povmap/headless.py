@@ -10,12 +10,11 @@ import asyncio
 import atexit
 import base64
 import json
-import os
-import shutil
 import tempfile
 import threading
 from pathlib import Path
 
+from .config import browser_path
 from .errors import PovmapError
 from .i18n import t
 
@@ -51,14 +50,6 @@ window.povmapRender = async function (html, figs) {
 """
 
 
-def _browser_path() -> str | None:
-    """``$BROWSER_PATH`` (kaleido's and choreographer's convention), else Debian's ``chromium`` on PATH."""
-    env = os.environ.get("BROWSER_PATH")
-    if env and os.access(env, os.X_OK):
-        return env
-    return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-
-
 class _Chromium:
     """One headless Chromium with one tab, opened on first use and kept for the process.
 
@@ -79,7 +70,7 @@ class _Chromium:
         import choreographer as choreo
         import plotly
 
-        path = _browser_path()
+        path = browser_path()
         if path is None:
             raise ExportError(t("export.no_browser", "en"), t("export.no_browser", "th"))
         self._dir = tempfile.TemporaryDirectory(prefix="povmap-render-")

@@ -6,6 +6,7 @@ Every count the map shows plus the unplaced rows equals the source total of the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,12 +14,14 @@ import pandas as pd
 from . import households as hh
 from .errors import PovmapError
 from .groups import group_provinces
-from .store import Store
-from .uploads.privacy import DEFAULT_K, hide_small
+from .uploads.privacy import hide_small
 from .vocab import (
     DATASET_KEYS, DATASET_METRICS, DIMENSION_KEYS, INDICATOR_BY_KEY, LEVEL_BY_KEY, LEVEL_KEYS, SCOPE_GROUP_KEYS, TIER_NUMBERS,
     combo_of, level_of, levels_below, metrics_for,
 )
+
+if TYPE_CHECKING:
+    from .datasource import DataSource
 
 POPULATION_YEAR = 2021
 BANGKOK = "10"
@@ -123,10 +126,10 @@ class Result:
 
 
 class Engine:
-    """Pre-indexed store tables, built once per process; :meth:`compute` answers one query."""
+    """Pre-indexed tables of one data source, built once per source; :meth:`compute` answers one query."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, data: "DataSource"):
+        self.store = store = data
         areas = store.areas
         # Codes are kept as object arrays: pandas' Arrow-backed str dtype makes isin() build one
         # pyarrow scalar per value, ~30 ms per call on 7,436 codes, too slow for a rerun.
@@ -315,11 +318,11 @@ class Engine:
 
     @property
     def households_synthetic(self) -> bool:
-        return bool(getattr(self.store, "households_synthetic", True))
+        return self.store.households_synthetic
 
     @property
     def privacy_k(self) -> int:
-        return int(getattr(self.store, "k", DEFAULT_K))
+        return self.store.k
 
     def _hide(self, q: Query, frame: pd.DataFrame, unplaced: pd.DataFrame, basis_total: int) -> dict:
         """Small-cell suppression of a household view (see :func:`povmap.uploads.privacy.hide_small`):

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from .config import REPO_ROOT
+from .config import DEFAULT_USER_DB, user_db_path  # noqa: F401 - the path is a setting; re-exported for pages
 from .errors import PovmapError
 
-DEFAULT_USER_DB = REPO_ROOT / "data" / "povmap.sqlite"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000  # other sessions hold the write lock only for a single save
 
@@ -58,9 +57,6 @@ class UserDBError(PovmapError):
         super().__init__(f"{self.path}: {en}", f"{self.path}: {th}")
 
 
-def user_db_path(override: str | os.PathLike | None = None) -> Path:
-    """The user database: ``--user-db`` flag, else ``POVMAP_USER_DB``, else ``data/povmap.sqlite``."""
-    return Path(os.path.abspath(override or os.environ.get("POVMAP_USER_DB") or DEFAULT_USER_DB))
 
 
 def connect(path: str | os.PathLike) -> sqlite3.Connection:

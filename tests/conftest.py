@@ -5,6 +5,7 @@ import pytest
 
 from povmap.config import source_dir, store_dir
 from povmap.install import install
+from povmap.datasource import open_engine
 from povmap.metrics import Engine
 from povmap.store import Store, StoreError
 
@@ -27,8 +28,9 @@ def store(src) -> Store:
 
 
 @pytest.fixture(scope="session")
-def engine(store) -> Engine:
-    return Engine(store)
+def engine(store, user_db) -> Engine:
+    """The engine every face uses, on the built-in datasets (no imported dataset is in use in tests)."""
+    return open_engine(store=store)
 
 
 @pytest.fixture(scope="session", autouse=True)

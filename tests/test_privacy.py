@@ -7,7 +7,8 @@ import pytest
 
 from povmap import households as hh
 from povmap import uploads as U
-from povmap.activedata import DataView, privacy_k
+from povmap.config import privacy_k
+from povmap.datasource import open_data
 from povmap.metrics import Engine, Query, QueryError
 from povmap.uploads import hide_small
 
@@ -99,7 +100,7 @@ def test_subdistrict_only_file_rolls_up_to_district_province_country(store, user
     subs = ["460101", "460102", "460103", "460201"]
     rows = "\n".join(f"{c},{10 * (i + 1)},{20 * (i + 1)}" for i, c in enumerate(subs))
     ds = _import_counts("subdistrict_code,poor.household.CNT,poor.JPT.MOFval.CNT\n" + rows, year=2024)
-    view = DataView(store, ds)
+    view = open_data(use=[ds], store=store)
     eng = Engine(view)
     assert view.tpmap("district").set_index("code")["people"].to_dict() == {"4601": 120, "4602": 80}
     assert view.tpmap("province").set_index("code")["people"].to_dict() == {"46": 200}
@@ -113,7 +114,7 @@ def test_subdistrict_only_file_rolls_up_to_district_province_country(store, user
 
 def test_missing_combination_column_and_base_are_named(store, user_data):
     ds = _import_counts("province_code,poor.JPT.MOFval.CNT\n46,100\n", year=2024)
-    eng = Engine(DataView(store, ds))
+    eng = Engine(open_data(use=[ds], store=store))
     assert eng.compute(Query(scope="46")).scope_count == 100
     with pytest.raises(QueryError, match="11111"):
         eng.compute(Query(scope="46", dimensions=("income",)))
@@ -124,7 +125,7 @@ def test_missing_combination_column_and_base_are_named(store, user_data):
 
 
 def test_builtin_view_is_the_store(store, engine):
-    view = DataView(store)
+    view = open_data(store=store)
     assert view.tpmap("province") is store.tpmap("province") and view.households_synthetic
     assert Engine(view).compute(Query()).scope_count == engine.compute(Query()).scope_count
 
@@ -170,7 +171,7 @@ def test_pages_work_on_a_file_with_few_columns(store, user_data):
     from povmap.profile import build_profile
 
     ds = _import_counts("province_code,poor.JPT.MOFval.CNT\n46,100\n47,50\n", year=2024)
-    eng = Engine(DataView(store, ds))
+    eng = Engine(open_data(use=[ds], store=store))
     figures = {f.key: f.value for f in build_profile(eng, "46").figures}
     assert figures["people"] == 100 and figures["rate"] is None and figures["households"] is None
     assert {f.key: f.value for f in build_profile(eng, "4601").figures}["people"] is None  # no district rows

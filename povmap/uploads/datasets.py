@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import REPO_ROOT
+from ..config import ENV, user_data_dir
 from ..errors import PovmapError
 from ..households import SYNTHETIC_YEAR
 from ..store import StoreError
@@ -32,8 +32,7 @@ from ..vocab import LEVEL_KEYS
 from .columns import KIND_COUNTS, KIND_HOUSEHOLDS, KINDS
 from .validate import ALL_OR_NOTHING, MODES, VALID_ROWS, Report
 
-USER_DATA_ENV = "POVMAP_USER_DATA"
-DEFAULT_USER_DATA = REPO_ROOT / "data" / "user_datasets"
+USER_DATA_ENV = ENV["user_data"]
 MANIFEST, ACTIVE = "manifest.json", "active.json"
 MANIFEST_FORMAT = 1
 BUILTIN = {KIND_COUNTS: "builtin-tpmap-2561", KIND_HOUSEHOLDS: "builtin-households-synthetic"}
@@ -89,11 +88,6 @@ class DatasetInfo:
     def damage(self, lang: str) -> str:
         """What is wrong with this dataset's files in ``lang`` ("" when nothing is)."""
         return self.damaged.get("th" if lang == "th" else "en", "") if self.damaged else ""
-
-
-def user_data_dir(override: str | os.PathLike | None = None) -> Path:
-    """The user data folder: ``override``, else ``$POVMAP_USER_DATA``, else ``data/user_datasets``."""
-    return Path(os.path.abspath(override or os.environ.get(USER_DATA_ENV) or DEFAULT_USER_DATA))
 
 
 @contextmanager

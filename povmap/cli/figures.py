@@ -1,0 +1,173 @@
+"""``povmap query | profile | compare | pilot``: the figures of the explorer, the profile, the comparison and
+the pilot page, computed on the same data source as the app (:func:`povmap.datasource.open_engine`)."""
+from __future__ import annotations
+
+import argparse
+
+from .. import config, tables
+from ..errors import PovmapError
+from ..vocab import CRITERION_KEYS, DATASET_KEYS, DIMENSION_KEYS, LEVEL_KEYS, METRIC_BY_KEY, NORMALISATIONS, TIER_NUMBERS
+from .output import records, write_json, write_table
+
+
+class ArgumentError(PovmapError):
+    """A command-line value that cannot be used; said in both languages like every other error."""
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """Flags every figure command takes: which data, and how to print it."""
+    p.add_argument("--store", help="store folder (default: $POVMAP_STORE or data/store)")
+    p.add_argument("--use", action="append", default=[], metavar="ID",
+                   help="read this dataset instead of the one in use for its kind (repeat for both kinds)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+
+
+def add_parsers(sub) -> None:
+    q = sub.add_parser("query", help="print the figures the explorer shows (one row per area, with a status)")
+    add_common(q)
+    q.add_argument("--dataset", choices=DATASET_KEYS, default="tpmap")
+    q.add_argument("--level", choices=LEVEL_KEYS, default="province")
+    q.add_argument("--scope", default="all", help="all, ppaos20, sra7 or a 2-digit province code")
+    q.add_argument("--parent", default=None, help="only the areas inside this province/district code")
+    q.add_argument("--dimensions", default=",".join(DIMENSION_KEYS))
+    q.add_argument("--indicator", default=None, help="TPMAP indicator view, e.g. ind20")
+    q.add_argument("--tiers", default=",".join(str(t) for t in TIER_NUMBERS))
+    q.add_argument("--metric", choices=list(METRIC_BY_KEY), default=None,
+                   help="default: people (tpmap) or households (households)")
+    q.add_argument("--unplaced", action="store_true", help="print what the map cannot place instead")
+    q.set_defaults(run=run_query)
+
+    pr = sub.add_parser("profile", help="print every figure of an area's profile page")
+    add_common(pr)
+    pr.add_argument("code", help="province, district or subdistrict code")
+    pr.set_defaults(run=run_profile)
+
+    c = sub.add_parser("compare", help="print the key figures of 2-4 areas side by side, as the Compare page")
+    add_common(c)
+    c.add_argument("codes", nargs="+", help="area codes (space or comma separated)")
+    c.set_defaults(run=run_compare)
+
+    pi = sub.add_parser("pilot", help="rank pilot areas as the pilot page does: frame, weights, rule")
+    add_common(pi)
+    pi.add_argument("--lang", choices=["th", "en"], default=None, help="language of the method text (JSON)")
+    pi.add_argument("--scenario", type=int, default=None, help="reopen a saved scenario (its frame and settings)")
+    pi.add_argument("--dataset", choices=DATASET_KEYS, default="tpmap")
+    pi.add_argument("--scope", default="ppaos20")
+    pi.add_argument("--level", choices=["district", "subdistrict"], default="subdistrict")
+    pi.add_argument("--dimensions", default=",".join(DIMENSION_KEYS))
+    pi.add_argument("--tiers", default=None, help="household tiers (default 1,2 as on the page)")
+    pi.add_argument("--weights", default="", help="criterion=weight,… e.g. count=2,rate=1 (others keep the default)")
+    pi.add_argument("--disable", default="", help="criteria to switch off, e.g. coverage,readiness")
+    pi.add_argument("--normalisation", choices=[n.key for n in NORMALISATIONS], default="percentile")
+    pi.add_argument("--top", type=int, default=20, help="shortlist the top N")
+    pi.add_argument("--per-district", type=int, default=None, metavar="K", help="best K subdistricts of each district")
+    pi.add_argument("--min-count", type=int, default=0, help="gate: at least this many poor")
+    pi.add_argument("--require-coverage", action="store_true", help="gate: only areas an Area Manager works in")
+    pi.add_argument("--alpha", type=float, default=0.05, choices=[0.05, 0.01, 0.001])
+    pi.add_argument("--fdr", action="store_true", help="false discovery rate for LISA and Gi*")
+    pi.set_defaults(run=run_pilot)
+
+
+def engine_of(args):
+    from ..datasource import open_engine
+
+    return open_engine(config.load(store=args.store), use=args.use)
+
+
+def _numbers(text: str, flag: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise ArgumentError(f"{flag} takes numbers 1-4 separated by commas, not '{text}'",
+                            f"{flag} ต้องเป็นเลข 1-4 คั่นด้วยจุลภาค ไม่ใช่ '{text}'") from None
+
+
+def _keys(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def run_query(args) -> int:
+    from ..metrics import Query
+
+    res = engine_of(args).compute(Query(
+        dataset=args.dataset, level=args.level, scope=args.scope, parent=args.parent,
+        dimensions=_keys(args.dimensions), tiers=_numbers(args.tiers, "--tiers"),
+        metric=args.metric or ("households" if args.dataset == "households" else "people"),
+        indicator=args.indicator))
+    write_table(tables.unplaced_table(res) if args.unplaced else tables.query_table(res), args.format)
+    return 0
+
+
+def run_profile(args) -> int:
+    from ..profile import build_profile
+
+    write_table(tables.profile_table(build_profile(engine_of(args), args.code)), args.format)
+    return 0
+
+
+def run_compare(args) -> int:
+    from ..profile import build_profile, profile_codes
+
+    codes = profile_codes(",".join(args.codes))
+    if not 2 <= len(codes) <= 4:
+        raise ArgumentError(f"compare takes 2 to 4 area codes, not {len(codes)}",
+                            f"เปรียบเทียบได้ 2 ถึง 4 พื้นที่ ไม่ใช่ {len(codes)}")
+    engine = engine_of(args)
+    write_table(tables.compare_rows([build_profile(engine, c) for c in codes]), args.format)
+    return 0
+
+
+def pilot_inputs(args):
+    """The frame and settings the page would use with these choices (or those of a saved scenario)."""
+    from .. import pilot
+    from ..criteria import Frame
+
+    if args.scenario is not None:
+        from .. import scenarios
+
+        sc = scenarios.load(config.load().user_db, args.scenario)
+        return Frame.from_dict(sc.frame), pilot.Settings.from_dict(sc.settings)
+    tiers = _numbers(args.tiers, "--tiers") if args.tiers else ((1, 2) if args.dataset == "households" else TIER_NUMBERS)
+    frame = Frame(dataset=args.dataset, scope=args.scope, level=args.level, dimensions=_keys(args.dimensions),
+                  tiers=tiers)
+    weights = dict(pilot.DEFAULT_WEIGHTS)
+    for item in _keys(args.weights):
+        key, _, value = item.partition("=")
+        try:
+            if key not in weights:
+                raise ValueError
+            weights[key] = float(value)
+        except ValueError:
+            raise ArgumentError(f"--weights: '{item}' is not criterion=number (criteria: {', '.join(CRITERION_KEYS)})",
+                                f"--weights: '{item}' ไม่ใช่ เกณฑ์=ตัวเลข (เกณฑ์: {', '.join(CRITERION_KEYS)})") from None
+    off = set(_keys(args.disable))
+    if off - set(CRITERION_KEYS):
+        bad = ", ".join(sorted(off - set(CRITERION_KEYS)))
+        raise ArgumentError(f"--disable: unknown criterion {bad}", f"--disable: ไม่รู้จักเกณฑ์ {bad}")
+    settings = pilot.Settings(weights=tuple(weights.items()), enabled=tuple(k for k in CRITERION_KEYS if k not in off),
+                              normalisation=args.normalisation, require_coverage=args.require_coverage,
+                              min_count=args.min_count, top_n=args.top, per_district_k=args.per_district,
+                              alpha=args.alpha, fdr=args.fdr)
+    return frame, settings
+
+
+def run_pilot(args) -> int:
+    from .. import areamanagers, pilot, pilotview
+    from .common import cli_lang
+
+    engine = engine_of(args)
+    frame, settings = pilot_inputs(args)
+    crit = pilot.criteria_set(engine, frame, settings, areamanagers.list_coverage(config.load().user_db))
+    result = pilot.run(crit, settings)
+    table = tables.pilot_table(result)
+    if args.format == "csv":
+        write_table(table, "csv")
+        return 0
+    lang = args.lang or cli_lang()
+    write_json({
+        "frame": result.frame.as_dict(), "settings": result.settings.as_dict(), "weights": result.weights,
+        "method": [{"label": a, "text": b} for a, b in pilotview.method_lines(engine, result, lang)],
+        "notes": [th if lang == "th" else en for en, th in crit.notes],
+        "areas": records(table),
+    })
+    return 0

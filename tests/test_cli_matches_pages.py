@@ -1,0 +1,193 @@
+"""One data source for every face: the command line prints the figures the pages show, for the built-in and
+an imported dataset, with the privacy threshold of the server (POVMAP_PRIVACY_K) honoured by both."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from povmap import households as hh
+from povmap import uploads as U
+from povmap.cli import main
+from povmap.i18n import t
+from povmap.thai import DECIMALS, fmt_number
+from povmap.vocab import metric_label
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+TIMEOUT = 180
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def cli_rows(capsys, *args) -> list[dict]:
+    code, out, err = cli(capsys, *args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.fixture
+def env(store, tmp_path, monkeypatch):
+    """A server's settings: the store, an empty imported-datasets folder and user database of its own."""
+    monkeypatch.setenv("POVMAP_STORE", str(store.path))
+    monkeypatch.setenv(U.USER_DATA_ENV, str(tmp_path / "user_datasets"))
+    monkeypatch.setenv("POVMAP_USER_DB", str(tmp_path / "user.sqlite"))
+    return tmp_path
+
+
+def page(path: str, **params) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if path != "app.py":
+        at.switch_page(path)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ranking(at: AppTest) -> pd.DataFrame:
+    """The explorer's ranking table, by code."""
+    [df] = [d.value for d in at.dataframe if {t("table.code", "th"), t("table.rank", "th")} <= set(d.value.columns)]
+    return df.set_index(t("table.code", "th"))
+
+
+def import_kalasin_households(store, capsys, tmp_path, *extra) -> str:
+    """The built-in file's Kalasin households, imported with the command line as a user's own file."""
+    df = store.households
+    df = df[df["subdistrict_code"].str.startswith("46")].drop(columns=[hh.TIER_COLUMN])
+    path = tmp_path / "kalasin.csv"
+    df.to_csv(path, index=False)
+    code, out, err = cli(capsys, "data", "import", str(path), "--kind", "households", "--name", "Kalasin", *extra)
+    assert code == 0, err
+    return out.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("k", ["5", "12"])
+def test_explorer_household_ranking_equals_query_on_an_imported_file(store, env, capsys, monkeypatch, k):
+    monkeypatch.setenv("POVMAP_PRIVACY_K", k)
+    ds = import_kalasin_households(store, capsys, env)  # imported and in use, as on the Data page
+    at = page("app.py", dataset="households", level="subdistrict", scope="46", metric="households")
+    shown = ranking(at)["จำนวน (ครัวเรือน)"]
+    rows = {r["code"]: r for r in cli_rows(capsys, "query", "--dataset", "households", "--level", "subdistrict",
+                                           "--scope", "46", "--metric", "households")}
+    assert set(rows) == set(shown.index)
+    for code, text in shown.items():
+        r = rows[code]
+        if text == f"< {k}":
+            assert r["status"] == "hidden" and r["value"] is None and r["reason"] == "hidden_small"
+        else:
+            assert r["status"] == "shown" and text == fmt_number(r["value"])
+    assert (shown == f"< {k}").any()
+    # the same figures again when the dataset is named instead of being the one in use
+    cli(capsys, "data", "use", U.BUILTIN[U.KIND_HOUSEHOLDS])
+    again = cli_rows(capsys, "query", "--dataset", "households", "--level", "subdistrict", "--scope", "46",
+                     "--metric", "households", "--use", ds)
+    assert {r["code"]: (r["value"], r["status"]) for r in again} == {c: (r["value"], r["status"]) for c, r in rows.items()}
+    # the built-in file (in use again) covers 20 provinces; the imported one Kalasin alone
+    args = ("query", "--dataset", "households", "--level", "province", "--scope", "ppaos20")
+    covered = [sum(r["status"] == "shown" for r in cli_rows(capsys, *args, *use)) for use in ((), ("--use", ds))]
+    assert covered == [20, 1]
+
+
+def test_a_higher_threshold_hides_more_on_the_command_line(env, capsys, monkeypatch):
+    args = ("query", "--dataset", "households", "--level", "subdistrict", "--scope", "46", "--metric", "households")
+    hidden = {}
+    for k in ("5", "30"):
+        monkeypatch.setenv("POVMAP_PRIVACY_K", k)
+        hidden[k] = sum(r["status"] == "hidden" for r in cli_rows(capsys, *args))
+    assert 0 < hidden["5"] < hidden["30"]
+
+
+def test_explorer_rate_ranking_equals_query(env, capsys):
+    at = page("app.py", level="district", scope="46", metric="rate")
+    shown = ranking(at)[metric_label("tpmap", "rate", "th")]
+    rows = {r["code"]: r for r in cli_rows(capsys, "query", "--level", "district", "--scope", "46", "--metric", "rate")}
+    assert set(rows) == set(shown.index) and len(rows) == 18
+    assert all(r["status"] == "shown" and r["value"] == pytest.approx(shown[c]) for c, r in rows.items())
+
+
+def test_profile_page_equals_profile_command(env, capsys):
+    at = page("app_pages/profile.py", area="4603")
+    rows = cli_rows(capsys, "profile", "4603")
+    fig = {r["key"]: r["value"] for r in rows if r["section"] == "figures" and r["measure"] == "value"}
+    assert [m.value for m in at.metric[:4]] == [fmt_number(fig[k], DECIMALS.get(k, 0))
+                                                  for k in ("people", "rate", "households", "population")]
+    [tiers] = [d.value for d in at.dataframe if "ครัวเรือน" in d.value.columns and "%" in d.value.columns]
+    cli_tiers = [r for r in rows if r["section"] == "households" and r["key"].startswith("tier")
+                 and r["measure"] == "households"]
+    page_tiers = tiers["ครัวเรือน"].tolist()
+    assert len(page_tiers) == len(cli_tiers) == 4
+    for text, r in zip(page_tiers, cli_tiers):
+        assert (text == "< 5") == (r["status"] == "hidden")
+        if r["status"] == "shown":
+            assert text == fmt_number(r["value"])
+    assert sum(r["status"] == "hidden" for r in cli_tiers) >= 2  # a hidden tier takes another with it
+    kids = [r for r in rows if r["section"] == "children" and r["measure"] == "people"]
+    [page_kids] = [d.value for d in at.dataframe if t("fig.rate", "th") in d.value.columns]
+    assert [r["key"] for r in kids] == page_kids[t("table.code", "th")].tolist()
+
+
+def test_profile_of_bangkok_says_why_figures_are_empty(env, capsys):
+    rows = cli_rows(capsys, "profile", "10")
+    people = next(r for r in rows if r["section"] == "figures" and r["key"] == "people" and r["measure"] == "value")
+    assert people["value"] is None and people["status"] == "no_data" and people["reason"] == "not_surveyed"
+    assert all(r["status"] in ("shown", "hidden", "no_data") for r in rows)
+
+
+def test_compare_page_equals_compare_command(env, capsys):
+    at = page("app_pages/compare.py", areas="460304,4603")
+    df = at.dataframe[0].value.set_index(at.dataframe[0].value.columns[0])
+    rows = cli_rows(capsys, "compare", "460304", "4603")
+    hh_rows = {r["code"]: r for r in rows if r["measure"] == "hh_households"}
+    assert hh_rows["460304"]["status"] == "hidden" and df.loc["460304", "ครัวเรือน (PPAOS)"] == "< 5"
+    assert df.loc["4603", "ครัวเรือน (PPAOS)"] == fmt_number(hh_rows["4603"]["value"])
+    people = {r["code"]: r["value"] for r in rows if r["measure"] == "people"}
+    assert list(df.index) == ["460304", "4603"] and set(people) == {"460304", "4603"}
+
+
+def test_pilot_page_shortlist_equals_pilot_command(env, capsys):
+    at = page("app_pages/pilot.py")
+    at.selectbox(key="pilot.scope.th").set_value("one").run()
+    at.selectbox(key="pilot.province.th").set_value("46").run()
+    assert not at.exception, at.exception
+    [df] = [d.value for d in at.dataframe if "คะแนนรวม" in d.value.columns]
+    code, out, err = cli(capsys, "pilot", "--scope", "46", "--format", "json", "--lang", "th")
+    assert code == 0, err
+    result = json.loads(out)
+    short = [a for a in result["areas"] if a["shortlisted"]]
+    assert [a["code"] for a in short] == df["รหัส"].tolist()
+    assert [a["score"] for a in short] == pytest.approx([float(s) for s in df["คะแนนรวม"]], abs=5e-4)  # shown to 3 places
+    assert {a["lisa_class"] for a in result["areas"]} <= {"HH", "LL", "HL", "LH", "ns", None}
+    method = {m["label"]: m["text"] for m in result["method"]}
+    assert method[t("pilot.m.rule", "th")] == t("pilot.m.rule_n", "th", n=20)
+
+
+def test_pilot_csv_has_every_ranked_area_with_its_classes(env, capsys):
+    code, out, err = cli(capsys, "pilot", "--scope", "46", "--level", "district", "--weights", "count=2",
+                         "--disable", "coverage,readiness", "--top", "5")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 18 and sum(r["shortlisted"] == "True" for r in rows) == 5
+    assert {"score", "rank", "lisa_class", "gi_class", "count", "rate"} <= set(rows[0])
+    assert "coverage" not in rows[0] or all(r["coverage"] in ("0.0", "1.0") for r in rows)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["pilot", "--weights", "count=lots"], "criterion=number"),
+    (["pilot", "--disable", "wealth"], "unknown criterion"),
+    (["compare", "46"], "2 to 4"),
+    (["profile", "99"], ""),
+    (["query", "--use", "households-20990101T000000-abcdef"], "no dataset"),
+])
+def test_figure_command_errors_are_one_clear_line(env, capsys, args, needle):
+    code, out, err = cli(capsys, *args)
+    assert code == 2 and out == "" and "Traceback" not in err and needle in err
