@@ -10,7 +10,16 @@ from plotly.colors import colorbrewer, hex_to_rgb
 from .vocab import CLASS_SCHEME_KEYS
 
 SCHEMES = {"quantiles": "Quantiles", "fisher_jenks": "FisherJenks", "equal_interval": "EqualInterval"}
-assert set(SCHEMES) == set(CLASS_SCHEME_KEYS)
+
+
+def check_schemes(schemes: dict[str, str], keys) -> None:
+    """Every class scheme the vocabulary offers has a mapclassify classifier here, and no other (RuntimeError)."""
+    if set(schemes) != set(keys):
+        raise RuntimeError(f"classify.SCHEMES {sorted(schemes)} do not match vocab.CLASS_SCHEME_KEYS {sorted(keys)}: "
+                           f"missing {sorted(set(keys) - set(schemes))}, unknown {sorted(set(schemes) - set(keys))}")
+
+
+check_schemes(SCHEMES, CLASS_SCHEME_KEYS)
 NO_DATA_RGBA = (189, 189, 189, 200)  # neutral grey: distinct from every class, including zero
 # ColorBrewer YlOrRd (sequential, colour-blind safe); the palest step is skipped so low classes
 # stay visible against the background.

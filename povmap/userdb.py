@@ -46,7 +46,16 @@ _MIGRATIONS = [
     CREATE INDEX area_manager_code ON area_manager(code);
     """,
 ]
-assert len(_MIGRATIONS) == SCHEMA_VERSION
+
+
+def check_migrations(migrations: list[str], version: int) -> None:
+    """One migration per schema version, so migrating from 0 reaches ``version`` (RuntimeError otherwise)."""
+    if len(migrations) != version:
+        raise RuntimeError(f"userdb has {len(migrations)} migrations for SCHEMA_VERSION {version}: "
+                           "add the migration with the version, one per step")
+
+
+check_migrations(_MIGRATIONS, SCHEMA_VERSION)
 
 
 class UserDBError(PovmapError):

@@ -1,0 +1,34 @@
+"""Invariants of the code itself are checked with explicit errors, never ``assert`` (``python -O`` drops asserts)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from povmap import classify, userdb
+from povmap.vocab import CLASS_SCHEME_KEYS
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_no_assert_statements_in_shipped_code():
+    found = [f"{path.relative_to(REPO)}:{node.lineno}"
+             for folder in ("povmap", "app_pages") for path in sorted((REPO / folder).rglob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+             if isinstance(node, ast.Assert)]
+    assert found == [], f"use an explicit check that raises, not assert: {found}"
+
+
+def test_class_schemes_match_the_vocabulary():
+    classify.check_schemes(classify.SCHEMES, CLASS_SCHEME_KEYS)
+    with pytest.raises(RuntimeError, match=r"missing \['natural'\]"):
+        classify.check_schemes(classify.SCHEMES, [*CLASS_SCHEME_KEYS, "natural"])
+    with pytest.raises(RuntimeError, match=r"unknown \['quantiles'\]"):
+        classify.check_schemes(classify.SCHEMES, [k for k in CLASS_SCHEME_KEYS if k != "quantiles"])
+
+
+def test_one_migration_per_schema_version():
+    userdb.check_migrations(userdb._MIGRATIONS, userdb.SCHEMA_VERSION)
+    with pytest.raises(RuntimeError, match="1 migrations for SCHEMA_VERSION 2"):
+        userdb.check_migrations(userdb._MIGRATIONS[:1], 2)
