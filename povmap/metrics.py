@@ -2,6 +2,10 @@
 
 Union semantics for dimensions come straight from TPMAP's 31 combinations, never from sums.
 Every count the map shows plus the unplaced rows equals the source total of the scope.
+
+An unplaced row's ``reason`` says why an area or a source row is not (fully) on the map; each reason's label and
+explanation is the i18n catalogue's ``reason.<key>`` (not_surveyed, not_dopa_code, no_polygon, no_source_row,
+outside_household_file, no_households_in_file, hidden_small, coarser_level_only).
 """
 from __future__ import annotations
 
@@ -25,18 +29,6 @@ if TYPE_CHECKING:
 
 POPULATION_YEAR = 2021
 BANGKOK = "10"
-
-# Why an area or a source row is not (fully) on the map. Labels live in the i18n catalogue.
-REASONS = (
-    "not_surveyed",         # Bangkok: not in the จปฐ. survey; no data, not zero
-    "not_dopa_code",        # TPMAP unit whose code is no DOPA subdistrict code (digits 50-99)
-    "no_polygon",           # a current code with data but no boundary polygon
-    "no_source_row",        # a mapped area the source has no row for: no data
-    "outside_household_file",  # provinces the household file does not cover: no data
-    "no_households_in_file",   # a share with no household of the area in the file: undefined, not 0 %
-    "hidden_small",         # household figures resting on fewer than k households: hidden (privacy)
-    "coarser_level_only",   # an imported file gives this area's figures only at a coarser level
-)
 
 
 class QueryError(PovmapError):

@@ -21,7 +21,6 @@ PERMUTATIONS = 999
 SEED = 2566
 DEFAULT_WEIGHTS = {"count": 1.0, "rate": 1.0, "share": 0.0, "lisa": 0.5, "gistar": 0.5, "depth": 1.0,
                    "tier1": 1.0, "coverage": 1.0, "readiness": 0.5}
-BINARY_CRITERIA = ("lisa", "gistar", "coverage")
 
 
 @dataclass(frozen=True)

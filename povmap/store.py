@@ -114,9 +114,6 @@ class Store:
     def households_synthetic(self) -> bool:
         return bool(self.manifest.get("households", {}).get("synthetic", True))
 
-    def provenance(self, folder: str) -> str:
-        return self._table(f"provenance/{folder}.md", lambda p: p.read_text(encoding="utf-8"))
-
 
 class _LazyDict(dict):
     """A dict that builds a missing value with ``factory(key)`` and keeps it."""
