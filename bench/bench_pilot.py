@@ -28,7 +28,7 @@ from _stats import ms, summary  # noqa: E402 (bench/ is on sys.path when a scrip
 
 import pandas as pd  # noqa: E402
 
-from povmap import pilot  # noqa: E402
+from povmap import caches, pilot  # noqa: E402
 from povmap.datasource import open_engine  # noqa: E402
 from povmap.criteria import Frame  # noqa: E402
 
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
         pilot.cached_frame_data(engine, frame)  # criteria are cached per frame too; time them apart
         clus, rerank, robust = [], [], []
         for i in range(args.runs):
-            engine.memo("pilot.clusters").clear()
+            caches.declared()["pilot.clusters"].entries(engine).clear()
             t0 = time.perf_counter()
             crit = pilot.criteria_set(engine, frame, pilot.Settings(), NO_AM)
             clus.append(ms(t0))

@@ -9,12 +9,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from .caches import Cache
 from .classify import NO_DATA_RGBA, Classes, classify
 from .i18n import t
 from .maplayer import MAP_HEIGHT_PX, GeoChunk, MapSpec, bounds_of, build_map, chunk_text, feature_texts
 from .metrics import Engine, Query, Result
 from .thai import DECIMALS, fmt_metric, fmt_metric_many, fmt_number, fmt_number_many, thai_sort_key
-from .vocab import INDICATOR_BY_KEY, METRIC_BY_KEY, child_level, metric_label
+from .vocab import INDICATOR_BY_KEY, LEVEL_KEYS, METRIC_BY_KEY, child_level, metric_label
 
 
 # Areas whose household figures are hidden for privacy: a paler grey than "no data", with a blue tint.
@@ -70,25 +71,34 @@ def _legend(classes: Classes, metric: str, lang: str) -> list[LegendRow]:
     return rows
 
 
+# Per engine and data version (see povmap.caches).
+_PROVINCE_ORDER = Cache("explorer.province_order", maxsize=2, why="77 codes in name order, one list per language")
+_FEATURE_TEXTS = Cache("explorer.feature_texts", maxsize=len(LEVEL_KEYS) * 2,
+                       why="every area's GeoJSON feature text, one series per level and resolution (overview, detail)")
+_BOUNDS = Cache("explorer.bounds", maxsize=4096,
+                why="a view's map extent (4 floats) per level, scope and drilled area: every drill-down view of the "
+                    "country (≈ 1,100) for a few scopes, ~0.3 kB each")
+
+
 def province_order(engine: Engine, lang: str) -> list[str]:
     """Province codes in name order: Thai dictionary order in Thai, alphabetical in English."""
-    cache = engine.memo("province_order")
-    if lang not in cache:
+    def compute() -> list[str]:
         names = engine.names.loc[engine.names.index.str.len() == 2]
         key = (lambda c: thai_sort_key(names.at[c, "name_th"])) if lang == "th" else (lambda c: names.at[c, "name_en"])
-        cache[lang] = sorted(names.index, key=key)
-    return cache[lang]
+        return sorted(names.index, key=key)
+
+    return _PROVINCE_ORDER.get(engine, lang, compute)
 
 
 def _feature_texts(engine: Engine, level: str, resolution: str) -> pd.Series:
     """A level's GeoJSON features as text, built once per engine (names in both languages)."""
-    cache = engine.memo("feature_texts")
-    if (level, resolution) not in cache:
+    def compute() -> pd.Series:
         bnd = engine.boundaries(level)
         names = engine.names.reindex(bnd.index)
         labels = names["name_th"].fillna("") + " · " + names["name_en"].fillna("")
-        cache[(level, resolution)] = feature_texts(bnd, resolution, labels)
-    return cache[(level, resolution)]
+        return feature_texts(bnd, resolution, labels)
+
+    return _FEATURE_TEXTS.get(engine, (level, resolution), compute)
 
 
 def map_chunk_text(engine: Engine, chunk: GeoChunk) -> str:
@@ -97,11 +107,7 @@ def map_chunk_text(engine: Engine, chunk: GeoChunk) -> str:
 
 
 def _bounds(engine: Engine, q: Query, bnd: pd.DataFrame, codes: pd.Series) -> tuple[float, float, float, float]:
-    cache = engine.memo("bounds")
-    key = (q.level, q.scope, q.parent)
-    if key not in cache:
-        cache[key] = bounds_of(bnd, codes)
-    return cache[key]
+    return _BOUNDS.get(engine, (q.level, q.scope, q.parent), lambda: bounds_of(bnd, codes))
 
 
 def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quantiles", k: int = 5,

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 import pandas as pd
 
 from . import __version__
+from .caches import Cache
 from .charts import FONT
 from .classify import NO_DATA_RGBA
 from .credits import CREDITS
@@ -37,7 +38,9 @@ from .i18n import t
 from .maplayer import OVERVIEW_SPAN_DEG
 from .metrics import Engine, Query
 from .thai import fmt_datetime, fmt_number
-from .vocab import DATASETS, DIMENSION_BY_KEY, DIMENSION_KEYS, LEVEL_BY_KEY, SCOPE_GROUPS, TIER_NUMBERS, TIERS
+from .vocab import (
+    DATASETS, DIMENSION_BY_KEY, DIMENSION_KEYS, LEVEL_BY_KEY, LEVEL_KEYS, SCOPE_GROUPS, TIER_NUMBERS, TIERS,
+)
 
 SLIDE = (1920, 1080)
 A4_LANDSCAPE = (2339, 1654)  # 297 × 210 mm at 200 dpi
@@ -66,13 +69,18 @@ def _svg_path(geojson: str) -> str:
     return "".join("M" + "L".join(f"{x},{y}" for x, y in ring) + "Z" for poly in polys for ring in poly)
 
 
+# Per engine and data version (see povmap.caches): every area's outline as SVG path data.
+_PATHS = Cache("mapimage.paths", maxsize=len(LEVEL_KEYS) * 2,
+               why="every area's SVG path data, one series per level and resolution (overview, detail)")
+
+
 def _paths(engine: Engine, level: str, resolution: str) -> pd.Series:
     """SVG path data per area code of a level, built once per engine."""
-    cache = engine.memo("mapimage_paths")
-    if (level, resolution) not in cache:
+    def build() -> pd.Series:
         geo = engine.boundaries(level)[f"geojson_{resolution}"]
-        cache[(level, resolution)] = pd.Series([_svg_path(g) for g in geo.tolist()], index=geo.index, dtype=object)
-    return cache[(level, resolution)]
+        return pd.Series([_svg_path(g) for g in geo.tolist()], index=geo.index, dtype=object)
+
+    return _PATHS.get(engine, (level, resolution), build)
 
 
 def nice_length(limit: float) -> float:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import households as hh
+from .caches import Cache, Entries, entries as cache_entries
 from .errors import PovmapError
 from .groups import group_provinces
 from .uploads.privacy import hide_small
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 
 POPULATION_YEAR = 2021
 BANGKOK = "10"
+
+
+# The dimension combinations the dataset's counts give (an imported file may lack some): read once per version.
+_COMBOS = Cache("metrics.combos", maxsize=1, why="one set per dataset: the combinations in its province rows")
 
 
 class QueryError(PovmapError):
@@ -136,9 +141,10 @@ class Engine:
         self._hh = None
         self._bnd: dict[str, pd.DataFrame] = {}
 
-    def memo(self, name: str) -> dict:
-        """A cache that lives as long as this engine (i.e. this store build), for derived indexes."""
-        return self.__dict__.setdefault(f"_memo_{name}", {})
+    def memo(self, cache: "Cache") -> "Entries":
+        """This engine's entries of a feature's declared cache (see :mod:`povmap.caches`): a bounded LRU,
+        keyed by the data version, that lives as long as this engine. Features read through ``cache.get``."""
+        return cache_entries(self, cache)
 
     def boundaries(self, level: str) -> pd.DataFrame:
         """The store's boundary table of a level, indexed by code (built once)."""
@@ -254,7 +260,7 @@ class Engine:
         if count_col not in table.columns or (len(table) and table[count_col].isna().all()):
             raise QueryError(f"the dataset in use has no '{count_col}' column; choose another metric or indicator",
                              f"ชุดข้อมูลที่ใช้อยู่ไม่มีคอลัมน์ '{count_col}' กรุณาเลือกตัวชี้วัดอื่น")
-        combos = self.memo("combos").setdefault("province", frozenset(table["combo"]))
+        combos = _COMBOS.get(self, "province", lambda: frozenset(table["combo"]))
         if combos and combo not in combos:
             have = ", ".join(sorted(combos))
             raise QueryError(f"the dataset in use has no figures for this choice of dimensions (combination {combo}); "

@@ -1,7 +1,7 @@
 """Pilot-area selection: from a frame and the user's settings to a ranked, defensible shortlist.
 
-Frame-dependent work (criteria, contiguity, clusters) is cached on the engine per frame, so a weight change
-only re-normalises, re-scores and re-ranks. The method is spelled out by :func:`method_lines`.
+Frame-dependent work (criteria, contiguity, clusters) is cached on the engine per frame, in bounded caches, so a
+weight change only re-normalises, re-scores and re-ranks. The method is spelled out by :func:`method_lines`.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from . import areamanagers, scoring, sensitivity, spatial
-from .criteria import DATASET_CRITERIA, Frame, FrameData, frame_data
+from .caches import Cache
+from .criteria import DATASET_CRITERIA, PILOT_LEVELS, Frame, FrameData, frame_data
 from .errors import PovmapError
 from .metrics import Engine
 from .vocab import CRITERION_KEYS
@@ -85,43 +86,46 @@ def available_criteria(frame: Frame) -> tuple[str, ...]:
     return DATASET_CRITERIA[frame.dataset]
 
 
+# Frame-dependent work, per engine and data version (see povmap.caches). A frame's data is a table of its areas
+# (≤ 7,436 subdistricts, a few MB); clusters hold a contiguity graph and 999-permutation results of the frame.
+# Sessions work on a handful of frames each; these bounds keep the frames of a busy server's sessions.
+_FRAMES = Cache("pilot.frame", maxsize=32, why="criteria of the frames in use: a few per session, ≤ a few MB each")
+_CLUSTERS = Cache("pilot.clusters", maxsize=16,
+                  why="LISA/Gi* of the frames in use per inference setting; seconds to compute, ≤ a few MB each")
+_GRAPHS = Cache("pilot.graph", maxsize=len(PILOT_LEVELS),
+                why="the national queen contiguity of each pilot level (district, subdistrict), built once")
+_SHAPES = Cache("pilot.shapes", maxsize=len(PILOT_LEVELS), why="the shapes of each pilot level, indexed by code")
+
+
 def cached_frame_data(engine: Engine, frame: Frame) -> FrameData:
-    memo = engine.memo("pilot.frame")
     frame = frame.normalised()
-    if frame not in memo:
-        memo[frame] = frame_data(engine, frame)
-    return memo[frame]
+    return _FRAMES.get(engine, frame, lambda: frame_data(engine, frame))
 
 
 def national_graph(engine: Engine, level: str):
-    memo = engine.memo("pilot.graph")
-    if level not in memo:
-        memo[level] = spatial.national_contiguity(engine.store.shapes(level).set_index("code"))
-    return memo[level]
+    return _GRAPHS.get(engine, level, lambda: spatial.national_contiguity(engine.store.shapes(level).set_index("code")))
 
 
 def _shapes(engine: Engine, level: str):
-    memo = engine.memo("pilot.shapes")
-    if level not in memo:
-        memo[level] = engine.store.shapes(level).set_index("code")
-    return memo[level]
+    return _SHAPES.get(engine, level, lambda: engine.store.shapes(level).set_index("code"))
 
 
 def cached_clusters(engine: Engine, frame: Frame, settings: Settings):
     """(contiguity, clusters, error) of the frame's rate; cached per frame and inference settings."""
     frame = frame.normalised()
     key = (frame, settings.alpha, settings.fdr, settings.permutations, settings.seed)
-    memo = engine.memo("pilot.clusters")
-    if key not in memo:
+
+    def compute():
         rate = cached_frame_data(engine, frame).areas["rate"].dropna()
         try:
             cont = spatial.contiguity(national_graph(engine, frame.level), _shapes(engine, frame.level), rate.index)
             cl = spatial.clusters(rate, cont, permutations=settings.permutations, seed=settings.seed,
                                   alpha=settings.alpha, fdr=settings.fdr)
-            memo[key] = (cont, cl, None)
+            return (cont, cl, None)
         except PovmapError as exc:
-            memo[key] = (None, None, exc)
-    return memo[key]
+            return (None, None, exc)
+
+    return _CLUSTERS.get(engine, key, compute)
 
 
 @dataclass

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, smallmaps, spatial
+from .caches import Cache
 from .classify import classify
 from .credits import CREDITS
 from .explorer import LegendRow
@@ -40,32 +41,34 @@ class SmallMap:
     note: str = ""
 
 
+# Per engine and data version (see povmap.caches). A canvas is a frame's areas projected to pixels (its rings);
+# a small map is one criterion's PNG (~10-30 kB). A frame has up to 9 criteria in 2 languages.
+_CANVASES = Cache("pilotview.canvas", maxsize=8, why="the projected areas of the frames in use, one per frame")
+_SMALL_MAPS = Cache("pilotview.smallmaps", maxsize=64,
+                    why="criterion maps of the frames in use: 9 criteria × 2 languages per frame, ~20 kB each")
+
+
 def _canvas(engine: Engine, result: CriteriaSet) -> smallmaps.Canvas:
-    memo = engine.memo("pilot.canvas")
     codes = tuple(result.values.index)
-    key = (result.frame.level, codes)
-    if key not in memo:
-        shapes = engine.store.shapes(result.frame.level).set_index("code").geometry
+    level = result.frame.level
+
+    def build() -> smallmaps.Canvas:
+        shapes = engine.store.shapes(level).set_index("code").geometry
         provinces = engine.store.shapes("province").set_index("code").geometry
-        memo.clear()  # one canvas per frame is enough; frames are many
-        memo[key] = smallmaps.canvas(shapes, codes, context=provinces, width=280, max_height=340)
-    return memo[key]
+        return smallmaps.canvas(shapes, codes, context=provinces, width=280, max_height=340)
+
+    return _CANVASES.get(engine, (level, codes), build)
 
 
 def criterion_map(engine: Engine, crit: CriteriaSet, key: str, lang: str) -> SmallMap:
     """A small map of one criterion over the frame: classes for measures, categories for clusters/coverage.
 
     Cached per frame, criterion, language and the criterion's values (so a coverage edit redraws only that map)."""
-    memo = engine.memo("pilot.smallmaps")
     col = crit.values[key] if key in crit.values else None
     cl = crit.clusters
     ck = (crit.frame, key, lang, None if col is None else hash(col.to_numpy().tobytes()),
           None if cl is None else (cl.alpha, cl.fdr, cl.permutations, cl.seed))
-    if ck not in memo:
-        if len(memo) > 64:
-            memo.clear()
-        memo[ck] = _criterion_map(engine, crit, key, lang)
-    return memo[ck]
+    return _SMALL_MAPS.get(engine, ck, lambda: _criterion_map(engine, crit, key, lang))
 
 
 def _criterion_map(engine: Engine, result: CriteriaSet, key: str, lang: str) -> SmallMap:

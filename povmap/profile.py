@@ -6,7 +6,7 @@ the per-dimension and per-indicator counts, the villages (subdistricts), the hou
 aggregates (tiers and capitals; never a household row), DOPA population 2017–2021, the HAI
 (provinces) and the areas one level down.
 
-Level-wide indexes are built once per engine (lazily, in :meth:`Engine.memo` caches);
+Level-wide indexes are built once per engine and data version (lazily, in bounded :mod:`povmap.caches`);
 :func:`build_profile` itself only slices them, so a profile takes a few milliseconds when warm.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .areas import abolished_successors, admin_areas
+from .caches import Cache
 from .households import CAPITAL_COLUMNS
 from .uploads.privacy import hide_small
 from .metrics import BANGKOK, Engine, QueryError
@@ -137,7 +138,19 @@ def _resolve(engine: Engine, code) -> str:
     raise QueryError(f"unknown area code '{raw}'", f"ไม่รู้จักรหัสพื้นที่ '{raw}'")
 
 
-# --- per-engine indexes (built once, lazily) ------------------------------------------------
+# --- per-engine indexes (built once per data version, lazily) -----------------------------------
+# Level-wide indexes: one entry each per level (or one in all); bounded by what exists (see povmap.caches).
+_FIGURES = Cache("profile.figures", maxsize=len(LEVEL_KEYS) + 1,
+                 why="the 4 figures with sibling ranks, one table per level (country, province, district, subdistrict)")
+_SORTED = Cache("profile.sorted_codes", maxsize=2 * len(LEVEL_KEYS),
+                why="sorted current and TPMAP codes of each child level (province, district, subdistrict)")
+_POLYGONS = Cache("profile.polygons", maxsize=len(LEVEL_KEYS), why="the codes with a polygon, one set per child level")
+_VILLAGES = Cache("profile.villages", maxsize=1, why="the villages sorted by code: one table")
+_POPULATION = Cache("profile.population", maxsize=1, why="DOPA population by code and year: one wide table")
+_HAI = Cache("profile.hai", maxsize=1, why="the HAI series with ranks of the 77 provinces: one dict")
+_HOUSEHOLDS = Cache("profile.households", maxsize=1, why="per-subdistrict sums of the household file: one index")
+
+
 def _prefix_slice(sorted_codes: np.ndarray, prefix: str) -> slice:
     """Rows of a sorted array of digit strings that start with ``prefix`` (':' sorts right after '9')."""
     return slice(int(np.searchsorted(sorted_codes, prefix, "left")),
@@ -146,48 +159,44 @@ def _prefix_slice(sorted_codes: np.ndarray, prefix: str) -> slice:
 
 def _figure_table(engine: Engine, level: str) -> pd.DataFrame:
     """Current areas of a level: the 4 figures, and per figure its rank and the count with data among siblings."""
-    cache = engine.memo("profile_figures")
-    if level not in cache:
-        if level == "country":
-            # An imported counts file may lack the country row's surveyed people or households: NaN, not an error.
-            rows = engine.tpmap_rows("country", COMBO_ALL).reindex([COUNTRY])
-            base = engine.surveyed["country"]["surveyed_people"].reindex([COUNTRY]).astype("float64")
-            people = float(rows.at[COUNTRY, "people"])
-            cache[level] = pd.DataFrame({
-                "people": [people],
-                "rate": [100.0 * people / float(base[COUNTRY])],
-                "households": [float(rows.at[COUNTRY, "households"])],
-                "population": [float(engine.population[""])],
-            }, index=pd.Index([COUNTRY], dtype=object))
-        else:
-            codes = engine.current[level]
-            rows = engine.tpmap_rows(level, COMBO_ALL).reindex(codes)
-            base = engine.surveyed[level]["surveyed_people"].reindex(codes).astype("float64")
-            df = pd.DataFrame({
-                "people": rows["people"].astype("float64"),
-                "rate": 100.0 * rows["people"].astype("float64") / base,
-                "households": rows["households"].astype("float64"),
-                "population": engine.population.reindex(codes).astype("float64"),
-            }, index=codes)
-            parent = np.asarray(codes.str[: len(codes[0]) - 2], dtype=object)  # provinces: "" = all siblings
-            groups = df.groupby(parent, sort=False)
-            for key in FIGURE_KEYS:
-                df[f"{key}_rank"] = groups[key].rank(method="min", ascending=False)
-                df[f"{key}_n"] = groups[key].transform("count")
-            cache[level] = df
-    return cache[level]
+    return _FIGURES.get(engine, level, lambda: _build_figure_table(engine, level))
+
+
+def _build_figure_table(engine: Engine, level: str) -> pd.DataFrame:
+    if level == "country":
+        # An imported counts file may lack the country row's surveyed people or households: NaN, not an error.
+        rows = engine.tpmap_rows("country", COMBO_ALL).reindex([COUNTRY])
+        base = engine.surveyed["country"]["surveyed_people"].reindex([COUNTRY]).astype("float64")
+        people = float(rows.at[COUNTRY, "people"])
+        return pd.DataFrame({
+            "people": [people],
+            "rate": [100.0 * people / float(base[COUNTRY])],
+            "households": [float(rows.at[COUNTRY, "households"])],
+            "population": [float(engine.population[""])],
+        }, index=pd.Index([COUNTRY], dtype=object))
+    codes = engine.current[level]
+    rows = engine.tpmap_rows(level, COMBO_ALL).reindex(codes)
+    base = engine.surveyed[level]["surveyed_people"].reindex(codes).astype("float64")
+    df = pd.DataFrame({
+        "people": rows["people"].astype("float64"),
+        "rate": 100.0 * rows["people"].astype("float64") / base,
+        "households": rows["households"].astype("float64"),
+        "population": engine.population.reindex(codes).astype("float64"),
+    }, index=codes)
+    parent = np.asarray(codes.str[: len(codes[0]) - 2], dtype=object)  # provinces: "" = all siblings
+    groups = df.groupby(parent, sort=False)
+    for key in FIGURE_KEYS:
+        df[f"{key}_rank"] = groups[key].rank(method="min", ascending=False)
+        df[f"{key}_n"] = groups[key].transform("count")
+    return df
 
 
 def _sorted_codes(engine: Engine, name: str, codes) -> np.ndarray:
-    cache = engine.memo("profile_sorted")
-    if name not in cache:
-        cache[name] = np.sort(np.asarray(codes, dtype=object))
-    return cache[name]
+    return _SORTED.get(engine, name, lambda: np.sort(np.asarray(codes, dtype=object)))
 
 
 def _villages(engine: Engine) -> tuple[np.ndarray, pd.DataFrame]:
-    cache = engine.memo("profile_villages")
-    if "v" not in cache:
+    def build() -> tuple[np.ndarray, pd.DataFrame]:
         v = engine.store.villages.sort_values("code", kind="stable").reset_index(drop=True)
         v = pd.DataFrame({
             "code": v["code"].to_numpy(dtype=object),
@@ -195,31 +204,32 @@ def _villages(engine: Engine) -> tuple[np.ndarray, pd.DataFrame]:
             "people": v["people"].to_numpy(),
             "households": v["households"].to_numpy(),
         })
-        cache["v"] = (v["code"].to_numpy(), v)
-    return cache["v"]
+        return (v["code"].to_numpy(), v)
+
+    return _VILLAGES.get(engine, "v", build)
 
 
 def _population_wide(engine: Engine) -> pd.DataFrame:
-    cache = engine.memo("profile_population")
-    if "wide" not in cache:
+    def build() -> pd.DataFrame:
         pop = engine.store.population
         wide = pop.pivot_table(index="code", columns="year", values="population", aggfunc="first")
         wide.index = pd.Index(wide.index.to_numpy(dtype=object), dtype=object)
-        cache["wide"] = wide.sort_index(axis=1)
-    return cache["wide"]
+        return wide.sort_index(axis=1)
+
+    return _POPULATION.get(engine, "wide", build)
 
 
 def _hai(engine: Engine) -> dict[str, pd.DataFrame]:
-    cache = engine.memo("profile_hai")
-    if "by_province" not in cache:
+    def build() -> dict[str, pd.DataFrame]:
         hai = engine.store.hai.copy()
         hai["rank"] = hai.groupby("year")["hai"].rank(method="min", ascending=False).astype("Int64")
-        cache["by_province"] = {
+        return {
             str(p): pd.DataFrame({"year": g["year"].astype("int64").to_numpy(), "hai": g["hai"].to_numpy(),
                                   "rank": g["rank"].to_numpy()}).sort_values("year").reset_index(drop=True)
             for p, g in hai.groupby("province_code")
         }
-    return cache["by_province"]
+
+    return _HAI.get(engine, "by_province", build)
 
 
 _HH_SUMS = ("households", "members", "referred", *(f"tier{t}" for t in TIER_NUMBERS), *CAPITAL_COLUMNS)
@@ -227,8 +237,7 @@ _HH_SUMS = ("households", "members", "referred", *(f"tier{t}" for t in TIER_NUMB
 
 def _household_index(engine: Engine) -> dict:
     """Per-subdistrict sums of the household file (sorted by code); only sums leave this function."""
-    cache = engine.memo("profile_households")
-    if "sums" not in cache:
+    def build() -> dict:
         df = engine.households
         idx, subs = pd.factorize(df["subdistrict_code"].to_numpy(dtype=object), sort=True)
         k = len(subs)
@@ -245,9 +254,10 @@ def _household_index(engine: Engine) -> dict:
             *(total(df[c].to_numpy(dtype="float64")) for c in CAPITAL_COLUMNS),
         ])
         synthetic = engine.households_synthetic
-        cache["sums"] = {"codes": np.asarray(subs, dtype=object), "sums": sums, "synthetic": synthetic,
-                         "provinces": frozenset(str(c)[:2] for c in subs)}
-    return cache["sums"]
+        return {"codes": np.asarray(subs, dtype=object), "sums": sums, "synthetic": synthetic,
+                "provinces": frozenset(str(c)[:2] for c in subs)}
+
+    return _HOUSEHOLDS.get(engine, "sums", build)
 
 
 # --- the profile ----------------------------------------------------------------------------
@@ -364,9 +374,7 @@ def _children(engine: Engine, code: str, level: str) -> pd.DataFrame:
     base = engine.surveyed[child]["surveyed_people"].reindex(codes).astype("float64").to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = 100.0 * people / base
-    polygons = engine.memo("profile_polygons")
-    if child not in polygons:
-        polygons[child] = frozenset(engine.polygons[child])
+    polygons = _POLYGONS.get(engine, child, lambda: frozenset(engine.polygons[child]))
     df = pd.DataFrame({"code": pd.array(codes, dtype=object), "count": people, "reason": None})
     df = engine.named(df)  # the explorer's names, incl. "unit in <district>" for non-DOPA units
     return pd.DataFrame({
@@ -375,7 +383,7 @@ def _children(engine: Engine, code: str, level: str) -> pd.DataFrame:
         "name_en": df["name_en"].to_numpy(dtype=object),
         "people": people,
         "rate": rate,
-        "placed": np.array([c in polygons[child] for c in codes], dtype=bool),
+        "placed": np.array([c in polygons for c in codes], dtype=bool),
     }).sort_values(["people", "code"], ascending=[False, True], na_position="last", kind="stable").reset_index(drop=True)
 
 
