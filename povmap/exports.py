@@ -1,8 +1,9 @@
-"""Tables as downloadable files: CSV, XLSX and GeoJSON, each with its ``read_*`` inverse.
+"""Tables as downloadable files: CSV, XLSX and GeoJSON.
 
 Every writer returns bytes (the page hands them to ``st.download_button``). The index is not exported:
 ``reset_index()`` first if it carries data. Text that a spreadsheet could run as a formula is neutralised
-(OWASP CSV-injection advice) and restored by the readers. Columns named ``code`` or ``*_code`` are always text.
+(OWASP CSV-injection advice) in a way a reader can undo exactly. Columns named ``code`` or ``*_code`` are always
+text. The inverse readers, which check all this, are test code: ``tests/export_readers.py``.
 """
 from __future__ import annotations
 
@@ -23,19 +24,15 @@ if TYPE_CHECKING:
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
-TITLE_KEY = "title"  # where the readers put Metadata.title in the returned dict
+TITLE_KEY = "title"  # where a reader puts Metadata.title in the returned dict
 MAX_SLUG = 60
 
 
 # --- formula neutralisation -------------------------------------------------------------------------------------
 
 def _escape(s: str) -> str:
-    # Quotes before a prefix are escaped too ("'=x" -> "''=x"), so _restore can undo exactly what was added.
+    # Quotes before a prefix are escaped too ("'=x" -> "''=x"), so a reader can undo exactly what was added.
     return QUOTE + s if s.lstrip(QUOTE).startswith(FORMULA_PREFIXES) else s
-
-
-def _restore(s: str) -> str:
-    return s[1:] if s.startswith(QUOTE) and s[1:].lstrip(QUOTE).startswith(FORMULA_PREFIXES) else s
 
 
 def neutralise(df: pd.DataFrame) -> pd.DataFrame:
@@ -78,7 +75,7 @@ class Metadata:
             raise ValueError(f"metadata labels may not be {TITLE_KEY!r} or contain ': ': {bad}")
 
     def as_dict(self) -> dict[str, str]:
-        """``{"title": title, label: value, …}``, the shape every ``read_*`` returns."""
+        """``{"title": title, label: value, …}``, the shape the readers in ``tests/export_readers.py`` return."""
         return {TITLE_KEY: self.title, **dict(self.lines)}
 
     @classmethod
@@ -124,31 +121,8 @@ def _rows(df: pd.DataFrame):
     return zip(*columns) if columns else iter([[]] * len(df))
 
 
-def _column(name: str, values: list) -> pd.Series:
-    """A read column; its dtype inferred as pandas would for the same list (ints, floats, str, objects)."""
-    if _is_code(name):
-        values = [None if v is None else _plain(v, code=True) for v in values]
-    if all(v is None for v in values):
-        return pd.Series(values, dtype="float64")  # an all-empty column reads as NaN
-    return pd.Series(values)
-
-
-def _frame(names: list[str], columns: list[list]) -> pd.DataFrame:
-    # built by position: column names need not be unique
-    frame = pd.DataFrame({i: _column(n, v) for i, (n, v) in enumerate(zip(names, columns))})
-    frame.columns = names
-    return frame
-
-
 # --- CSV ------------------------------------------------------------------------------------------------------------
-# Text is always quoted and numbers never are, so the reader tells "46" from 46 and "" from a missing value.
-# The stdlib csv module cannot report whether a field was quoted (before 3.12), hence the small tokenizer.
-
-_CSV_FIELD = re.compile(r'"((?:[^"]|"")*)"|([^,"\r\n]*)')
-_INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)")
-_BLANK = [("", False)]
-
+# Text is always quoted and numbers never are, so a reader can tell "46" from 46 and "" from a missing value.
 
 def _csv_quote(s: str, always: bool = True) -> str:
     if always or any(c in s for c in ',"\r\n'):
@@ -169,7 +143,7 @@ def to_csv(df: pd.DataFrame, meta: Metadata | None = None) -> bytes:
 
     With ``meta``: first ``# <title>``, then a ``# label: value`` line each, then a blank line, then the
     table. Text is quoted and neutralised. Excel itself still strips leading zeros from codes it opens in a
-    CSV; :func:`read_csv` (and XLSX) keep them.
+    CSV; a reader that takes quoted fields as text (and XLSX) keeps them.
     """
     lines = []
     if meta is not None:
@@ -181,86 +155,10 @@ def to_csv(df: pd.DataFrame, meta: Metadata | None = None) -> bytes:
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
-def _records(text: str) -> list[list[tuple[str, bool]]]:
-    """RFC 4180 records as lists of (text, was_quoted)."""
-    rows, row, pos, end = [], [], 0, len(text)
-    while pos < end:
-        m = _CSV_FIELD.match(text, pos)
-        quoted = m.group(1) is not None
-        row.append((m.group(1).replace('""', '"') if quoted else m.group(2), quoted))
-        pos = m.end()
-        if pos == end:
-            break
-        if text[pos] == ",":
-            pos += 1
-            if pos == end:  # a trailing comma: one more empty field
-                row.append(("", False))
-        elif text[pos] in "\r\n":
-            pos += 2 if text.startswith("\r\n", pos) else 1
-            rows.append(row)
-            row = []
-        else:
-            raise ValueError(f"malformed CSV near character {pos}: {text[pos:pos + 20]!r}")
-    if row:
-        rows.append(row)
-    return rows
-
-
-def _csv_value(raw: str, quoted: bool, code: bool):
-    if quoted:
-        return _restore(raw)
-    if raw == "":
-        return None
-    if code:
-        return raw  # a code from another tool, kept as written ("010101")
-    if _INT.fullmatch(raw):
-        return int(raw)
-    if _FLOAT.fullmatch(raw):
-        return float(raw)
-    if raw in ("True", "False"):
-        return raw == "True"
-    return _restore(raw)  # unquoted text, as other tools write it
-
-
-def _csv_meta(rows) -> dict[str, str]:
-    texts = [row[0][0] for row in rows]
-    out = {TITLE_KEY: texts[0][2:] if texts[0].startswith("# ") else texts[0][1:]}
-    for text in texts[1:]:
-        label, _, value = text.removeprefix("#").removeprefix(" ").partition(": ")
-        out[label] = value
-    return out
-
-
-def read_csv(data: bytes) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Inverse of :func:`to_csv`: ``(table, {"title": …, label: value…})``; the dict is empty without metadata.
-
-    Quoted fields are text (neutralisation undone), unquoted ones numbers, True/False, or empty = missing.
-    Leading lone ``#…`` fields followed by a blank line are taken as the metadata block.
-    """
-    rows = _records(data.decode("utf-8-sig"))
-    meta, n = {}, 0
-    while n < len(rows) and len(rows[n]) == 1 and rows[n][0][0].startswith("#"):
-        n += 1
-    if n and n < len(rows) and rows[n] == _BLANK:  # a metadata block ends with a blank line
-        meta, rows = _csv_meta(rows[:n]), rows[n + 1:]
-    if not rows:
-        return pd.DataFrame(), meta
-    names = [_restore(text) for text, _ in rows[0]]
-    codes = [_is_code(name) for name in names]
-    columns = [[] for _ in names]
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) > len(names):
-            raise ValueError(f"CSV row {number} has {len(row)} fields, the header {len(names)}")
-        row = row + _BLANK * (len(names) - len(row))
-        for values, (raw, quoted), code in zip(columns, row, codes):
-            values.append(_csv_value(raw, quoted, code))
-    return _frame(names, columns), meta
-
-
 # --- XLSX -----------------------------------------------------------------------------------------------------------
 # XML 1.0 cannot hold most control characters, and XML parsing turns CR into LF. Such characters are written
 # with the OOXML escape _xHHHH_ (the one Excel itself uses and decodes), and a literal "_xHHHH_" in the text
-# as "_x005F_xHHHH_", so Excel shows the original text and read_xlsx restores it exactly.
+# as "_x005F_xHHHH_", so Excel shows the original text and a reader can restore it exactly.
 
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _XML_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -350,57 +248,13 @@ def to_xlsx(df: pd.DataFrame, meta: Metadata | None = None, *, sheet: str = "dat
     if meta is not None:
         lines = [[meta.title], []] + [[label, value] for label, value in meta.lines]
         _sheet(wb, meta_sheet, [[_xlsx_cell(v) for v in row] for row in lines], table=False)
-    # XLSX stores 1.0 as 1; this hidden hint lets read_xlsx give float columns back as floats
+    # XLSX stores 1.0 as 1; this hidden hint lets a reader give float columns back as floats
     floats = [i for i, (name, col) in enumerate(df.items()) if pd.api.types.is_float_dtype(col.dtype)
               and not _is_code(name)]
     wb.custom_doc_props.append(StringProperty(name=_FLOAT_COLUMNS, value=json.dumps({sheet: floats})))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def _xlsx_value(cell):
-    v = cell.value
-    if v is None:
-        return "" if cell.data_type in ("s", "inlineStr") else None  # an empty text cell is ""
-    return _restore(_xml_unescape(v)) if isinstance(v, str) else v
-
-
-def _xlsx_rows(ws) -> list[list]:
-    return [[_xlsx_value(c) for c in row] for row in ws.iter_rows()]
-
-
-def read_xlsx(data: bytes, *, sheet: str = "data", meta_sheet: str = "about") -> tuple[pd.DataFrame, dict[str, str]]:
-    """Inverse of :func:`to_xlsx`: ``(table, {"title": …, label: value…})``; the dict is empty without metadata."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        rows = _xlsx_rows(wb[sheet])
-        meta = {}
-        if meta_sheet in wb.sheetnames:
-            about = _xlsx_rows(wb[meta_sheet])
-            title = about[0][0] if about and about[0] else None
-            meta[TITLE_KEY] = "" if title is None else str(title)
-            for row in about[2:]:
-                row = (row + ["", ""])[:2]
-                meta[str(row[0] or "")] = "" if row[1] is None else str(row[1])
-        hint = {p.name: p.value for p in wb.custom_doc_props}.get(_FLOAT_COLUMNS)
-        floats = set(json.loads(hint).get(sheet, [])) if hint else set()
-    finally:
-        wb.close()
-    if not rows:
-        return pd.DataFrame(), meta
-    header = list(rows[0])
-    while header and header[-1] is None:  # no cell at all: past the table (an empty name is "")
-        header.pop()
-    names = ["" if v is None else str(v) for v in header]
-    columns = [[(row[i] if i < len(row) else None) for row in rows[1:]] for i in range(len(names))]
-    frame = _frame(names, columns)
-    for i in floats & set(range(len(names))):
-        if pd.api.types.is_numeric_dtype(frame.iloc[:, i].dtype):
-            frame.isetitem(i, frame.iloc[:, i].astype("float64"))
-    return frame, meta
 
 
 # --- GeoJSON --------------------------------------------------------------------------------------------------------
@@ -445,19 +299,6 @@ def to_geojson(df: pd.DataFrame, geometries: gpd.GeoSeries, meta: Metadata | Non
         out["povmap"] = {"title": meta.title, "about": dict(meta.lines)}
     out["features"] = features
     return json.dumps(out, ensure_ascii=False, allow_nan=False).encode("utf-8")
-
-
-def read_geojson(data: bytes) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Inverse of :func:`to_geojson` for the table: ``(properties, {"title": …, label: value…})``."""
-    doc = json.loads(data.decode("utf-8-sig"))
-    if doc.get("type") != "FeatureCollection":
-        raise ValueError("not a GeoJSON FeatureCollection")
-    props = [f.get("properties") or {} for f in doc.get("features", [])]
-    names = list(dict.fromkeys(k for p in props for k in p))  # every property, in first-seen order
-    frame = _frame(names, [[p.get(n) for p in props] for n in names])
-    member = doc.get("povmap")
-    meta = {TITLE_KEY: member.get("title", ""), **member.get("about", {})} if isinstance(member, dict) else {}
-    return frame, meta
 
 
 # --- file names -----------------------------------------------------------------------------------------------------

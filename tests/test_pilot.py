@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from export_readers import read_csv, read_xlsx
 from povmap import areamanagers, exports, pilot, pilotview, scenarios
 from povmap.criteria import Frame, frame_data
 from povmap.vocab import DIMENSION_KEYS, combo_of
@@ -162,12 +163,12 @@ def test_export_round_trip(engine, crit, lang):
     res = pilot.run(crit, pilot.Settings(top_n=12))
     table = pilotview.shortlist_display(engine, res, lang)
     meta = exports.Metadata("ทดสอบ", tuple(pilotview.method_lines(engine, res, lang)))
-    back, about = exports.read_csv(exports.to_csv(table, meta))
+    back, about = read_csv(exports.to_csv(table, meta))
     assert list(back.columns) == list(table.columns)
     code = "รหัส" if lang == "th" else "Code"
     assert back[code].tolist() == table[code].tolist() and back[code].str.len().eq(6).all()  # codes stay text
     assert about[meta.lines[0][0]] == meta.lines[0][1]
-    xb, _ = exports.read_xlsx(exports.to_xlsx(table, meta))
+    xb, _ = read_xlsx(exports.to_xlsx(table, meta))
     assert xb[code].tolist() == table[code].tolist()
 
 

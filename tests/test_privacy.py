@@ -132,6 +132,7 @@ def test_builtin_view_is_the_store(store, engine):
 
 # --- what leaves the app: map image fills, the ranking download, the brief's household section -------------
 def test_map_image_and_ranking_download_show_hidden_cells_as_such(engine):
+    from export_readers import read_csv
     from povmap import exports
     from povmap.explorer import HIDDEN_RGB, build_view
     from povmap.mapimage import view_fills
@@ -144,7 +145,7 @@ def test_map_image_and_ranking_download_show_hidden_cells_as_such(engine):
     fills = view_fills(view)
     assert all((f.lower() == colour) == h for f, h in zip(fills, hidden))
     assert any(r.label.startswith("< 5 hidden") and r.count == hidden.sum() for r in view.legend)
-    table, _ = exports.read_csv(exports.to_csv(view.ranking))
+    table, _ = read_csv(exports.to_csv(view.ranking))
     counts = table["count"].astype(str)
     assert (counts == "< 5").sum() == hidden.sum()
     shown = counts[counts != "< 5"].str.replace(",", "").astype(int)

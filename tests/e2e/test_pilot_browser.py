@@ -5,7 +5,7 @@ Two page sessions cover the whole flow, each on Kalasin (one province keeps the 
 * criteria maps, shortlist, map, then two clicks on shortlist rows compare those two areas inline;
 * save a scenario under a Thai name; reload the browser (a new Streamlit session: the address
   bar's ``?scenario=<id>`` reopens it); open a plain ``/pilot`` page, pick the scenario in the
-  saved list and open it; download CSV, XLSX and GeoJSON and read them back with ``povmap.exports``.
+  saved list and open it; download CSV, XLSX and GeoJSON and read them back with ``tests/export_readers.py``.
 
 Waits are on conditions only: Streamlit's script state, specific elements and values, images
 loaded, the map canvas showing colours. The first load of ``/pilot`` computes the default
@@ -26,6 +26,7 @@ from playwright.sync_api import Locator, Page, expect  # noqa: E402
 from browser_helpers import (  # noqa: E402
     LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, assert_no_exception, wait_map_painted, wait_script_done,
 )
+from export_readers import read_csv, read_xlsx  # noqa: E402 - tests/export_readers.py
 from povmap import exports, scenarios  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -209,14 +210,14 @@ def test_pilot_scenario_save_reload_reopen_export(app_page: Page, user_db: Path)
 
     raw = files["CSV"][1]
     assert raw.startswith(b"\xef\xbb\xbf"), "CSV must start with the UTF-8 BOM (Excel shows Thai)"
-    csv, csv_meta = exports.read_csv(raw)
+    csv, csv_meta = read_csv(raw)
     assert csv.columns[0] == RANK_COL
     codes = csv[CODE_COL].tolist()
     assert codes == saved_codes
     assert all(isinstance(c, str) and c.startswith(KALASIN_CODE) for c in codes)
     assert csv_meta["title"] == name
 
-    xlsx, xlsx_meta = exports.read_xlsx(files["XLSX"][1], sheet="shortlist")
+    xlsx, xlsx_meta = read_xlsx(files["XLSX"][1], sheet="shortlist")
     assert list(xlsx.columns) == list(csv.columns)
     assert xlsx[CODE_COL].tolist() == codes
     assert xlsx_meta["title"] == name
