@@ -10,6 +10,8 @@ import asyncio
 import atexit
 import base64
 import json
+import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -19,6 +21,10 @@ from .errors import PovmapError
 from .i18n import t
 
 RENDER_TIMEOUT_S = 90
+# The page the browser renders into lives in a temporary folder per process, named with the process id. A normal
+# exit removes it (close() at exit, and TemporaryDirectory's own finaliser); a process killed outright (SIGKILL, an
+# unhandled SIGTERM) cannot, so the next browser any povmap process opens removes those of dead processes.
+DIR_PREFIX = "povmap-render-"
 
 
 class ExportError(PovmapError):
@@ -50,6 +56,33 @@ window.povmapRender = async function (html, figs) {
 """
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def sweep_dead_dirs(parent: str | os.PathLike | None = None) -> list[Path]:
+    """Remove render folders (``povmap-render-<pid>-…``) of this user whose process has ended; returns them."""
+    removed = []
+    for p in Path(parent or tempfile.gettempdir()).glob(f"{DIR_PREFIX}*-*"):
+        pid = p.name[len(DIR_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        try:
+            if not p.is_dir() or p.is_symlink() or p.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
+
+
 class _Chromium:
     """One headless Chromium with one tab, opened on first use and kept for the process.
 
@@ -73,7 +106,8 @@ class _Chromium:
         path = browser_path()
         if path is None:
             raise ExportError(t("export.no_browser", "en"), t("export.no_browser", "th"))
-        self._dir = tempfile.TemporaryDirectory(prefix="povmap-render-")
+        sweep_dead_dirs()
+        self._dir = tempfile.TemporaryDirectory(prefix=f"{DIR_PREFIX}{os.getpid()}-")
         base, render = Path(self._dir.name) / "base.html", Path(self._dir.name) / "render.js"
         render.write_text(_RENDER_JS, encoding="utf-8")
         plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
