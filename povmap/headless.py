@@ -21,7 +21,8 @@ from .errors import PovmapError
 from .i18n import t
 
 RENDER_TIMEOUT_S = 90
-# The page the browser renders into lives in a temporary folder per process, named with the process id. A normal
+# The page the browser renders into, and Chromium's profile, live in a temporary folder per process, named with
+# the process id. A normal
 # exit removes it (close() at exit, and TemporaryDirectory's own finaliser); a process killed outright (SIGKILL, an
 # unhandled SIGTERM) cannot, so the next browser any povmap process opens removes those of dead processes.
 DIR_PREFIX = "povmap-render-"
@@ -112,7 +113,8 @@ class _Chromium:
         render.write_text(_RENDER_JS, encoding="utf-8")
         plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
         base.write_text(_BASE_PAGE.format(plotly=plotly_js.as_uri(), render=render.as_uri()), encoding="utf-8")
-        self._browser = choreo.Browser(path=path, headless=True)
+        # Chromium's profile goes inside that folder too, so a killed process's profile is swept with it
+        self._browser = choreo.Browser(path=path, headless=True, tmp_dir=self._dir.name)
         await self._browser.open()
         tab = self._browser.get_tab() or await self._browser.create_tab()
         self._check(await tab.send_command("Page.enable"))
