@@ -48,7 +48,7 @@ if st.button(t("am.save", lg), type="primary", key=f"{K}save"):
         st.error(exc.message(lg))
     else:
         ss[K + "version"] = ss.get(K + "version", 0) + 1
-        ss[K + "flash"] = t("am.saved", lg, n=len(new))
+        ss[K + "flash"] = t("am.saved", lg, count=len(new))
         st.rerun()
 
 st.subheader(t("am.import", lg))
@@ -62,7 +62,7 @@ if up is not None and st.button(t("am.import_go", lg), key=f"{K}import"):
         st.error(exc.message(lg))
     else:
         ss[K + "version"] = ss.get(K + "version", 0) + 1
-        ss[K + "flash"] = t("am.imported", lg, n=n)
+        ss[K + "flash"] = t("am.imported", lg, count=n)
         st.rerun()
 st.download_button(t("am.template", lg), data=pd.DataFrame(columns=["manager", "code", "note"]).to_csv(index=False),
                    file_name="area_managers.csv", mime="text/csv", on_click="ignore", key=f"{K}template")

@@ -102,7 +102,7 @@ if dataset == "households" and crit.data.synthetic:
 for en, th in crit.notes:
     st.info(th if lg == "th" else en)
 data = crit.data
-st.caption(pilotview.reconcile_text(data, lg) + f" {t(f'unit.{data.count_label}', lg)} · " + t("pilot.areas_ranked", lg, n=fmt_number(len(data.areas))))
+st.caption(pilotview.reconcile_text(data, lg) + f" {t(f'unit.{data.count_label}', lg)} · " + t("pilot.areas_ranked", lg, count=len(data.areas)))
 if len(data.unranked):
     with st.expander(t("pilot.unranked", lg, n=fmt_number(len(data.unranked)))):
         st.dataframe(pilotview.unranked_summary(crit, lg), hide_index=True)

@@ -135,7 +135,7 @@ def _shortlist(engine: Engine, p: Profile, shortlist: pd.DataFrame | None, scena
         rows.append([fmt_number(rank) if pd.notna(rank) else "", _e(name), _e(r["code"]),
                      f"{score:.3f}" if pd.notna(score) else ""])
     label = scenario or t("pilot.unsaved", lang)
-    summary = t("brief.shortlist_here", lang, n=fmt_number(len(here)), total=fmt_number(len(df)))
+    summary = t("brief.shortlist_here", lang, count=len(here), total=fmt_number(len(df)))
     if outlined:
         summary += f" ({t('brief.outlined', lang)})"
     out = f'<h2>{_e(t("brief.shortlist", lang, name=label))}</h2><div class="note">{_e(summary)}</div>'

@@ -1,488 +1,82 @@
-"""The UI's string catalogue: every label and message in Thai and English, in one place."""
+"""The UI's message catalogue: every label and message in Thai and English, kept as data.
+
+The texts live in ``povmap/locales/<lang>.toml``, one file per language (``th.toml``, ``en.toml``), with the same
+keys in both. A key names where a text is used, dotted (``"pilot.col.rank"``; quoted in TOML because of the dots).
+A value is a text, or a table of plural forms (below). ``{name}`` in a text is a placeholder, filled from
+:func:`t`'s keyword arguments with :meth:`str.format`; a key has the same placeholders in both languages. A text
+is formatted only when keyword arguments are given, so a text without them may hold literal braces.
+
+**Plural forms.** A message about a number of things gives, in a language that inflects for number, one text per
+CLDR plural category of that language, as a TOML table: in ``en.toml``
+``"am.saved".one = "Saved ({count} row)"`` and ``"am.saved".other = "Saved ({count} rows)"``. Thai has one form
+(CLDR category ``other`` only), so ``th.toml`` keeps a plain text for the same key. The parameter that picks the
+form is always **``count``**, a number: :func:`t` asks Babel for the language's plural category of ``count``
+(``Locale(lang).plural_form``; English: 1 → ``one``, 0, 2, 1.5 → ``other``) and uses that form, or ``other``.
+``{count}`` in the text shows the number with the language's digit grouping (``1,234``), so callers pass the
+number itself, not a formatted string. A plural message called without ``count`` raises :class:`TypeError`. Other
+numbers in a plural message (``{total}``, ``{k}``…) do not change the form; write the text so that they need not.
+
+**Keys built at run time** (``t(f"reason.{r}", lang)``) take their values from the vocabulary or a named constant
+of the module that makes them; tests/test_i18n.py lists each such family with its values and checks that every key
+used, literal or built, exists in both languages, that no key is unused, and that the placeholders agree.
+"""
 from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from numbers import Integral, Real
+from types import MappingProxyType
+
+from babel import Locale
+from babel.numbers import format_decimal
 
 LANGS = ("th", "en")
 DEFAULT_LANG = "th"
+COUNT = "count"  # the keyword argument that picks a plural form (see the module docstring)
 
-CATALOGUE: dict[str, tuple[str, str]] = {
-    # app shell
-    "app.title": ("แผนที่ความยากจนประเทศไทย", "Thailand poverty map"),
-    "app.language": ("ภาษา", "Language"),
-    "nav.explorer": ("แผนที่ความยากจน", "Poverty map"),
-    "nav.sources": ("แหล่งข้อมูล", "Data sources"),
-    "nav.profile": ("ข้อมูลพื้นที่", "Area profile"),
-    "nav.compare": ("เปรียบเทียบพื้นที่", "Compare areas"),
-    # first run / errors
-    "firstrun.title": ("ยังไม่มีคลังข้อมูล", "No data store yet"),
-    "firstrun.body": (
-        "แอปต้องมีคลังข้อมูลในเครื่องซึ่งสร้างจากโฟลเดอร์ข้อมูลต้นทาง (ค่าเริ่มต้น `../shared/data`) "
-        "ให้รันคำสั่งด้านล่างหนึ่งครั้ง แล้วโหลดหน้านี้ใหม่",
-        "The app needs a local data store built from a source folder (by default `../shared/data`). "
-        "Run the command below once, then reload this page.",
-    ),
-    "firstrun.damaged_title": ("คลังข้อมูลเสียหาย", "The data store is damaged"),
-    "firstrun.damaged_body": (
-        "ไฟล์ในคลังข้อมูลในเครื่องหายไปหรือเสียหาย (รายละเอียดด้านล่าง) ข้อมูลที่ผู้ใช้บันทึกไว้ไม่ได้รับผลกระทบ "
-        "ให้สร้างคลังข้อมูลใหม่จากโฟลเดอร์ข้อมูลต้นทางด้วยคำสั่งด้านล่าง แล้วโหลดหน้านี้ใหม่",
-        "A file of the local data store is missing or damaged (details below). Saved scenarios, Area Managers and "
-        "imported datasets are not affected. Rebuild the store from the source folder with the command below, "
-        "then reload this page.",
-    ),
-    "firstrun.problem": ("ปัญหาที่พบ", "What went wrong"),
-    "error.query": ("ตัวเลือกไม่ถูกต้อง", "Invalid choice"),
-    "url.ignored": ("ลิงก์นี้มีค่าที่ใช้ไม่ได้และถูกละเว้น: {items} — แสดงมุมมองที่ใกล้เคียงที่สุดแทน",
-                    "This link had values that could not be used and were ignored: {items}. Showing the nearest valid view."),
-    "error.unexpected": ("เกิดข้อผิดพลาดที่ไม่คาดคิด ข้อมูลที่โหลดไว้ยังอยู่ครบ ลองเปลี่ยนตัวเลือกหรือโหลดหน้าใหม่ (รายละเอียดอยู่ในบันทึกของเซิร์ฟเวอร์)",
-                         "Something went wrong. The loaded data is intact; change a choice or reload the page (details are in the server log)."),
-    "profile.no_households_here": ("ไฟล์ครัวเรือนไม่มีครัวเรือนในพื้นที่นี้", "The household file has no household in this area"),
-    # explorer controls
-    "ctl.dataset": ("ชุดข้อมูล", "Dataset"),
-    "ctl.scope": ("ขอบเขต", "Scope"),
-    "ctl.scope.one": ("จังหวัดเดียว", "One province"),
-    "ctl.province": ("จังหวัด", "Province"),
-    "ctl.level": ("ระดับที่แสดง", "Level shown"),
-    "ctl.view": ("มุมมอง", "View"),
-    "ctl.view.dimensions": ("มิติ", "Dimensions"),
-    "ctl.view.indicator": ("ตัวชี้วัด", "Indicator"),
-    "ctl.dimensions": ("มิติที่ขาด (เข้าเกณฑ์ถ้าขาดอย่างน้อยหนึ่งมิติ)", "Deprived in (any of)"),
-    "ctl.indicator": ("ตัวชี้วัด จปฐ.", "BMN indicator"),
-    "ctl.tiers": ("กลุ่มครัวเรือน", "Household tiers"),
-    "ctl.metric": ("ค่าที่แสดง", "Metric"),
-    "ctl.scheme": ("การแบ่งช่วงสี", "Classification"),
-    "ctl.k": ("จำนวนช่วง", "Classes"),
-    "ctl.pick_one": ("เลือกอย่างน้อยหนึ่งรายการ", "Select at least one"),
-    # explorer body
-    "crumb.thailand": ("ประเทศไทย", "Thailand"),
-    "crumb.hint": ("คลิกพื้นที่บนแผนที่หรือในตารางเพื่อเจาะลึก", "Click an area on the map or in the table to drill down"),
-    "kpi.in_view": ("ในแผนที่นี้", "On this map"),
-    "kpi.not_on_map": ("วางบนแผนที่ไม่ได้", "Not on this map"),
-    "kpi.source_total": ("ยอดรวมตามแหล่งข้อมูล", "Source total"),
-    "kpi.areas": ("พื้นที่", "Areas"),
-    "unit.people": ("คน", "people"),
-    "unit.households": ("ครัวเรือน", "households"),
-    "unit.members": ("คน", "members"),
-    "legend.title": ("คำอธิบายสี", "Legend"),
-    "legend.no_data": ("ไม่มีข้อมูล", "No data"),
-    "legend.areas": ("พื้นที่", "areas"),
-    "legend.note": ("ช่วงรวมค่าขอบบน; สีเทา = ไม่มีข้อมูล (ต่างจากศูนย์)",
-                    "Classes include their upper bound; grey = no data (not zero)"),
-    "table.title": ("อันดับพื้นที่", "Areas ranked"),
-    "table.rank": ("อันดับ", "Rank"),
-    "table.code": ("รหัส", "Code"),
-    "table.name": ("ชื่อ", "Name"),
-    "table.count": ("จำนวน", "Count"),
-    "table.hint": ("คลิกแถวเพื่อเจาะลึก", "Click a row to drill down"),
-    "selected": ("พื้นที่ที่เลือก", "Selected area"),
-    "unplaced.title": ("สิ่งที่ไม่อยู่บนแผนที่นี้", "Not on this map"),
-    "unplaced.none": ("ทุกหน่วยในแหล่งข้อมูลอยู่บนแผนที่นี้", "Every source unit is on this map"),
-    "unplaced.reconcile": ("บนแผนที่ {placed} + วางไม่ได้ {unplaced} = ยอดรวมแหล่งข้อมูล {total} {unit}",
-                           "On the map {placed} + not placed {unplaced} = source total {total} {unit}"),
-    "unplaced.rows": ("หน่วยที่มีตัวเลขแต่ไม่มีรูปแปลงบนแผนที่", "Units with figures but no polygon on this map"),
-    "unplaced.no_data": ("พื้นที่ที่ไม่มีข้อมูล (บนแผนที่เป็นสีเทา หรือไม่มีรูปแปลง)", "Areas without data (grey on the map, or without a polygon)"),
-    "unplaced.reason": ("เหตุผล", "Reason"),
-    "unplaced.count": ("จำนวน", "Count"),
-    "unplaced.value": ("ค่า", "Value"),
-    "unplaced.areas": ("จำนวนพื้นที่", "Areas"),
-    "reason.not_surveyed": ("กรุงเทพมหานครไม่อยู่ในการสำรวจ จปฐ. (ไม่มีข้อมูล ไม่ใช่ศูนย์)",
-                            "Bangkok is not in the BMN survey (no data, not zero)"),
-    "reason.not_dopa_code": ("รหัสของ TPMAP ไม่ใช่รหัสตำบลของกรมการปกครอง (เลขตำบล 50–99 น่าจะเป็นเขตเทศบาล) นับรวมในอำเภอแล้ว",
-                             "TPMAP code is not a DOPA subdistrict code (digits 50–99, likely a municipal area); counted in its district"),
-    "reason.no_polygon": ("รหัสถูกต้องแต่ไม่มีรูปแปลงขอบเขต", "Valid code without a boundary polygon"),
-    "reason.no_source_row": ("แหล่งข้อมูลไม่มีแถวของรหัสนี้ (ประชากรอาจถูกนับในหน่วยเทศบาลของอำเภอ)",
-                             "The source has no row for this code (its people are probably counted under a municipal unit of the district)"),
-    "reason.outside_household_file": ("อยู่นอกพื้นที่ของไฟล์ครัวเรือน (จังหวัดที่ไม่มีครัวเรือนในไฟล์)",
-                                      "Outside the household file's coverage (a province with no household in the file)"),
-    "reason.coarser_level_only": ("ไฟล์ที่นำเข้ามีตัวเลขของพื้นที่นี้เฉพาะระดับที่ใหญ่กว่า จึงแบ่งลงระดับนี้ไม่ได้",
-                                  "The imported file gives this area's figures only at a coarser level, so they cannot be split to this level"),
-    "reason.hidden_small": ("ซ่อนไว้เพื่อคุ้มครองข้อมูลส่วนบุคคล: ตัวเลขมาจากครัวเรือนน้อยเกินไป (ดูหน้าข้อมูล)",
-                            "Hidden for privacy: the figure rests on too few households (see the Data page)"),
-    "reason.no_households_in_file": ("ไฟล์ครัวเรือนไม่มีครัวเรือนในพื้นที่นี้ (สัดส่วนหาค่าไม่ได้ ไม่ใช่ 0%)",
-                                     "The household file has no household here (the share is undefined, not 0 %)"),
-    "kpi.no_data": ("ไม่มีข้อมูล", "no data"),
-    "unplaced.notes": ("รูปแปลงที่ปรับรหัส", "Polygons with adjusted codes"),
-    "table.profile": ("ข้อมูล", "Profile"),
-    "table.profile_link": ("เปิด", "open"),
-    "groups.group": ("กลุ่ม", "Group"),
-    "groups.province": ("จังหวัด", "Province"),
-    "groups.phase": ("ระยะ", "Phase"),
-    "groups.source_note": ("ที่มา", "Source"),
-    "synthetic.badge": ("ข้อมูลสังเคราะห์ — ไม่ใช่ครัวเรือนจริง", "SYNTHETIC data — not real households"),
-    "synthetic.note": (
-        "ไฟล์ครัวเรือนนี้สร้างขึ้นโดยโปรแกรม (seed {seed}) ให้มีจำนวนรวมเท่ากับตัวเลข PPAOS ที่เผยแพร่ "
-        "({households} ครัวเรือน, {members} คน) และกระจายตามครัวเรือนยากจนของ TPMAP ใช้เพื่อสาธิตเท่านั้น",
-        "This household file is generated (seed {seed}) to match the published PPAOS totals "
-        "({households} households, {members} members), spread like TPMAP's poor households. For demonstration only.",
-    ),
-    "indicator.note": ("คนจนเป้าหมายที่ไม่ผ่านตัวชี้วัดนี้ (ชุดมิติทั้ง 5)",
-                       "Target poor failing this indicator (all 5 dimensions)"),
-    "dims.note": ("นับคนที่ขาดอย่างน้อยหนึ่งมิติที่เลือก ตามชุดมิติของ TPMAP (ไม่ใช่ผลรวมของมิติ)",
-                  "Counts people deprived in at least one selected dimension, from TPMAP's exact combinations (not a sum of dimensions)"),
-    # profile
-    "profile.search": ("ค้นหาพื้นที่ (ชื่อไทย อังกฤษ หรือรหัส)", "Find an area (Thai or English name, or code)"),
-    "profile.no_results": ("ไม่พบพื้นที่ที่ตรงกัน", "No matching area"),
-    "profile.pick": ("ค้นหาหรือเลือกพื้นที่เพื่อดูข้อมูล", "Search for an area, or open one from the map"),
-    "profile.ignored": ("ละเว้นค่าในลิงก์ที่ไม่ใช่รหัสพื้นที่: {values}", "Ignored link values that are not area codes: {values}"),
-    "profile.open": ("เปิดข้อมูลพื้นที่", "Open area profile"),
-    "profile.add_compare": ("เพิ่มในการเปรียบเทียบ", "Add to comparison"),
-    "profile.in_compare": ("อยู่ในการเปรียบเทียบแล้ว ({n}/4)", "In the comparison ({n}/4)"),
-    "profile.compare_full": ("เปรียบเทียบได้สูงสุด 4 พื้นที่", "At most 4 areas can be compared"),
-    "profile.code": ("รหัส", "Code"),
-    "profile.vs": ("{parent_label} {parent} · ประเทศ {country}", "{parent_label} {parent} · Thailand {country}"),
-    "profile.vs_country": ("ประเทศ {country}", "Thailand {country}"),
-    "profile.rank": ("อันดับ {rank} จาก {n}", "rank {rank} of {n}"),
-    "fig.people": ("คนจนเป้าหมาย", "Target poor"),
-    "fig.rate": ("อัตราคนจน (%)", "Poverty rate (%)"),
-    "fig.households": ("ครัวเรือนคนจนเป้าหมาย", "Target-poor households"),
-    "fig.population": ("ประชากรตามทะเบียน 2564", "Registered residents 2021"),
-    "profile.dims_note": ("คนหนึ่งคนอาจมีปัญหาหลายมิติ ผลรวมของมิติจึงมากกว่าจำนวนคนจน",
-                          "One person can fail several dimensions, so the bars overlap and add up to more than the target poor"),
-    "profile.indicators": ("ตัวชี้วัด จปฐ. 17 ตัวที่ TPMAP ใช้", "The 17 BMN indicators TPMAP uses"),
-    "profile.worst": ("⚠ มากที่สุด", "⚠ worst"),
-    "profile.villages": ("หมู่บ้าน เรียงตามจำนวนคนจนเป้าหมาย", "Villages, ranked by target poor"),
-    "profile.village_names": ("ชื่อหมู่บ้านจากทะเบียน จปฐ. ปี 2559", "Village names from the 2559 BMN register"),
-    "profile.households": ("ครัวเรือน (PPAOS)", "Households (PPAOS)"),
-    "profile.no_households": ("ไฟล์ครัวเรือนไม่ครอบคลุมพื้นที่นี้ (ครอบคลุม 20 จังหวัด PPAOS)",
-                              "The household file does not cover this area (it covers the 20 PPAOS provinces)"),
-    "profile.referred": ("ส่งต่อหน่วยงาน {n} ครัวเรือน", "{n} households referred to agencies"),
-    "profile.hh_summary": ("{households} ครัวเรือน · {members} คน", "{households} households · {members} members"),
-    "profile.province_mean": ("ค่าเฉลี่ยจังหวัด", "Province mean"),
-    "profile.ppaos_mean": ("ค่าเฉลี่ยทั้งไฟล์", "Whole-file mean"),
-    "profile.children": ("พื้นที่ย่อย เรียงตามจำนวนคนจนเป้าหมาย", "Areas within, ranked by target poor"),
-    "profile.children_hint": ("คลิกแถวเพื่อเปิดข้อมูลพื้นที่นั้น", "Click a row to open its profile"),
-    "profile.unit_no_polygon": ("หน่วย TPMAP ที่ไม่มีรหัสตำบล DOPA", "TPMAP unit without a DOPA code"),
-    "profile.no_profile_for_unit": ("หน่วย {code} ไม่มีรหัสตำบลของกรมการปกครอง จึงไม่มีหน้าข้อมูลของตัวเอง ตัวเลขนับรวมในอำเภอนี้แล้ว",
-                                    "Unit {code} has no DOPA subdistrict code, so it has no profile of its own; its figures are counted in this district"),
-    "profile.locator": ("ที่ตั้ง", "Location"),
-    "profile.hai_none": ("ดัชนีความก้าวหน้าของคนมีเฉพาะระดับจังหวัด", "The Human Achievement Index exists for provinces only"),
-    "chart.dimensions": ("คนจนเป้าหมายที่มีปัญหาในแต่ละมิติ", "Target poor with a problem in each dimension"),
-    "chart.share_of_poor": ("% ของคนจนเป้าหมาย", "% of target poor"),
-    "chart.capitals": ("ทุน 5 ด้าน (คะแนน 1–4)", "The 5 capitals (score 1–4)"),
-    "chart.tiers": ("สัดส่วนครัวเรือนตามกลุ่ม", "Households by tier"),
-    "chart.population": ("ประชากรตามทะเบียนราษฎร (กรมการปกครอง)", "Registered population (DOPA)"),
-    "chart.hai": ("ดัชนีความก้าวหน้าของคน (HAI) และอันดับใน 77 จังหวัด", "Human Achievement Index and rank among 77 provinces"),
-    "chart.year": ("ปี", "Year"),
-    "chart.year_be": ("ปี พ.ศ.", "Year (B.E.)"),
-    # compare
-    "compare.pick": ("เลือก 2–4 พื้นที่ (ระดับใดก็ได้)", "Pick 2–4 areas (any level)"),
-    "compare.need_two": ("เลือกอย่างน้อย 2 พื้นที่เพื่อเปรียบเทียบ", "Pick at least 2 areas to compare"),
-    "compare.figures": ("ตัวเลขสำคัญ", "Key figures"),
-    "compare.col.level": ("ระดับ", "Level"),
-    "compare.col.hh_households": ("ครัวเรือน (PPAOS)", "Households (PPAOS)"),
-    "compare.col.hh_tier1_share": ("สัดส่วนกลุ่มอยู่ลำบาก (%)", "Share in hardship tier (%)"),
-    "compare.clear": ("ล้างรายการ", "Clear"),
-    "credits.title": ("แหล่งข้อมูลและสัญญาอนุญาต", "Sources and licences"),
-    "sources.coverage": ("การจับคู่รหัสกับ geothai", "Code coverage against geothai"),
-    "sources.store": ("คลังข้อมูล", "Data store"),
-    "sources.boundary_notes": ("หมายเหตุขอบเขตการปกครอง", "Boundary notes"),
-    "sources.groups": ("กลุ่มจังหวัด (แก้ไขได้ใน data/province_groups.csv)", "Province groups (editable in data/province_groups.csv)"),
-    "cov.level": ("ระดับ", "Level"),
-    "cov.tpmap_codes": ("รหัสใน TPMAP", "TPMAP codes"),
-    "cov.matched": ("ตรงกับ geothai", "On geothai"),
-    "cov.placed": ("วางบนแผนที่ได้", "Placed on a polygon"),
-    "cov.unplaced": ("วางไม่ได้", "Not placeable"),
-    "cov.unplaced_people": ("คนจนในหน่วยที่วางไม่ได้", "Target poor in those"),
-    "cov.geothai_without_row": ("รหัส geothai ที่ไม่มีแถว TPMAP", "geothai codes without a TPMAP row"),
-    "note.issue": ("ประเด็น", "Issue"),
-    "note.detail": ("รายละเอียด", "Detail"),
-    "note.dropped_polygon": ("ตัดรูปแปลงของรหัสที่ยกเลิก", "Abolished code's polygon dropped"),
-    "note.recoded_successor": ("ใช้รหัสใหม่แทนรหัสที่ยกเลิก", "Drawn under its successor code"),
-    "note.no_polygon": ("ไม่มีรูปแปลง", "No polygon"),
-    # pilot areas (issue 3)
-    "nav.pilot": ("เลือกพื้นที่นำร่อง", "Pilot areas"),
-    "pilot.intro": ("สร้างรายชื่อพื้นที่นำร่องที่อธิบายได้: กำหนดกรอบ ให้น้ำหนักเกณฑ์ ตรวจความทนทาน แล้วบันทึกเป็นสถานการณ์",
-                    "Build a shortlist you can defend: set the frame, weigh the criteria, check robustness, save it as a scenario"),
-    "pilot.frame": ("1. กรอบการเลือก", "1. Frame"),
-    "pilot.criteria": ("2. เกณฑ์ (แผนที่ย่อยละหนึ่งเกณฑ์)", "2. Criteria (one small map each)"),
-    "pilot.weights": ("น้ำหนักของเกณฑ์", "Criterion weights"),
-    "pilot.weights_help": ("0 = ไม่ใช้; คะแนนรวม = ผลรวมถ่วงน้ำหนัก ÷ ผลรวมน้ำหนัก", "0 = not used; score = weighted sum ÷ sum of weights"),
-    "pilot.use": ("ใช้", "Use"),
-    "pilot.score_section": ("3. คะแนนรวมและรายชื่อพื้นที่", "3. Composite score and shortlist"),
-    "pilot.robustness": ("4. ความทนทานของรายชื่อ", "4. Robustness of the shortlist"),
-    "pilot.scenarios": ("5. สถานการณ์ที่บันทึกไว้", "5. Saved scenarios"),
-    "pilot.export": ("ส่งออกรายชื่อ", "Export the shortlist"),
-    "pilot.level": ("ระดับที่เลือก", "Level to select"),
-    "pilot.scenario": ("สถานการณ์", "Scenario"),
-    "pilot.covered": ("มีผู้จัดการพื้นที่", "Area Manager present"),
-    "pilot.not_covered": ("ยังไม่มีผู้จัดการพื้นที่", "No Area Manager yet"),
-    "pilot.criterion_unavailable": ("เกณฑ์นี้ใช้ไม่ได้กับกรอบนี้", "This criterion is not available for this frame"),
-    "pilot.undefined": ("ไม่มีค่า (ไม่มีคนจนในพื้นที่)", "Undefined (no poor in the area)"),
-    "cluster.HH": ("สูง–สูง (กลุ่มคนจนหนาแน่น)", "High-High"),
-    "cluster.LL": ("ต่ำ–ต่ำ", "Low-Low"),
-    "cluster.LH": ("ต่ำ–สูง (ผิดปกติ)", "Low-High"),
-    "cluster.HL": ("สูง–ต่ำ (ผิดปกติ)", "High-Low"),
-    "cluster.ns": ("ไม่มีนัยสำคัญ", "Not significant"),
-    "cluster.hot": ("จุดร้อน (สูง)", "Hot spot (High)"),
-    "cluster.cold": ("จุดเย็น (ต่ำ)", "Cold spot (Low)"),
-    "cluster.neighborless": ("ไม่มีเพื่อนบ้าน", "Neighborless"),
-    "pilot.lisa_title": ("กลุ่ม LISA ของอัตราคนจน", "LISA clusters of the rate"),
-    "pilot.gi_title": ("จุดร้อน–จุดเย็น Gi* ของอัตราคนจน", "Gi* hot and cold spots of the rate"),
-    "pilot.cluster_note": ("Queen contiguity, {perm} permutations, seed {seed}; α = {alpha} ({fdr}, p ≤ {cut}); เกาะ {islands} แห่งเชื่อมกับพื้นที่ใกล้ที่สุด",
-                           "Queen contiguity, {perm} permutations, seed {seed}; α = {alpha} ({fdr}, p ≤ {cut}); {islands} island(s) linked to their nearest area"),
-    "pilot.fdr_on": ("ปรับ FDR", "FDR-adjusted"),
-    "pilot.fdr_off": ("ไม่ปรับ FDR", "no FDR adjustment"),
-    "pilot.col.rank": ("อันดับ", "Rank"),
-    "pilot.col.group_rank": ("อันดับในอำเภอ", "Rank in district"),
-    "pilot.col.score": ("คะแนนรวม", "Score"),
-    "pilot.col.district": ("อำเภอ", "District"),
-    "pilot.col.lisa_class": ("กลุ่ม LISA", "LISA cluster"),
-    "pilot.col.gi_class": ("Gi*", "Gi*"),
-    "pilot.col.stay_share": ("อยู่ในรายชื่อเมื่อปรับน้ำหนัก (%)", "Stays under weight changes (%)"),
-    "pilot.col.depends_on": ("อยู่ในรายชื่อเพราะเกณฑ์เดียว", "In only because of"),
-    "pilot.col.fragile": ("ความทนทาน", "Robustness"),
-    "pilot.col.gate": ("ถูกคัดออกเพราะ", "Excluded by"),
-    "pilot.col.shortlisted": ("อยู่ในรายชื่อ", "Shortlisted"),
-    "pilot.fragile": ("⚠ เปราะบาง", "⚠ fragile"),
-    "pilot.legend.shortlisted": ("อยู่ในรายชื่อ", "Shortlisted"),
-    "pilot.legend.ranked": ("จัดอันดับแล้ว ไม่อยู่ในรายชื่อ", "Ranked, not shortlisted"),
-    "pilot.legend.gated": ("ไม่ผ่านเงื่อนไข", "Excluded by a gate"),
-    "pilot.gate.min_count": ("คนจนน้อยกว่าเกณฑ์ขั้นต่ำ", "fewer poor than the minimum"),
-    "pilot.gate.not_covered": ("ไม่มีผู้จัดการพื้นที่", "no Area Manager"),
-    "pilot.gate.not_covered.rule": ("ต้องมีผู้จัดการพื้นที่ทำงานอยู่แล้ว", "must be covered by an Area Manager"),
-    "pilot.gate.min_count.rule": ("ต้องมีคนจนอย่างน้อย {n}", "at least {n} poor"),
-    "pilot.m.weights": ("น้ำหนัก", "Weights"),
-    "pilot.m.normalisation": ("การปรับค่าให้อยู่ในช่วง 0–1", "Normalisation to 0–1"),
-    "pilot.m.norm.percentile": ("อันดับเปอร์เซ็นไทล์ของแต่ละเกณฑ์ (ค่าเท่ากันได้อันดับเฉลี่ย) ต่ำสุด = 0 สูงสุด = 1",
-                                "each criterion's percentile rank (ties share the average rank), lowest = 0, highest = 1"),
-    "pilot.m.norm.minmax": ("(ค่า − ต่ำสุด) ÷ (สูงสุด − ต่ำสุด) ของแต่ละเกณฑ์", "(value − min) ÷ (max − min) per criterion"),
-    "pilot.m.score": ("คะแนนรวม", "Score"),
-    "pilot.m.score_formula": ("Σ น้ำหนัก × ค่าที่ปรับแล้ว ÷ Σ น้ำหนัก (0–1); ค่าที่ไม่ทราบนับเป็น 0; เกณฑ์ที่คงที่ทั้งกรอบได้ 0.5",
-                              "Σ weight × normalised value ÷ Σ weights (0–1); unknown values count as 0; a criterion constant over the frame gives 0.5"),
-    "pilot.m.gates": ("เงื่อนไขคัดกรอง", "Eligibility gates"),
-    "pilot.m.no_gates": ("ไม่มี", "none"),
-    "pilot.m.rule": ("วิธีเลือก", "Selection rule"),
-    "pilot.m.rule_n": ("{n} พื้นที่ที่คะแนนสูงสุด", "the {n} highest-scoring areas"),
-    "pilot.m.rule_k": ("{k} ตำบลที่คะแนนสูงสุดในแต่ละอำเภอ (ตำบลต้นแบบ)", "the best {k} subdistricts of each district (model subdistricts)"),
-    "pilot.m.ties": ("คะแนนเท่ากัน", "Ties"),
-    "pilot.m.ties_text": ("เรียงตามรหัสพื้นที่จากน้อยไปมาก", "ordered by area code, ascending"),
-    "pilot.m.clusters": ("การกระจุกตัวเชิงพื้นที่", "Spatial clustering"),
-    "pilot.m.clusters_text": (
-        "Local Moran's I (น้ำหนักแบบ row-standardised) และ Getis-Ord Gi* (binary, รวมตัวเอง) ของอัตราคนจน บน Queen contiguity "
-        "จากขอบเขต; {perm} permutations, seed {seed}; α = {alpha} ({fdr}); เกาะ {islands} แห่งเชื่อมกับพื้นที่ใกล้ที่สุด ({island_codes}); "
-        "Moran's I รวม = {moran} (p = {moran_p}); คำนวณด้วย esda/libpysal",
-        "Local Moran's I (row-standardised) and Getis-Ord Gi* (binary, with self) of the rate, on queen contiguity from the "
-        "boundaries; {perm} permutations, seed {seed}; α = {alpha} ({fdr}); {islands} island(s) linked to the nearest area "
-        "({island_codes}); global Moran's I = {moran} (p = {moran_p}); computed with esda/libpysal"),
-    "pilot.m.robustness": ("ความทนทาน", "Robustness"),
-    "pilot.m.robustness_text": (
-        "สุ่มปรับน้ำหนักแต่ละเกณฑ์ ±{spread}% อย่างอิสระ {draws} ครั้ง (seed {seed}); เปราะบาง = อยู่ในรายชื่อน้อยกว่า {below}% "
-        "ของครั้ง หรือหลุดจากรายชื่อเมื่อตัดเกณฑ์ใดเกณฑ์หนึ่งออก",
-        "each weight scaled independently by a uniform factor within ±{spread}%, {draws} draws (seed {seed}); fragile = "
-        "shortlisted in fewer than {below}% of draws, or dropped when any single criterion is removed"),
-    "pilot.m.reconcile": ("การกระทบยอด", "Reconciliation"),
-    "pilot.m.reconcile_text": ("จัดอันดับได้ {ranked} + จัดอันดับไม่ได้ {unranked} = ยอดรวมแหล่งข้อมูล {total}",
-                               "Ranked {ranked} + not rankable {unranked} = source total {total}"),
-    "pilot.m.am_source": ("ตารางผู้จัดการพื้นที่: บันทึกโดยผู้ใช้ในแอปนี้", "Area Manager table: maintained by users in this app"),
-    "pilot.m.sources": ("แหล่งข้อมูล", "Sources"),
-    "privacy.hidden_short": ("< {k} ครัวเรือน (ซ่อนไว้)", "< {k} households (hidden)"),
-    "legend.hidden": ("< {k} ซ่อนไว้ (ครัวเรือนน้อยกว่า {k} หรือซ่อนเพิ่มเพื่อป้องกัน)",
-                      "< {k} hidden (fewer than {k} households, or hidden to protect one)"),
-    "privacy.reconcile": ("ซ่อนไว้เพื่อคุ้มครองข้อมูลส่วนบุคคล: {areas} พื้นที่ รวม {hidden} {unit} (ตัวเลขจากครัวเรือนน้อยกว่า {k} ครัวเรือน)",
-                          "Hidden for privacy: {areas} areas holding {hidden} {unit} together (figures from fewer than {k} households)"),
-    "profile.hh_hidden": ("ไฟล์ครัวเรือนมีครัวเรือนในพื้นที่นี้น้อยกว่า {k} ครัวเรือน จึงซ่อนตัวเลขไว้เพื่อคุ้มครองข้อมูลส่วนบุคคล",
-                          "The household file has fewer than {k} households here, so its figures are hidden for privacy."),
-    "privacy.note_short": ("< {k} = ซ่อนไว้: มาจากครัวเรือนน้อยกว่า {k} ครัวเรือน หรือซ่อนเพิ่มเพื่อไม่ให้คำนวณย้อนกลับได้",
-                           "< {k} = hidden: rests on fewer than {k} households, or hidden too so that such a figure cannot be worked out"),
-    "privacy.hidden_part": (" + ซ่อนไว้ {hidden}", " + hidden {hidden}"),
-    "credits.in_use": ("ชุดข้อมูลที่นำเข้าและใช้อยู่", "Imported dataset in use"),
-    "nav.data": ("ข้อมูล", "Data"),
-    "data.privacy": ("ความเป็นส่วนตัว: แถวข้อมูลรายครัวเรือนไม่ถูกส่งไปยังเบราว์เซอร์ แสดงและส่งออกได้เฉพาะผลรวม "
-                     "ตัวเลขใดจากข้อมูลครัวเรือนที่มาจากครัวเรือนน้อยกว่า {k} ครัวเรือนจะถูกซ่อนและแสดงเป็น \"< {k}\" "
-                     "และจะซ่อนพื้นที่ข้างเคียงที่เล็กที่สุดเพิ่มด้วย เพื่อไม่ให้คำนวณย้อนกลับจากยอดรวมได้ "
-                     "(ค่า k = {k} ผู้ดูแลระบบตั้งได้ด้วยตัวแปร {env})",
-                     "Privacy: household rows never leave the server; only aggregates are shown or exported. Any "
-                     "figure from household data resting on fewer than {k} households is hidden and shown as \"< {k}\", "
-                     "and the next smallest areas are hidden too, so a hidden figure cannot be worked out from a total "
-                     "(k = {k}; the administrator sets it with {env})."),
-    "data.kind.tpmap": ("ตัวเลขรายพื้นที่ (รูปแบบ TPMAP)", "Area counts (TPMAP layout)"),
-    "data.kind.households": ("ไฟล์ครัวเรือน", "Household file"),
-    "data.kind": ("ประเภทไฟล์", "Kind of file"),
-    "data.col.active": ("ใช้อยู่", "In use"),
-    "data.col.name": ("ชื่อ", "Name"),
-    "data.col.source": ("แหล่งที่มา", "Source"),
-    "data.col.year": ("ปี (ค.ศ.)", "Year"),
-    "data.col.levels": ("ระดับ", "Levels"),
-    "data.col.areas": ("จำนวนพื้นที่", "Areas"),
-    "data.col.people": ("คน", "People"),
-    "data.col.households": ("ครัวเรือน", "Households"),
-    "data.col.licence": ("สัญญาอนุญาต", "Licence"),
-    "data.col.synthetic": ("ข้อมูลสังเคราะห์", "Synthetic"),
-    "data.col.rows": ("แถวที่นำเข้า / ตัดออก", "Rows imported / left out"),
-    "data.col.created": ("นำเข้าเมื่อ", "Imported"),
-    "data.yes": ("ใช่", "yes"),
-    "data.no": ("ไม่ใช่", "no"),
-    "data.synthetic": ("สังเคราะห์", "synthetic"),
-    "data.use": ("ชุดข้อมูล", "Dataset"),
-    "data.use_button": ("ใช้ชุดนี้", "Use this one"),
-    "data.now_using": ("ตอนนี้ใช้ {name} เป็น{kind}", "Now using {name} as the {kind}"),
-    "data.delete": ("ลบ…", "Delete…"),
-    "data.delete_help": ("ลบได้เฉพาะชุดข้อมูลที่นำเข้าเอง", "Only imported datasets can be deleted"),
-    "data.delete_confirm": ("ลบชุดข้อมูล {name} ถาวรหรือไม่ ถ้ากำลังใช้อยู่ ระบบจะกลับไปใช้ชุดข้อมูลที่มากับระบบ",
-                            "Delete {name} for good? If it is in use, the built-in dataset is used instead."),
-    "data.delete_yes": ("ลบ", "Delete"),
-    "data.deleted": ("ลบ {name} แล้ว", "Deleted {name}"),
-    "data.cancel": ("ยกเลิก", "Cancel"),
-    "data.shared_note": ("ชุดข้อมูลที่เลือกใช้มีผลกับทุกหน้าและทุกคนที่เปิดแอปนี้บนเครื่องนี้ และคงอยู่หลังเปิดแอปใหม่",
-                         "The datasets in use apply to every page and everyone using this app on this server, and "
-                         "survive restarts."),
-    "data.upload": ("นำเข้าไฟล์", "Import a file"),
-    "data.format.tpmap": ("CSV หรือ XLSX ในรูปแบบไฟล์ TPMAP (หัวคอลัมน์ภาษาอังกฤษของ TPMAP ภาษาไทย หรือชื่อที่ใช้กันทั่วไป "
-                          "ดูตารางด้านล่าง) ระดับจังหวัด อำเภอ หรือตำบล ขนาดไม่เกิน {mb} MB",
-                          "CSV or XLSX in TPMAP's layout (TPMAP's headers, Thai headers or the common aliases: see the "
-                          "table below), at province, district or subdistrict level; at most {mb} MB."),
-    "data.format.households": ("CSV หรือ XLSX หนึ่งแถวต่อครัวเรือน: รหัสครัวเรือน รหัสตำบล (หรือชื่อตำบล อำเภอ จังหวัด) "
-                               "จำนวนสมาชิก คะแนนทุน 5 ด้าน (1–4) และถ้ามี: มิติที่ขาดแคลน การส่งต่อ ปีที่สำรวจ "
-                               "ขนาดไม่เกิน {mb} MB",
-                               "CSV or XLSX, one row per household: household id, tambon code (or the Thai names of "
-                               "tambon, district and province), members, the 5 capital scores (1–4) and optionally "
-                               "dimension flags, referral and survey year; at most {mb} MB."),
-    "data.file": ("เลือกไฟล์", "Choose a file"),
-    "data.sheet": ("แผ่นงาน", "Sheet"),
-    "data.year": ("ปีของข้อมูล (ค.ศ.)", "Year of the figures"),
-    "data.year_from_file": ("จากคอลัมน์ปีในไฟล์", "from the file's year column"),
-    "data.level": ("ระดับ", "Level"),
-    "data.level_auto": ("ดูจากรหัส", "from the codes"),
-    "data.check": ("ตรวจไฟล์", "Check the file"),
-    "data.checking": ("กำลังตรวจไฟล์…", "Checking the file…"),
-    "data.rows": ("แถวที่ตรวจ", "Rows checked"),
-    "data.accepted": ("นำเข้าได้", "Can be imported"),
-    "data.rejected": ("มีข้อผิดพลาด", "With errors"),
-    "data.problems": ("ปัญหา", "Problems"),
-    "data.problem_summary": ("สรุปปัญหา", "Problems by kind"),
-    "data.problem_list": ("ปัญหาทั้งหมด ({n} รายการ) รายแถวและคอลัมน์", "All {n} problems, by row and column"),
-    "data.mode": ("นำเข้าอย่างไร", "What to import"),
-    "data.mode.valid_rows": ("เฉพาะแถวที่ถูกต้อง (ตัด {bad} แถวที่มีข้อผิดพลาดออก)",
-                             "Only the valid rows (leave out the {bad} rows with errors)"),
-    "data.mode.all_or_nothing": ("ทั้งหมดหรือไม่นำเข้าเลย (นำเข้าเมื่อไม่มีข้อผิดพลาดเท่านั้น)",
-                                 "All or nothing (import only if no row has an error)"),
-    "data.name": ("ชื่อชุดข้อมูล", "Dataset name"),
-    "data.source": ("แหล่งที่มา", "Source"),
-    "data.licence": ("สัญญาอนุญาต / เงื่อนไขการใช้", "Licence / terms of use"),
-    "data.licence_hint": ("เช่น ใช้ภายในหน่วยงานเท่านั้น", "e.g. internal use only"),
-    "data.is_synthetic": ("เป็นข้อมูลสังเคราะห์ (ไม่ใช่ข้อมูลจริง)", "Synthetic (not real data)"),
-    "data.accept": ("นำเข้า", "Import"),
-    "data.importing": ("กำลังนำเข้า…", "Importing…"),
-    "data.imported": ("นำเข้า {name} แล้ว ({rows} แถว) และใช้เป็น{kind}", "Imported {name} ({rows} rows); it is now the {kind} in use"),
-    "data.import_failed": ("นำเข้าไม่สำเร็จ ({error}) ไม่มีข้อมูลใดถูกเก็บไว้ ข้อมูลที่ใช้อยู่ไม่เปลี่ยนแปลง",
-                           "The import failed ({error}); nothing was kept and the data in use is unchanged."),
-    "data.cancelled": ("ยกเลิกแล้ว ไม่มีการเปลี่ยนแปลงข้อมูล", "Cancelled; nothing was changed."),
-    "data.ask": ("ชื่อบางชื่อตรงกับหลายพื้นที่ คุณหมายถึงพื้นที่ใด", "Some names fit several places: which did you mean?"),
-    "data.ask_one": ("{names} ({n} แถว)", "{names} ({n} row(s))"),
-    "data.ask_none": ("— ยังไม่เลือก (แถวเหล่านี้จะไม่ถูกนำเข้า) —", "— not chosen (these rows are left out) —"),
-    "data.ask_more": ("และอีก {n} ชื่อ: ดูในรายการปัญหา", "and {n} more names: see the problem list"),
-    "data.ask_recheck": ("ตรวจอีกครั้งตามที่เลือก", "Check again with these choices"),
-    "data.columns_help": ("หัวคอลัมน์ที่ระบบรู้จัก", "Column headers the app recognises"),
-    "nav.areamanagers": ("ผู้จัดการพื้นที่", "Area Managers"),
-    "am.intro": ("มหาวิทยาลัยหรือหน่วยงานที่เป็นผู้จัดการพื้นที่ (Area Manager) ทำงานในจังหวัด อำเภอ หรือตำบลใดแล้ว "
-                 "ใช้เป็นเกณฑ์ \"มีผู้จัดการพื้นที่\" ในหน้าเลือกพื้นที่นำร่อง บันทึกไว้ในเครื่องนี้และคงอยู่เมื่อเปิดแอปใหม่",
-                 "Which universities or agencies already work as Area Managers in which province, district or subdistrict. "
-                 "Used by the \"Area Manager present\" criterion of the pilot-area page; stored on this machine and kept across restarts."),
-    "am.manager": ("ผู้จัดการพื้นที่", "Area Manager"),
-    "am.code": ("รหัสพื้นที่", "Area code"),
-    "am.code_help": ("รหัส DOPA 2 หลัก (จังหวัด) 4 หลัก (อำเภอ) หรือ 6 หลัก (ตำบล)",
-                     "DOPA code: 2 digits (province), 4 (district) or 6 (subdistrict)"),
-    "am.area": ("ชื่อพื้นที่", "Area"),
-    "am.note": ("หมายเหตุ", "Note"),
-    "am.save": ("บันทึกตาราง", "Save the table"),
-    "am.saved": ("บันทึกแล้ว ({n} แถว)", "Saved ({n} rows)"),
-    "am.import": ("นำเข้าจากไฟล์ CSV", "Import a CSV file"),
-    "am.import_help": ("คอลัมน์ manager, code, note (หรือ ผู้จัดการพื้นที่, รหัสพื้นที่, หมายเหตุ); UTF-8 หรือ TIS-620; "
-                       "ถ้ามีแถวใดผิด จะไม่นำเข้าเลยและบอกแถวกับคอลัมน์ที่ต้องแก้",
-                       "Columns manager, code, note (Thai headers accepted); UTF-8 or TIS-620. If any row is wrong, "
-                       "nothing is imported and the row and column to fix are named."),
-    "am.import_go": ("นำเข้า", "Import"),
-    "am.imported": ("นำเข้าแล้ว {n} แถว (แถวที่มีอยู่แล้วถูกข้าม)", "Imported {n} rows (rows already listed were skipped)"),
-    "am.template": ("ดาวน์โหลดแม่แบบ CSV", "Download a CSV template"),
-    "pilot.rules": ("กติกาการคัดเลือก", "Selection rules"),
-    "pilot.normalisation": ("การปรับค่าเกณฑ์เป็น 0–1", "Normalise criteria by"),
-    "pilot.per_district": ("ตำบลต้นแบบ: เลือกตำบลที่ดีที่สุดในแต่ละอำเภอ", "Model subdistricts: best k in each district"),
-    "pilot.per_district_help": ("แทนการจัดอันดับรวมทั้งขอบเขต เก็บ k ตำบลที่คะแนนสูงสุดของแต่ละอำเภอ (ขั้นคัดกรองของโครงการ)",
-                                "Instead of one ranking over the scope, keep the k best subdistricts of each district (the programme's screening step)"),
-    "pilot.k": ("จำนวนตำบลต่ออำเภอ (k)", "Subdistricts per district (k)"),
-    "pilot.top_n": ("จำนวนพื้นที่ในรายชื่อ (N)", "Areas in the shortlist (N)"),
-    "pilot.min_count": ("จำนวนคนจนขั้นต่ำ", "Minimum number of poor"),
-    "pilot.alpha": ("ระดับนัยสำคัญ (p ≤)", "Significance (p ≤)"),
-    "pilot.fdr": ("ปรับการทดสอบหลายครั้ง (FDR)", "Adjust for multiple testing (FDR)"),
-    "pilot.computing": ("กำลังคำนวณเกณฑ์และการกระจุกตัว…", "Computing criteria and clusters…"),
-    "pilot.areas_ranked": ("จัดอันดับได้ {n} พื้นที่", "{n} areas can be ranked"),
-    "pilot.unranked": ("พื้นที่หรือหน่วยที่จัดอันดับไม่ได้ ({n}) และเหตุผล", "Areas or units that cannot be ranked ({n}), and why"),
-    "pilot.weight": ("น้ำหนัก", "Weight"),
-    "pilot.shortlist_summary": ("**{n}** พื้นที่ในรายชื่อ ({rule}) จาก {eligible} พื้นที่ที่ผ่านเงื่อนไข (ทั้งหมด {total})",
-                                "**{n}** areas shortlisted ({rule}) of {eligible} eligible ({total} in all)"),
-    "pilot.method": ("วิธีคำนวณคะแนน (ทำซ้ำได้)", "How the score is computed (reproducible)"),
-    "pilot.show_all": ("แสดงทุกพื้นที่ที่จัดอันดับ", "Show every ranked area"),
-    "pilot.table_hint": ("เลือกหนึ่งแถวเพื่อเปิดข้อมูลพื้นที่ เลือก 2–4 แถวเพื่อเปรียบเทียบทันที",
-                         "Pick one row to open the area, or 2–4 rows to compare them right here"),
-    "pilot.comparing": ("เปรียบเทียบ {n} พื้นที่ที่เลือก", "Comparing the {n} areas picked"),
-    "pilot.open_compare": ("เปิดในหน้าเปรียบเทียบ", "Open in the compare page"),
-    "pilot.no_shortlist": ("ไม่มีพื้นที่ในรายชื่อ (ลองผ่อนเงื่อนไข)", "No area is shortlisted (try relaxing the gates)"),
-    "pilot.robust_summary": ("{solid} จาก {n} พื้นที่อยู่ในรายชื่อ ≥ 90% ของ {draws} ครั้งที่ปรับน้ำหนัก ±{spread}%; "
-                             "**{fragile}** พื้นที่เปราะบาง",
-                             "{solid} of {n} areas stay shortlisted in ≥ 90 % of {draws} draws with weights ±{spread} %; "
-                             "**{fragile}** are fragile"),
-    "pilot.robustness_chart": ("สัดส่วนครั้งที่ยังอยู่ในรายชื่อเมื่อปรับน้ำหนัก", "Share of weight draws in which each area stays"),
-    "pilot.depends_warning": ("{n} พื้นที่อยู่ในรายชื่อเพราะเกณฑ์เดียว (ดูคอลัมน์ \"อยู่ในรายชื่อเพราะเกณฑ์เดียว\")",
-                              "{n} areas are in only because of one criterion (see the \"In only because of\" column)"),
-    "pilot.robust_legend": ("น้ำเงิน: ทนทาน · ส้ม: อยู่ในรายชื่อเพราะเกณฑ์ที่ระบุบนแท่งเพียงเกณฑ์เดียว (ตัดเกณฑ์นั้นออกแล้วหลุด) · แดง: อยู่น้อยกว่า {below}% ของครั้ง",
-                            "Blue: robust · orange: in only because of the criterion named on the bar (removing it drops the area) · red: stays in fewer than {below} % of draws"),
-    "pilot.save": ("บันทึกเป็นสถานการณ์", "Save as a scenario"),
-    "pilot.scenario_name": ("ชื่อสถานการณ์", "Scenario name"),
-    "pilot.overwrite": ("เขียนทับถ้าชื่อซ้ำ", "Overwrite if the name exists"),
-    "pilot.save_button": ("บันทึก", "Save"),
-    "pilot.saved": ("สถานการณ์ที่บันทึกไว้", "Saved scenarios"),
-    "pilot.no_scenarios": ("ยังไม่มีสถานการณ์ที่บันทึกไว้", "No saved scenario yet"),
-    "pilot.open": ("เปิด", "Open"),
-    "pilot.rename": ("เปลี่ยนชื่อ", "Rename"),
-    "pilot.delete": ("ลบ", "Delete"),
-    "pilot.delete_confirm": ("ลบสถานการณ์ \"{name}\" ถาวร?", "Delete the scenario \"{name}\" for good?"),
-    "pilot.reopened_exact": ("สถานการณ์ \"{name}\": รายชื่อตรงกับที่บันทึกไว้ทุกพื้นที่", "Scenario \"{name}\": the list matches the saved one exactly"),
-    "pilot.reopened_differs": ("สถานการณ์ \"{name}\": รายชื่อที่คำนวณใหม่ต่างจากที่บันทึกไว้ (ข้อมูลหรือผู้จัดการพื้นที่เปลี่ยน)",
-                               "Scenario \"{name}\": the recomputed list differs from the saved one (data or Area Managers changed)"),
-    "pilot.diff": ("เปรียบเทียบสองสถานการณ์", "Compare two scenarios"),
-    "pilot.diff_summary": ("อยู่ทั้งสองรายชื่อ {both} · เฉพาะ A {only_a} · เฉพาะ B {only_b}",
-                           "In both {both} · only in A {only_a} · only in B {only_b}"),
-    "pilot.diff.both": ("ทั้งสอง", "both"),
-    "pilot.diff.only_a": ("เฉพาะ A", "only A"),
-    "pilot.diff.only_b": ("เฉพาะ B", "only B"),
-    "pilot.diff.where": ("อยู่ใน", "In"),
-    "pilot.unsaved": ("รายชื่อที่ยังไม่บันทึก", "Unsaved shortlist"),
-    "pilot.export_unsaved": ("ยังไม่ได้บันทึกเป็นสถานการณ์ ไฟล์จะระบุว่า \"รายชื่อที่ยังไม่บันทึก\"",
-                             "Not saved as a scenario yet; the files will say \"Unsaved shortlist\""),
-    "present.enter": ("โหมดนำเสนอ", "Present"),
-    "present.exit": ("ออกจากโหมดนำเสนอ", "Exit presentation"),
-    "present.help": ("แผนที่เต็มจอ ตัวอักษรใหญ่ ซ่อนตัวควบคุม สำหรับฉายในที่ประชุม",
-                     "Full-width map, large type, controls hidden: for the projector"),
-    "share.button": ("คัดลอกลิงก์", "Copy link"),
-    "share.help": ("ลิงก์นี้เปิดมุมมองนี้ได้ตรงทุกตัวเลือก กดปุ่มคัดลอกที่มุมขวาของกล่อง",
-                   "This link opens exactly this view; use the copy button at the box's right"),
-    # static exports (map PNG, area brief PDF)
-    "export.sources": ("ที่มา", "Sources"),
-    "export.km": ("กม.", "km"),
-    "export.scale_note": ("แถบมาตราส่วนถูกต้องที่ละติจูดกึ่งกลางแผนที่", "Scale bar true at the map's centre latitude"),
-    "export.no_browser": ("ไม่พบเบราว์เซอร์ Chromium สำหรับสร้างไฟล์ (ติดตั้งด้วย apt-get install chromium)",
-                          "No Chromium browser found to render the file (apt-get install chromium)"),
-    "export.failed": ("สร้างไฟล์ไม่สำเร็จ ลองอีกครั้ง (รายละเอียดอยู่ในบันทึกของเซิร์ฟเวอร์)",
-                      "The file could not be rendered; try again (details are in the server log)"),
-    "brief.title": ("สรุปข้อมูลพื้นที่", "Area brief"),
-    "brief.map": ("คนจนเป้าหมายราย{level}", "Target poor by {level}"),
-    "brief.map_sibling": ("{name} (เส้นขอบหนา) ในอำเภอ", "{name} (thick outline) within its district"),
-    "brief.shortlist": ("รายชื่อพื้นที่นำร่อง: {name}", "Pilot shortlist: {name}"),
-    "brief.shortlist_here": ("{n} จาก {total} พื้นที่ในรายชื่ออยู่ในพื้นที่นี้", "{n} of the {total} shortlisted areas lie in this area"),
-    "brief.outlined": ("เส้นขอบดำบนแผนที่", "black outlines on the map"),
-    "brief.more_rows": ("และอีก {n} รายการ", "and {n} more"),
-    "brief.page": ("หน้า", "Page"),
-    "export.map_slide": ("แผนที่ PNG (สไลด์)", "Map PNG (slide)"),
-    "export.map_print": ("แผนที่ PNG (พิมพ์ A4)", "Map PNG (A4 print)"),
-    "export.brief": ("สรุปพื้นที่ (PDF)", "Area brief (PDF)"),
-    "export.brief_help": ("เอกสาร A4 สองหน้าของ {name}: แผนที่ ตัวเลขสำคัญ กราฟ พื้นที่อันดับต้น แหล่งข้อมูล",
-                          "Two A4 pages on {name}: map, headline figures, charts, top areas, sources"),
-    "export.failed_short": ("สร้างไฟล์ไม่สำเร็จ", "The file could not be made"),
-    "export.generated": ("สร้างเมื่อ", "Generated"),
-    "pilot.m.generated": ("สร้างเมื่อ", "Generated"),
-}
+Message = str | Mapping[str, str]  # a text, or plural category -> text
 
 
-def t(key: str, lang: str, **kw) -> str:
-    """The catalogue string for ``key`` in ``lang``, formatted with ``kw``."""
-    th, en = CATALOGUE[key]
-    text = th if lang == "th" else en
-    return text.format(**kw) if kw else text
+def _load(lang: str) -> Mapping[str, Message]:
+    """``povmap/locales/<lang>.toml`` (package data), read-only."""
+    text = resources.files(__package__).joinpath("locales", f"{lang}.toml").read_text(encoding="utf-8")
+    return MappingProxyType({k: MappingProxyType(v) if isinstance(v, dict) else v
+                             for k, v in tomllib.loads(text).items()})
+
+
+MESSAGES: Mapping[str, Mapping[str, Message]] = MappingProxyType({lang: _load(lang) for lang in LANGS})
+# Keys with plural forms in some language: they need ``count``, in every language.
+PLURAL_KEYS = frozenset(k for msgs in MESSAGES.values() for k, v in msgs.items() if not isinstance(v, str))
+# key -> (th, en), the shape of the catalogue before it became data; kept for callers (tests) that read it.
+CATALOGUE: Mapping[str, tuple[Message | None, Message | None]] = MappingProxyType(
+    {k: (MESSAGES["th"].get(k), MESSAGES["en"].get(k)) for k in {**MESSAGES["th"], **MESSAGES["en"]}})
+
+
+@cache
+def _plural_rule(lang: str):
+    return Locale.parse(lang).plural_form
+
+
+def plural_category(lang: str, count: Real) -> str:
+    """The CLDR plural category (``one``, ``other``…) of ``count`` in ``lang``, from Babel."""
+    return _plural_rule(lang)(count)
+
+
+def t(key: str, lang: str, **params) -> str:
+    """The text for ``key`` in ``lang`` (Thai for ``"th"``, English otherwise), formatted with ``params``.
+
+    A plural message takes ``count`` (a number), which picks the form and fills ``{count}``.
+    """
+    lang = "th" if lang == "th" else "en"
+    msg = MESSAGES[lang][key]
+    if key in PLURAL_KEYS or COUNT in params:
+        count = params.get(COUNT)
+        if isinstance(count, bool) or not isinstance(count, Real):
+            raise TypeError(f"message {key!r} takes a number as count=, got {count!r}")
+        count = int(count) if isinstance(count, Integral) else count
+        if not isinstance(msg, str):
+            msg = msg.get(plural_category(lang, count), msg["other"])
+        params[COUNT] = format_decimal(count, locale=lang)
+    return msg.format(**params) if params else msg

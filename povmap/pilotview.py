@@ -111,7 +111,7 @@ def _cluster_map(engine: Engine, result: CriteriaSet, key: str, lang: str) -> Sm
     title = t("pilot.lisa_title" if key == "lisa" else "pilot.gi_title", lang)
     note = t("pilot.cluster_note", lang, perm=fmt_number(cl.permutations), alpha=cl.alpha, cut=f"{cut:.4g}", seed=cl.seed,
              fdr=t("pilot.fdr_on" if cl.fdr else "pilot.fdr_off", lang),
-             islands=len(result.contiguity.islands) if result.contiguity else 0)
+             count=len(result.contiguity.islands) if result.contiguity else 0)
     return SmallMap(key, title, smallmaps.render(_canvas(engine, result), colours), legend, note)
 
 
@@ -199,8 +199,8 @@ def method_lines(engine: Engine, result: PilotResult, lang: str, *, scenario: st
         (t("pilot.m.normalisation", lang), f"{norm.label(lang)} — {t(f'pilot.m.norm.{s.normalisation}', lang)}"),
         (t("pilot.m.score", lang), t("pilot.m.score_formula", lang)),
         (t("pilot.m.gates", lang), _gates_text(s, lang)),
-        (t("pilot.m.rule", lang), t("pilot.m.rule_k", lang, k=s.per_district_k) if s.per_district_k
-         else t("pilot.m.rule_n", lang, n=s.top_n)),
+        (t("pilot.m.rule", lang), t("pilot.m.rule_k", lang, count=s.per_district_k) if s.per_district_k
+         else t("pilot.m.rule_n", lang, count=s.top_n)),
         (t("pilot.m.ties", lang), t("pilot.m.ties_text", lang)),
     ]
     cont = result.criteria.contiguity
@@ -208,7 +208,7 @@ def method_lines(engine: Engine, result: PilotResult, lang: str, *, scenario: st
         cl = result.criteria.clusters
         lines.append((t("pilot.m.clusters", lang), t(
             "pilot.m.clusters_text", lang, perm=cl.permutations, seed=cl.seed, alpha=cl.alpha,
-            fdr=t("pilot.fdr_on" if cl.fdr else "pilot.fdr_off", lang), islands=len(cont.islands),
+            fdr=t("pilot.fdr_on" if cl.fdr else "pilot.fdr_off", lang), count=len(cont.islands),
             island_codes=", ".join(cont.islands) or "–", moran=f"{cl.moran_I:.3f}", moran_p=f"{cl.moran_p:.3g}")))
     if result.stability is not None:
         st_ = result.stability

@@ -168,7 +168,7 @@ def test_pilot_page_shortlist_equals_pilot_command(env, capsys):
     assert [a["score"] for a in short] == pytest.approx([float(s) for s in df["คะแนนรวม"]], abs=5e-4)  # shown to 3 places
     assert {a["lisa_class"] for a in result["areas"]} <= {"HH", "LL", "HL", "LH", "ns", None}
     method = {m["label"]: m["text"] for m in result["method"]}
-    assert method[t("pilot.m.rule", "th")] == t("pilot.m.rule_n", "th", n=20)
+    assert method[t("pilot.m.rule", "th")] == t("pilot.m.rule_n", "th", count=20)
 
 
 def test_pilot_csv_has_every_ranked_area_with_its_classes(env, capsys):
