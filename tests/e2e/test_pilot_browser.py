@@ -26,7 +26,6 @@ from playwright.sync_api import Locator, Page, expect  # noqa: E402
 from browser_helpers import (  # noqa: E402
     LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, assert_no_exception, wait_map_painted, wait_script_done,
 )
-from export_readers import read_csv, read_xlsx  # noqa: E402 - tests/export_readers.py
 from povmap import exports, scenarios  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -157,6 +156,9 @@ def test_pilot_kalasin_criteria_shortlist_and_compare_two_rows(app_page: Page):
 
 
 def test_pilot_scenario_save_reload_reopen_export(app_page: Page, user_db: Path):
+    # imported here: test_faults_browser imports this module in a server process that has only tests/e2e on its path
+    from export_readers import read_csv, read_xlsx  # tests/export_readers.py
+
     page = app_page
     name = f"ทดสอบ {KALASIN} {time.strftime('%Y%m%d-%H%M%S')}"
     open_pilot(page)
