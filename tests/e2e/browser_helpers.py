@@ -68,6 +68,60 @@ def wait_rendered(page: Page, timeout: float = LOAD_TIMEOUT_MS) -> None:
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
 
 
+# Layout settled: the script has finished, Streamlit has drawn every element (no skeletons), the main area's
+# images have loaded, every component frame has reported its height, and the page's geometry (scroll heights
+# and the place of each image and frame) has not changed for SETTLED_FRAMES animation frames in a row.
+SETTLED_FRAMES = 10
+_SETTLED_JS = """frames => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const main = document.querySelector('[data-testid="stMain"]');
+  const side = document.querySelector('[data-testid="stSidebarContent"]');
+  const imgs = [...document.querySelectorAll('[data-testid="stMainBlockContainer"] img')];
+  const frames_ = [...document.querySelectorAll('[data-testid="stMainBlockContainer"] iframe')];
+  const ready = app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && imgs.every(i => i.complete) && frames_.every(f => f.getBoundingClientRect().height > 0);
+  const box = e => { const r = e.getBoundingClientRect();
+                     return [r.top, r.left, r.height, r.width].map(Math.round).join(); };
+  const doc = document.scrollingElement;
+  const shape = [doc.scrollHeight, doc.scrollTop, main && main.scrollHeight, main && main.scrollTop,
+                 side && side.scrollHeight, ...imgs.map(box), ...frames_.map(box)].join('|');
+  const s = window.__povmapSettle || (window.__povmapSettle = {shape: null, same: 0});
+  s.same = ready && shape === s.shape ? s.same + 1 : 0;
+  s.shape = shape;
+  return s.same >= frames;
+}"""
+
+
+def wait_settled(page: Page, timeout: float = LOAD_TIMEOUT_MS) -> None:
+    """Wait until the page has stopped moving after a run (see SETTLED_FRAMES above).
+
+    ``data-test-script-state="notRunning"`` alone is not enough before a click that opens a popover: for a
+    second or more after the run (longer on a busy machine) Streamlit still replaces loading skeletons, images
+    load and the map frame reports its height, so the content above a box low on the page grows. The browser
+    then scrolls to keep the box in place (scroll anchoring), that scroll closes an open option list, and the
+    option Playwright is about to click detaches.
+    """
+    page.evaluate("() => { window.__povmapSettle = null; }")
+    page.wait_for_function(_SETTLED_JS, arg=SETTLED_FRAMES, polling="raf", timeout=timeout)
+
+
+def choose(page: Page, combobox: Locator, option: Locator, timeout: float = RERUN_TIMEOUT_MS) -> None:
+    """Pick ``option`` in the select box ``combobox`` once the page has settled.
+
+    The box goes to the middle of the window first: its list then opens in view, and Playwright need not scroll
+    the page to reach an option (a scroll closes the list too). The list must be open before the option is
+    clicked."""
+    wait_settled(page)
+    combobox.evaluate("e => e.scrollIntoView({block: 'center'})")
+    wait_settled(page)  # the scroll itself can bring lazily drawn elements into view
+    combobox.click(timeout=timeout)
+    # (the list, not the box: while it is open the other boxes leave the accessibility tree, so an .nth() box
+    # locator may no longer resolve)
+    expect(page.get_by_role("listbox").first).to_be_visible(timeout=timeout)
+    option.click(timeout=timeout)
+
+
 def assert_no_traceback(page: Page) -> None:
     """No exception element and no Python traceback text anywhere on the page."""
     assert_no_exception(page)

@@ -56,7 +56,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 from browser_helpers import (  # noqa: E402
-    LOAD_TIMEOUT_MS, REPO_ROOT, AppServer, assert_no_traceback, health, wait_rendered, wait_script_done,
+    LOAD_TIMEOUT_MS, REPO_ROOT, AppServer, assert_no_traceback, health, wait_rendered, wait_script_done, wait_settled,
 )
 from test_pilot_browser import MATCHES_SAVED, main, success_alert  # noqa: E402
 
@@ -212,18 +212,14 @@ def _user_env(tmp: Path) -> dict[str, str]:
 
 
 def options_of(page: Page, box: Locator) -> list[str]:
-    """The options of a select box. A click can land while the elements above still settle and the list
-    does not open; then the box is clicked again (at most 3 times)."""
+    """The options of a select box, opened once the page has settled (a list opened while the elements above
+    still move closes again; see browser_helpers.wait_settled)."""
     options = page.get_by_role("option")
-    for attempt in range(3):
-        box.click()
-        try:
-            expect(options.first).to_be_visible(timeout=5_000)
-            break
-        except AssertionError:
-            if attempt == 2:
-                raise
-            page.keyboard.press("Escape")
+    wait_settled(page)
+    box.evaluate("e => e.scrollIntoView({block: 'center'})")
+    wait_settled(page)
+    box.click()
+    expect(options.first).to_be_visible()
     listed = options.all_inner_texts()
     page.keyboard.press("Escape")
     return listed

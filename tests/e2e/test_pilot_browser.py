@@ -24,7 +24,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 from browser_helpers import (  # noqa: E402
-    LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, assert_no_exception, wait_map_painted, wait_script_done,
+    LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, assert_no_exception, choose, wait_map_painted, wait_script_done,
 )
 from povmap import exports, scenarios  # noqa: E402
 
@@ -68,16 +68,6 @@ def open_pilot(page: Page) -> None:
     expect(page.locator("h1").first).to_have_text(TITLE_TH, timeout=LOAD_TIMEOUT_MS)
     wait_script_done(page, LOAD_TIMEOUT_MS)
     assert_no_exception(page)
-
-
-def choose(page: Page, combobox: Locator, option: Locator) -> None:
-    """Open a selectbox and click an option; on the busy 20-province view a click can take several seconds.
-
-    The box goes to the middle of the window first: its list then opens in view. Otherwise Playwright scrolls the
-    page to reach an option, and the list closes on that scroll (react-aria closes popovers on scroll)."""
-    combobox.evaluate("e => e.scrollIntoView({block: 'center'})")
-    combobox.click(timeout=RERUN_TIMEOUT_MS)
-    option.click(timeout=RERUN_TIMEOUT_MS)
 
 
 def choose_kalasin(page: Page) -> None:
