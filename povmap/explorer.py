@@ -74,7 +74,8 @@ def _legend(classes: Classes, metric: str, lang: str) -> list[LegendRow]:
 # Per engine and data version (see povmap.caches).
 _PROVINCE_ORDER = Cache("explorer.province_order", maxsize=2, why="77 codes in name order, one list per language")
 _FEATURE_TEXTS = Cache("explorer.feature_texts", maxsize=len(LEVEL_KEYS) * 2,
-                       why="every area's GeoJSON feature text, one series per level and resolution (overview, detail)")
+                       why="every area's GeoJSON feature text, one series per level and resolution (overview, detail): "
+                           "5-10 MB each for subdistricts")
 _BOUNDS = Cache("explorer.bounds", maxsize=4096,
                 why="a view's map extent (4 floats) per level, scope and drilled area: every drill-down view of the "
                     "country (≈ 1,100) for a few scopes, ~0.3 kB each")

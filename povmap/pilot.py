@@ -87,11 +87,12 @@ def available_criteria(frame: Frame) -> tuple[str, ...]:
 
 
 # Frame-dependent work, per engine and data version (see povmap.caches). A frame's data is a table of its areas
-# (≤ 7,436 subdistricts, a few MB); clusters hold a contiguity graph and 999-permutation results of the frame.
-# Sessions work on a handful of frames each; these bounds keep the frames of a busy server's sessions.
-_FRAMES = Cache("pilot.frame", maxsize=32, why="criteria of the frames in use: a few per session, ≤ a few MB each")
+# (≤ 1 MB for all ~7,000 subdistricts); clusters hold a contiguity graph and 999-permutation results of the frame
+# (measured 5-10 MB for a subdistrict frame, 0.2 MB for districts). Sessions work on a handful of frames each;
+# these bounds keep the frames of a busy server's sessions (worst case ~32 + ~160 MB).
+_FRAMES = Cache("pilot.frame", maxsize=32, why="criteria of the frames in use: a few per session, ≤ 1 MB each")
 _CLUSTERS = Cache("pilot.clusters", maxsize=16,
-                  why="LISA/Gi* of the frames in use per inference setting; seconds to compute, ≤ a few MB each")
+                  why="LISA/Gi* of the frames in use per inference setting: seconds to compute, ≤ 10 MB each")
 _GRAPHS = Cache("pilot.graph", maxsize=len(PILOT_LEVELS),
                 why="the national queen contiguity of each pilot level (district, subdistrict), built once")
 _SHAPES = Cache("pilot.shapes", maxsize=len(PILOT_LEVELS), why="the shapes of each pilot level, indexed by code")

@@ -43,7 +43,8 @@ class SmallMap:
 
 # Per engine and data version (see povmap.caches). A canvas is a frame's areas projected to pixels (its rings);
 # a small map is one criterion's PNG (~10-30 kB). A frame has up to 9 criteria in 2 languages.
-_CANVASES = Cache("pilotview.canvas", maxsize=8, why="the projected areas of the frames in use, one per frame")
+_CANVASES = Cache("pilotview.canvas", maxsize=8,
+                  why="the projected areas of the frames in use, one per frame: ≤ 2.2 MB (all subdistricts)")
 _SMALL_MAPS = Cache("pilotview.smallmaps", maxsize=64,
                     why="criterion maps of the frames in use: 9 criteria × 2 languages per frame, ~20 kB each")
 
