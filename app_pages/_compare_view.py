@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._ui import table_downloads
+from app_pages._downloads import table_downloads
 from povmap import charts
 from povmap.i18n import t
 from povmap.uploads.privacy import shown_count

@@ -9,7 +9,8 @@ import streamlit as st
 
 from app_pages._compare_view import render_comparison
 from app_pages._map import area_map
-from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare, brief_download
+from app_pages._downloads import brief_download
+from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare
 from povmap import charts, exports, pilot, pilotview, scenarios
 from povmap.criteria import Frame
 from povmap.errors import PovmapError

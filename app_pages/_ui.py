@@ -1,20 +1,19 @@
-"""Streamlit glue shared by the pages: language, the cached engine, the first-run screen."""
+"""Streamlit glue shared by the pages: language, the cached engine, the first-run screen.
+
+The export and download buttons are in ``app_pages/_downloads.py``."""
 from __future__ import annotations
 
 import atexit
-import logging
 from urllib.parse import urlencode, urlsplit, urlunsplit
 import threading
 
 import streamlit as st
 
-from datetime import datetime, timezone
-
-from povmap import brief, exports, headless, mapimage, spatial
+from povmap import spatial
 from povmap.errors import PovmapError
-from povmap.credits import ADMIN_LIST_CREDIT, CREDITS, credit_lines
+from povmap.credits import ADMIN_LIST_CREDIT, CREDITS
 from povmap.i18n import DEFAULT_LANG, t
-from povmap.thai import fmt_datetime, fmt_number
+from povmap.thai import fmt_number
 from povmap import datasource
 from povmap.datasource import DataChoice, open_engine
 from povmap.metrics import Engine
@@ -187,23 +186,6 @@ class PageState:
         self.ss.setdefault(self.prefix + name, value)
 
 
-def table_downloads(df, title: str, key: str) -> None:
-    """CSV (UTF-8 with BOM) and XLSX buttons for a table as shown; built only when clicked."""
-    lg = lang()
-    stem = exports.slug(title)
-
-    def meta() -> exports.Metadata:
-        stamp = (t("export.generated", lg), fmt_datetime(datetime.now(timezone.utc), lg))
-        return exports.Metadata(title, (*credit_lines(lg), stamp))
-
-    row = st.container(horizontal=True, gap="small")
-    row.download_button("CSV", data=lambda: exports.to_csv(df, meta()), file_name=f"{stem}.csv", mime="text/csv",
-                       key=f"{key}.csv", on_click="ignore", type="tertiary", icon=":material/download:")
-    row.download_button("XLSX", data=lambda: exports.to_xlsx(df, meta()), file_name=f"{stem}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"{key}.xlsx", on_click="ignore", type="tertiary", icon=":material/download:")
-
-
 def presentation_style() -> None:
     """Projector layout: no sidebar or toolbar, full width, larger type (readable from the back of the room)."""
     st.html("""<style>
@@ -223,46 +205,3 @@ def share_link(container, path: str, params: dict[str, str], key: str) -> None:
     with container.popover(t("share.button", lang()), icon=":material/link:"):
         st.caption(t("share.help", lang()))
         st.code(url, language=None, wrap_lines=True)
-
-
-@st.cache_resource(show_spinner=False)
-def _start_chromium() -> None:
-    """Open the export browser in the background once per server, so the first PNG/PDF is quick."""
-    threading.Thread(target=headless.CHROMIUM.start, name="povmap-chromium-start", daemon=True).start()
-
-
-def _safe(make, lg: str):
-    """An export callable that reports a failure in the user's language instead of a traceback."""
-    def run() -> bytes:
-        try:
-            return make()
-        except PovmapError as exc:
-            logging.getLogger("povmap").exception("export failed")
-            st.error(exc.message(lg))
-            return b""
-    return run
-
-
-def map_downloads(containers, eng: Engine, query, *, scheme: str, k: int, key: str) -> None:
-    """Slide (1920×1080) and A4-print PNGs of the map in view, made only when clicked."""
-    lg = lang()
-    _start_chromium()
-    stem = exports.slug(f"povmap-{query.scope}-{query.parent or ''}-{query.level}-{query.metric}")
-    sizes = ((mapimage.SLIDE, "export.map_slide", "slide"), (mapimage.A4_LANDSCAPE, "export.map_print", "a4"))
-    for container, (size, label, suffix) in zip(containers, sizes):
-        container.download_button(
-            t(label, lg), data=_safe(lambda size=size: mapimage.map_png(eng, query, lang=lg, scheme=scheme, k=k, size=size), lg),
-            file_name=f"{stem}-{suffix}.png", mime="image/png", key=f"{key}.{suffix}", on_click="ignore",
-            icon=":material/image:", type="tertiary")
-
-
-def brief_download(container, eng: Engine, code: str, *, key: str, shortlist=None, scenario: str | None = None) -> None:
-    """The area brief (A4 PDF) of ``code``, made only when clicked."""
-    lg = lang()
-    _start_chromium()
-    name = eng.names.at[code, "name_th" if lg == "th" else "name_en"]
-    container.download_button(
-        t("export.brief", lg), help=t("export.brief_help", lg, name=name),
-        data=_safe(lambda: brief.area_brief_pdf(eng, code, lang=lg, shortlist=shortlist, scenario=scenario), lg),
-        file_name=f"{exports.slug(f'brief-{code}-{name}')}.pdf", mime="application/pdf", key=key, on_click="ignore",
-        icon=":material/picture_as_pdf:", type="tertiary")

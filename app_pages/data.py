@@ -9,7 +9,8 @@ import hashlib
 
 import streamlit as st
 
-from app_pages._ui import credits_footer, lang, page_start, table_downloads
+from app_pages._downloads import table_downloads
+from app_pages._ui import credits_footer, lang, page_start
 from povmap import uploads as U
 from povmap.config import ENV
 from povmap.errors import PovmapError

@@ -6,10 +6,8 @@ import html
 import streamlit as st
 
 from app_pages._map import area_map
-from app_pages._ui import (
-    brief_download, compare_button, credits_footer, map_downloads, page_start, presentation_style, share_link,
-    synthetic_badge, table_downloads,
-)
+from app_pages._downloads import brief_download, map_downloads, table_downloads
+from app_pages._ui import compare_button, credits_footer, page_start, presentation_style, share_link, synthetic_badge
 from povmap.explorer import area_name, breadcrumb, build_view, province_order
 from povmap.credits import CREDITS
 from povmap.i18n import t

@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._map import area_map
-from app_pages._ui import COMPARE_KEY, brief_download, compare_button, credits_footer, engine, lang, share_link, table_downloads
+from app_pages._downloads import brief_download, table_downloads
+from app_pages._ui import COMPARE_KEY, compare_button, credits_footer, engine, lang, share_link
 from povmap import charts
 from povmap.explorer import locator_map
 from povmap.i18n import t

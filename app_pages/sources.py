@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._ui import credits_footer, engine, lang, table_downloads
+from app_pages._downloads import table_downloads
+from app_pages._ui import credits_footer, engine, lang
 from povmap.explorer import area_name
 from povmap.groups import province_groups
 from povmap.i18n import t

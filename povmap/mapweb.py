@@ -6,6 +6,11 @@ current) and ``geo/<store key>/<chunk>.json`` (geometry, written on first use). 
 folder as a component; it refuses symlinks leading out of it, so files are copied. Every write is
 atomic (temporary file, then rename), so concurrent sessions and servers sharing the folder never
 see half a file.
+
+Nothing is written when a module is imported: :func:`open_web` writes the folder on first use. Where the
+folder's own place cannot be written (a read-only install), it goes to the user's :data:`FALLBACK_DIR`, one
+folder reused by every process, so none is left behind per process. A missing deck.gl bundle (a pydeck that
+moved or dropped it) is a :class:`MapWebError` naming the file, never a map that silently stays blank.
 """
 from __future__ import annotations
 
@@ -19,10 +24,34 @@ from pathlib import Path
 
 import pydeck
 
+from .errors import PovmapError
 from .maplayer import GeoChunk
 
+# pydeck's own copy of deck.gl (its Jupyter extension's bundle): not a public path of the package, so
+# tests/test_mapweb.py checks it against the installed pydeck's file list, and a missing file stops the map loudly.
 DECK_BUNDLE = Path(pydeck.__file__).resolve().parent / "nbextension" / "static" / "index.js"
+DECK_NAME = "deck.js"
 STALE_GEO_S = 24 * 3600  # geometry of other store builds is removed after a day
+# The web folder of a read-only install: the user's cache folder, one for every process (never a temporary folder
+# per process, which a killed server would leave behind).
+FALLBACK_DIR = Path(os.path.expanduser("~")) / ".cache" / "povmap" / "web"
+
+
+class MapWebError(PovmapError):
+    """The map's web folder cannot be made (deck.gl missing, or no writable place for the folder)."""
+
+
+def check_deck_bundle(bundle: Path | None = None) -> Path:
+    """The deck.gl bundle the map loads, or a :class:`MapWebError` naming the file that is missing."""
+    bundle = Path(DECK_BUNDLE if bundle is None else bundle)
+    if not bundle.is_file():
+        version = getattr(pydeck, "__version__", "?")
+        raise MapWebError(
+            f"The map cannot be drawn: its deck.gl library {bundle} is missing. The installed pydeck {version} does "
+            f"not have that file: reinstall pydeck, or install a release that ships it (0.9 does).",
+            f"วาดแผนที่ไม่ได้ เพราะไม่พบไลบรารี deck.gl ที่ {bundle} แพ็กเกจ pydeck {version} ที่ติดตั้งอยู่ไม่มีไฟล์นี้ "
+            f"ให้ติดตั้ง pydeck ใหม่ หรือติดตั้งรุ่นที่มีไฟล์นี้ (รุ่น 0.9 มี)")
+    return bundle
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -36,20 +65,45 @@ def store_key(version: str) -> str:
     return hashlib.sha1(version.encode("utf-8")).hexdigest()[:12]
 
 
-def install_assets(root: Path, component_dir: Path) -> None:
-    """Copy the component's files and deck.gl's bundle into ``root``, where they differ."""
+def install_assets(root: Path, component_dir: Path) -> int:
+    """Copy the component's files and deck.gl's bundle into ``root``, where they differ; the number of files written.
+
+    Raises :class:`MapWebError` when the deck.gl bundle is missing, :class:`OSError` when ``root`` cannot be written."""
+    bundle = check_deck_bundle()
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    for src in [*sorted(Path(component_dir).iterdir()), DECK_BUNDLE]:
-        if not src.is_file():
-            continue
-        dst = root / ("deck.js" if src == DECK_BUNDLE else src.name)
+    written = 0
+    for src in [*sorted(p for p in Path(component_dir).iterdir() if p.is_file()), bundle]:
+        dst = root / (DECK_NAME if src == bundle else src.name)
         try:  # deck.js: its size is its version; our own small files: compare contents
-            same = dst.stat().st_size == src.stat().st_size and (src == DECK_BUNDLE or dst.read_bytes() == src.read_bytes())
+            same = dst.stat().st_size == src.stat().st_size and (src == bundle or dst.read_bytes() == src.read_bytes())
         except OSError:
             same = False
         if not same:
             _write_atomic(dst, src.read_bytes())
+            written += 1
+    return written
+
+
+def open_web(root: Path, version: str, component_dir: Path) -> "MapWeb":
+    """The web folder for the store build ``version``, its files installed now (first use, never at import).
+
+    ``root`` is the configured folder (``POVMAP_WEB`` or ``<store>.web``); where it cannot be written, the folder
+    is :data:`FALLBACK_DIR`. Raises :class:`MapWebError` when deck.gl is missing or neither place can be written."""
+    failures = []
+    for place in dict.fromkeys(p for p in (Path(root), FALLBACK_DIR) if p.is_absolute()):  # "~" unknown: no fallback
+        web = MapWeb(place, version, component_dir)
+        try:
+            web.install()
+        except OSError as exc:
+            failures.append(f"{place} ({exc.strerror or exc})")
+            continue
+        web.drop_stale_geometry()
+        return web
+    tried = "; ".join(failures)
+    raise MapWebError(
+        f"The map's web folder cannot be written: {tried}. Set POVMAP_WEB to a folder this server may write.",
+        f"เขียนโฟลเดอร์เว็บของแผนที่ไม่ได้: {tried} ให้ตั้ง POVMAP_WEB เป็นโฟลเดอร์ที่เซิร์ฟเวอร์นี้เขียนได้")
 
 
 class MapWeb:
@@ -60,12 +114,21 @@ class MapWeb:
         self.key = store_key(version)
         self.component_dir = Path(component_dir)
         self._lock = threading.Lock()
+        self._assets = (DECK_NAME, *sorted(p.name for p in self.component_dir.iterdir() if p.is_file()))
+        # Counts the files this object has (re)written. The map passes it to the browser with every rerun: after a
+        # rerun that healed the folder the component's arguments differ, so Streamlit hands it a new render and
+        # the browser fetches again what failed before (it sends identical arguments to a component only once).
+        self.revision = 0
+
+    def install(self) -> None:
+        """Copy the component's files and deck.gl in, where they differ (an upgrade brings a new ``map.js``)."""
+        with self._lock:
+            self.revision += install_assets(self.root, self.component_dir)
 
     def ensure_assets(self) -> None:
         """Put the component's files back if the folder was removed under a running server (it is derived)."""
-        if not (self.root / "deck.js").exists():
-            with self._lock:
-                install_assets(self.root, self.component_dir)
+        if not all((self.root / name).exists() for name in self._assets):
+            self.install()
 
     def drop_stale_geometry(self) -> None:
         """Remove the geometry of other store builds, once untouched for a day (a server may still use it)."""
@@ -88,4 +151,5 @@ class MapWeb:
                 if not path.exists():
                     path.parent.mkdir(parents=True, exist_ok=True)
                     _write_atomic(path, text().encode("utf-8"))
+                    self.revision += 1
         return rel

@@ -80,3 +80,91 @@ def test_removed_folder_is_rebuilt(tmp_path, engine):
     web.ensure_assets()
     web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
     assert all((tmp_path / "web" / f).exists() for f in ("index.html", "map.js", "deck.js", rel))
+
+
+# ---- deck.gl from pydeck, written on first use (issue 12) -----------------------------------------------------
+
+def test_deck_bundle_is_the_file_the_installed_pydeck_ships():
+    """The map loads deck.gl from a path inside pydeck that pydeck does not promise to keep: a pydeck release that
+    moves or drops the file fails here, not in a user's browser."""
+    import importlib.metadata
+    import pydeck
+
+    from povmap.mapweb import check_deck_bundle
+
+    package = Path(pydeck.__file__).resolve().parent
+    shipped = {Path(str(f)) for f in importlib.metadata.files("pydeck") or ()}
+    assert Path("pydeck") / DECK_BUNDLE.relative_to(package) in shipped, \
+        f"pydeck {pydeck.__version__} no longer ships {DECK_BUNDLE.relative_to(package)}"
+    assert check_deck_bundle() == DECK_BUNDLE and DECK_BUNDLE.stat().st_size > 1_000_000
+    text = DECK_BUNDLE.read_text(encoding="utf-8", errors="replace")
+    for name in ("GeoJsonLayer", "MapView", "Deck"):  # what map.js uses as deck.<name>
+        assert name in text, f"{DECK_BUNDLE} has no {name}"
+
+
+def test_missing_deck_bundle_fails_loudly_naming_the_file(tmp_path, monkeypatch):
+    import pytest
+
+    from povmap import mapweb
+
+    gone = tmp_path / "pydeck" / "nbextension" / "static" / "index.js"
+    monkeypatch.setattr(mapweb, "DECK_BUNDLE", gone)
+    with pytest.raises(mapweb.MapWebError) as info:
+        mapweb.open_web(tmp_path / "web", "build-1", COMPONENT_DIR)
+    for lang in ("en", "th"):
+        assert str(gone) in info.value.message(lang)
+    assert "deck.gl" in info.value.message("th") and "ไม่พบ" in info.value.message("th")
+    assert not (tmp_path / "web" / "deck.js").exists()
+
+
+def test_unwritable_web_folder_goes_to_the_users_cache_folder_not_a_temporary_one(tmp_path, monkeypatch):
+    import pytest
+
+    from povmap import mapweb
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setattr(mapweb, "FALLBACK_DIR", tmp_path / "cache" / "web")
+    web = mapweb.open_web(blocked / "web", "build-1", COMPONENT_DIR)
+    assert web.root == tmp_path / "cache" / "web" and (web.root / "deck.js").exists()
+    again = mapweb.open_web(blocked / "web", "build-1", COMPONENT_DIR)  # the next process reuses the same one
+    assert again.root == web.root and again.revision == 0
+    monkeypatch.setattr(mapweb, "FALLBACK_DIR", blocked / "cache")
+    with pytest.raises(mapweb.MapWebError) as info:
+        mapweb.open_web(blocked / "web", "build-1", COMPONENT_DIR)
+    assert "POVMAP_WEB" in info.value.message("th") and str(blocked / "web") in info.value.message("en")
+
+
+def test_revision_counts_the_files_written_so_a_healed_folder_reaches_the_browser(tmp_path, engine):
+    """The map passes ``revision`` to the browser: it must change on the rerun that rewrites a removed file (and
+    only then), so the browser gets a render and fetches again what failed."""
+    from povmap.mapweb import open_web
+
+    web = open_web(tmp_path / "web", "build-1", COMPONENT_DIR)
+    chunk = GeoChunk("province", "overview")
+    rel = web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
+    before = web.revision
+    web.ensure_assets()
+    web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
+    assert web.revision == before  # nothing missing, nothing written
+    (tmp_path / "web" / rel).unlink()
+    web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
+    assert web.revision == before + 1
+    (tmp_path / "web" / "index.html").unlink()  # any of the component's files, not only deck.js
+    web.ensure_assets()
+    assert (tmp_path / "web" / "index.html").exists() and web.revision == before + 2
+
+
+def test_importing_the_map_module_writes_nothing(tmp_path):
+    """The web folder is written when the first map is drawn, not when a page imports the module, and no
+    temporary folder is made per process."""
+    import subprocess
+    import sys
+
+    repo = COMPONENT_DIR.parent.parent
+    env = {**os.environ, "POVMAP_WEB": str(tmp_path / "web"), "HOME": str(tmp_path / "home"),
+           "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    subprocess.run([sys.executable, "-c", "import app_pages._map"], cwd=repo, env=env, check=True, timeout=120)
+    assert not (tmp_path / "web").exists() and not (tmp_path / "home").exists()
+    assert not list((tmp_path / "tmp").iterdir())

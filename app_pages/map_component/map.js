@@ -3,6 +3,11 @@
  * Geometry files are fetched once and kept (per URL); each rerun only brings the codes in view, one
  * palette index per area, tooltip values and the view (see povmap/maplayer.py). Unchanged geometry keeps
  * the same array, so deck.gl does not tessellate again and only rewrites the colour attribute.
+ *
+ * A render that fails (a geometry file the server no longer has) shows a message over the map. A failed file is
+ * not kept, so the next render fetches it again, and the render that succeeds takes the message away. Streamlit
+ * sends a component identical arguments only once; the server's "revision" argument changes after a rerun that
+ * wrote the web folder again (povmap/mapweb.py), so the rerun that heals the folder also brings that next render.
  */
 "use strict";
 
@@ -16,7 +21,8 @@ const overlay = document.getElementById("lines");
 const NONE = [0, 0, 0, 0];
 const TIP_STYLE = {fontFamily: "Sarabun, 'Noto Sans Thai', sans-serif", fontSize: "14px", backgroundColor: "#ffffff",
                    color: "#222222", border: "1px solid #999", padding: "6px 8px", maxWidth: "320px"};
-const MESSAGES = {th: "แผนที่โหลดไม่สำเร็จ", en: "The map could not be loaded"};
+// What the user reads over a map that failed; the technical reason goes to data-error and the console.
+const MESSAGES = {th: "แผนที่โหลดไม่สำเร็จ โปรดโหลดหน้านี้ใหม่", en: "The map could not be loaded. Reload the page to try again."};
 
 const files = new Map();  // URL -> Promise<Map(code -> feature)>
 function file(url) {
@@ -98,13 +104,29 @@ function lineLayers() {
 }
 
 function fail(error, lang) {
-  msg.textContent = `${MESSAGES[lang] || MESSAGES.en}: ${error && error.message ? error.message : error}`;
+  msg.textContent = MESSAGES[lang] || MESSAGES.en;
   msg.style.display = "flex";
-  el.dataset.error = msg.textContent;
+  el.dataset.error = String(error && error.message ? error.message : error);
+  console.error("povmap map:", error);
+}
+
+function recovered() {
+  if (el.dataset.error === undefined) return;
+  msg.style.display = "none";
+  msg.textContent = "";
+  delete el.dataset.error;
 }
 
 async function render(a) {
   const mine = ++seq;
+  try {
+    await draw(a, mine);
+  } catch (e) {
+    if (mine === seq) fail(e, a.lang);  // a newer rerun supersedes this one: only its own outcome is shown
+  }
+}
+
+async function draw(a, mine) {
   el.style.height = `${a.height}px`;
   send("streamlit:setFrameHeight", {height: a.height});
   const codes = a.codes ? a.codes.split(",") : [];
@@ -146,6 +168,7 @@ async function render(a) {
   linesKey = lKey;
   viewKey = vKey;
   committed = mine;
+  recovered();
   if (painted === mine) el.dataset.painted = String(painted);
 }
 
@@ -153,6 +176,6 @@ window.addEventListener("message", (event) => {
   if (!event.data || event.data.type !== "streamlit:render") return;
   const a = event.data.args && event.data.args.map;
   if (!a) return;
-  render(a).catch((e) => fail(e, a.lang));
+  render(a);
 });
 send("streamlit:componentReady", {apiVersion: 1});
