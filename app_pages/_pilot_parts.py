@@ -40,8 +40,8 @@ def shortlist_section(eng: Engine, result: pilot.PilotResult, lg: str) -> None:
     st.subheader(t("pilot.score_section", lg))
     s = result.settings
     n_short = int(result.ranked["shortlisted"].sum())
-    rule = t("pilot.m.rule_k", lg, k=s.per_district_k) if s.per_district_k else t("pilot.m.rule_n", lg, n=s.top_n)
-    st.markdown(t("pilot.shortlist_summary", lg, n=fmt_number(n_short), rule=rule,
+    rule = t("pilot.m.rule_k", lg, count=s.per_district_k) if s.per_district_k else t("pilot.m.rule_n", lg, count=s.top_n)
+    st.markdown(t("pilot.shortlist_summary", lg, count=n_short, rule=rule,
                   eligible=fmt_number(int(result.ranked["eligible"].sum())), total=fmt_number(len(result.ranked))))
     with st.expander(t("pilot.method", lg)):
         for label, value in pilotview.method_lines(eng, result, lg, scenario=_scenario_name(result)):
@@ -98,7 +98,7 @@ def robustness_section(result: pilot.PilotResult, lg: str) -> None:
     s = result.shortlist.sort_values("rank")
     name = "name_th" if lg == "th" else "name_en"
     fragile = s["fragile"].fillna(False).astype(bool)
-    st.markdown(t("pilot.robust_summary", lg, n=len(s), solid=int((s["stay_share"] >= 0.9).sum()),
+    st.markdown(t("pilot.robust_summary", lg, count=len(s), solid=int((s["stay_share"] >= 0.9).sum()),
                   fragile=int(fragile.sum()), draws=stab.draws, spread=round(100 * stab.spread)))
     names = [f"{r[name]} ({c})" for c, r in s.iterrows()]
     depends = [CRITERION_BY_KEY[d].label(lg) if isinstance(d, str) and d else "" for d in s["depends_on"]]
@@ -107,7 +107,7 @@ def robustness_section(result: pilot.PilotResult, lg: str) -> None:
     st.caption(t("pilot.robust_legend", lg, below=round(100 * stab.fragile_below)))
     dep = s[s["depends_on"].fillna("").astype(str) != ""]
     if len(dep):
-        st.warning(t("pilot.depends_warning", lg, n=len(dep)))
+        st.warning(t("pilot.depends_warning", lg, count=len(dep)))
 
 
 # ---- scenarios ------------------------------------------------------------------------------

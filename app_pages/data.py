@@ -125,30 +125,30 @@ else:
         if len(report.problems):
             st.markdown(f"**{t('data.problem_summary', lg)}**")
             st.dataframe(report.problem_summary(lg, codes=False), hide_index=True)
-            with st.expander(t("data.problem_list", lg, n=fmt_number(len(report.problems)))):
+            with st.expander(t("data.problem_list", lg, count=len(report.problems))):
                 table = report.problem_table(lg)
                 st.dataframe(table.head(2000), hide_index=True)
-                table_downloads(table, t("data.problem_list", lg, n=fmt_number(len(table))), key=f"{K}dl.problems")
+                table_downloads(table, t("data.problem_list", lg, count=len(table)), key=f"{K}dl.problems")
         questions = report.questions()
         if questions:  # names that fit several places: ask, then check again with the answers
             with st.container(border=True):
                 st.markdown(f"**{t('data.ask', lg)}**")
                 answers = dict(ss.get(K + "choices", {}))
                 for i, (names, codes, n) in enumerate(questions[:MAX_QUESTIONS]):
-                    pick = st.selectbox(t("data.ask_one", lg, names=names, n=fmt_number(n)), [None, *codes],
+                    pick = st.selectbox(t("data.ask_one", lg, names=names, count=n), [None, *codes],
                                         format_func=lambda c: t("data.ask_none", lg) if c is None else place_label(c),
                                         key=f"{K}ask.{digest}.{i}")
                     if pick:
                         answers[names] = pick
                 if len(questions) > MAX_QUESTIONS:
-                    st.caption(t("data.ask_more", lg, n=fmt_number(len(questions) - MAX_QUESTIONS)))
+                    st.caption(t("data.ask_more", lg, count=len(questions) - MAX_QUESTIONS))
                 if st.button(t("data.ask_recheck", lg), key=f"{K}recheck", icon=":material/refresh:"):
                     run_check(answers)
                     st.rerun()
         if ok:
             with st.form(f"{K}accept"):
                 mode = st.radio(t("data.mode", lg), list(U.MODES), key=f"{K}mode",
-                                format_func=lambda m: t(f"data.mode.{m}", lg, bad=fmt_number(report.rejected)))
+                                format_func=lambda m: t(f"data.mode.{m}", lg, count=report.rejected))
                 f1, f2 = st.columns(2)
                 name = f1.text_input(t("data.name", lg), value=up.name.rsplit(".", 1)[0], max_chars=120)
                 source = f2.text_input(t("data.source", lg), value=up.name, max_chars=200)
@@ -169,7 +169,7 @@ else:
                 else:
                     ss.pop(K + "report", None)
                     ss[f"{K}set.{info.kind}"] = True
-                    ss[K + "flash"] = t("data.imported", lg, name=info.name, rows=fmt_number(info.rows_accepted),
+                    ss[K + "flash"] = t("data.imported", lg, name=info.name, count=info.rows_accepted,
                                         kind=KIND_LABEL[info.kind])
                     st.rerun()
             if cancel:

@@ -285,7 +285,7 @@ with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {f
     st.markdown(t("unplaced.reconcile", lg, placed=shown(res.placed_count) + hidden_part,
                   unplaced=shown(res.unplaced_count), total=shown(res.scope_count), unit=unit))
     if res.extras.get("hidden_areas"):
-        st.markdown(t("privacy.reconcile", lg, areas=fmt_number(res.extras["hidden_areas"]), unit=unit, k=res.extras["k"],
+        st.markdown(t("privacy.reconcile", lg, count=res.extras["hidden_areas"], unit=unit, k=res.extras["k"],
                       hidden=fmt_number(res.hidden_count) if res.hidden_count is not None else f"< {res.extras['k']}"))
     if len(v.unplaced):
         st.markdown(f"**{t('unplaced.rows', lg)}**")

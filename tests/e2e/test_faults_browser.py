@@ -94,13 +94,11 @@ def _save_loop(log_path: Path) -> None:
     """Save Kalasin shortlists as the pilot page does, for ever; "begin"/"done" lines in ``log_path``."""
     with _event_log(log_path) as write:
         from povmap import areamanagers, pilot, scenarios
-        from povmap.config import store_dir
         from povmap.criteria import Frame
-        from povmap.metrics import Engine
-        from povmap.store import Store
+        from povmap.datasource import open_engine
         from povmap.userdb import user_db_path
 
-        db, engine = user_db_path(), Engine(Store(store_dir()))
+        db, engine = user_db_path(), open_engine()
         crit = pilot.criteria_set(engine, Frame(scope="46", level="subdistrict"), pilot.Settings(),
                                   areamanagers.list_coverage(db))
         keys = list(crit.values.columns)  # the page's order: its settings then compare equal on reopening
@@ -123,11 +121,10 @@ def _import_loop(log_path: Path, url: str) -> None:
     with _event_log(log_path) as write:
         from povmap import households as hh
         from povmap import uploads as U
-        from povmap.config import store_dir
-        from povmap.store import Store
+        from povmap.datasource import open_data
 
         path = log_path.with_name("households.csv")
-        hh.write_household_file(Store(store_dir()).households, path)
+        hh.write_household_file(open_data().households, path)
         report = U.check(path.read_bytes(), path.name, kind=U.KIND_HOUSEHOLDS)
         while health(url) != "ok":
             time.sleep(0.05)  # poll interval; the test's own bounded health wait fails first if it never comes
@@ -287,8 +284,7 @@ def test_kill_during_scenario_save_then_restart_keeps_complete_saves(servers, ap
 
 def test_kill_during_data_import_then_restart_lists_complete_imports(servers, app_page: Page, tmp_path: Path):
     from povmap import uploads as U
-    from povmap.config import store_dir
-    from povmap.store import Store
+    from povmap.datasource import open_data
 
     page = app_page
     env, user_data, log_path = _user_env(tmp_path), tmp_path / "user_data", tmp_path / "imports.jsonl"
@@ -311,7 +307,7 @@ def test_kill_during_data_import_then_restart_lists_complete_imports(servers, ap
     landed_ids = {landed.id} if landed else set()
     assert {d.id for d in listed.values()} == {e["id"] for e in done} | landed_ids
     assert len(hidden) <= (1 if in_flight and not landed else 0), hidden  # the interrupted import's folder
-    rows = len(Store(store_dir()).households)
+    rows = len(open_data().households)
     assert {e["rows"] for e in done} == {rows}
     for d in listed.values():  # each one whole: its manifest and its table
         assert d.rows_accepted == rows and len(U.load_table(d.id, "households", root=user_data)) == rows, d.name
