@@ -7,8 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages._ui import LANG_KEY, first_run, lang
-from povmap.store import StoreError
-from povmap.i18n import DEFAULT_LANG, LANGS, t
+from povmap.core.i18n import DEFAULT_LANG, LANGS, t
+from povmap.data.store import StoreError
 
 # A local icon: a ":material/…:" page icon is fetched from fonts.gstatic.com, which offline networks block.
 st.set_page_config(page_title="povmap", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")

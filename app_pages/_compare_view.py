@@ -4,12 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._downloads import table_downloads
-from povmap import charts
-from povmap.i18n import t
-from povmap.uploads.privacy import shown_count
-from povmap.metrics import Engine
-from povmap.profile import build_profile, compare_table
-from povmap.vocab import LEVEL_BY_KEY
+from povmap.core.engine import Engine
+from povmap.core.i18n import t
+from povmap.core.privacy import shown_count
+from povmap.core.vocab import LEVEL_BY_KEY
+from povmap.present import charts
+from povmap.present.profile import build_profile, compare_table
 
 
 def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:

@@ -3,7 +3,7 @@
 **Tables** are built when their button is clicked (Streamlit's deferred download): nothing in them can fail in a
 way the user could act on.
 
-**The PNG and the PDF** are rendered by headless Chromium (``povmap.headless``), which can fail: no browser on the
+**The PNG and the PDF** are rendered by headless Chromium (``povmap.present.headless``), which can fail: no browser on the
 server, a render that breaks or times out. Streamlit ignores every command run inside a deferred download's
 callable, so a failure there could only hand the user an empty file without a word. These files are therefore
 made in the page's own run: the first click renders the file (a spinner shows meanwhile) and puts its download
@@ -23,12 +23,12 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from app_pages._ui import lang
-from povmap import brief, exports, headless, mapimage
-from povmap.credits import credit_lines
-from povmap.errors import PovmapError
-from povmap.i18n import t
-from povmap.metrics import Engine
-from povmap.thai import fmt_datetime
+from povmap.core.engine import Engine
+from povmap.core.errors import PovmapError
+from povmap.core.i18n import t
+from povmap.core.thai import fmt_datetime
+from povmap.present import brief, exports, headless, mapimage
+from povmap.present.credits import credit_lines
 
 MADE_KEY = "downloads.made"  # session state: {button key: Made}, the last file (or failure) of each export button
 
@@ -113,7 +113,7 @@ def map_downloads(containers, eng: Engine, query, *, scheme: str, k: int, key: s
     for container, (size, label, suffix) in zip(containers, sizes):
         _rendered_download(
             container, label, lambda size=size: mapimage.map_png(eng, query, lang=lg, scheme=scheme, k=k, size=size),
-            spec=_digest(eng.store.version, query, lg, scheme, k, size), key=f"{key}.{suffix}",
+            spec=_digest(eng.data.version, query, lg, scheme, k, size), key=f"{key}.{suffix}",
             file_name=f"{stem}-{suffix}.png", mime="image/png", icon=":material/image:")
 
 
@@ -126,6 +126,6 @@ def brief_download(container, eng: Engine, code: str, *, key: str, shortlist=Non
     _rendered_download(
         container, t("export.brief", lg),
         lambda: brief.area_brief_pdf(eng, code, lang=lg, shortlist=shortlist, scenario=scenario),
-        spec=_digest(eng.store.version, code, lg, scenario, listed), key=key,
+        spec=_digest(eng.data.version, code, lg, scenario, listed), key=key,
         file_name=f"{exports.slug(f'brief-{code}-{name}')}.pdf", mime="application/pdf",
         icon=":material/picture_as_pdf:", help=t("export.brief_help", lg, name=name))

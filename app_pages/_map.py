@@ -1,8 +1,8 @@
-"""The area map on every page: ``povmap.maplayer``'s spec drawn by the deck.gl component in ``map_component/``.
+"""The area map on every page: ``povmap.web.maplayer``'s spec drawn by the deck.gl component in ``map_component/``.
 
-The component's folder is the map's web folder (``povmap.mapweb``): its page and script, deck.gl and the
+The component's folder is the map's web folder (``povmap.web.mapweb``): its page and script, deck.gl and the
 geometry files, all fetched once by the browser and kept, so a rerun sends colours and values only. Importing
-this module writes nothing: the folder is written when the first map is drawn (``povmap.mapweb.open_web``).
+this module writes nothing: the folder is written when the first map is drawn (``povmap.web.mapweb.open_web``).
 """
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from povmap.config import store_dir, web_dir
-from povmap.errors import PovmapError
-from povmap.explorer import map_chunk_text
-from povmap.maplayer import MapSpec, selected_code
-from povmap.mapweb import MapWeb, open_web
-
-from povmap.datasource import store_version
+from povmap.core.config import store_dir, web_dir
+from povmap.core.errors import PovmapError
+from povmap.data.datasource import store_version
+from povmap.present.explorer import map_chunk_text
+from povmap.web.maplayer import MapSpec, selected_code
+from povmap.web.mapweb import MapWeb, open_web
 
 COMPONENT_DIR = Path(__file__).with_name("map_component")
 MAP_BOX_PAD_PX = 2

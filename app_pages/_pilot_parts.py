@@ -8,19 +8,21 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages._compare_view import render_comparison
-from app_pages._map import area_map
 from app_pages._downloads import brief_download
+from app_pages._map import area_map
 from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare
-from povmap import charts, exports, pilot, pilotview, scenarios
-from povmap.criteria import Frame
-from povmap.errors import PovmapError
-from povmap.explorer import LegendRow
-from povmap.i18n import t
-from povmap.maplayer import MAP_HEIGHT_PX
-from povmap.metrics import Engine
-from povmap.thai import fmt_datetime, fmt_number
-from povmap.urlstate import page_params, shown
-from povmap.vocab import CRITERION_BY_KEY, CRITERION_KEYS, SCOPE_GROUP_KEYS
+from povmap import pilot
+from povmap.core.engine import Engine
+from povmap.core.errors import PovmapError
+from povmap.core.i18n import t
+from povmap.core.thai import fmt_datetime, fmt_number
+from povmap.core.vocab import CRITERION_BY_KEY, CRITERION_KEYS, SCOPE_GROUP_KEYS
+from povmap.pilot.criteria import Frame
+from povmap.present import charts, exports, pilotview
+from povmap.present.explorer import LegendRow
+from povmap.present.urlstate import page_params, shown
+from povmap.userdb import scenarios
+from povmap.web.maplayer import MAP_HEIGHT_PX
 
 K = "pilot."
 PENDING = K + "pending"
@@ -161,7 +163,7 @@ def scenario_section(eng: Engine, result: pilot.PilotResult, lg: str, db: Path) 
             table = pilot.shortlist_table(result)
             try:
                 sid = scenarios.save(db, name, result.frame.as_dict(), result.settings.as_dict(), table,
-                                     eng.store.version, overwrite=overwrite)
+                                     eng.data.version, overwrite=overwrite)
             except PovmapError as exc:
                 st.error(exc.message(lg))
             else:
@@ -249,7 +251,7 @@ def export_section(eng: Engine, result: pilot.PilotResult, lg: str) -> None:
         return exports.Metadata(title, tuple(pilotview.method_lines(eng, result, lg, scenario=name)))
 
     def geometries():
-        return eng.store.shapes(result.frame.level).set_index("code").geometry
+        return eng.data.shapes(result.frame.level).set_index("code").geometry
 
     c1, c2, c3, c4 = st.columns(4)
     if len(result.frame.scope) == 2:  # one province: its brief lists this shortlist

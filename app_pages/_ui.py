@@ -4,20 +4,20 @@ The export and download buttons are in ``app_pages/_downloads.py``."""
 from __future__ import annotations
 
 import atexit
-from urllib.parse import urlencode, urlsplit, urlunsplit
 import threading
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from povmap import spatial
-from povmap.errors import PovmapError
-from povmap.credits import ADMIN_LIST_CREDIT, CREDITS
-from povmap.i18n import DEFAULT_LANG, t
-from povmap.thai import fmt_number
-from povmap import datasource
-from povmap.datasource import DataChoice, open_engine
-from povmap.metrics import Engine
-from povmap.store import Store, StoreError
+from povmap.core.engine import Engine
+from povmap.core.errors import PovmapError
+from povmap.core.i18n import DEFAULT_LANG, t
+from povmap.core.thai import fmt_number
+from povmap.data import datasource
+from povmap.data.datasource import DataChoice, open_engine
+from povmap.data.store import Store, StoreError
+from povmap.pilot import spatial
+from povmap.present.credits import ADMIN_LIST_CREDIT, CREDITS
 
 LANG_KEY = "lang"
 WARM_UP_EXIT_WAIT_S = 120
@@ -108,9 +108,9 @@ def first_run(exc: StoreError) -> None:
 def synthetic_badge(eng: Engine, lg: str) -> None:
     """The warning on every view of synthetic households: how the built-in file was made, or the name of an
     imported file its owner marked as synthetic."""
-    info = eng.store.households_info
+    info = eng.data.households_info
     if info.builtin:
-        meta = eng.store.manifest["households"]
+        meta = eng.data.manifest["households"]
         st.warning(f"**{t('synthetic.badge', lg)}** — " + t(
             "synthetic.note", lg, seed=meta["seed"], households=fmt_number(meta["households"]),
             members=fmt_number(meta["members"])))
@@ -126,7 +126,7 @@ def credits_footer() -> None:
             st.caption(f"**{c.title(lg)}** — {c.credit}. _{c.licence_text(lg)}_")
         st.caption(ADMIN_LIST_CREDIT)
         eng = engine_if_ready()
-        for info in (eng.store.counts_info, eng.store.households_info) if eng is not None else ():
+        for info in (eng.data.counts_info, eng.data.households_info) if eng is not None else ():
             if not info.builtin:  # credit the user's own source the way the built-ins are credited
                 st.caption(f"**{t('credits.in_use', lg)}: {info.name}** — {info.source}"
                            + (f". _{info.licence}_" if info.licence else ""))

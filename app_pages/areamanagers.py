@@ -5,10 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._ui import credits_footer, engine, lang
-from povmap import areamanagers
-from povmap.errors import PovmapError
-from povmap.i18n import t
-from povmap.userdb import user_db_path
+from povmap.core.errors import PovmapError
+from povmap.core.i18n import t
+from povmap.userdb import areamanagers
+from povmap.userdb.db import user_db_path
 
 K = "am."
 eng = engine()

@@ -5,10 +5,10 @@ import streamlit as st
 
 from app_pages._compare_view import render_comparison
 from app_pages._ui import COMPARE_KEY, COMPARE_MAX, credits_footer, engine, lang, share_link
-from povmap.explorer import area_name
-from povmap.i18n import t
-from povmap.profile import profile_codes, search_areas
-from povmap.urlstate import page_params, shown
+from povmap.core.i18n import t
+from povmap.present.explorer import area_name
+from povmap.present.profile import profile_codes, search_areas
+from povmap.present.urlstate import page_params, shown
 
 eng = engine()
 if eng is None:

@@ -1,6 +1,6 @@
 """Data (ข้อมูล): the datasets in use, switching and deleting them, and importing a file after a check.
 
-The page only shows what ``povmap.uploads`` decides: the check's report, then the import the user accepts.
+The page only shows what ``povmap.data.uploads`` decides: the check's report, then the import the user accepts.
 Until "Import" is pressed nothing is written and the data in use stays as it is.
 """
 from __future__ import annotations
@@ -11,20 +11,20 @@ import streamlit as st
 
 from app_pages._downloads import table_downloads
 from app_pages._ui import credits_footer, lang, page_start
-from povmap import uploads as U
-from povmap.config import ENV
-from povmap.errors import PovmapError
-from povmap.i18n import t
-from povmap.thai import fmt_number
-from povmap.uploads.listing import datasets_table
-from povmap.uploads.places import label as place_label
-from povmap.vocab import LEVEL_BY_KEY, LEVEL_KEYS
+from povmap.core.config import ENV
+from povmap.core.errors import PovmapError
+from povmap.core.i18n import t
+from povmap.core.thai import fmt_number
+from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
+from povmap.data import uploads as U
+from povmap.data.uploads.listing import datasets_table
+from povmap.data.uploads.places import label as place_label
 
 K = "data."
 MAX_QUESTIONS = 30  # distinct ambiguous names asked at once; the rest stay in the report
 eng, lg, ps = page_start(K)
 ss = st.session_state
-store = eng.store.store
+store = eng.data.store
 k = eng.privacy_k
 KIND_LABEL = {U.KIND_COUNTS: t("data.kind.tpmap", lg), U.KIND_HOUSEHOLDS: t("data.kind.households", lg)}
 

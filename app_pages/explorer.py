@@ -5,20 +5,30 @@ import html
 
 import streamlit as st
 
-from app_pages._map import area_map
 from app_pages._downloads import brief_download, map_downloads, table_downloads
+from app_pages._map import area_map
 from app_pages._ui import compare_button, credits_footer, page_start, presentation_style, share_link, synthetic_badge
-from povmap.explorer import area_name, breadcrumb, build_view, province_order
-from povmap.credits import CREDITS
-from povmap.i18n import t
-from povmap.maplayer import MAP_HEIGHT_PX
-from povmap.metrics import Query, QueryError
-from povmap.thai import DECIMALS, fmt_number
-from povmap.urlstate import ExplorerState, decode, encode
-from povmap.vocab import (
-    CLASS_SCHEMES, DATASETS, DIMENSIONS, INDICATORS, LEVEL_BY_KEY, SCOPE_GROUPS, TIERS, child_level, level_of,
-    levels_below, metric_label, metrics_for,
+from povmap.core.engine import Query, QueryError
+from povmap.core.i18n import t
+from povmap.core.thai import DECIMALS, fmt_number
+from povmap.core.vocab import (
+    CLASS_SCHEMES,
+    DATASETS,
+    DIMENSIONS,
+    INDICATORS,
+    LEVEL_BY_KEY,
+    SCOPE_GROUPS,
+    TIERS,
+    child_level,
+    level_of,
+    levels_below,
+    metric_label,
+    metrics_for,
 )
+from povmap.present.credits import CREDITS
+from povmap.present.explorer import area_name, breadcrumb, build_view, province_order
+from povmap.present.urlstate import ExplorerState, decode, encode
+from povmap.web.maplayer import MAP_HEIGHT_PX
 
 K = "explorer."  # prefix of this page's session-state keys
 PENDING = K + "pending"  # state to apply before the widgets of the next run are created
@@ -189,7 +199,7 @@ if pcol.button(t("present.enter", lg), key=f"{K}present.enter", icon=":material/
 if url_ignored:
     st.warning(t("url.ignored", lg, items=", ".join(url_ignored)))
 dataset_name = next(d for d in DATASETS if d.key == dataset).label(lg)
-in_use = eng.store.households_info if dataset == "households" else eng.store.counts_info
+in_use = eng.data.households_info if dataset == "households" else eng.data.counts_info
 if not in_use.builtin:  # an imported dataset (Data page): name it wherever its figures are shown
     dataset_name += f" — {in_use.name} ({in_use.year or '–'})"
 st.markdown(f"**{dataset_name}** · {html.escape(v.title)} · {LEVEL_BY_KEY[level].label(lg)}")

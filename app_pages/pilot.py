@@ -5,14 +5,16 @@ import streamlit as st
 
 from app_pages import _pilot_parts as parts
 from app_pages._ui import credits_footer, page_start, share_link
-from povmap import areamanagers, pilot, pilotview
-from povmap.criteria import PILOT_LEVELS, Frame
-from povmap.errors import PovmapError
-from povmap.explorer import area_name, province_order
-from povmap.i18n import t
-from povmap.thai import fmt_number
-from povmap.userdb import user_db_path
-from povmap.vocab import CRITERION_BY_KEY, DATASETS, DIMENSIONS, LEVEL_BY_KEY, NORMALISATIONS, SCOPE_GROUPS, TIERS
+from povmap import pilot
+from povmap.core.errors import PovmapError
+from povmap.core.i18n import t
+from povmap.core.thai import fmt_number
+from povmap.core.vocab import CRITERION_BY_KEY, DATASETS, DIMENSIONS, LEVEL_BY_KEY, NORMALISATIONS, SCOPE_GROUPS, TIERS
+from povmap.pilot.criteria import PILOT_LEVELS, Frame
+from povmap.present import pilotview
+from povmap.present.explorer import area_name, province_order
+from povmap.userdb import areamanagers
+from povmap.userdb.db import user_db_path
 
 K = parts.K
 eng, lg, ps = page_start(K)

@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._map import area_map
 from app_pages._downloads import brief_download, table_downloads
+from app_pages._map import area_map
 from app_pages._ui import COMPARE_KEY, compare_button, credits_footer, engine, lang, share_link
-from povmap import charts
-from povmap.explorer import locator_map
-from povmap.i18n import t
-from povmap.metrics import QueryError
-from povmap.profile import build_profile, profile_codes, search_areas
-from povmap.thai import DECIMALS, fmt_number
-from povmap.uploads.privacy import shown_count
-from povmap.urlstate import page_params, shown
-from povmap.vocab import DIMENSION_BY_KEY, INDICATOR_BY_KEY, LEVEL_BY_KEY, TIERS, child_level, level_of
+from povmap.core.engine import QueryError
+from povmap.core.i18n import t
+from povmap.core.privacy import shown_count
+from povmap.core.thai import DECIMALS, fmt_number
+from povmap.core.vocab import DIMENSION_BY_KEY, INDICATOR_BY_KEY, LEVEL_BY_KEY, TIERS, child_level, level_of
+from povmap.present import charts
+from povmap.present.explorer import locator_map
+from povmap.present.profile import build_profile, profile_codes, search_areas
+from povmap.present.urlstate import page_params, shown
 
 eng = engine()
 if eng is None:

@@ -6,21 +6,21 @@ import streamlit as st
 
 from app_pages._downloads import table_downloads
 from app_pages._ui import credits_footer, engine, lang
-from povmap.explorer import area_name
-from povmap.groups import province_groups
-from povmap.i18n import t
-from povmap.thai import fmt_number
-from povmap.vocab import LEVEL_BY_KEY
+from povmap.core.groups import province_groups
+from povmap.core.i18n import t
+from povmap.core.thai import fmt_number
+from povmap.core.vocab import LEVEL_BY_KEY
+from povmap.present.explorer import area_name
 
 eng = engine()
 if eng is None:
     st.stop()
 lg = lang()
-m = eng.store.manifest
+m = eng.data.manifest
 count = st.column_config.NumberColumn(format="localized")
 
 st.title(t("nav.sources", lg))
-st.markdown(f"**{t('sources.store', lg)}**: `{eng.store.path}` · {m['built_at']} · `{m['fingerprint']}`")
+st.markdown(f"**{t('sources.store', lg)}**: `{eng.data.path}` · {m['built_at']} · `{m['fingerprint']}`")
 
 st.subheader(t("sources.coverage", lg))
 cov = pd.DataFrame(m["coverage"]).T.reset_index(names="level")
@@ -32,7 +32,7 @@ st.caption(f"{fmt_number(m['coverage']['subdistrict']['unplaced_people'])} {t('u
            f"{t('reason.not_dopa_code', lg)}")
 
 st.subheader(t("sources.boundary_notes", lg))
-notes = eng.store.boundary_notes.assign(
+notes = eng.data.boundary_notes.assign(
     level=lambda d: [LEVEL_BY_KEY[lv].label(lg) for lv in d["level"]],
     issue=lambda d: [t(f"note.{i}", lg) for i in d["issue"]])
 st.dataframe(notes.rename(columns={"level": t("cov.level", lg), "code": t("table.code", lg),

@@ -3,7 +3,7 @@
 
 Reports, as medians (with min–max) over several runs:
 
-1. install time: ``povmap.install.install(src, <temp store>, force=True, log=None)`` in a fresh
+1. install time: ``povmap.data.install.install(src, <temp store>, force=True, log=None)`` in a fresh
    Python process per run (so no in-process cache helps), plus the up-to-date check that
    ``make run`` pays on every start (``force=False`` on the store just built);
 2. time from a filter change to the finished script run, at each level, nationwide: the real app
@@ -12,10 +12,10 @@ Reports, as medians (with min–max) over several runs:
    ``pdk.Layer("GeoJsonLayer")``) is driven the same way, alternating A B A B with povmap;
 3. bytes of the map payload sent to the browser per rerun, per level: povmap's map component
    arguments (``at.get("component_instance")[0].proto.json_args``; its geometry files are fetched
-   once and cached, see ``povmap/maplayer.py``), the naive app's deck JSON
+   once and cached, see ``povmap/web/maplayer.py``), the naive app's deck JSON
    (``at.get("deck_gl_json_chart")[0].proto.json``), UTF-8 bytes.
 
-It also times the two map paths without Streamlit (``povmap.explorer.build_view`` + the map JSON
+It also times the two map paths without Streamlit (``povmap.present.explorer.build_view`` + the map JSON
 vs. the naive join + classify + ``Deck.to_json()``), to separate the map from the rest of the page.
 
     .venv/bin/python bench/bench_explorer.py [--runs N] [--install-runs M] [--store DIR] [--from DIR] [--json OUT]
@@ -38,7 +38,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from _stats import load_avg, summary as _summary  # bench/ is on sys.path when a script runs
+from _stats import load_avg  # bench/ is on sys.path when a script runs
+from _stats import summary as _summary
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -180,7 +181,7 @@ INSTALL_CHILD = textwrap.dedent('''\
     import json, sys, time
     from pathlib import Path
     t0 = time.perf_counter()
-    from povmap.install import install
+    from povmap.data.install import install
     t1 = time.perf_counter()
     src, store = Path(sys.argv[1]), Path(sys.argv[2])
     install(src, store, force=True, log=None)
@@ -299,8 +300,8 @@ class Driver:
 
 
 def direct_povmap(engine, level: str, state: dict) -> dict:
-    from povmap.explorer import build_view
-    from povmap.metrics import Query
+    from povmap.core.engine import Query
+    from povmap.present.explorer import build_view
 
     t = time.perf_counter()
     v = build_view(engine, Query(dataset="tpmap", level=level, scope="all", dimensions=tuple(state["dims"]),
@@ -319,8 +320,8 @@ def direct_naive(src: NaiveSources, level: str, state: dict) -> dict:
 
 def bench_reruns(store: Path, source: Path, levels, filters, runs: int, timeout: float, log,
                  fresh_script_cache: bool = False, app: Path = REPO / "app.py") -> dict:
-    from povmap import config
-    from povmap.datasource import open_engine
+    from povmap.core import config
+    from povmap.data.datasource import open_engine
 
     if not fresh_script_cache:
         share_script_cache()
@@ -473,7 +474,7 @@ def main(argv=None) -> int:
         lambda record: "missing ScriptRunContext" not in record.getMessage())
     if args.store:
         os.environ["POVMAP_STORE"] = args.store
-    from povmap.config import source_dir, store_dir
+    from povmap.core.config import source_dir, store_dir
 
     store, source = store_dir(), source_dir(args.source)
     levels = [lv for lv in args.levels.split(",") if lv]

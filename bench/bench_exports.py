@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Benchmark of the static exports: the map PNG (``povmap.mapimage.map_png``) and the area brief PDF
-(``povmap.brief.area_brief_pdf``), seconds per file, warm.
+"""Benchmark of the static exports: the map PNG (``povmap.present.mapimage.map_png``) and the area brief PDF
+(``povmap.present.brief.area_brief_pdf``), seconds per file, warm.
 
 One Python process and one ``Engine`` on the installed store, as the app holds them. It reports:
 
@@ -46,12 +46,12 @@ def main(argv=None) -> int:
     if args.runs < 1:
         ap.error("--runs must be at least 1")
 
-    from povmap.brief import area_brief_pdf
-    from povmap import config
-    from povmap.datasource import open_engine
-    from povmap.mapimage import SLIDE, map_png
-    from povmap.metrics import Query
-    from povmap.store import StoreError
+    from povmap.core import config
+    from povmap.core.engine import Query
+    from povmap.data.datasource import open_engine
+    from povmap.data.store import StoreError
+    from povmap.present.brief import area_brief_pdf
+    from povmap.present.mapimage import SLIDE, map_png
 
     try:
         engine = open_engine(config.load(store=args.store))

@@ -499,8 +499,9 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(REPO))
     import streamlit
     import websockets
-    from povmap.config import store_dir
-    from povmap.store import Store, StoreError
+
+    from povmap.core.config import store_dir
+    from povmap.data.store import Store, StoreError
 
     try:
         store = Store(store_dir())

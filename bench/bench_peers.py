@@ -765,8 +765,8 @@ def main(argv=None) -> int:
     if chromium is None:
         log("no /usr/bin/chromium: apt-get install chromium")
         return 2
-    from povmap.config import store_dir
-    from povmap.store import Store, StoreError
+    from povmap.core.config import store_dir
+    from povmap.data.store import Store, StoreError
 
     try:
         store = Store(store_dir())

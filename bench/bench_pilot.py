@@ -24,13 +24,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+import pandas as pd  # noqa: E402
 from _stats import ms, summary  # noqa: E402 (bench/ is on sys.path when a script runs)
 
-import pandas as pd  # noqa: E402
-
-from povmap import caches, pilot  # noqa: E402
-from povmap.datasource import open_engine  # noqa: E402
-from povmap.criteria import Frame  # noqa: E402
+from povmap import pilot  # noqa: E402
+from povmap.core import caches
+from povmap.data.datasource import open_engine  # noqa: E402
+from povmap.pilot.criteria import Frame  # noqa: E402
 
 TARGETS_MS = {"clustering": 3000.0, "rerank": 200.0}
 FRAMES = {"ppaos20 subdistricts": Frame(scope="ppaos20"), "Thailand subdistricts": Frame(scope="all")}

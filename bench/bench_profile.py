@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark of ``povmap.profile.build_profile``: milliseconds per profile at each level.
+"""Benchmark of ``povmap.present.profile.build_profile``: milliseconds per profile at each level.
 
 One Python process, one ``Engine`` on the installed store (as the app holds it). It reports:
 
@@ -51,16 +51,16 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     import pandas as pd
 
-    from povmap import config
-    from povmap.datasource import open_engine
-    from povmap.profile import build_profile
-    from povmap.store import StoreError
+    from povmap.core import config
+    from povmap.data.datasource import open_engine
+    from povmap.data.store import StoreError
+    from povmap.present.profile import build_profile
     import_ms = ms(t0)
 
     try:
         t0 = time.perf_counter()
         engine = open_engine(config.load(store=args.store))
-        store = engine.store
+        store = engine.data
         engine_ms = ms(t0)
     except StoreError as exc:
         print(f"no usable store: {exc}", file=sys.stderr)

@@ -27,13 +27,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from _stats import load_avg, summary  # noqa: E402 (bench/ is on sys.path when a script runs)
-
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _stats import load_avg, summary  # noqa: E402 (bench/ is on sys.path when a script runs)
 
-from povmap.scoring import NORMALISATIONS, Rule, composite, normalise, rank  # noqa: E402
-from povmap.sensitivity import stability  # noqa: E402
+from povmap.pilot.scoring import NORMALISATIONS, Rule, composite, normalise, rank  # noqa: E402
+from povmap.pilot.sensitivity import stability  # noqa: E402
 
 N_AREAS, N_DISTRICTS, DRAWS, SEED = 7436, 928, 500, 2566
 TARGET_RERANK_MS, TARGET_STABILITY_MS = 200.0, 1000.0

@@ -24,7 +24,7 @@ and the domain route exercises it without a browser or websocket per session. Ea
 One action in three repeats one of the session's last ten (a user going back to a view), so cache hits
 happen as well as misses. A sampler thread writes, every ``--sample-every`` seconds, one CSV row:
 elapsed seconds, the process's RSS (psutil), actions and errors so far, the load average, and the
-entries held by every declared cache (:mod:`povmap.caches`). At the end it draws the RSS and the total
+entries held by every declared cache (:mod:`povmap.core.caches`). At the end it draws the RSS and the total
 cache entries over time (PNG, with Pillow) and gives a verdict: memory **levelled off** when the
 least-squares slope of RSS over the last half of the run is at most ``--max-slope`` MB/h (default 20),
 and either the first half's slope was within that limit too or the last half's is at most a fifth of it.
@@ -71,8 +71,13 @@ class Frames:
     """Random views, areas and pilot frames over the engine's areas."""
 
     def __init__(self, engine):
-        from povmap.vocab import (
-            CLASS_SCHEME_KEYS, DIMENSION_KEYS, INDICATOR_KEYS, LEVEL_KEYS, SCOPE_GROUP_KEYS, TIER_NUMBERS,
+        from povmap.core.vocab import (
+            CLASS_SCHEME_KEYS,
+            DIMENSION_KEYS,
+            INDICATOR_KEYS,
+            LEVEL_KEYS,
+            SCOPE_GROUP_KEYS,
+            TIER_NUMBERS,
         )
 
         self.levels, self.dims, self.indicators = LEVEL_KEYS, DIMENSION_KEYS, INDICATOR_KEYS
@@ -82,7 +87,7 @@ class Frames:
         self.districts_of: dict[str, list[str]] = {}
         for d in self.codes["district"]:
             self.districts_of.setdefault(d[:2], []).append(d)
-        from povmap.groups import group_provinces
+        from povmap.core.groups import group_provinces
 
         self.group_provinces = {g: sorted(group_provinces(g)) for g in SCOPE_GROUP_KEYS if g != "all"}
 
@@ -98,8 +103,8 @@ class Frames:
         return self.group_provinces.get(scope, [scope])
 
     def query(self, rng: random.Random):
-        from povmap.metrics import Query
-        from povmap.vocab import metrics_for
+        from povmap.core.engine import Query
+        from povmap.core.vocab import metrics_for
 
         dataset = "tpmap" if rng.random() < 0.75 else "households"
         scope = rng.choice(["all", *[g for g in self.groups if g != "all"], *rng.sample(self.provinces, 3)])
@@ -130,7 +135,7 @@ class Frames:
 
     def pilot(self, rng: random.Random):
         from povmap import pilot
-        from povmap.criteria import Frame
+        from povmap.pilot.criteria import Frame
 
         dataset = "tpmap" if rng.random() < 0.7 else "households"
         scope = rng.choice([*[g for g in self.groups if g != "all"], *rng.sample(self.provinces, 4)])
@@ -148,8 +153,9 @@ def act(engine, kind: str, args) -> str | None:
     """Do one action; a non-empty return says why it stopped short (counted apart from those done)."""
     import pandas as pd
 
-    from povmap import mapimage, pilot, pilotview, profile
-    from povmap.explorer import build_view, map_chunk_text
+    from povmap import pilot
+    from povmap.present import mapimage, pilotview, profile
+    from povmap.present.explorer import build_view, map_chunk_text
 
     if kind == "explorer":
         a, chunks = args
@@ -199,7 +205,7 @@ class Soak:
         self.lock = threading.Lock()
 
     def session(self, i: int) -> None:
-        from povmap.errors import PovmapError
+        from povmap.core.errors import PovmapError
 
         rng = random.Random(self.seed * 1000 + i)
         recent: deque = deque(maxlen=10)
@@ -377,10 +383,15 @@ def main(argv=None) -> int:
     # mapclassify says when a view has fewer distinct values than classes; the page shows the classes it got
     warnings.filterwarnings("ignore", message="Not enough unique values", category=UserWarning)
 
-    from povmap import caches, config
-    from povmap.datasource import open_engine
-    from povmap.store import StoreError
-    import povmap.explorer, povmap.mapimage, povmap.pilot, povmap.pilotview, povmap.profile  # noqa: E401,F401
+    import povmap.present.mapimage
+    import povmap.present.pilotview
+    import povmap.present.profile
+
+    import povmap.pilot
+    import povmap.present.explorer  # noqa: E401,F401
+    from povmap.core import caches, config
+    from povmap.data.datasource import open_engine
+    from povmap.data.store import StoreError
 
     proc = psutil.Process()
     rss0 = proc.memory_info().rss / 1e6
@@ -396,7 +407,7 @@ def main(argv=None) -> int:
     csv_path = out / "soak.csv"
     print(f"bench_soak  {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}  host {platform.node()}  cpus {os.cpu_count()}  "
           f"load {load_avg()}  pid {os.getpid()}")
-    print(f"store {engine.store.path}  version {engine.store.version}")
+    print(f"store {engine.data.path}  version {engine.data.version}")
     print(f"{args.sessions} sessions × {args.minutes:g} min, sample every {args.sample_every:g} s, seed {args.seed}; "
           f"RSS after imports {rss0:,.0f} MB, after Engine {proc.memory_info().rss / 1e6:,.0f} MB; writing {csv_path}",
           flush=True)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark of ``povmap.spatial``: Queen contiguity, LISA and Gi* at subdistrict level.
+"""Benchmark of ``povmap.pilot.spatial``: Queen contiguity, LISA and Gi* at subdistrict level.
 
 One Python process on the installed store. It reports, as median [min–max] of ``--runs`` runs:
 
@@ -76,17 +76,17 @@ def main(argv=None) -> int:
     import numpy as np
     import pandas as pd
 
-    from povmap import spatial
-    from povmap import config
-    from povmap.datasource import open_engine
-    from povmap.groups import group_provinces
-    from povmap.metrics import Query
-    from povmap.store import StoreError
+    from povmap.core import config
+    from povmap.core.engine import Query
+    from povmap.core.groups import group_provinces
+    from povmap.data.datasource import open_engine
+    from povmap.data.store import StoreError
+    from povmap.pilot import spatial
     import_s = time.perf_counter() - t0
 
     try:
         engine = open_engine(config.load(store=args.store))
-        store = engine.store
+        store = engine.data
         shapes = store.shapes("subdistrict")
     except StoreError as exc:
         print(f"no usable store: {exc}", file=sys.stderr)

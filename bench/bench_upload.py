@@ -6,7 +6,7 @@
 The file is made by resampling the store's synthetic households (seeded) with fresh ids, written as the
 documented household CSV (variant ``codes``) or with Thai tambon/district/province names instead of the
 code (variant ``names``, which exercises geothai name matching). Each run happens in a fresh Python process
-that reads the file's bytes, calls ``povmap.uploads.check`` and ``import_dataset(..., "all_or_nothing")``
+that reads the file's bytes, calls ``povmap.data.uploads.check`` and ``import_dataset(..., "all_or_nothing")``
 into a temporary user data folder, and reports wall time per phase and peak RSS
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which includes the interpreter, pandas and the file's bytes).
 Exits 0 whatever the figures (it is a report) and 2 when a run fails.
@@ -30,8 +30,8 @@ _CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-from povmap import uploads as U
-from povmap.uploads import places
+from povmap.data import uploads as U
+from povmap.data.uploads import places
 places.current_codes()  # geothai's lists load once per server, not per upload
 ready = time.perf_counter()
 base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -57,9 +57,9 @@ def make_file(n: int, variant: str, path: Path, seed: int = 1) -> None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from povmap.areas import admin_areas
-    from povmap.datasource import open_data
-    from povmap.households import HOUSEHOLD_COLUMNS
+    from povmap.core.areas import admin_areas
+    from povmap.core.households import HOUSEHOLD_COLUMNS
+    from povmap.data.datasource import open_data
 
     hh = open_data().households
     rng = np.random.default_rng(seed)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from povmap.config import source_dir, store_dir
-from povmap.install import install
-from povmap.datasource import open_engine
-from povmap.metrics import Engine
-from povmap.store import Store, StoreError
+from povmap.core.config import source_dir, store_dir
+from povmap.core.engine import Engine
+from povmap.data.datasource import open_engine
+from povmap.data.install import install
+from povmap.data.store import Store, StoreError
 
 
 @pytest.fixture(scope="session")

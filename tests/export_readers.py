@@ -1,4 +1,4 @@
-"""Readers for the files ``povmap.exports`` writes: the exact inverses the export tests check round trips with.
+"""Readers for the files ``povmap.present.exports`` writes: the exact inverses the export tests check round trips with.
 
 Test code only (the app writes these files, it never reads them back). Each reader returns
 ``(table, {"title": …, label: value…})``; the dict is empty when the file has no metadata.
@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from povmap.exports import _FLOAT_COLUMNS, FORMULA_PREFIXES, QUOTE, TITLE_KEY, _is_code, _plain, _xml_unescape
+from povmap.present.exports import _FLOAT_COLUMNS, FORMULA_PREFIXES, QUOTE, TITLE_KEY, _is_code, _plain, _xml_unescape
 
 
 def _restore(s: str) -> str:

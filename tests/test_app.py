@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from povmap.maplayer import area_properties
-from povmap.metrics import Query
-from povmap.vocab import INDICATOR_KEYS
+from povmap.core.engine import Query
+from povmap.core.vocab import INDICATOR_KEYS
+from povmap.web.maplayer import area_properties
 
 TIMEOUT = 120
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -25,7 +25,7 @@ def at(store, monkeypatch):
 
 
 def map_args(app) -> dict:
-    """The arguments the map component gets this rerun (see ``povmap.maplayer``)."""
+    """The arguments the map component gets this rerun (see ``povmap.web.maplayer``)."""
     return json.loads(app.get("component_instance")[0].proto.json_args)["map"]
 
 

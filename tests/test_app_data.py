@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from povmap import households as hh
-from povmap import uploads as U
+from povmap.core import households as hh
+from povmap.data import uploads as U
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 FIXTURES = Path(__file__).parent / "fixtures" / "uploads"

@@ -2,7 +2,7 @@
 failure is shown where the user clicked, in their language, and no (empty) file is offered; a file made is offered
 for the view it was made of only.
 
-The export browser is made unavailable as on a server without Chromium: ``povmap.headless`` finds no browser, and
+The export browser is made unavailable as on a server without Chromium: ``povmap.present.headless`` finds no browser, and
 the exports use a fresh browser object (one opened by an earlier test in this process would be used otherwise).
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from povmap import brief, headless, mapimage
-from povmap.i18n import t
+from povmap.core.i18n import t
+from povmap.present import brief, headless, mapimage
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 SLIDE = "explorer.dl.map.slide"  # the explorer's "Map PNG (slide)" button

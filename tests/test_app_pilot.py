@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from povmap import areamanagers, scenarios
+from povmap.userdb import areamanagers, scenarios
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGE = "app_pages/pilot.py"

@@ -74,7 +74,7 @@ def test_compare_shows_hidden_household_figures_as_such(at):
 
 
 def test_clicking_a_unit_without_dopa_code_explains_itself(at, engine):
-    from povmap.profile import build_profile
+    from povmap.present.profile import build_profile
 
     kids = build_profile(engine, "4601").children
     row = int(kids.index[~kids["placed"]][0])  # a TPMAP unit such as 460151

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from povmap import areamanagers as am
-from povmap.areamanagers import AreaManagerError
-from povmap.areas import admin_areas
-from povmap.userdb import UserDBError
+from povmap.core.areas import admin_areas
+from povmap.userdb import areamanagers as am
+from povmap.userdb.areamanagers import AreaManagerError
+from povmap.userdb.db import UserDBError
 
 KSU = "มหาวิทยาลัยราชภัฏกาฬสินธุ์"
 CODES = set(admin_areas()["code"])  # the same DOPA codes as Store.areas["code"]

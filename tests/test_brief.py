@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
-from povmap.brief import area_brief_pdf
-from povmap.metrics import QueryError
-from povmap.profile import build_profile
-from povmap.thai import fmt_number
+from povmap.core.engine import QueryError
+from povmap.core.thai import fmt_number
+from povmap.present.brief import area_brief_pdf
+from povmap.present.profile import build_profile
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,

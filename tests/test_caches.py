@@ -8,23 +8,23 @@ from types import SimpleNamespace
 
 import pytest
 
-import povmap.explorer  # noqa: F401  (each feature module declares its caches on import)
-import povmap.mapimage  # noqa: F401
 import povmap.pilot  # noqa: F401
-import povmap.pilotview  # noqa: F401
-import povmap.profile as profile
-from povmap import caches
-from povmap.caches import Cache
-from povmap.datasource import choose, open_engine
-from povmap.explorer import build_view
-from povmap.metrics import Query
+import povmap.present.explorer  # noqa: F401  (each feature module declares its caches on import)
+import povmap.present.mapimage  # noqa: F401
+import povmap.present.pilotview  # noqa: F401
+import povmap.present.profile as profile
+from povmap.core import caches
+from povmap.core.caches import Cache
+from povmap.core.engine import Query
+from povmap.data.datasource import choose, open_engine
+from povmap.present.explorer import build_view
 
 
 class FakeEngine:
     """What a cache needs of an engine: a data source with a version."""
 
     def __init__(self, version: str = "v1"):
-        self.store = SimpleNamespace(version=version)
+        self.data = SimpleNamespace(version=version)
 
     def memo(self, cache):
         return caches.entries(self, cache)
@@ -90,11 +90,11 @@ def test_the_feature_caches_are_declared_with_their_bounds():
 def test_two_versions_never_share_an_entry():
     eng, n = FakeEngine("v1"), Counter()
     assert LRU4.get(eng, "k", n("figure of v1")) == "figure of v1"
-    eng.store.version = "v2"  # the source changed under a live engine
+    eng.data.version = "v2"  # the source changed under a live engine
     assert LRU4.get(eng, "k", n("figure of v2")) == "figure of v2"
     assert n.calls == 2
     assert sorted(LRU4.entries(eng).keys()) == [("v1", "k"), ("v2", "k")]
-    eng.store.version = "v1"
+    eng.data.version = "v1"
     assert LRU4.get(eng, "k", n("wrong")) == "figure of v1"
     other = FakeEngine("v1")  # another engine keeps its own entries
     assert LRU4.get(other, "k", n("other engine")) == "other engine"
@@ -102,14 +102,14 @@ def test_two_versions_never_share_an_entry():
 
 def test_engines_of_two_data_versions_keep_apart(store, engine):
     stricter = open_engine(replace(choose(), k=engine.privacy_k + 7), store=store)
-    assert stricter.store.version != engine.store.version
+    assert stricter.data.version != engine.data.version
     for eng in (engine, stricter):
         profile.build_profile(eng, "4601")
         build_view(eng, Query(level="district", scope="46"), lang="th")
     for eng in (engine, stricter):
         for name, cache in caches.declared().items():
             held = cache.entries(eng).keys()
-            assert all(version == eng.store.version for version, _ in held), name
+            assert all(version == eng.data.version for version, _ in held), name
     sizes = caches.sizes(stricter)
     assert sizes["profile.figures"] >= 1 and sizes["explorer.bounds"] == 1
 

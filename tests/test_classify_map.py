@@ -7,10 +7,10 @@ import mapclassify
 import numpy as np
 import pytest
 
-from povmap.classify import NO_DATA_RGBA, classify, palette
-from povmap.explorer import build_view, map_chunk_text
-from povmap.maplayer import GeoChunk, selected_code, view_state
-from povmap.metrics import Query
+from povmap.core.classify import NO_DATA_RGBA, classify, palette
+from povmap.core.engine import Query
+from povmap.present.explorer import build_view, map_chunk_text
+from povmap.web.maplayer import GeoChunk, selected_code, view_state
 
 
 @pytest.mark.parametrize("scheme,mc", [("quantiles", "Quantiles"), ("fisher_jenks", "FisherJenks"),

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from povmap import households as hh
-from povmap import uploads as U
 from povmap.cli import main
-from povmap.i18n import t
-from povmap.thai import DECIMALS, fmt_number
-from povmap.vocab import metric_label
+from povmap.core import households as hh
+from povmap.core.i18n import t
+from povmap.core.thai import DECIMALS, fmt_number
+from povmap.core.vocab import metric_label
+from povmap.data import uploads as U
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 180

@@ -11,12 +11,12 @@ import openpyxl
 import pandas as pd
 import pytest
 import shapely
+from export_readers import read_csv, read_geojson, read_xlsx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
-from export_readers import read_csv, read_geojson, read_xlsx
-from povmap.exports import FORMULA_PREFIXES, Metadata, neutralise, slug, to_csv, to_geojson, to_xlsx
+from povmap.present.exports import FORMULA_PREFIXES, Metadata, neutralise, slug, to_csv, to_geojson, to_xlsx
 
 FRAME = pd.DataFrame({
     "code": ["010101", "46", "10", "960101"],

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from povmap import headless
-from povmap.config import browser_path
+from povmap.core.config import browser_path
+from povmap.present import headless
 
 REPO = Path(__file__).resolve().parent.parent
 RENDER = """
 import os, signal, sys
-from povmap import headless
+from povmap.present import headless
 headless.CHROMIUM.png("<html><body>ก</body></html>", (120, 80))
 print(headless.CHROMIUM._dir.name, flush=True)
 if sys.argv[1] == "kill":

@@ -1,15 +1,14 @@
 """Household file: tier rule, synthetic generator, file round trip, aggregation."""
 from __future__ import annotations
 
-
 import geothai
 import numpy as np
 import pandas as pd
 import pytest
 
-from povmap import households as hh
-from povmap.groups import group_provinces
-from povmap.vocab import CAPITAL_KEYS, DIMENSION_KEYS
+from povmap.core import households as hh
+from povmap.core.groups import group_provinces
+from povmap.core.vocab import CAPITAL_KEYS, DIMENSION_KEYS
 
 SMALL = dict(total_households=2_000, total_members=8_820, referred=150)
 

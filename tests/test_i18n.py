@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from babel import Locale
 
-from povmap.i18n import COUNT, LANGS, MESSAGES, PLURAL_KEYS, t
+from povmap.core.i18n import COUNT, LANGS, MESSAGES, PLURAL_KEYS, t
 
 ROOT = Path(__file__).resolve().parent.parent
 UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").rglob("*.py"))]
@@ -57,8 +57,8 @@ def test_every_key_has_thai_and_english_with_the_same_placeholders(key):
 def test_files_ship_with_the_package():
     """``pip install`` (editable or not) must carry the .toml files: pyproject names them as package data."""
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-    assert "locales/*.toml" in setuptools["package-data"]["povmap"]
-    assert {p.name for p in (ROOT / "povmap" / "locales").glob("*.toml")} == {f"{lang}.toml" for lang in LANGS}
+    assert "locales/*.toml" in setuptools["package-data"]["povmap.core"]
+    assert {p.name for p in (ROOT / "povmap" / "core" / "locales").glob("*.toml")} == {f"{lang}.toml" for lang in LANGS}
     assert "babel" in " ".join(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
 
 
@@ -123,8 +123,8 @@ def _calls():
 
 
 def _reasons() -> list[str]:
-    """The reasons an unplaced row can give, as povmap/metrics.py's docstring names them."""
-    from povmap import metrics
+    """The reasons an unplaced row can give, as povmap/core/engine.py's docstring names them."""
+    from povmap.core import engine as metrics
     named = re.search(r"``reason\.<key>`` \(([^)]*)\)", metrics.__doc__).group(1)
     return [r.strip() for r in named.split(",")]
 
@@ -132,9 +132,10 @@ def _reasons() -> list[str]:
 @pytest.fixture(scope="module")
 def built_keys(store) -> dict[str, tuple[str, ...]]:
     """Each family of keys built at run time (``t(f"<prefix>{value}")``) with every value it can take."""
-    from povmap import spatial, vocab
-    from povmap.profile import FIGURE_KEYS
-    from povmap.uploads import KINDS, MODES
+    from povmap.core import vocab
+    from povmap.data.uploads import KINDS, MODES
+    from povmap.pilot import spatial
+    from povmap.present.profile import FIGURE_KEYS
     families = {
         "unit.": [m.key for m in vocab.METRICS if m.is_count],  # Result.count_label: what a count counts
         "fig.": FIGURE_KEYS,  # the profile's headline figures
@@ -143,8 +144,8 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
         "data.format.": KINDS,  # the kinds of file the Data page imports
         "data.mode.": MODES,
         "reason.": _reasons(),
-        "note.": ("recoded_successor", "dropped_polygon", "no_polygon"),  # povmap/boundaries.py's issues
-        "pilot.gate.": ("min_count", "not_covered"),  # povmap/pilot.py _gates
+        "note.": ("recoded_successor", "dropped_polygon", "no_polygon"),  # povmap/data/boundaries.py's issues
+        "pilot.gate.": ("min_count", "not_covered"),  # povmap/pilot/__init__.py _gates
         "ctl.view.": ("dimensions", "indicator"),  # the explorer's view switch
         "cov.": ("level", *store.manifest["coverage"]["province"]),  # the Data sources page's coverage table
     }
@@ -218,7 +219,7 @@ def test_pages_write_no_ui_text_of_their_own(path):
 def test_dates_show_the_buddhist_era_in_thai():
     from datetime import datetime, timezone
 
-    from povmap.thai import fmt_datetime
+    from povmap.core.thai import fmt_datetime
     d = datetime(2018, 11, 23, 4, 5, tzinfo=timezone.utc)
     assert fmt_datetime(d, "th") == "23 พ.ย. 2561 04:05 UTC"
     assert fmt_datetime(d, "en") == "2018-11-23 04:05 UTC"

@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from povmap import install as inst
-from povmap import sources
-from povmap.sources import SourceError
-from povmap.store import Store, StoreError
+from povmap.data import install as inst
+from povmap.data import sources
+from povmap.data.sources import SourceError
+from povmap.data.store import Store, StoreError
 
 
 @pytest.fixture(scope="module")

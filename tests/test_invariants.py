@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from povmap import classify, userdb
-from povmap.vocab import CLASS_SCHEME_KEYS
+from povmap.core import classify
+from povmap.core.vocab import CLASS_SCHEME_KEYS
+from povmap.userdb import db as userdb
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from povmap.explorer import build_view
-from povmap.i18n import CATALOGUE
-from povmap.mapimage import A4_LANDSCAPE, SLIDE, _svg_path, map_page, map_png, nice_length, png_size
-from povmap.metrics import Query, QueryError
+from povmap.core.engine import Query, QueryError
+from povmap.core.i18n import CATALOGUE
+from povmap.present.explorer import build_view
+from povmap.present.mapimage import A4_LANDSCAPE, SLIDE, _svg_path, map_page, map_png, nice_length, png_size
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
                                 reason="no Chromium (apt-get install chromium)")

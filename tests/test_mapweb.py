@@ -7,10 +7,10 @@ import threading
 import time
 from pathlib import Path
 
-from povmap.config import web_dir
-from povmap.explorer import map_chunk_text
-from povmap.maplayer import GeoChunk
-from povmap.mapweb import DECK_BUNDLE, MapWeb, install_assets, store_key
+from povmap.core.config import web_dir
+from povmap.present.explorer import map_chunk_text
+from povmap.web.maplayer import GeoChunk
+from povmap.web.mapweb import DECK_BUNDLE, MapWeb, install_assets, store_key
 
 COMPONENT_DIR = Path(__file__).resolve().parent.parent / "app_pages" / "map_component"
 
@@ -88,9 +88,10 @@ def test_deck_bundle_is_the_file_the_installed_pydeck_ships():
     """The map loads deck.gl from a path inside pydeck that pydeck does not promise to keep: a pydeck release that
     moves or drops the file fails here, not in a user's browser."""
     import importlib.metadata
+
     import pydeck
 
-    from povmap.mapweb import check_deck_bundle
+    from povmap.web.mapweb import check_deck_bundle
 
     package = Path(pydeck.__file__).resolve().parent
     shipped = {Path(str(f)) for f in importlib.metadata.files("pydeck") or ()}
@@ -105,7 +106,7 @@ def test_deck_bundle_is_the_file_the_installed_pydeck_ships():
 def test_missing_deck_bundle_fails_loudly_naming_the_file(tmp_path, monkeypatch):
     import pytest
 
-    from povmap import mapweb
+    from povmap.web import mapweb
 
     gone = tmp_path / "pydeck" / "nbextension" / "static" / "index.js"
     monkeypatch.setattr(mapweb, "DECK_BUNDLE", gone)
@@ -120,7 +121,7 @@ def test_missing_deck_bundle_fails_loudly_naming_the_file(tmp_path, monkeypatch)
 def test_unwritable_web_folder_goes_to_the_users_cache_folder_not_a_temporary_one(tmp_path, monkeypatch):
     import pytest
 
-    from povmap import mapweb
+    from povmap.web import mapweb
 
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder", encoding="utf-8")
@@ -138,7 +139,7 @@ def test_unwritable_web_folder_goes_to_the_users_cache_folder_not_a_temporary_on
 def test_revision_counts_the_files_written_so_a_healed_folder_reaches_the_browser(tmp_path, engine):
     """The map passes ``revision`` to the browser: it must change on the rerun that rewrites a removed file (and
     only then), so the browser gets a render and fetches again what failed."""
-    from povmap.mapweb import open_web
+    from povmap.web.mapweb import open_web
 
     web = open_web(tmp_path / "web", "build-1", COMPONENT_DIR)
     chunk = GeoChunk("province", "overview")

@@ -4,11 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from export_readers import read_csv, read_xlsx
-from povmap import areamanagers, exports, pilot, pilotview, scenarios
-from povmap.criteria import Frame, frame_data
-from povmap.vocab import DIMENSION_KEYS, combo_of
+
+from povmap import pilot
+from povmap.core.vocab import DIMENSION_KEYS, combo_of
+from povmap.pilot.criteria import Frame, frame_data
+from povmap.present import exports, pilotview
+from povmap.userdb import areamanagers, scenarios
 
 NO_AM = pd.DataFrame(columns=["manager", "code", "note"], dtype=str)
 FRAMES = [
@@ -45,8 +47,8 @@ def test_ranked_plus_unranked_is_the_source_total(engine, province_src, househol
         total = int(src.reindex(provinces).fillna(0).sum())
     else:
         total = len(household_file)  # tiers (1, 2) and all dims: recompute below for the exact filter
-        from povmap.households import filter_mask, read_household_file
-        hh = read_household_file(engine.store.path / "households_synthetic.csv")
+        from povmap.core.households import filter_mask, read_household_file
+        hh = read_household_file(engine.data.path / "households_synthetic.csv")
         total = int(filter_mask(hh, frame.dimensions, frame.tiers).sum())
     assert fd.scope_count == total
     assert int(fd.areas["count"].sum() + fd.unranked["count"].sum() + (fd.hidden_count or 0)) == total
@@ -70,7 +72,7 @@ def test_tpmap_depth_is_sum_of_dimension_counts_over_the_union(engine, tambol):
 def test_household_criteria_from_the_file(engine, household_file):
     frame = Frame(dataset="households", scope="46", level="subdistrict", dimensions=("income", "living"), tiers=(1, 2))
     fd = frame_data(engine, frame)
-    from povmap.households import tier_of
+    from povmap.core.households import tier_of
 
     df = household_file.copy()
     caps = [c for c in df.columns if c.startswith("capital_")]
@@ -149,7 +151,7 @@ def test_scenario_round_trip_reopens_the_identical_list(tmp_path, engine, crit):
     res = pilot.run(crit, pilot.Settings(top_n=10, normalisation="minmax"))
     table = pilot.shortlist_table(res)
     db = tmp_path / "u.sqlite"
-    sid = scenarios.save(db, "กาฬสินธุ์ ชุดที่ 1", res.frame.as_dict(), res.settings.as_dict(), table, engine.store.version)
+    sid = scenarios.save(db, "กาฬสินธุ์ ชุดที่ 1", res.frame.as_dict(), res.settings.as_dict(), table, engine.data.version)
     sc = scenarios.load(db, sid)
     pd.testing.assert_frame_equal(sc.result, table)
     frame, settings = Frame.from_dict(sc.frame), pilot.Settings.from_dict(sc.settings)
@@ -189,7 +191,7 @@ def test_small_maps_render_every_criterion(engine, crit):
 
 def test_all_dimensions_default_frame_matches_explorer(engine):
     fd = frame_data(engine, Frame(scope="ppaos20"))
-    from povmap.metrics import Query
+    from povmap.core.engine import Query
 
     r = engine.compute(Query(level="subdistrict", scope="ppaos20", dimensions=DIMENSION_KEYS))
     t = r.table.set_index("code")

@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from povmap import households as hh
-from povmap import uploads as U
-from povmap.config import privacy_k
-from povmap.datasource import open_data
-from povmap.metrics import Engine, Query, QueryError
-from povmap.uploads import hide_small
+from povmap.core import households as hh
+from povmap.core.config import privacy_k
+from povmap.core.engine import Engine, Query, QueryError
+from povmap.data import uploads as U
+from povmap.data.datasource import open_data
+from povmap.data.uploads import hide_small
 
 K = 5
 
@@ -133,9 +133,10 @@ def test_builtin_view_is_the_store(store, engine):
 # --- what leaves the app: map image fills, the ranking download, the brief's household section -------------
 def test_map_image_and_ranking_download_show_hidden_cells_as_such(engine):
     from export_readers import read_csv
-    from povmap import exports
-    from povmap.explorer import HIDDEN_RGB, build_view
-    from povmap.mapimage import view_fills
+
+    from povmap.present import exports
+    from povmap.present.explorer import HIDDEN_RGB, build_view
+    from povmap.present.mapimage import view_fills
 
     view = build_view(engine, Query(dataset="households", level="subdistrict", scope="46", metric="households"),
                       lang="en")
@@ -153,8 +154,8 @@ def test_map_image_and_ranking_download_show_hidden_cells_as_such(engine):
 
 
 def test_brief_household_section_hides_small_tiers(engine):
-    from povmap.brief import _households
-    from povmap.profile import build_profile
+    from povmap.present.brief import _households
+    from povmap.present.profile import build_profile
 
     p = build_profile(engine, "4603")
     assert p.households["tiers"]["households"].isna().sum() >= 2
@@ -168,8 +169,8 @@ def test_brief_household_section_hides_small_tiers(engine):
 
 def test_pages_work_on_a_file_with_few_columns(store, user_data):
     """A province file with only target-poor people: unknown figures are NaN, never an error."""
-    from povmap.criteria import Frame, frame_data
-    from povmap.profile import build_profile
+    from povmap.pilot.criteria import Frame, frame_data
+    from povmap.present.profile import build_profile
 
     ds = _import_counts("province_code,poor.JPT.MOFval.CNT\n46,100\n47,50\n", year=2024)
     eng = Engine(open_data(use=[ds], store=store))

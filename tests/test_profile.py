@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from povmap.metrics import QueryError
-from povmap.profile import Figure, Profile, build_profile, compare_table, profile_codes, search_areas
+from povmap.core.engine import QueryError
+from povmap.present.profile import Figure, Profile, build_profile, compare_table, profile_codes, search_areas
 
 STEM = {"country": "country", "province": "province", "district": "amphur", "subdistrict": "tambol"}
 PARENT_LEVEL = {"province": "country", "district": "province", "subdistrict": "district"}
@@ -450,6 +450,10 @@ def test_compare_table(engine):
     assert compare_table([]).empty
 
 
-def test_profile_module_does_not_import_streamlit():
-    code = "import sys, povmap.profile; assert 'streamlit' not in sys.modules, 'streamlit imported'"
+def test_no_povmap_module_imports_streamlit():
+    code = ("import importlib, pkgutil, sys, povmap\n"
+            "for m in pkgutil.walk_packages(povmap.__path__, 'povmap.'):\n"
+            "    if not m.name.endswith('__main__'):\n"
+            "        importlib.import_module(m.name)\n"
+            "assert 'streamlit' not in sys.modules, 'streamlit imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from povmap.uploads import aliases_markdown
+from povmap.data.uploads import aliases_markdown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from povmap.metrics import Query
-from povmap.vocab import DIMENSION_KEYS, INDICATORS, combo_of
+from povmap.core.engine import Query
+from povmap.core.vocab import DIMENSION_KEYS, INDICATORS, combo_of
 
 COMBOS = ["11111", "10000", "00001", "10100", "01011", "11110"]
 STEM = {"country": "country", "province": "province", "district": "amphur", "subdistrict": "tambol"}

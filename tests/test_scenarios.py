@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from povmap import scenarios, userdb
-from povmap.config import REPO_ROOT
-from povmap.scenarios import ScenarioError
-from povmap.userdb import DEFAULT_USER_DB, UserDBError, connect, user_db_path
+from povmap.core.config import REPO_ROOT
+from povmap.userdb import db as userdb
+from povmap.userdb import scenarios
+from povmap.userdb.db import DEFAULT_USER_DB, UserDBError, connect, user_db_path
+from povmap.userdb.scenarios import ScenarioError
 
 FRAME = {"scope": "46", "level": "subdistrict", "dataset": "tpmap", "dimensions": ["health", "income"],
          "tiers": [1, 2]}
@@ -63,7 +64,7 @@ def test_survives_restart_identically(db, tmp_path):
     # A fresh interpreter stands for an app restart; pickle carries dtypes exactly back to us.
     code = f"""
         import pickle, sys
-        from povmap import scenarios, userdb
+        from povmap.userdb import scenarios, db as userdb
         s = scenarios.load(sys.argv[1], {sid})
         pickle.dump(s, open(sys.argv[2], "wb"))
     """
@@ -162,7 +163,7 @@ CHILD = """
 import sys, time
 from contextlib import contextmanager
 import numpy as np, pandas as pd
-from povmap import scenarios, userdb
+from povmap.userdb import scenarios, db as userdb
 
 def result(i):
     n = 20_000 + i * 1000

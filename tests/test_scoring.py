@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from povmap.scoring import NORMALISATIONS, Rule, ScoreError, check_weights, composite, normalise, rank
+from povmap.pilot.scoring import NORMALISATIONS, Rule, ScoreError, check_weights, composite, normalise, rank
 
 FAST = settings(max_examples=60, deadline=None)
 THAI = range(0x0E00, 0x0E80)

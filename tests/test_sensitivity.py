@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from povmap.scoring import Rule, ScoreError, code_order, composite, criteria_matrix, normalise, rank, weighted_sum
-from povmap.sensitivity import Stability, draw_shortlists, stability
+from povmap.pilot.scoring import Rule, ScoreError, code_order, composite, criteria_matrix, normalise, rank, weighted_sum
+from povmap.pilot.sensitivity import Stability, draw_shortlists, stability
 
 FAST = settings(max_examples=60, deadline=None)
 

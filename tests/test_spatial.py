@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from scipy.sparse.csgraph import connected_components
 
-from povmap import spatial
-from povmap.errors import PovmapError
-from povmap.metrics import Query
+from povmap.core.engine import Query
+from povmap.core.errors import PovmapError
+from povmap.pilot import spatial
 
 KALASIN = "46"
 SEED = 2566

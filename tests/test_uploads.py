@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from povmap import uploads as U
-from povmap.uploads.problems import CATALOGUE, render
+from povmap.data import uploads as U
+from povmap.data.uploads.problems import CATALOGUE, render
 
 FIXTURES = Path(__file__).parent / "fixtures" / "uploads"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
@@ -217,7 +217,7 @@ def test_uploads_do_not_import_streamlit():
     import subprocess
     import sys
 
-    code = "import sys, povmap.uploads; assert 'streamlit' not in sys.modules, 'streamlit imported'"
+    code = "import sys, povmap.data.uploads; assert 'streamlit' not in sys.modules, 'streamlit imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -228,7 +228,7 @@ def test_title_lines_footnote_and_damaged_utf8():
     r = U.check(body + "หมายเหตุ: ข้อมูลสมมติ\n".encode(), "f.csv", kind="households")
     assert r.accepted == 6 and r.rejected == 1 and set(r.errors["row"]) == {8}
     thai = (FIXTURES / "good_households_thai_headers_tis620.csv").read_bytes().decode("cp874").encode("utf-8")
-    from povmap.uploads.parse import _decode
+    from povmap.data.uploads.parse import _decode
 
     assert _decode("ทุน,ทุนมนุษย์".encode()[:-2], "cut.csv") == ("ทุน,ทุนมนุษย", "utf-8")  # cut in the last letter
     bad = U.check(thai + b"\xff", "damaged.csv", kind="households")
@@ -269,8 +269,8 @@ def _import_good() -> U.DatasetInfo:
                             encoding="utf-8"), "names another dataset"),
 ])
 def test_damaged_manifest_is_listed_flagged_and_named(user_data, damage, why):
-    from povmap.uploads.datasets import DamagedDataset
-    from povmap.uploads.listing import datasets_table
+    from povmap.data.uploads.datasets import DamagedDataset
+    from povmap.data.uploads.listing import datasets_table
 
     good = _import_good()
     bad = _import_good()
@@ -308,7 +308,7 @@ def test_active_damaged_dataset_falls_back_to_builtin(user_data):
 
 
 def test_unknown_dataset_is_not_reported_as_damaged(user_data):
-    from povmap.uploads.datasets import DamagedDataset
+    from povmap.data.uploads.datasets import DamagedDataset
 
     _import_good()
     for ds_id in ("households-20200101T000000-abcdef", "no such id"):
@@ -320,8 +320,8 @@ def test_unknown_dataset_is_not_reported_as_damaged(user_data):
 
 
 def test_builtins_catch_only_a_damaged_store(store, monkeypatch):
-    from povmap.store import StoreError
-    from povmap.uploads import datasets
+    from povmap.data.store import StoreError
+    from povmap.data.uploads import datasets
 
     class Broken:
         manifest = store.manifest

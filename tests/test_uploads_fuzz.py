@@ -6,8 +6,8 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from povmap import uploads as U
-from povmap.uploads.columns import COUNT_COLUMNS, HOUSEHOLD_UPLOAD_COLUMNS
+from povmap.data import uploads as U
+from povmap.data.uploads.columns import COUNT_COLUMNS, HOUSEHOLD_UPLOAD_COLUMNS
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KINDS = st.sampled_from(["households", "tpmap"])

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from povmap import households as hh
-from povmap import uploads as U
+from povmap.core import households as hh
+from povmap.data import uploads as U
 
 FIXTURES = Path(__file__).parent / "fixtures" / "uploads"
 REPO = Path(__file__).resolve().parent.parent
@@ -79,7 +79,7 @@ _KILLER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
     import pandas as pd
-    from povmap import uploads as U
+    from povmap.data import uploads as U
 
     report = U.check(Path(sys.argv[1]).read_bytes(), "x.csv", kind="tpmap", year=2566)
     real = pd.DataFrame.to_parquet
@@ -116,7 +116,7 @@ def test_sigkill_mid_write_leaves_no_dataset(user_data):
 def test_left_overs_are_cleaned_even_when_the_pid_was_reused(user_data):
     import time
 
-    from povmap.uploads import datasets
+    from povmap.data.uploads import datasets
 
     user_data.mkdir(parents=True)
     own = user_data / f".tmp-households-20260101T000000-abcdef-{os.getpid()}"  # e.g. pid 1 again in a container

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from povmap.areas import admin_areas
-from povmap.urlstate import DEFAULT, ExplorerState, decode, encode
+from povmap.core.areas import admin_areas
+from povmap.present.urlstate import DEFAULT, ExplorerState, decode, encode
 
 CODES = set(admin_areas()["code"])
 

@@ -1,13 +1,13 @@
 /* The area map: deck.gl (the bundle shipped by pydeck, loaded as deck.js) in a Streamlit component.
  *
  * Geometry files are fetched once and kept (per URL); each rerun only brings the codes in view, one
- * palette index per area, tooltip values and the view (see povmap/maplayer.py). Unchanged geometry keeps
+ * palette index per area, tooltip values and the view (see povmap/web/maplayer.py). Unchanged geometry keeps
  * the same array, so deck.gl does not tessellate again and only rewrites the colour attribute.
  *
  * A render that fails (a geometry file the server no longer has) shows a message over the map. A failed file is
  * not kept, so the next render fetches it again, and the render that succeeds takes the message away. Streamlit
  * sends a component identical arguments only once; the server's "revision" argument changes after a rerun that
- * wrote the web folder again (povmap/mapweb.py), so the rerun that heals the folder also brings that next render.
+ * wrote the web folder again (povmap/web/mapweb.py), so the rerun that heals the folder also brings that next render.
  */
 "use strict";
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from povmap.vocab import DIMENSIONS
+from povmap.core.vocab import DIMENSIONS
 
 LEVEL = "subdistrict"
 # ColorBrewer YlOrRd, 5 classes, and a grey for "no data".

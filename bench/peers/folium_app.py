@@ -33,8 +33,9 @@ from streamlit_folium import st_folium  # noqa: E402
 sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
 from _peer import LEVEL, NO_DATA, PALETTE, classified, log_timing, page  # noqa: E402
-from povmap.config import store_dir  # noqa: E402
-from povmap.store import Store  # noqa: E402
+
+from povmap.core.config import store_dir  # noqa: E402
+from povmap.data.store import Store  # noqa: E402
 
 LEAFLET_BASE = os.environ.get("POVMAP_PEER_LEAFLET_URL", "").rstrip("/")
 

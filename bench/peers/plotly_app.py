@@ -27,8 +27,9 @@ import streamlit as st  # noqa: E402
 sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
 from _peer import LEVEL, NO_DATA, PALETTE, classified, log_timing, page  # noqa: E402
-from povmap.config import store_dir  # noqa: E402
-from povmap.store import Store  # noqa: E402
+
+from povmap.core.config import store_dir  # noqa: E402
+from povmap.data.store import Store  # noqa: E402
 
 st.set_page_config(page_title="peer: plotly", layout="wide")
 

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from . import data, figures
+from povmap.cli import data, figures
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,10 +23,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from ..errors import PovmapError
-    from ..households import HouseholdFileError
-    from ..sources import SourceError
-    from ..store import StoreError
+    from povmap.core.errors import PovmapError
+    from povmap.core.households import HouseholdFileError
+    from povmap.data.sources import SourceError
+    from povmap.data.store import StoreError
 
     try:
         return args.run(args)

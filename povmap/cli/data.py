@@ -7,9 +7,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .. import config
-from .common import cli_lang
-from .output import records, write_json, write_table
+from povmap.cli.common import cli_lang
+from povmap.cli.output import records, write_json, write_table
+from povmap.core import config
 
 REFUSED = 2  # exit code of a file that cannot be imported (and of every other error)
 
@@ -65,16 +65,16 @@ def add_parsers(sub) -> None:
 
 
 def run_install(args) -> int:
-    from ..install import install
+    from povmap.data.install import install
 
     install(config.source_dir(args.source), config.store_dir(args.store), force=args.force)
     return 0
 
 
 def run_synth(args) -> int:
-    from .. import households
-    from ..install import SYNTH_SEED, synth_households
-    from ..store import Store
+    from povmap.core import households
+    from povmap.data.install import SYNTH_SEED, synth_households
+    from povmap.data.store import Store
 
     store = Store(config.store_dir(args.store))
     polygons = set(store.boundaries("subdistrict")["code"])
@@ -90,9 +90,9 @@ def run_synth(args) -> int:
 def run_list(args) -> int:
     import pandas as pd
 
-    from .. import uploads as U
-    from ..store import Store, StoreError
-    from ..uploads.listing import licence_text
+    from povmap.data import uploads as U
+    from povmap.data.store import Store, StoreError
+    from povmap.data.uploads.listing import licence_text
 
     lang = args.lang or cli_lang()
     try:
@@ -117,9 +117,9 @@ def run_list(args) -> int:
 def _report(args):
     """The Data page's check of ``args.file``, reading at most the upload limit (a larger file is refused
     before it is read)."""
-    from .. import uploads as U
-    from ..uploads.parse import _mb
-    from ..uploads.validate import report_of_error
+    from povmap.data import uploads as U
+    from povmap.data.uploads.parse import _mb
+    from povmap.data.uploads.validate import report_of_error
 
     path = Path(args.file)
     size = path.stat().st_size
@@ -130,7 +130,7 @@ def _report(args):
 
 
 def _print_report(report, args, lang: str) -> None:
-    from ..thai import fmt_number
+    from povmap.core.thai import fmt_number
 
     if args.format == "json":
         write_json({"file": report.file_name, "kind": report.kind, "summary": report.summary(lang),
@@ -160,7 +160,7 @@ def run_check(args) -> int:
 
 
 def run_import(args) -> int:
-    from .. import uploads as U
+    from povmap.data import uploads as U
 
     lang = args.lang or cli_lang()
     report = _report(args)
@@ -181,7 +181,7 @@ def run_import(args) -> int:
 
 
 def run_use(args) -> int:
-    from .. import uploads as U
+    from povmap.data import uploads as U
 
     info = U.get_dataset(args.id)
     U.set_active(info.kind, info.id)
@@ -190,7 +190,7 @@ def run_use(args) -> int:
 
 
 def run_delete(args) -> int:
-    from .. import uploads as U
+    from povmap.data import uploads as U
 
     U.delete_dataset(args.id)
     print(args.id)

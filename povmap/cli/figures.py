@@ -1,13 +1,22 @@
 """``povmap query | profile | compare | pilot``: the figures of the explorer, the profile, the comparison and
-the pilot page, computed on the same data source as the app (:func:`povmap.datasource.open_engine`)."""
+the pilot page, computed on the same data source as the app (:func:`povmap.data.datasource.open_engine`)."""
 from __future__ import annotations
 
 import argparse
 
-from .. import config, tables
-from ..errors import PovmapError
-from ..vocab import CRITERION_KEYS, DATASET_KEYS, DIMENSION_KEYS, LEVEL_KEYS, METRIC_BY_KEY, NORMALISATIONS, TIER_NUMBERS
-from .output import records, write_json, write_table
+from povmap.cli.output import records, write_json, write_table
+from povmap.core import config
+from povmap.core.errors import PovmapError
+from povmap.core.vocab import (
+    CRITERION_KEYS,
+    DATASET_KEYS,
+    DIMENSION_KEYS,
+    LEVEL_KEYS,
+    METRIC_BY_KEY,
+    NORMALISATIONS,
+    TIER_NUMBERS,
+)
+from povmap.present import tables
 
 
 class ArgumentError(PovmapError):
@@ -69,7 +78,7 @@ def add_parsers(sub) -> None:
 
 
 def engine_of(args):
-    from ..datasource import open_engine
+    from povmap.data.datasource import open_engine
 
     return open_engine(config.load(store=args.store), use=args.use)
 
@@ -87,7 +96,7 @@ def _keys(text: str) -> tuple[str, ...]:
 
 
 def run_query(args) -> int:
-    from ..metrics import Query
+    from povmap.core.engine import Query
 
     res = engine_of(args).compute(Query(
         dataset=args.dataset, level=args.level, scope=args.scope, parent=args.parent,
@@ -99,14 +108,14 @@ def run_query(args) -> int:
 
 
 def run_profile(args) -> int:
-    from ..profile import build_profile
+    from povmap.present.profile import build_profile
 
     write_table(tables.profile_table(build_profile(engine_of(args), args.code)), args.format)
     return 0
 
 
 def run_compare(args) -> int:
-    from ..profile import build_profile, profile_codes
+    from povmap.present.profile import build_profile, profile_codes
 
     codes = profile_codes(",".join(args.codes))
     if not 2 <= len(codes) <= 4:
@@ -119,11 +128,11 @@ def run_compare(args) -> int:
 
 def pilot_inputs(args):
     """The frame and settings the page would use with these choices (or those of a saved scenario)."""
-    from .. import pilot
-    from ..criteria import Frame
+    from povmap import pilot
+    from povmap.pilot.criteria import Frame
 
     if args.scenario is not None:
-        from .. import scenarios
+        from povmap.userdb import scenarios
 
         sc = scenarios.load(config.load().user_db, args.scenario)
         return Frame.from_dict(sc.frame), pilot.Settings.from_dict(sc.settings)
@@ -152,8 +161,10 @@ def pilot_inputs(args):
 
 
 def run_pilot(args) -> int:
-    from .. import areamanagers, pilot, pilotview
-    from .common import cli_lang
+    from povmap import pilot
+    from povmap.cli.common import cli_lang
+    from povmap.present import pilotview
+    from povmap.userdb import areamanagers
 
     engine = engine_of(args)
     frame, settings = pilot_inputs(args)

@@ -11,11 +11,17 @@ import re
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Locator, Page, expect  # noqa: E402
-
 from browser_helpers import (  # noqa: E402
-    LOAD_TIMEOUT_MS, MAP_FRAME, RERUN_TIMEOUT_MS, assert_no_exception, map_canvas, map_tooltip, wait_map_painted, wait_script_done,
+    LOAD_TIMEOUT_MS,
+    MAP_FRAME,
+    RERUN_TIMEOUT_MS,
+    assert_no_exception,
+    map_canvas,
+    map_tooltip,
+    wait_map_painted,
+    wait_script_done,
 )
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -160,7 +166,7 @@ def test_drill_down_by_map_click(app_page: Page):
 
 
 def test_filter_change_recolours_without_fetching_geometry(app_page: Page):
-    """The map's promise (povmap/maplayer.py): geometry is fetched once; a filter change sends colours only."""
+    """The map's promise (povmap/web/maplayer.py): geometry is fetched once; a filter change sends colours only."""
     page = app_page
     page.goto(page.app_url + "/?scope=46&level=subdistrict")  # type: ignore[attr-defined]
     wait_script_done(page, LOAD_TIMEOUT_MS)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright.sync_api")
+from browser_helpers import LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, assert_no_exception, wait_script_done  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from browser_helpers import LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, assert_no_exception, wait_script_done  # noqa: E402
-from povmap import uploads as U  # noqa: E402
+from povmap.data import uploads as U  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "uploads"

@@ -1,7 +1,7 @@
 """A PNG export on a server that has no Chromium (issue 12), in headless Chromium against a real ``streamlit run``.
 
 The server runs with a ``PATH`` that holds only this Python's folder and no ``BROWSER_PATH``, so
-``povmap.config.browser_path`` finds no browser and every PNG/PDF export fails. Clicking "Map PNG (slide)" must
+``povmap.core.config.browser_path`` finds no browser and every PNG/PDF export fails. Clicking "Map PNG (slide)" must
 show the reason in the page's language under the button, and no download may start (before issue 12 an empty
 file was downloaded without a word). The error state is screenshot at 1366×768 in Thai and in English.
 
@@ -16,11 +16,16 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Page, expect  # noqa: E402
-
 from browser_helpers import (  # noqa: E402
-    LOAD_TIMEOUT_MS, REPO_ROOT, RERUN_TIMEOUT_MS, AppServer, assert_no_traceback, wait_map_painted, wait_script_done,
+    LOAD_TIMEOUT_MS,
+    REPO_ROOT,
+    RERUN_TIMEOUT_MS,
+    AppServer,
+    assert_no_traceback,
+    wait_map_painted,
+    wait_script_done,
 )
+from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ data store.
 **Killed during a save.** A browser click cannot time a kill to land inside a save: a save is one
 SQLite transaction of a few milliseconds inside a page run of a second or more. So the saves
 happen in a loop inside the server process itself: this file, run as a script with ``--saving``,
-starts a thread that saves real Kalasin shortlists through ``povmap.scenarios.save`` (what the
+starts a thread that saves real Kalasin shortlists through ``povmap.userdb.scenarios.save`` (what the
 pilot page's "save" button calls), overwriting four Thai names in turn with a changing top-N,
 and then runs Streamlit's own CLI (``streamlit run app.py``) in the same process. Each save
 writes "begin" before and "done" after to a log. The test waits until a randomly chosen save
@@ -19,7 +19,7 @@ The database must pass ``PRAGMA integrity_check``, hold every completed save as 
 the save the kill interrupted either the old or the new shortlist, never a mix.
 
 **Killed during an import.** The same again with ``--importing``: the loop writes the built-in
-households (235,704 rows) as a user's CSV file, checks it once with ``povmap.uploads.check`` and,
+households (235,704 rows) as a user's CSV file, checks it once with ``povmap.data.uploads.check`` and,
 once the server answers, imports it again and again with ``import_dataset`` (what the Data page's
 "Import" calls; about 80 ms each, most of it writing the hidden ``.tmp-<id>-<pid>`` folder that is
 then renamed into place), each under its own name. The test kills the server while an import is in
@@ -53,11 +53,17 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Locator, Page, expect  # noqa: E402
-
 from browser_helpers import (  # noqa: E402
-    LOAD_TIMEOUT_MS, REPO_ROOT, AppServer, assert_no_traceback, health, wait_rendered, wait_script_done, wait_settled,
+    LOAD_TIMEOUT_MS,
+    REPO_ROOT,
+    AppServer,
+    assert_no_traceback,
+    health,
+    wait_rendered,
+    wait_script_done,
+    wait_settled,
 )
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
 from test_pilot_browser import MATCHES_SAVED, main, success_alert  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -93,10 +99,11 @@ def _event_log(log_path: Path):
 def _save_loop(log_path: Path) -> None:
     """Save Kalasin shortlists as the pilot page does, for ever; "begin"/"done" lines in ``log_path``."""
     with _event_log(log_path) as write:
-        from povmap import areamanagers, pilot, scenarios
-        from povmap.criteria import Frame
-        from povmap.datasource import open_engine
-        from povmap.userdb import user_db_path
+        from povmap import pilot
+        from povmap.data.datasource import open_engine
+        from povmap.pilot.criteria import Frame
+        from povmap.userdb import areamanagers, scenarios
+        from povmap.userdb.db import user_db_path
 
         db, engine = user_db_path(), open_engine()
         crit = pilot.criteria_set(engine, Frame(scope="46", level="subdistrict"), pilot.Settings(),
@@ -110,7 +117,7 @@ def _save_loop(log_path: Path) -> None:
             name, codes = NAMES[i % len(NAMES)], table["code"].tolist()
             write(event="begin", i=i, name=name, codes=codes)
             sid = scenarios.save(db, name, result.frame.as_dict(), result.settings.as_dict(), table,
-                                 engine.store.version, overwrite=True)
+                                 engine.data.version, overwrite=True)
             write(event="done", i=i, name=name, codes=codes, id=sid)
 
 
@@ -119,9 +126,9 @@ def _import_loop(log_path: Path, url: str) -> None:
     name each time; "begin"/"done" lines in ``log_path``. The file is written and checked once; the
     imports start when the server at ``url`` answers (an import is short: they would be over before)."""
     with _event_log(log_path) as write:
-        from povmap import households as hh
-        from povmap import uploads as U
-        from povmap.datasource import open_data
+        from povmap.core import households as hh
+        from povmap.data import uploads as U
+        from povmap.data.datasource import open_data
 
         path = log_path.with_name("households.csv")
         hh.write_household_file(open_data().households, path)
@@ -239,7 +246,7 @@ def servers():
 # ---- killed during a save ---------------------------------------------------------------------
 
 def test_kill_during_scenario_save_then_restart_keeps_complete_saves(servers, app_page: Page, tmp_path: Path):
-    from povmap import scenarios
+    from povmap.userdb import scenarios
 
     page = app_page
     env, db, log_path = _user_env(tmp_path), tmp_path / "user.sqlite", tmp_path / "saves.jsonl"
@@ -283,8 +290,8 @@ def test_kill_during_scenario_save_then_restart_keeps_complete_saves(servers, ap
 # ---- killed during a data import ---------------------------------------------------------------
 
 def test_kill_during_data_import_then_restart_lists_complete_imports(servers, app_page: Page, tmp_path: Path):
-    from povmap import uploads as U
-    from povmap.datasource import open_data
+    from povmap.data import uploads as U
+    from povmap.data.datasource import open_data
 
     page = app_page
     env, user_data, log_path = _user_env(tmp_path), tmp_path / "user_data", tmp_path / "imports.jsonl"
@@ -352,7 +359,7 @@ DAMAGE = {  # case: (file, what is done to it)
 @pytest.fixture(scope="module")
 def store_server(tmp_path_factory):
     """(server, pristine store, its copy that the server reads)."""
-    from povmap.config import store_dir
+    from povmap.core.config import store_dir
 
     pristine = store_dir().resolve()
     tmp = tmp_path_factory.mktemp("damaged")

@@ -15,11 +15,14 @@ from urllib.parse import urlencode
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Page, expect  # noqa: E402
-
 from browser_helpers import (  # noqa: E402
-    LOAD_TIMEOUT_MS, assert_no_traceback, health, wait_rendered, wait_script_done,
+    LOAD_TIMEOUT_MS,
+    assert_no_traceback,
+    health,
+    wait_rendered,
+    wait_script_done,
 )
+from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

@@ -19,12 +19,17 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import Page, Route, expect  # noqa: E402
-
 from browser_helpers import (  # noqa: E402
-    LOAD_TIMEOUT_MS, MAP_FRAME, REPO_ROOT, RERUN_TIMEOUT_MS, AppServer, assert_no_traceback, wait_map_painted,
+    LOAD_TIMEOUT_MS,
+    MAP_FRAME,
+    REPO_ROOT,
+    RERUN_TIMEOUT_MS,
+    AppServer,
+    assert_no_traceback,
+    wait_map_painted,
     wait_script_done,
 )
+from playwright.sync_api import Page, Route, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

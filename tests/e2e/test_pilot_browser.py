@@ -21,12 +21,18 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright.sync_api")
+from browser_helpers import (  # noqa: E402
+    LOAD_TIMEOUT_MS,
+    RERUN_TIMEOUT_MS,
+    assert_no_exception,
+    choose,
+    wait_map_painted,
+    wait_script_done,
+)
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
-from browser_helpers import (  # noqa: E402
-    LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, assert_no_exception, choose, wait_map_painted, wait_script_done,
-)
-from povmap import exports, scenarios  # noqa: E402
+from povmap.present import exports
+from povmap.userdb import scenarios  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

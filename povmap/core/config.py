@@ -1,0 +1,105 @@
+"""The server's settings: one object, read from flags, then the environment, then the defaults.
+
+Every environment variable povmap reads is named in :data:`ENV` and read here only, so the app, the command
+line and the benches agree on where the data is and which privacy threshold holds.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# On the project's machines the shared data sits beside the repository.
+DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data"
+DEFAULT_STORE = REPO_ROOT / "data" / "store"
+DEFAULT_USER_DATA = REPO_ROOT / "data" / "user_datasets"
+DEFAULT_USER_DB = REPO_ROOT / "data" / "povmap.sqlite"
+PROVINCE_GROUPS_FILE = REPO_ROOT / "data" / "province_groups.csv"
+DEFAULT_PRIVACY_K = 5
+MIN_PRIVACY_K = 2  # k = 1 would hide nothing; 2 is the least that protects a single household
+
+ENV = {
+    "source": "POVMAP_SOURCE",  # the read-only source folder (../shared/data)
+    "store": "POVMAP_STORE",  # the installed data store
+    "web": "POVMAP_WEB",  # the map's web folder (derived)
+    "user_data": "POVMAP_USER_DATA",  # imported datasets
+    "user_db": "POVMAP_USER_DB",  # scenarios and Area Managers (SQLite)
+    "privacy_k": "POVMAP_PRIVACY_K",  # smallest number of households a shown figure may rest on
+    "browser": "BROWSER_PATH",  # Chromium for PNG/PDF exports (kaleido's and choreographer's convention)
+}
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(ENV[name]) or None
+
+
+def source_dir(override: str | os.PathLike | None = None) -> Path:
+    """The source folder: ``--from`` flag, else ``POVMAP_SOURCE``, else ``../shared/data``."""
+    return Path(override or _env("source") or DEFAULT_SOURCE).resolve()
+
+
+def store_dir(override: str | os.PathLike | None = None) -> Path:
+    """The installed data store: ``--store`` flag, else ``POVMAP_STORE``, else ``data/store``."""
+    return Path(os.path.abspath(override or _env("store") or DEFAULT_STORE))
+
+
+def web_dir(store: str | os.PathLike | None = None) -> Path:
+    """Files the browser's map reads (its page, deck.gl, geometry): ``POVMAP_WEB``, else ``<store>.web`` beside
+    the store. Derived like the store, so never in the repository."""
+    env = _env("web")
+    if env:
+        return Path(os.path.abspath(env))
+    s = store_dir(store)
+    return s.with_name(s.name + ".web")
+
+
+def user_data_dir(override: str | os.PathLike | None = None) -> Path:
+    """Imported datasets: ``override``, else ``POVMAP_USER_DATA``, else ``data/user_datasets``."""
+    return Path(os.path.abspath(override or _env("user_data") or DEFAULT_USER_DATA))
+
+
+def user_db_path(override: str | os.PathLike | None = None) -> Path:
+    """The user database: ``--user-db`` flag, else ``POVMAP_USER_DB``, else ``data/povmap.sqlite``."""
+    return Path(os.path.abspath(override or _env("user_db") or DEFAULT_USER_DB))
+
+
+def privacy_k(value: str | int | None = None) -> int:
+    """The smallest number of households a shown figure may rest on: ``POVMAP_PRIVACY_K``, default 5.
+
+    A server setting, not a page control: whoever views the app must not be able to lower it. A value that is
+    no number gives the default; a value below 2 gives 2."""
+    raw = str(value if value is not None else _env("privacy_k") or "").strip()
+    try:
+        k = int(raw) if raw else DEFAULT_PRIVACY_K
+    except ValueError:
+        return DEFAULT_PRIVACY_K
+    return max(k, MIN_PRIVACY_K)
+
+
+def browser_path() -> str | None:
+    """Chromium for exports: ``BROWSER_PATH`` if executable, else Debian's ``chromium`` on PATH."""
+    env = _env("browser")
+    if env and os.access(env, os.X_OK):
+        return env
+    return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where everything is and the privacy threshold, as one value (see :func:`load`)."""
+
+    source: Path
+    store: Path
+    web: Path
+    user_data: Path
+    user_db: Path
+    privacy_k: int
+
+
+def load(*, source=None, store=None, user_data=None, user_db=None, privacy_k_value=None) -> Settings:
+    """The settings now in force; each keyword overrides its environment variable (a command-line flag)."""
+    return Settings(source=source_dir(source), store=store_dir(store), web=web_dir(store),
+                    user_data=user_data_dir(user_data), user_db=user_db_path(user_db),
+                    privacy_k=privacy_k(privacy_k_value))

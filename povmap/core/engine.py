@@ -1,0 +1,385 @@
+"""The figures the explorer and ``povmap query`` show: one value per area, plus what cannot be placed.
+
+Union semantics for dimensions come straight from TPMAP's 31 combinations, never from sums.
+Every count the map shows plus the unplaced rows equals the source total of the scope.
+
+An unplaced row's ``reason`` says why an area or a source row is not (fully) on the map; each reason's label and
+explanation is the i18n catalogue's ``reason.<key>`` (not_surveyed, not_dopa_code, no_polygon, no_source_row,
+outside_household_file, no_households_in_file, hidden_small, coarser_level_only).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from povmap.core import households as hh
+from povmap.core.caches import Cache, Entries
+from povmap.core.caches import entries as cache_entries
+from povmap.core.errors import PovmapError
+from povmap.core.groups import group_provinces
+from povmap.core.privacy import hide_small
+from povmap.core.source import DataSource
+from povmap.core.vocab import (
+    DATASET_KEYS,
+    DATASET_METRICS,
+    DIMENSION_KEYS,
+    INDICATOR_BY_KEY,
+    LEVEL_BY_KEY,
+    LEVEL_KEYS,
+    SCOPE_GROUP_KEYS,
+    TIER_NUMBERS,
+    combo_of,
+    level_of,
+    levels_below,
+    metrics_for,
+)
+
+POPULATION_YEAR = 2021
+BANGKOK = "10"
+
+
+# The dimension combinations the dataset's counts give (an imported file may lack some): read once per version.
+_COMBOS = Cache("metrics.combos", maxsize=1, why="one set per dataset: the combinations in its province rows")
+
+
+class QueryError(PovmapError):
+    """An invalid query; ``en``/``th`` hold the message in both languages."""
+
+
+@dataclass(frozen=True)
+class Query:
+    dataset: str = "tpmap"
+    level: str = "province"
+    scope: str = "all"  # all | ppaos20 | sra7 | a 2-digit province code
+    parent: str | None = None  # drill-down area (province or district code) inside the scope
+    dimensions: tuple[str, ...] = DIMENSION_KEYS
+    tiers: tuple[int, ...] = TIER_NUMBERS
+    metric: str = "people"
+    indicator: str | None = None  # TPMAP indicator view: people failing this indicator
+
+    def normalised(self) -> "Query":
+        """Validated copy with canonical ordering, so equal views have equal queries."""
+        if self.dataset not in DATASET_KEYS:
+            raise QueryError(f"unknown dataset '{self.dataset}'", f"ไม่รู้จักชุดข้อมูล '{self.dataset}'")
+        if self.level not in LEVEL_KEYS:
+            raise QueryError(f"unknown level '{self.level}'", f"ไม่รู้จักระดับ '{self.level}'")
+        if self.metric not in DATASET_METRICS[self.dataset]:
+            ok = ", ".join(DATASET_METRICS[self.dataset])
+            raise QueryError(f"metric '{self.metric}' is not available for {self.dataset} (use {ok})",
+                             f"ตัวชี้วัด '{self.metric}' ใช้กับชุดข้อมูลนี้ไม่ได้ (ใช้ {ok})")
+        dims = tuple(k for k in DIMENSION_KEYS if k in set(self.dimensions))
+        if set(self.dimensions) - set(dims):
+            bad = ", ".join(sorted(set(self.dimensions) - set(dims)))
+            raise QueryError(f"unknown dimension(s): {bad}", f"ไม่รู้จักมิติ: {bad}")
+        if not dims:
+            raise QueryError("select at least one dimension", "เลือกอย่างน้อยหนึ่งมิติ")
+        tiers = tuple(sorted({int(t) for t in self.tiers}))
+        if not tiers or not set(tiers) <= set(TIER_NUMBERS):
+            raise QueryError("tiers must be a non-empty subset of 1,2,3,4", "กลุ่มต้องเลือกจาก 1,2,3,4 อย่างน้อยหนึ่งกลุ่ม")
+        if self.indicator is not None:
+            if self.dataset != "tpmap":
+                raise QueryError("indicators belong to the TPMAP dataset only", "ตัวชี้วัดมีเฉพาะชุดข้อมูล TPMAP")
+            if self.indicator not in INDICATOR_BY_KEY:
+                raise QueryError(f"unknown TPMAP indicator '{self.indicator}'", f"ไม่รู้จักตัวชี้วัด '{self.indicator}'")
+            if self.metric not in metrics_for(self.dataset, self.indicator):
+                raise QueryError("TPMAP gives no household count per indicator; choose people, rate, share or per1000",
+                                 "TPMAP ไม่มีจำนวนครัวเรือนรายตัวชี้วัด เลือก คน อัตรา สัดส่วน หรือ ต่อ 1,000")
+        scope = self.scope
+        if scope not in SCOPE_GROUP_KEYS and not (len(scope) == 2 and scope.isdigit()):
+            raise QueryError(f"unknown scope '{scope}'", f"ไม่รู้จักขอบเขต '{scope}'")
+        parent = self.parent or None
+        if parent is not None:
+            if len(parent) not in (2, 4) or not parent.isdigit():
+                raise QueryError(f"'{parent}' is not a province or district code", f"'{parent}' ไม่ใช่รหัสจังหวัดหรืออำเภอ")
+            if self.level not in levels_below(parent):
+                raise QueryError(f"level {self.level} is not below area {parent}", f"ระดับ {self.level} ไม่ได้อยู่ใต้พื้นที่ {parent}")
+        return replace(self, dimensions=dims, tiers=tiers, parent=parent)
+
+
+@dataclass
+class Result:
+    """Figures of one view. ``table``: one row per mapped area (value NaN = no data).
+    ``unplaced``: source rows the map cannot place. ``no_data``: mapped areas without figures."""
+
+    query: Query
+    table: pd.DataFrame  # code, name_th, name_en, value, count, denominator
+    unplaced: pd.DataFrame  # code, name_th, name_en, reason, value, count
+    no_data: pd.DataFrame  # code, reason
+    scope_count: int | None  # the source's own total in the scope (and parent); None = the source has no data
+    count_label: str  # what `count` counts: people | households | members
+    synthetic: bool = False
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def placed_count(self) -> int:
+        return int(self.table["count"].sum())
+
+    @property
+    def unplaced_count(self) -> int:
+        return int(self.unplaced["count"].sum())
+
+    @property
+    def hidden_count(self) -> int | None:
+        """Sum of the counts hidden for privacy (household views); None when that sum is itself too small to show."""
+        return self.extras.get("hidden_count", 0)
+
+    @property
+    def has_data(self) -> bool:
+        return self.scope_count is not None
+
+
+class Engine:
+    """Pre-indexed tables of one data source, built once per source; :meth:`compute` answers one query."""
+
+    def __init__(self, data: DataSource):
+        self.data = store = data
+        areas = store.areas
+        # Codes are kept as object arrays: pandas' Arrow-backed str dtype makes isin() build one
+        # pyarrow scalar per value, ~30 ms per call on 7,436 codes, too slow for a rerun.
+        self.names = _by_code(areas)[["name_th", "name_en"]]
+        self.polygons = {lv: store.boundaries(lv)["code"].to_numpy(dtype=object) for lv in LEVEL_KEYS}
+        self.current = {lv: pd.Index(areas.loc[areas["level"] == lv, "code"].to_numpy(dtype=object)) for lv in LEVEL_KEYS}
+        pop = store.population
+        self.population = _by_code(pop[pop["year"] == POPULATION_YEAR])["population"]
+        self._combo: dict[tuple[str, str], pd.DataFrame] = {}
+        # TPMAP base tables (surveyed households and people) per level, indexed by code
+        self.surveyed = {lv: _by_code(store.tpmap_base(lv)) for lv in ("country", *LEVEL_KEYS)}
+        self._hh = None
+        self._bnd: dict[str, pd.DataFrame] = {}
+
+    def memo(self, cache: "Cache") -> "Entries":
+        """This engine's entries of a feature's declared cache (see :mod:`povmap.core.caches`): a bounded LRU,
+        keyed by the data version, that lives as long as this engine. Features read through ``cache.get``."""
+        return cache_entries(self, cache)
+
+    def boundaries(self, level: str) -> pd.DataFrame:
+        """The store's boundary table of a level, indexed by code (built once)."""
+        if level not in self._bnd:
+            self._bnd[level] = _by_code(self.data.boundaries(level))
+        return self._bnd[level]
+
+    # --- TPMAP -------------------------------------------------------------------------
+    def tpmap_rows(self, level: str, combo: str) -> pd.DataFrame:
+        key = (level, combo)
+        if key not in self._combo:
+            t = self.data.tpmap(level)
+            self._combo[key] = _by_code(t[t["combo"] == combo])
+        return self._combo[key]
+
+    @property
+    def households(self) -> pd.DataFrame:
+        if self._hh is None:
+            df = self.data.households.copy()
+            df["tier"] = hh.tier_of(hh.mean_score(df).to_numpy())
+            self._hh = df
+        return self._hh
+
+    def household_provinces(self) -> set[str]:
+        return set(self.households["subdistrict_code"].str[:2].unique())
+
+    def scope_provinces(self, scope: str) -> list[str]:
+        all_prov = sorted(self.current["province"].tolist())
+        if scope == "all":
+            return all_prov
+        if scope in SCOPE_GROUP_KEYS:
+            return list(group_provinces(scope))
+        if scope not in self.current["province"]:
+            raise QueryError(f"unknown province code '{scope}'", f"ไม่รู้จักรหัสจังหวัด '{scope}'")
+        return [scope]
+
+    def in_view(self, codes: pd.Index | np.ndarray, q: Query) -> np.ndarray:
+        codes = pd.Index(codes, dtype=object)
+        mask = _isin(codes.str[:2], self.scope_provinces(q.scope))
+        if q.parent:
+            mask &= codes.str.startswith(q.parent)
+        return np.asarray(mask)
+
+    def compute(self, query: Query) -> Result:
+        q = query.normalised()
+        if q.parent and q.parent[:2] not in self.scope_provinces(q.scope):
+            raise QueryError(f"area {q.parent} is outside the scope", f"พื้นที่ {q.parent} อยู่นอกขอบเขตที่เลือก")
+        if q.dataset == "tpmap":
+            return self._tpmap(q)
+        return self._households(q)
+
+    def _frame(self, q: Query) -> pd.DataFrame:
+        """The mapped areas of the view (codes with a polygon), with names."""
+        codes = self.polygons[q.level]
+        codes = codes[self.in_view(codes, q)]
+        return self.names.reindex(codes).rename_axis("code").reset_index()
+
+    def _tpmap(self, q: Query) -> Result:
+        combo = "11111" if q.indicator else combo_of(q.dimensions)
+        count_col = q.indicator or ("households" if q.metric == "households" else "people")
+        count_label = "households" if count_col == "households" else "people"
+        self._check_columns(q, combo, count_col)
+        rows = self.tpmap_rows(q.level, combo)
+        rows = rows[self.in_view(rows.index, q)]
+        counts = rows[count_col]
+        frame = self._frame(q)
+        placed = frame["code"].to_numpy()
+        frame["count"] = counts.reindex(placed).to_numpy()
+
+        # Source total of the scope, from the coarsest file that covers it (province rows).
+        prov = self.tpmap_rows("province", combo)
+        if q.parent:
+            parent_level = level_of(q.parent)
+            parent_rows = self.tpmap_rows(parent_level, combo)[count_col]
+            scope_count = int(parent_rows[q.parent]) if q.parent in parent_rows.index else None
+        else:
+            scope_count = int(prov.loc[_isin(prov.index, self.scope_provinces(q.scope)), count_col].sum())
+        share_base = int(prov.loc[_isin(prov.index, self.scope_provinces(q.scope)), count_col].sum())
+
+        base = self.surveyed[q.level]["surveyed_people"]
+        extra = counts[~_isin(counts.index, placed)]
+        unplaced = pd.DataFrame({"code": extra.index.astype(str), "count": extra.to_numpy()})
+        unplaced["reason"] = np.where(_isin(unplaced["code"], self.current[q.level]), "no_polygon", "not_dopa_code")
+        if rows.empty and scope_count:  # an imported file with figures only above this level: say where they are
+            coarse = (parent_rows.loc[[q.parent]] if q.parent else
+                      prov.loc[_isin(prov.index, self.scope_provinces(q.scope)), count_col])
+            unplaced = pd.DataFrame({"code": coarse.index.astype(str), "count": coarse.to_numpy(),
+                                     "reason": "coarser_level_only"})
+        unplaced = self.named(unplaced)
+
+        def value(df: pd.DataFrame) -> pd.Series:
+            c = df["count"].astype("float64")
+            if q.metric in ("people", "households"):
+                return c
+            if q.metric == "rate":
+                return 100.0 * c / base.reindex(df["code"]).to_numpy()
+            if q.metric == "share":
+                return 100.0 * c / share_base if share_base else c * np.nan
+            return 1000.0 * c / self.population.reindex(df["code"]).to_numpy()  # per1000
+
+        frame["value"] = value(frame).to_numpy()
+        unplaced["value"] = value(unplaced).to_numpy()
+        no_data = frame.loc[frame["count"].isna(), ["code"]].copy()
+        no_data["reason"] = np.where(no_data["code"].str[:2] == BANGKOK, "not_surveyed", "no_source_row")
+        no_data = pd.concat([no_data, self._without_polygon(q, unplaced["code"])])
+        frame["count"] = frame["count"].fillna(0).astype("int64")
+        return Result(q, frame, unplaced, no_data.reset_index(drop=True), scope_count, count_label,
+                      extras={"combo": combo, "count_column": count_col})
+
+    def _check_columns(self, q: Query, combo: str, count_col: str) -> None:
+        """An imported counts file may lack a column or a combination of dimensions: say which."""
+        table = self.data.tpmap("province")
+        if count_col not in table.columns or (len(table) and table[count_col].isna().all()):
+            raise QueryError(f"the dataset in use has no '{count_col}' column; choose another metric or indicator",
+                             f"ชุดข้อมูลที่ใช้อยู่ไม่มีคอลัมน์ '{count_col}' กรุณาเลือกตัวชี้วัดอื่น")
+        combos = _COMBOS.get(self, "province", lambda: frozenset(table["combo"]))
+        if combos and combo not in combos:
+            have = ", ".join(sorted(combos))
+            raise QueryError(f"the dataset in use has no figures for this choice of dimensions (combination {combo}); "
+                             f"it has: {have}",
+                             f"ชุดข้อมูลที่ใช้อยู่ไม่มีตัวเลขของมิติที่เลือก (ชุด {combo}) มีเฉพาะ: {have}")
+        if q.metric == "rate" and self.surveyed[q.level].empty and not table.empty:
+            raise QueryError("the dataset in use has no surveyed people, so it gives no rate; choose another metric",
+                             "ชุดข้อมูลที่ใช้อยู่ไม่มีจำนวนคนที่สำรวจ จึงคำนวณอัตราไม่ได้ กรุณาเลือกตัวชี้วัดอื่น")
+
+    def _households(self, q: Query) -> Result:
+        df = self.households
+        agg = _by_code(hh.aggregate(df, q.level, q.dimensions, q.tiers))
+        agg = agg[self.in_view(agg.index, q)]
+        count_col = "members" if q.metric == "members" else "households"
+        frame = self._frame(q)
+        covered = self.household_provinces()
+        placed = frame["code"].to_numpy()
+        in_file = _isin(frame["code"].str[:2], list(covered))
+        frame["count"] = agg[count_col].reindex(placed).fillna(0).to_numpy()
+        frame["households_all"] = agg["households_all"].reindex(placed).fillna(0).to_numpy()
+        frame.loc[~in_file, ["count", "households_all"]] = np.nan
+
+        extra = agg[~_isin(agg.index, placed)]
+        unplaced = pd.DataFrame({"code": extra.index.astype(str), "count": extra[count_col].to_numpy(),
+                                 "households_all": extra["households_all"].to_numpy()})
+        unplaced["reason"] = np.where(_isin(unplaced["code"], self.current[q.level]), "no_polygon", "not_dopa_code")
+        unplaced = self.named(unplaced)
+
+        def value(d: pd.DataFrame) -> np.ndarray:
+            c = d["count"].astype("float64")
+            if q.metric == "share":
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    return np.where(d["households_all"] > 0, 100.0 * c / d["households_all"], np.nan)
+            return c.to_numpy()
+
+        frame["value"] = value(frame)
+        unplaced["value"] = value(unplaced)
+        no_data = frame.loc[~in_file, ["code"]].copy()
+        no_data["reason"] = "outside_household_file"
+        if q.metric == "share":
+            empty = frame.loc[in_file & (frame["households_all"] == 0).to_numpy(), ["code"]].assign(reason="no_households_in_file")
+            no_data = pd.concat([no_data, empty])
+        no_data = pd.concat([no_data, self._without_polygon(q, unplaced["code"])])
+        frame["households"] = agg["households"].reindex(placed).fillna(0).to_numpy()
+        frame.loc[~in_file, "households"] = np.nan
+        unplaced["households"] = extra["households"].to_numpy()
+        covered_view = [p for p in self.scope_provinces(q.scope) if p in covered and (not q.parent or q.parent[:2] == p)]
+        scope_count = int(agg[count_col].sum()) if covered_view else None
+        privacy = self._hide(q, frame, unplaced, int(agg["households"].sum()))
+        return Result(q, frame, unplaced, no_data.reset_index(drop=True), scope_count, count_col,
+                      synthetic=self.households_synthetic,
+                      extras={"households_all": int(agg["households_all"].sum()), **privacy})
+
+    @property
+    def households_synthetic(self) -> bool:
+        return self.data.households_synthetic
+
+    @property
+    def privacy_k(self) -> int:
+        return self.data.k
+
+    def _hide(self, q: Query, frame: pd.DataFrame, unplaced: pd.DataFrame, basis_total: int) -> dict:
+        """Small-cell suppression of a household view (see :func:`povmap.core.privacy.hide_small`):
+        hidden cells lose value and count (``hidden`` is True); the extras say how many and how much."""
+        k = self.privacy_k
+        both = pd.concat([frame[["code", "count", "households", "households_all"]],
+                          unplaced[["code", "count", "households", "households_all"]]], ignore_index=True)
+        small = ((both["households_all"] > 0) & (both["households_all"] < k)).to_numpy()
+        # The view's total is one margin (hide_small always checks it); every ancestor's own figure (district,
+        # province), shown at its level, is another.
+        width = LEVEL_BY_KEY[q.level].code_len
+        parents = [both["code"].str[:n].to_numpy(dtype=object) for n in range(2, width, 2)]
+        hidden = hide_small(both["households"].to_numpy(dtype="float64"), k, small=small, groups=parents)
+        counts = both["count"].astype("float64").to_numpy()
+        hidden_count = float(np.nansum(counts[hidden]))
+        hidden_basis = float(np.nansum(both["households"].to_numpy(dtype="float64")[hidden]))
+        for df, h in ((frame, hidden[: len(frame)]), (unplaced, hidden[len(frame):])):
+            df["count"] = pd.array(df["count"].fillna(0).round(), dtype="Int64").copy()
+            df.loc[h, "count"] = pd.NA
+            df.loc[h, "value"] = np.nan
+            df["hidden"] = h
+            del df["households"]
+        return {"k": k, "hidden_areas": int(hidden.sum()),
+                # The hidden cells' sum is itself a figure: show it only when it rests on k households or more.
+                "hidden_count": int(round(hidden_count)) if hidden_basis >= k or not hidden.any() else None,
+                "total_hidden": 0 < basis_total < k}
+
+    def _without_polygon(self, q: Query, listed) -> pd.DataFrame:
+        """Current codes in the view that have no polygon and no figures to list as unplaced."""
+        codes = self.current[q.level].to_numpy(dtype=object)
+        codes = codes[self.in_view(codes, q) & ~_isin(codes, self.polygons[q.level]) & ~_isin(codes, listed)]
+        return pd.DataFrame({"code": codes, "reason": "no_polygon"})
+
+    def named(self, df: pd.DataFrame) -> pd.DataFrame:
+        names = self.names.reindex(df["code"])
+        df["name_th"] = names["name_th"].to_numpy()
+        df["name_en"] = names["name_en"].to_numpy()
+        # Non-DOPA units have no name of their own: name them after their district.
+        missing = df["name_th"].isna()
+        if missing.any():
+            dist = self.names.reindex(df.loc[missing, "code"].str[:4])
+            df.loc[missing, "name_th"] = ("หน่วยในอำเภอ" + dist["name_th"].fillna("?")).to_numpy()
+            df.loc[missing, "name_en"] = ("unit in " + dist["name_en"].fillna("?") + " district").to_numpy()
+        first = ["code", "name_th", "name_en", "reason", "count"]
+        return df[first + [c for c in df.columns if c not in first]]
+
+
+def _isin(values, pool) -> np.ndarray:
+    """Vectorised membership on object arrays (see the note in Engine.__init__)."""
+    return pd.Index(np.asarray(values, dtype=object), dtype=object).isin(np.asarray(pool, dtype=object))
+
+
+def _by_code(df: pd.DataFrame) -> pd.DataFrame:
+    return df.set_index(pd.Index(df["code"].to_numpy(dtype=object), dtype=object, name="code")).drop(columns="code")

@@ -1,0 +1,74 @@
+"""The data source the engine reads: a typed interface, so every face (pages, command line, exports, benches)
+computes from the same kind of object and nothing reaches past it.
+
+:func:`povmap.data.datasource.open_data` gives the one implementation: the installed store's geography with
+the counts and household datasets chosen for the view.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+
+class DatasetFacts(Protocol):
+    """What a view may say about a dataset (never its rows)."""
+
+    id: str
+    name: str
+    source: str
+    licence: str
+    synthetic: bool
+    builtin: bool
+
+
+class DataSource(Protocol):
+    """Geography, context and the chosen datasets of one view."""
+
+    k: int  # privacy threshold: the fewest households a shown figure may rest on
+    counts_info: DatasetFacts
+    households_info: DatasetFacts
+
+    @property
+    def version(self) -> str:
+        """Changes with the store build, either dataset or the privacy threshold: a cache key."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def manifest(self) -> dict: ...
+
+    @property
+    def areas(self) -> pd.DataFrame: ...
+
+    def boundaries(self, level: str) -> pd.DataFrame: ...
+
+    def shapes(self, level: str) -> "gpd.GeoDataFrame": ...
+
+    @property
+    def boundary_notes(self) -> pd.DataFrame: ...
+
+    @property
+    def population(self) -> pd.DataFrame: ...
+
+    @property
+    def hai(self) -> pd.DataFrame: ...
+
+    @property
+    def villages(self) -> pd.DataFrame: ...
+
+    @property
+    def households_synthetic(self) -> bool: ...
+
+    @property
+    def households(self) -> pd.DataFrame:
+        """Household rows, for aggregation on the server only."""
+
+    def tpmap(self, level: str) -> pd.DataFrame: ...
+
+    def tpmap_base(self, level: str) -> pd.DataFrame: ...

@@ -1,0 +1,188 @@
+"""The one data source every face reads: pages, the command line, exports and benches.
+
+:func:`open_data` is the factory. It takes the :class:`~povmap.core.config.Settings` (store, imported datasets,
+privacy threshold) and the datasets to read: those in use (chosen on the Data page) unless ``use`` names
+others. The :class:`StoreDataSource` it returns (a :class:`~povmap.core.source.DataSource`) is the store's geography (boundaries, names, population, HAI,
+villages) with the chosen TPMAP-layout counts and household file in place of the built-ins.
+
+An imported counts file may hold one level only (say a province's subdistricts). Union counts of one
+dimension combination add up across areas (a person lives in one area), so the levels above the finest
+given one are summed from it; a level given in the file is used as given (the import checked that the
+levels agree). Levels below the finest given one have no figures.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from povmap.core import config
+from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
+from povmap.data.store import Store
+from povmap.data.uploads import BUILTIN, KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, active_id, get_dataset, load_table
+from povmap.data.uploads.columns import BASE_KEYS, COUNT_KEYS
+from povmap.data.uploads.datasets import DatasetInfo
+
+LEVELS = ("country", *LEVEL_KEYS)
+COUNTRY_CODE = "TH"
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """Which data a view reads, as plain values: cheap to resolve on every rerun, and a cache key."""
+
+    store: str  # the store folder
+    store_version: str  # changes with every build ("missing" when there is none)
+    counts_id: str
+    households_id: str
+    k: int  # privacy threshold
+    user_data: str  # the imported-datasets folder
+
+
+def store_version(path: str | Path) -> str:
+    """Which build is installed, read from its manifest alone, so a reinstall is seen without a restart."""
+    try:
+        m = json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8"))
+        return f"{m.get('fingerprint')}@{m.get('built_at')}"
+    except (OSError, ValueError, AttributeError):
+        return "missing"
+
+
+def choose(settings: config.Settings | None = None, use: Iterable[str] = ()) -> DataChoice:
+    """The datasets in use per kind, with each id in ``use`` replacing the one of its kind.
+
+    Raises :class:`~povmap.data.uploads.DatasetError` for an id that names no dataset."""
+    s = settings or config.load()
+    ids = {kind: active_id(kind, root=s.user_data) for kind in KINDS}
+    for dataset_id in use:
+        ids[get_dataset(dataset_id, root=s.user_data).kind] = dataset_id
+    return DataChoice(str(s.store), store_version(s.store), ids[KIND_COUNTS], ids[KIND_HOUSEHOLDS], s.privacy_k,
+                      str(s.user_data))
+
+
+def open_data(choice: DataChoice | config.Settings | None = None, *, use: Iterable[str] = (),
+              store: Store | None = None) -> "StoreDataSource":
+    """The data source of a choice (default: the settings in force and the datasets in use).
+
+    ``store``: an already open :class:`Store` of the same folder to share (the app keeps one per build)."""
+    if not isinstance(choice, DataChoice):
+        choice = choose(choice, use)
+    return StoreDataSource(store if store is not None else Store(choice.store), choice)
+
+
+def open_engine(choice: DataChoice | config.Settings | None = None, *, use: Iterable[str] = (),
+                store: Store | None = None):
+    """An :class:`~povmap.core.engine.Engine` on :func:`open_data`: what ``povmap`` commands and benches compute with."""
+    from povmap.core.engine import Engine
+
+    return Engine(open_data(choice, use=use, store=store))
+
+
+class StoreDataSource:
+    """The store's geography and the chosen counts and household datasets, behind one typed interface."""
+
+    def __init__(self, store: Store, choice: DataChoice):
+        self.store, self.choice, self.k = store, choice, choice.k
+        root = choice.user_data
+        self.counts_info: DatasetInfo = get_dataset(choice.counts_id, root=root, store=store)
+        self.households_info: DatasetInfo = get_dataset(choice.households_id, root=root, store=store)
+        self._tp: dict[str, pd.DataFrame] = {}
+        self._tb: dict[str, pd.DataFrame] = {}
+        self._hh: pd.DataFrame | None = None
+
+    # --- geography and context: always the store's -------------------------------------------
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    @property
+    def manifest(self) -> dict:
+        return self.store.manifest
+
+    @property
+    def areas(self) -> pd.DataFrame:
+        return self.store.areas
+
+    def boundaries(self, level: str) -> pd.DataFrame:
+        return self.store.boundaries(level)
+
+    def shapes(self, level: str) -> gpd.GeoDataFrame:
+        return self.store.shapes(level)
+
+    @property
+    def boundary_notes(self) -> pd.DataFrame:
+        return self.store.boundary_notes
+
+    @property
+    def population(self) -> pd.DataFrame:
+        return self.store.population
+
+    @property
+    def hai(self) -> pd.DataFrame:
+        return self.store.hai
+
+    @property
+    def villages(self) -> pd.DataFrame:
+        return self.store.villages
+
+    # --- the chosen datasets ---------------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        """Changes with the store build, either dataset or the privacy threshold: a cache key."""
+        return f"{self.store.version}|{self.choice.counts_id}|{self.choice.households_id}|k{self.k}"
+
+    @property
+    def builtin_counts(self) -> bool:
+        return self.choice.counts_id == BUILTIN[KIND_COUNTS]
+
+    @property
+    def households_synthetic(self) -> bool:
+        return bool(self.households_info.synthetic)
+
+    @property
+    def households(self) -> pd.DataFrame:
+        """Household rows: for aggregation on the server only, never shown or exported as rows."""
+        if self._hh is None:
+            self._hh = load_table(self.choice.households_id, "households", root=self.choice.user_data,
+                                  store=self.store)
+        return self._hh
+
+    def tpmap(self, level: str) -> pd.DataFrame:
+        """TPMAP-layout rows of a level: code, combo and the counts (NaN for a column the file lacks)."""
+        if self.builtin_counts:
+            return self.store.tpmap(level)
+        if level not in self._tp:
+            t = self._level_table("tpmap", level, ["code", "combo"], COUNT_KEYS)
+            # A column the file did not have is unknown (NaN), not zero: profiles and criteria show "no data".
+            self._tp[level] = t.assign(**{k: np.nan for k in COUNT_KEYS if k not in t.columns})
+        return self._tp[level]
+
+    def tpmap_base(self, level: str) -> pd.DataFrame:
+        """Surveyed households and people of a level (the rate's denominator)."""
+        if self.builtin_counts:
+            return self.store.tpmap_base(level)
+        if level not in self._tb:
+            self._tb[level] = self._level_table("tpmap_base", level, ["code"], BASE_KEYS)
+        return self._tb[level]
+
+    def _level_table(self, prefix: str, level: str, keys: list[str], value_keys) -> pd.DataFrame:
+        tables = set(self.counts_info.tables)
+        given = [lv for lv in LEVEL_KEYS if f"{prefix}_{lv}" in tables]
+        root = self.choice.user_data
+        if level in given:
+            return load_table(self.choice.counts_id, f"{prefix}_{level}", root=root)
+        finer = [lv for lv in given if LEVELS.index(lv) > LEVELS.index(level)]
+        if not finer:  # nothing at or below this level: no figures (but the columns the engine reads)
+            return pd.DataFrame({k: pd.Series(dtype="str") for k in keys}
+                                | {k: pd.Series(dtype="int64") for k in value_keys})
+        src = load_table(self.choice.counts_id, f"{prefix}_{finer[0]}", root=root)
+        width = LEVEL_BY_KEY[level].code_len if level != "country" else 0
+        code = src["code"].str[:width] if width else pd.Series(COUNTRY_CODE, index=src.index)
+        values = [c for c in src.columns if c not in keys]
+        out = src.assign(code=code).groupby(keys, sort=True, as_index=False)[values].sum()
+        return out.astype({"code": "str", **({"combo": "str"} if "combo" in keys else {})})

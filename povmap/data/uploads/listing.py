@@ -1,0 +1,50 @@
+"""The Data page's list of datasets as a table in the user's language (no rows of any dataset)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from povmap.core.i18n import t
+from povmap.core.thai import fmt_datetime, fmt_number
+from povmap.core.vocab import LEVEL_BY_KEY
+from povmap.data.uploads.datasets import DatasetInfo
+
+
+def licence_text(licence: str, lang: str) -> str:
+    """Built-in licences are stored as "English / ไทย": show the user's half."""
+    if " / " in licence:
+        en, th = licence.split(" / ", 1)
+        return th if lang == "th" else en
+    return licence
+
+
+def _when(iso: str, lang: str) -> str:
+    try:
+        dt = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return "–"
+    return fmt_datetime(dt.astimezone(timezone.utc) if dt.tzinfo else dt, lang)
+
+
+def datasets_table(infos: list[DatasetInfo], active: str, lang: str) -> pd.DataFrame:
+    """One row per dataset: in use, name, source, year, levels, coverage, licence, synthetic, imported."""
+    def cov(d: DatasetInfo, key: str) -> str:
+        v = d.coverage.get(key)
+        return "–" if v is None else fmt_number(v)
+
+    return pd.DataFrame({
+        t("data.col.active", lang): ["✔" if d.id == active else "" for d in infos],
+        t("data.col.name", lang): [("⚠ " if d.damaged else "") + d.name for d in infos],
+        t("data.col.source", lang): [d.source for d in infos],
+        t("data.col.year", lang): [str(d.year) if d.year else "–" for d in infos],
+        t("data.col.levels", lang): [", ".join(LEVEL_BY_KEY[lv].label(lang) for lv in d.levels) for d in infos],
+        t("data.col.areas", lang): [cov(d, "areas") for d in infos],
+        t("data.col.people", lang): [cov(d, "people") for d in infos],
+        t("data.col.households", lang): [cov(d, "households") for d in infos],
+        t("data.col.licence", lang): [licence_text(d.licence, lang) or "–" for d in infos],
+        t("data.col.synthetic", lang): [t("data.yes", lang) if d.synthetic else t("data.no", lang) for d in infos],
+        t("data.col.rows", lang): ["–" if d.builtin else f"{fmt_number(d.rows_accepted)} / {fmt_number(d.rows_rejected)}"
+                                   for d in infos],
+        t("data.col.created", lang): [_when(d.created_at, lang) for d in infos],
+    })

@@ -1,0 +1,224 @@
+"""Check a parsed upload and say, in Thai and English, what can be imported and what must be fixed.
+
+Nothing here writes anything: a :class:`Report` holds the accepted rows in memory until
+:func:`povmap.data.uploads.datasets.import_dataset` stores them (or the user cancels and it is dropped).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from povmap.data.uploads import check_counts, check_households
+from povmap.data.uploads.checks import AMBIGUOUS, FIRST_YEAR, candidate_codes, year_value
+from povmap.data.uploads.columns import KIND_HOUSEHOLDS
+from povmap.data.uploads.parse import MAX_UPLOAD_BYTES, Parsed, parse
+from povmap.data.uploads.problems import ERROR, PROBLEM_COLUMNS, WARNING, ProblemLog, UploadProblem
+
+VALID_ROWS, ALL_OR_NOTHING = "valid_rows", "all_or_nothing"
+MODES = (VALID_ROWS, ALL_OR_NOTHING)
+LEVEL_TH = {"province": "จังหวัด", "district": "อำเภอ", "subdistrict": "ตำบล"}
+
+
+def _n(n, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass
+class Report:
+    """The outcome of checking one file. ``rows`` counts data rows (blank rows and total rows are not
+    counted); ``accepted`` of them can be imported, ``rejected`` have at least one error. ``problems`` has
+    one row per problem: row, column, column_letter, code, severity, value, candidates, message_en,
+    message_th, advice_en, advice_th."""
+
+    kind: str
+    file_name: str
+    rows: int
+    accepted: int
+    rejected: int
+    problems: pd.DataFrame
+    fatal: bool
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    facts: dict = field(default_factory=dict)
+    year: int | None = None
+    level: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    header_row: int | None = None
+    size_bytes: int = 0
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.problems[self.problems["severity"] == ERROR]
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        return self.problems[self.problems["severity"] == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        """No errors at all (warnings allowed): every row can be imported."""
+        return not self.fatal and self.errors.empty and self.accepted > 0
+
+    def can_import(self, mode: str = VALID_ROWS) -> bool:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        return self.ok if mode == ALL_OR_NOTHING else (not self.fatal and self.accepted > 0)
+
+    @property
+    def coverage(self) -> dict:
+        """areas (distinct codes, all levels), people, households of what would be imported."""
+        if self.kind == KIND_HOUSEHOLDS:
+            df = self.tables.get("households")
+            if df is None or df.empty:
+                return {"areas": 0, "people": 0, "households": 0}
+            return {"areas": int(df["subdistrict_code"].nunique()), "people": int(df["members"].sum()),
+                    "households": int(len(df))}
+        return {"areas": int(sum(self.facts.get("areas", {}).values())), "people": self.facts.get("people"),
+                "households": self.facts.get("households")}
+
+    def summary(self, lang: str = "en") -> str:
+        """A few sentences for a person: how many rows, what can be imported, what to do next."""
+        th = lang == "th"
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        if self.fatal:
+            first = self.errors.iloc[0]
+            msg = first["message_th" if th else "message_en"]
+            todo = first["advice_th" if th else "advice_en"]
+            if th:
+                return f"{self.file_name}: นำเข้าไม่ได้ — {msg} {todo} ข้อมูลที่ใช้อยู่ไม่ถูกเปลี่ยนแปลง"
+            return f"{self.file_name}: cannot be imported — {msg} {todo} The data in use is unchanged."
+        cov = self.coverage
+        if self.kind == KIND_HOUSEHOLDS:
+            what = (f"{cov['households']:,} ครัวเรือน สมาชิก {cov['people']:,} คน ใน {cov['areas']:,} ตำบล" if th else
+                    f"{_n(cov['households'], 'household')} with {_n(cov['people'], 'member')} in "
+                    f"{_n(cov['areas'], 'subdistrict')}")
+        else:
+            per = self.facts.get("areas", {})
+            if th:
+                lv = ", ".join(f"{LEVEL_TH[k]} {v:,} แห่ง" for k, v in per.items())
+                what = f"{lv}; คนจนเป้าหมาย {cov['people'] or 0:,} คน ปี {self.year}"
+            else:
+                lv = ", ".join(_n(v, k) for k, v in per.items())
+                what = f"{lv}; {cov['people'] or 0:,} target poor, year {self.year}"
+        if th:
+            s = f"{self.file_name}: ตรวจ {self.rows:,} แถว นำเข้าได้ {self.accepted:,} แถว ({what})"
+            if self.rejected:
+                s += f" มีข้อผิดพลาด {self.rejected:,} แถว ซึ่งจะไม่ถูกนำเข้า (ปัญหา {n_err:,} รายการ)"
+            if n_warn:
+                s += f" มีคำเตือน {n_warn:,} รายการ: ระบบปรับค่าตามที่อธิบายไว้"
+            return s + " ข้อมูลที่ใช้อยู่จะยังไม่เปลี่ยนจนกว่าจะกดยืนยันการนำเข้า"
+        s = f"{self.file_name}: {_n(self.rows, 'row')} checked; {self.accepted:,} can be imported ({what})."
+        if self.rejected:
+            s += (f" {_n(self.rejected, 'row')} {'has' if self.rejected == 1 else 'have'} errors "
+                  f"({_n(n_err, 'problem')}) and would be left out.")
+        if n_warn:
+            s += f" {_n(n_warn, 'warning')}: values were adjusted as described."
+        return s + " The data in use stays as it is until you accept the import."
+
+    def questions(self) -> list[tuple[str, list[str], int]]:
+        """The names that fit several places, for the user to choose: (names as written, candidate codes,
+        rows). Answer with ``check(..., choices={names: code})``."""
+        p = self.problems[self.problems["code"].isin(AMBIGUOUS)]
+        out = []
+        for value, g in p.groupby("value", sort=False):
+            codes = candidate_codes(g["candidates"].iloc[0])
+            if codes:
+                out.append((str(value), codes, int(len(g))))
+        return out
+
+    def problem_table(self, lang: str = "en", limit: int | None = None) -> pd.DataFrame:
+        """The problems with headers in ``lang``: row, column, severity, problem, what to do."""
+        th = lang == "th"
+        p = self.problems if limit is None else self.problems.head(limit)
+        col = [f"{letter} {name}".strip() if letter else name for letter, name in zip(p["column_letter"], p["column"])]
+        sev = p["severity"].map({ERROR: "ข้อผิดพลาด" if th else "error", WARNING: "คำเตือน" if th else "warning"})
+        heads = (("แถว", "คอลัมน์", "ระดับ", "ปัญหา", "วิธีแก้") if th else
+                 ("Row", "Column", "Severity", "Problem", "What to do"))
+        return pd.DataFrame(dict(zip(heads, (p["row"].to_numpy(), col, sev.to_numpy(),
+                                             p["message_th" if th else "message_en"].to_numpy(),
+                                             p["advice_th" if th else "advice_en"].to_numpy()))))
+
+    def problem_summary(self, lang: str = "en", rows_shown: int = 10, codes: bool = True) -> pd.DataFrame:
+        """One line per kind of problem: how many, the first rows, an example message and what to do
+        (``codes=False`` leaves out the problem code, for people)."""
+        th = lang == "th"
+        p = self.problems
+        out = []
+        for code, g in p.groupby("code", sort=False):
+            rows = [str(r) for r in g["row"].dropna().unique()[:rows_shown]]
+            more = len(g["row"].dropna().unique()) - len(rows)
+            out.append((g["severity"].iloc[0], code, len(g), ", ".join(rows) + (f" … (+{more})" if more > 0 else ""),
+                        g["message_th" if th else "message_en"].iloc[0], g["advice_th" if th else "advice_en"].iloc[0]))
+        heads = (("ระดับ", "รหัสปัญหา", "จำนวน", "แถว", "ตัวอย่าง", "วิธีแก้") if th else
+                 ("Severity", "Code", "Count", "Rows", "Example", "What to do"))
+        df = pd.DataFrame(out, columns=heads)
+        df = df.sort_values(heads[0], key=lambda s: s.map({ERROR: 0, WARNING: 1}), kind="stable").reset_index(drop=True)
+        df[heads[0]] = df[heads[0]].map({ERROR: "ข้อผิดพลาด" if th else "error", WARNING: "คำเตือน" if th else "warning"})
+        return df if codes else df.drop(columns=heads[1])
+
+    def problem_list(self, limit: int | None = None) -> list[UploadProblem]:
+        p = self.problems if limit is None else self.problems.head(limit)
+        return [UploadProblem(r.code, r.message_en, r.message_th, severity=r.severity,
+                              row=None if pd.isna(r.row) else int(r.row), column=r.column or None,
+                              column_letter=r.column_letter, advice_en=r.advice_en, advice_th=r.advice_th,
+                              value=r.value, candidates=r.candidates, file=self.file_name)
+                for r in p.itertuples(index=False)]
+
+
+def validate(parsed: Parsed, *, year=None, level: str | None = None, choices: dict[str, str] | None = None) -> Report:
+    """Check every row of ``parsed``. ``year``: the year of the figures (CE or BE; for households the
+    survey year used when the file has no year column). ``level``: for area counts, restrict to one level
+    (None = any, several levels in one file are checked against each other). ``choices``: the user's answers
+    to ambiguous names, keyed by the names as the report shows them ("ตลาด / เมือง") -> code."""
+    log = ProblemLog(parsed.rows, parsed.header)
+    for i, extra in parsed.extra_cells.items():
+        log.add("extra_cells", positions=[i], column="", n=extra)
+    y = year_value(year)
+    if parsed.kind == KIND_HOUSEHOLDS:
+        if y is not None and not FIRST_YEAR <= y <= 2100:
+            log.add("year_out_of_range", row=parsed.header_row, column="", fatal=True, value=str(year))
+            tables, facts = {}, {}
+        else:
+            df, facts = check_households.check(parsed, log, year=y, choices=choices)
+            tables = {"households": df} if not log.fatal else {}
+        excluded = np.zeros(len(parsed.rows), dtype=bool)
+    else:
+        tables, facts = check_counts.check(parsed, log, year=year, level=level, choices=choices)
+        y = facts.get("year", y)
+        excluded = np.zeros(len(parsed.rows), dtype=bool)
+        excluded[facts.get("total_rows", [])] = True
+    counted = ~excluded
+    rows = int(counted.sum())
+    rejected = int((log.rejected & counted).sum())
+    if log.fatal:
+        tables = {}
+    return Report(kind=parsed.kind, file_name=parsed.file_name, rows=rows, accepted=rows - rejected if not log.fatal else 0,
+                  rejected=rejected if not log.fatal else rows, problems=log.frame(), fatal=log.fatal, tables=tables,
+                  facts=facts, year=y, level=level, format=parsed.format, encoding=parsed.encoding,
+                  sheet=parsed.sheet, sheets=parsed.sheets, header_row=parsed.header_row,
+                  size_bytes=parsed.size_bytes)
+
+
+def check(data: bytes, file_name: str = "upload.csv", *, kind: str, sheet=None, year=None, level: str | None = None,
+          max_bytes: int = MAX_UPLOAD_BYTES, choices: dict[str, str] | None = None) -> Report:
+    """:func:`parse` then :func:`validate`, with a file that cannot be read turned into a fatal report,
+    so a page has one thing to show."""
+    try:
+        parsed = parse(data, file_name, kind=kind, sheet=sheet, max_bytes=max_bytes)
+    except UploadProblem as e:
+        return report_of_error(e, kind, file_name, size=len(data))
+    return validate(parsed, year=year, level=level, choices=choices)
+
+
+def report_of_error(e: UploadProblem, kind: str, file_name: str, size: int = 0) -> Report:
+    """A fatal report holding one problem (a file :func:`parse` refused)."""
+    p = pd.DataFrame([{"row": e.row, "column": e.column or "", "column_letter": e.column_letter, "code": e.code,
+                       "severity": e.severity, "value": e.value, "candidates": e.candidates, "message_en": e.en,
+                       "message_th": e.th, "advice_en": e.advice_en, "advice_th": e.advice_th}], columns=PROBLEM_COLUMNS)
+    p["row"] = p["row"].astype("Int64")
+    return Report(kind=kind, file_name=file_name, rows=0, accepted=0, rejected=0, problems=p, fatal=True,
+                  size_bytes=size)

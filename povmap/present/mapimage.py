@@ -1,0 +1,324 @@
+"""The explorer's map as a PNG for slides and print, and the headless Chromium that draws it (and the briefs).
+
+Renderer: the map is an inline SVG (areas as paths, drawn from the store's pre-serialised GeoJSON) inside an
+HTML page that holds the title, legend, scale bar, credits and date, rasterised by headless Debian Chromium.
+
+- Chromium shapes Thai correctly (vowels and tone marks), with the system fonts (Noto Sans Thai, Laksaman), offline.
+- SVG is rasterised by Skia on the CPU. plotly's ``Choroplethmap`` + kaleido draws the map with WebGL, which
+  headless Chromium emulates in software: an *empty* 1920×1080 map took 4–6 s per export on this 2-core
+  machine, over the 3 s target. The SVG page takes well under a second, even for all 7,423 subdistricts.
+  (``go.Choropleth``/geo fetches its topojson from a CDN, so it is no option offline.)
+- HTML/CSS lays out a title, a legend and a footer far more simply than plotly annotations, and the same page
+  machinery prints the area brief to PDF (:mod:`povmap.present.brief`), so one tool covers both exports.
+- The browser is driven over the DevTools protocol with ``choreographer`` (the client kaleido itself uses) and
+  kept open for the process: starting Chromium per export (``chromium --headless --screenshot``) took ~3 s.
+
+Projection: equirectangular with its standard parallel at the map's centre latitude (x = lon·cos φ₀, y = lat),
+as in :mod:`povmap.present.smallmaps`; the scale bar is true at that latitude. A bar rather than a "1 : N" ratio,
+because a PNG has no physical size until it is shown or printed; the bar stays right at any size.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from povmap import __version__
+from povmap.core.caches import Cache
+from povmap.core.classify import NO_DATA_RGBA
+from povmap.core.engine import Engine, Query
+from povmap.core.i18n import t
+from povmap.core.thai import fmt_datetime, fmt_number
+from povmap.core.vocab import (
+    DATASETS,
+    DIMENSION_BY_KEY,
+    DIMENSION_KEYS,
+    LEVEL_BY_KEY,
+    LEVEL_KEYS,
+    SCOPE_GROUPS,
+    TIER_NUMBERS,
+    TIERS,
+)
+from povmap.present.charts import FONT
+from povmap.present.credits import CREDITS
+from povmap.present.explorer import HIDDEN_RGB, View, breadcrumb, build_view
+from povmap.present.headless import CHROMIUM
+from povmap.web.maplayer import OVERVIEW_SPAN_DEG
+
+SLIDE = (1920, 1080)
+A4_LANDSCAPE = (2339, 1654)  # 297 × 210 mm at 200 dpi
+_DESIGN = SLIDE  # type sizes are set for this canvas and scale with the canvas
+KM_PER_DEGREE = 111.195  # mean Earth radius 6,371 km
+
+# New UI strings; the catalogue (povmap/i18n.py) will take them over, then _t becomes t.
+
+
+
+
+
+
+# --- the map as SVG ------------------------------------------------------------------------------------------------
+
+def _svg_path(geojson: str) -> str:
+    """A (Multi)Polygon's GeoJSON text -> SVG path data in lon/lat ("M x,y L … Z" per ring; holes via even-odd).
+
+    The store writes compact GEOS GeoJSON, so plain string replacement does it (10× faster than parsing)."""
+    head = geojson[:40]
+    if head.startswith(('{"type":"Polygon","coordinates":', '{"type":"MultiPolygon","coordinates":')) and " " not in head:
+        body = geojson[geojson.index(":[") + 1:-1]
+        return "M" + body.replace("]]],[[[", "ZM").replace("]],[[", "ZM").replace("],[", "L").strip("[]") + "Z"
+    geom = json.loads(geojson)
+    polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+    return "".join("M" + "L".join(f"{x},{y}" for x, y in ring) + "Z" for poly in polys for ring in poly)
+
+
+# Per engine and data version (see povmap.core.caches): every area's outline as SVG path data.
+_PATHS = Cache("mapimage.paths", maxsize=len(LEVEL_KEYS) * 2,
+               why="every area's SVG path data, one series per level and resolution (overview, detail)")
+
+
+def _paths(engine: Engine, level: str, resolution: str) -> pd.Series:
+    """SVG path data per area code of a level, built once per engine."""
+    def build() -> pd.Series:
+        geo = engine.boundaries(level)[f"geojson_{resolution}"]
+        return pd.Series([_svg_path(g) for g in geo.tolist()], index=geo.index, dtype=object)
+
+    return _PATHS.get(engine, (level, resolution), build)
+
+
+def nice_length(limit: float) -> float:
+    """The largest 1, 2 or 5 × 10ⁿ not above ``limit`` (a scale bar's length)."""
+    if limit <= 0:
+        return 0.0
+    e = math.floor(math.log10(limit))
+    return max(m * 10.0 ** e for m in (1, 2, 5) if m * 10.0 ** e <= limit)
+
+
+def _hex(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb[:3]))
+
+
+@dataclass(frozen=True)
+class MapSvg:
+    svg: str
+    aspect: float  # width ÷ height of its viewBox
+
+
+def map_svg(engine: Engine, level: str, codes, fills: list[str], *, lang: str, box_px: tuple[float, float],
+            bounds: tuple[float, float, float, float] | None = None, outline=(), highlight: str | None = None) -> MapSvg:
+    """The areas ``codes`` of ``level`` filled with ``fills`` (CSS colours), as an inline ``<svg>`` that fits its box.
+
+    Around them: the provinces in view in light grey (orientation), province borders over sub-province levels, a
+    black outline for ``outline`` codes and a thick one for ``highlight``, and a km scale bar in a strip below.
+    ``box_px`` is the box the SVG will roughly fill (only the scale bar's type size depends on it).
+    """
+    codes = [str(c) for c in codes]
+    bnd = engine.boundaries(level)
+    if bounds is None:
+        b = bnd.loc[codes] if codes else engine.boundaries("province")
+        bounds = (float(b["minx"].min()), float(b["miny"].min()), float(b["maxx"].max()), float(b["maxy"].max()))
+    minx, miny, maxx, maxy = bounds
+    resolution = "overview" if max(maxx - minx, maxy - miny) > OVERVIEW_SPAN_DEG else "detail"
+    kx = math.cos(math.radians((miny + maxy) / 2))
+    # viewBox in projected units (x = lon·kx, y = −lat): the bounds, a margin, and a strip for the scale bar
+    w, h = max((maxx - minx) * kx, 0.01), max(maxy - miny, 0.01)
+    pad = 0.03 * max(w, h)
+    strip = 0.08 * max(h, w)
+    vb = (minx * kx - pad, -maxy - pad, w + 2 * pad, h + 2 * pad + strip)
+    unit_px = min(box_px[0] / vb[2], box_px[1] / vb[3])  # screen px per projected unit, roughly
+
+    prov = engine.boundaries("province")
+    paths = _paths(engine, level, resolution)
+    parts = [f'<svg class="povmap-map" viewBox="{vb[0]:.5f} {vb[1]:.5f} {vb[2]:.5f} {vb[3]:.5f}" '
+             f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
+             "<style>.povmap-map path,.povmap-map rect{vector-effect:non-scaling-stroke}</style>",
+             f'<g transform="matrix({kx:.6f} 0 0 -1 0 0)" fill-rule="evenodd" stroke-linejoin="round">']
+    national = not codes or len(prov.index) == len(set(c[:2] for c in codes))
+    if not national:  # neighbouring provinces for orientation (clipped by the viewBox)
+        x0, x1, y0, y1 = minx - pad / kx, maxx + pad / kx, miny - pad - strip, maxy + pad
+        near = prov[(prov["maxx"] >= x0) & (prov["minx"] <= x1) & (prov["maxy"] >= y0) & (prov["miny"] <= y1)]
+        ctx = _paths(engine, "province", resolution).loc[near.index]
+        parts.append('<g fill="#f1f1f1" stroke="#c8c8c8" stroke-width="0.8">'
+                     + "".join(f'<path d="{d}"/>' for d in ctx.tolist()) + "</g>")
+    width = 0.8 if len(codes) <= 300 else 0.5 if len(codes) <= 1500 else 0.25
+    parts.append(f'<g stroke="#7a7a7a" stroke-width="{width}">'
+                 + "".join(f'<path fill="{f}" d="{d}"/>' for f, d in zip(fills, paths.loc[codes].tolist())) + "</g>")
+    if level != "province" and codes:  # province borders over districts/subdistricts
+        provs = sorted({c[:2] for c in codes} & set(prov.index))
+        parts.append('<g fill="none" stroke="#333" stroke-width="1.2">'
+                     + "".join(f'<path d="{d}"/>' for d in _paths(engine, "province", resolution).loc[provs].tolist())
+                     + "</g>")
+    marked = [c for c in outline if c in paths.index]
+    if marked:
+        parts.append('<g fill="none" stroke="#111" stroke-width="2">'
+                     + "".join(f'<path d="{d}"/>' for d in paths.loc[marked].tolist()) + "</g>")
+    if highlight is not None and highlight in paths.index:
+        parts.append(f'<g fill="none" stroke="#0b3d91" stroke-width="3.5"><path d="{paths[highlight]}"/></g>')
+    parts.append("</g>")
+    parts.append(_scale_bar(vb, strip, unit_px, lang))
+    parts.append("</svg>")
+    return MapSvg("".join(parts), vb[2] / vb[3])
+
+
+def _scale_bar(vb: tuple[float, float, float, float], strip: float, unit_px: float, lang: str) -> str:
+    """Two-segment km bar in the strip under the map, drawn in map units so its length is right at any size."""
+    km = nice_length(0.25 * vb[2] * KM_PER_DEGREE)
+    length = km / KM_PER_DEGREE  # projected units: 1 unit = 1° of latitude = KM_PER_DEGREE km (true at φ₀ across)
+    x0 = vb[0] + 0.02 * vb[2]
+    y = vb[1] + vb[3] - 0.55 * strip
+    bar_h = 7 / unit_px
+    font = 15 / unit_px
+    half = length / 2
+    label = f"{fmt_number(km, 0 if km >= 1 else 1)} {t('export.km', lang)}"
+    return (f'<g font-family="{html.escape(FONT)}" font-size="{font:.5f}" fill="#222">'
+            f'<rect x="{x0:.5f}" y="{y:.5f}" width="{half:.5f}" height="{bar_h:.5f}" fill="#222"/>'
+            f'<rect x="{x0 + half:.5f}" y="{y:.5f}" width="{half:.5f}" height="{bar_h:.5f}" fill="#fff" '
+            f'stroke="#222" stroke-width="1"/>'
+            f'<text x="{x0:.5f}" y="{y - 0.4 * font:.5f}" text-anchor="middle">0</text>'
+            f'<text x="{x0 + length:.5f}" y="{y - 0.4 * font:.5f}" text-anchor="middle">{html.escape(label)}</text></g>')
+
+
+def view_fills(view: View) -> list[str]:
+    """Each mapped area's class colour (opaque, as in the legend), grey for no data."""
+    table = [_hex(c) for c in view.classes.colors] + [_hex(NO_DATA_RGBA)]
+    fills = [table[i] for i in view.classes.index.tolist()]
+    t_ = view.result.table
+    if "hidden" in t_:  # household figures hidden for privacy: the legend's own colour
+        fills = [_hex(HIDDEN_RGB) if h else f for f, h in zip(fills, t_["hidden"].tolist())]
+    return fills
+
+
+def legend_html(view: View, lang: str) -> str:
+    rows = "".join(
+        f'<div class="lg-row"><span class="sw" style="background:{_hex(r.color)}"></span>'
+        f'<span class="lg-label">{html.escape(r.label)}</span>'
+        f'<span class="lg-n">{fmt_number(r.count)} {t("legend.areas", lang)}</span></div>'
+        for r in view.legend)
+    return (f'<div class="legend"><div class="lg-title">{t("legend.title", lang)} — {html.escape(view.title)}</div>'
+            f'{rows}<div class="note">{t("legend.note", lang)}</div></div>')
+
+
+def source_line(dataset: str, metric: str, lang: str, synthetic: bool = True) -> str:
+    """The credits of the sources a map draws on, as one line."""
+    folders = {"hdx-cod-ab-tha"}
+    if dataset == "tpmap":
+        folders.add("tpmap-2561")
+    if metric == "per1000" or dataset == "households":
+        folders.add("dopa-population-ahtambon")
+    # The credit lines are in the sources' own (English) wording; Thai readers get the Thai title in front.
+    parts = [f"{c.title(lang)}: {c.credit}" if lang == "th" else c.credit for c in CREDITS if c.folder in folders]
+    if dataset == "households" and synthetic:
+        parts.append(t("synthetic.badge", lang))
+    return f"{t('export.sources', lang)}: " + " · ".join(parts)
+
+
+def stamp(when: datetime | None, lang: str) -> str:
+    when = when or datetime.now(timezone.utc)
+    return f"{t('export.generated', lang)} {fmt_datetime(when, lang)} · povmap {__version__}"
+
+
+# --- the slide / print page ----------------------------------------------------------------------------------------
+
+def _place(engine: Engine, q: Query, lang: str) -> str:
+    if q.parent:
+        return " › ".join(label for _, label in breadcrumb(engine, q.parent, lang))
+    if q.scope == "all":
+        return t("crumb.thailand", lang)
+    group = next((s for s in SCOPE_GROUPS if s.key == q.scope), None)
+    if group is not None:
+        return group.label(lang)
+    return " › ".join(label for _, label in breadcrumb(engine, q.scope, lang))
+
+
+def subtitle(engine: Engine, q: Query, lang: str) -> str:
+    """Dataset · level · place, then the filters that narrow the view (dimensions, tiers)."""
+    dataset = next(d for d in DATASETS if d.key == q.dataset).label(lang)
+    parts = [dataset, LEVEL_BY_KEY[q.level].label(lang), _place(engine, q, lang)]
+    if q.dataset == "tpmap" and not q.indicator and tuple(q.dimensions) != DIMENSION_KEYS:
+        parts.append(f"{t('ctl.view.dimensions', lang)}: " + ", ".join(DIMENSION_BY_KEY[d].label(lang) for d in q.dimensions))
+    if q.dataset == "households" and tuple(q.tiers) != TIER_NUMBERS:
+        parts.append(f"{t('ctl.tiers', lang)}: " + ", ".join(f"{n} {TIERS[n - 1].label(lang)}" for n in q.tiers))
+    return " · ".join(parts)
+
+
+_PAGE_CSS = """
+html,body{{margin:0;padding:0;width:{w}px;height:{h}px;overflow:hidden;background:#fff}}
+body{{font-family:{font};font-size:{rem:.3f}px;color:#222;line-height:1.35}}
+.page{{box-sizing:border-box;width:100%;height:100%;padding:1.3em 1.8em 1em;display:flex;flex-direction:column;gap:.8em}}
+h1{{font-size:2.1em;margin:0;line-height:1.25;font-weight:700}}
+.sub{{font-size:1.1em;color:#555;margin-top:.2em}}
+.badge{{display:inline-block;margin-top:.4em;padding:.1em .6em;background:#b2182b;color:#fff;font-weight:700}}
+.body{{flex:1;min-height:0;display:flex;justify-content:center;gap:2.5em}}
+.mapbox{{height:100%;aspect-ratio:{aspect:.4f};max-width:calc(100% - {side}em - 2.5em);flex:none}}
+.mapbox svg{{width:100%;height:100%;display:block}}
+aside{{width:{side}em;flex:none;overflow:hidden;padding-top:1em}}
+.portrait .body{{flex-direction:column;justify-content:flex-start;gap:1em}}
+.portrait .mapbox{{flex:1;min-height:0;width:100%;max-width:none;aspect-ratio:auto}}
+.portrait aside{{width:auto;display:grid;grid-template-columns:3fr 2fr;gap:0 2em;padding:0}}
+.lg-title{{font-weight:700;font-size:1.1em;margin-bottom:.5em}}
+.lg-row{{display:flex;align-items:center;gap:.6em;margin:.35em 0;font-size:1.05em}}
+.sw{{flex:none;width:2.2em;height:1.25em;border:1px solid #777}}
+.lg-label{{flex:1}}
+.lg-n{{color:#666;white-space:nowrap}}
+.note{{color:#666;font-size:.85em;margin-top:.6em}}
+.totals{{margin-top:1.2em;font-size:1em}}
+.totals b{{font-size:1.15em}}
+footer{{font-size:.72em;color:#555;border-top:1px solid #ccc;padding-top:.4em}}
+"""
+SIDE_EM = 26  # the legend column, in em
+
+
+def map_page(engine: Engine, view: View, *, lang: str, size: tuple[int, int], when: datetime | None = None) -> str:
+    """The export page (HTML) of a view: title, map, legend, totals, scale note, credits and date."""
+    w, h = int(size[0]), int(size[1])
+    portrait = h > w
+    design = _DESIGN if not portrait else _DESIGN[::-1]
+    rem = 20 * min(w / design[0], h / design[1])  # type scales with the canvas
+    res = view.result
+    q = res.query
+    # The largest box the map may fill (the legend beside it, or under it in portrait), for the scale bar's type.
+    box = ((w - 3.6 * rem, 0.7 * h - 10 * rem) if portrait
+           else (w - 3.6 * rem - (SIDE_EM + 2.5) * rem, h - (10.5 if res.synthetic else 9) * rem))
+    drawn = map_svg(engine, q.level, res.table["code"].tolist(), view_fills(view), lang=lang,
+                    box_px=(max(box[0], 100), max(box[1], 100)))
+    unit = t(f"unit.{res.count_label}", lang)
+    totals = ""
+    if res.has_data:
+        totals = f'<div class="totals">{t("kpi.in_view", lang)}: <b>{fmt_number(res.placed_count)}</b> {unit}'
+        if res.unplaced_count:
+            totals += f'<br>{t("kpi.not_on_map", lang)}: <b>{fmt_number(res.unplaced_count)}</b> {unit}'
+        totals += "</div>"
+    badge = f'<div class="badge">{t("synthetic.badge", lang)}</div>' if res.synthetic else ""
+    css = _PAGE_CSS.format(w=w, h=h, font=FONT, rem=rem, side=SIDE_EM, aspect=drawn.aspect)
+    return (f'<style>{css}</style><div class="{"portrait" if portrait else "landscape"}" style="height:100%">'
+            f'<div class="page" lang="{lang}"><header><h1>{html.escape(view.title)}</h1>'
+            f'<div class="sub">{html.escape(subtitle(engine, q, lang))}</div>{badge}</header>'
+            f'<div class="body"><div class="mapbox">{drawn.svg}</div>'
+            f'<aside>{legend_html(view, lang)}<div>{totals}<div class="note">{t("export.scale_note", lang)}</div></div>'
+            f'</aside></div>'
+            f'<footer>{html.escape(source_line(q.dataset, q.metric, lang, res.synthetic))}<br>{html.escape(stamp(when, lang))}</footer>'
+            f"</div></div>")
+
+
+def map_png(engine: Engine, query: Query, *, lang: str, scheme: str = "quantiles", k: int = 5,
+            size: tuple[int, int] = SLIDE, scale: float = 1, when: datetime | None = None) -> bytes:
+    """The explorer's map for ``query`` (same classes and colours as :func:`build_view`) as a PNG.
+
+    ``size`` is the canvas in pixels: :data:`SLIDE` (1920×1080) for slides, :data:`A4_LANDSCAPE` (A4 at 200 dpi)
+    for print, or any other (portrait canvases put the legend under the map). Type scales with the canvas, so
+    every size looks like the slide. ``scale`` multiplies the pixels (2 = the same picture at twice the
+    resolution); the PNG is exactly ``size × scale`` pixels. ``when``: the date printed (default now).
+    Raises :class:`QueryError` for an invalid query and :class:`povmap.present.headless.ExportError` when it cannot be rendered.
+    """
+    view = build_view(engine, query, lang=lang, scheme=scheme, k=k)
+    return CHROMIUM.png(map_page(engine, view, lang=lang, size=size, when=when), size, scale)
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+

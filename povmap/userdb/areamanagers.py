@@ -1,0 +1,222 @@
+"""Area Manager coverage: which provinces, districts and subdistricts each Area Manager works in.
+
+A row is (manager, code, note); ``code`` is a DOPA province (2 digits), district (4) or subdistrict
+(6) code. DOPA codes nest by prefix (subdistrict ``460101`` is in district ``4601``, province ``46``),
+which is what :func:`covered` relies on.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import pandas as pd
+
+from povmap.core.errors import PovmapError
+from povmap.userdb.db import reading, transaction
+
+COLUMNS = ["manager", "code", "note"]
+# Header spellings accepted in an uploaded CSV (compared trimmed and casefolded).
+HEADERS = {
+    "manager": ("manager", "area manager", "area_manager", "ผู้จัดการพื้นที่", "หน่วยงาน"),
+    "code": ("code", "area code", "area_code", "รหัสพื้นที่", "รหัส"),
+    "note": ("note", "notes", "หมายเหตุ"),
+}
+_CODE_RE = re.compile(r"\d{2}|\d{4}|\d{6}")
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+MAX_LISTED_PROBLEMS = 5
+
+
+class AreaManagerError(PovmapError):
+    """A coverage row is not acceptable. From a CSV, ``file``, ``row`` (header = row 1) and ``column``
+    say where; from the in-app table ``row`` counts from 1 and ``file`` is None."""
+
+    def __init__(self, en: str, th: str, *, file: str | None = None, row: int | None = None,
+                 column: str | None = None):
+        self.file, self.row, self.column = file, row, column
+        super().__init__(en, th)
+
+
+def list_coverage(db: str | os.PathLike) -> pd.DataFrame:
+    """Every coverage row: columns manager, code, note; sorted by manager, code."""
+    with reading(db) as conn:
+        rows = conn.execute("SELECT manager, code, note FROM area_manager ORDER BY manager, code").fetchall()
+    return pd.DataFrame(rows, columns=COLUMNS, dtype=str)
+
+
+def add(db: str | os.PathLike, manager: str, code: str, note: str = "", *, valid_codes: set[str]) -> bool:
+    """Add one row; returns False (and changes nothing) when the manager already lists that code."""
+    row, problems = _check_row(manager, code, note, valid_codes)
+    if problems:
+        column, en, th = problems[0]
+        raise AreaManagerError(en[0].upper() + en[1:], th, column=column)
+    with transaction(db) as conn:
+        return conn.execute("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", row).rowcount == 1
+
+
+def remove(db: str | os.PathLike, manager: str, code: str) -> bool:
+    """Remove one row; returns False when there was no such row (e.g. already removed elsewhere)."""
+    with transaction(db) as conn:
+        cur = conn.execute("DELETE FROM area_manager WHERE manager = ? AND code = ?",
+                           (_clean_text(manager), _clean_code(code)))
+        return cur.rowcount == 1
+
+
+def replace_all(db: str | os.PathLike, df: pd.DataFrame, *, valid_codes: set[str]) -> None:
+    """Replace the whole table (as edited in the app). Every row is checked first; any problem
+    raises :class:`AreaManagerError` and the stored table stays as it was. Blank rows are dropped,
+    repeated (manager, code) rows keep the first."""
+    missing = [c for c in ("manager", "code") if c not in df.columns]
+    if missing:
+        raise AreaManagerError(f"The table has no '{missing[0]}' column.", f"ตารางไม่มีคอลัมน์ '{missing[0]}'",
+                               column=missing[0])
+    notes = df["note"] if "note" in df.columns else pd.Series("", index=df.index)
+    records = [(i, dict(zip(COLUMNS, r))) for i, r in enumerate(zip(df["manager"], df["code"], notes), start=1)]
+    rows = _validate(records, valid_codes, file=None, header={c: c for c in COLUMNS})
+    with transaction(db) as conn:
+        conn.execute("DELETE FROM area_manager")
+        conn.executemany("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", rows)
+
+
+def import_csv(db: str | os.PathLike, data: bytes, *, valid_codes: set[str],
+               file_name: str = "upload.csv") -> int:
+    """Add the rows of a CSV file (UTF-8, UTF-8 with BOM or TIS-620/cp874); returns how many were new.
+
+    Columns: manager, code, note (or ผู้จัดการพื้นที่/หน่วยงาน, รหัสพื้นที่, หมายเหตุ). All rows are
+    checked first: one bad row imports nothing. Rows already stored are skipped.
+    """
+    text = _decode(data, file_name)
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    if not records:
+        raise AreaManagerError(f"{file_name}: the file is empty.", f"{file_name}: ไฟล์ว่างเปล่า", file=file_name)
+    header = _match_header(records[0], file_name)
+    pos = {key: records[0].index(name) for key, name in header.items()}
+    # Row numbers as a spreadsheet shows them: header is row 1; blank lines count too.
+    rows = [(n, {key: (r[p] if p < len(r) else "") for key, p in pos.items()})
+            for n, r in enumerate(records[1:], start=2)]
+    checked = _validate(rows, valid_codes, file=file_name, header=header)
+    with transaction(db) as conn:
+        before = conn.total_changes
+        conn.executemany("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", checked)
+        return conn.total_changes - before
+
+
+def covered(coverage: pd.DataFrame, codes: Iterable) -> pd.Series:
+    """Per code (index = codes): does any Area Manager work there?
+
+    A subdistrict is covered when it, its district or its province is listed; a district when it,
+    its province or any of its subdistricts is listed; a province when it or anything in it is.
+    """
+    return managers_of(coverage, codes) != ""
+
+
+def managers_of(coverage: pd.DataFrame, codes: Iterable) -> pd.Series:
+    """Per code (index = codes): the managers covering it (as in :func:`covered`), sorted, joined by ", "."""
+    exact: dict[str, set[str]] = {}   # code -> managers listing exactly that code
+    inside: dict[str, set[str]] = {}  # code -> managers listing it or anything inside it
+    for manager, code in zip(coverage["manager"].map(_clean_text), coverage["code"].map(_clean_code)):
+        if not manager or not code:
+            continue  # an unfinished row of the table editor
+        exact.setdefault(code, set()).add(manager)
+        for prefix in {code[:2], code[:4], code}:
+            inside.setdefault(prefix, set()).add(manager)
+    codes = [str(c) for c in codes]
+    out = []
+    for c in codes:
+        found = set(inside.get(c, ()))
+        for parent in {6: (c[:2], c[:4]), 4: (c[:2],)}.get(len(c), ()):
+            found |= exact.get(parent, set())
+        out.append(", ".join(sorted(found)))
+    return pd.Series(out, index=pd.Index(codes, name="code"), dtype=str)
+
+
+def _decode(data: bytes, file_name: str) -> str:
+    # Thai Excel saves "CSV" as cp874 (TIS-620); UTF-8 files often start with a BOM.
+    for enc in ("utf-8-sig", "cp874"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise AreaManagerError(
+        f"{file_name}: cannot read the file as text in UTF-8 or TIS-620 (cp874). Save it as 'CSV UTF-8'.",
+        f"{file_name}: อ่านไฟล์เป็นข้อความ UTF-8 หรือ TIS-620 (cp874) ไม่ได้ กรุณาบันทึกเป็น 'CSV UTF-8'",
+        file=file_name, row=1)
+
+
+def _match_header(cells: list[str], file_name: str) -> dict[str, str]:
+    """Map manager/code/note to the header cell the file uses for each."""
+    found = {}
+    for cell in cells:
+        key = next((k for k, names in HEADERS.items() if _clean_text(cell).casefold() in names), None)
+        if key and key not in found:
+            found[key] = cell
+    for key in ("manager", "code"):
+        if key not in found:
+            want = " / ".join(h for h in HEADERS[key] if "_" not in h and " " not in h)
+            raise AreaManagerError(
+                f"{file_name}, row 1: no '{key}' column (header expected: {want}). Columns are manager, code, note.",
+                f"{file_name} แถว 1: ไม่พบคอลัมน์ '{key}' (หัวคอลัมน์ที่ต้องการ: {want}) "
+                "คอลัมน์ที่ต้องมีคือ ผู้จัดการพื้นที่, รหัสพื้นที่, หมายเหตุ",
+                file=file_name, row=1, column=key)
+    return found
+
+
+def _validate(records, valid_codes: set[str], *, file: str | None, header: dict[str, str]) -> list[tuple]:
+    """Clean and check every record; raise one error listing the problems (the first in its attributes)."""
+    rows, problems = [], []
+    for n, rec in records:
+        if all(_clean_text(v) == "" for v in rec.values()):
+            continue  # blank line, or an empty row added in the table editor
+        row, probs = _check_row(rec.get("manager"), rec.get("code"), rec.get("note"), valid_codes)
+        problems += [(n, header.get(col, col), en, th) for col, en, th in probs]
+        rows.append(row)
+    if problems:
+        shown, more = problems[:MAX_LISTED_PROBLEMS], len(problems) - MAX_LISTED_PROBLEMS
+        lines_en = [f"{file + ', ' if file else ''}row {r}, column '{c}': {e}" for r, c, e, _ in shown]
+        lines_th = [f"{file + ' ' if file else ''}แถว {r} คอลัมน์ '{c}': {t}" for r, c, _, t in shown]
+        if more > 0:
+            lines_en.append(f"... and {more} more problem(s).")
+            lines_th.append(f"... และปัญหาอื่นอีก {more} รายการ")
+        if file:
+            lines_en.append("Nothing was imported; fix the rows and try again.")
+            lines_th.append("ยังไม่ได้นำเข้าข้อมูลใด ๆ กรุณาแก้ไขแถวดังกล่าวแล้วลองใหม่")
+        else:
+            lines_en.append("Nothing was saved; fix the rows and save again.")
+            lines_th.append("ยังไม่ได้บันทึกข้อมูลใด ๆ กรุณาแก้ไขแถวดังกล่าวแล้วบันทึกอีกครั้ง")
+        n, col = problems[0][:2]
+        raise AreaManagerError("\n".join(lines_en), "\n".join(lines_th), file=file, row=n, column=col)
+    return rows
+
+
+def _check_row(manager, code, note, valid_codes: set[str]) -> tuple[tuple, list[tuple[str, str, str]]]:
+    """The cleaned (manager, code, note) and its problems as (column key, en, th)."""
+    manager, code, note = _clean_text(manager), _clean_code(code), _clean_text(note)
+    problems = []
+    if not manager:
+        problems.append(("manager", "the Area Manager is blank.", "ไม่ได้ระบุผู้จัดการพื้นที่"))
+    if not code:
+        problems.append(("code", "the area code is blank.", "ไม่ได้ระบุรหัสพื้นที่"))
+    elif not _CODE_RE.fullmatch(code):
+        problems.append(("code", f"'{code}' is not an area code (2, 4 or 6 digits).",
+                         f"'{code}' ไม่ใช่รหัสพื้นที่ (ต้องเป็นตัวเลข 2, 4 หรือ 6 หลัก)"))
+    elif code not in valid_codes:
+        problems.append(("code", f"there is no province, district or subdistrict with code {code}.",
+                         f"ไม่มีจังหวัด อำเภอ หรือตำบลที่มีรหัส {code}"))
+    return (manager, code, note), problems
+
+
+def _clean_text(x) -> str:
+    if x is None or (isinstance(x, float) and x != x):  # None/NaN from an edited table
+        return ""
+    return unicodedata.normalize("NFC", " ".join(str(x).split()))
+
+
+def _clean_code(x) -> str:
+    """``' 46 01 01 '``, ``460101.0`` and Thai digits all become ``460101``."""
+    if isinstance(x, float) and x == x and x.is_integer():
+        x = int(x)
+    s = "".join(_clean_text(x).split()).translate(_THAI_DIGITS)
+    return re.sub(r"^(\d+)\.0*$", r"\1", s)

@@ -1,0 +1,206 @@
+"""The user's own SQLite database: saved scenarios and Area Manager coverage.
+
+Unlike the data store it is written by the app and must survive restarts, so every change is one
+transaction. Open a fresh connection per operation: sqlite3 connections must not cross threads, and
+Streamlit runs each session in its own thread.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+from povmap.core.config import DEFAULT_USER_DB, user_db_path  # noqa: F401 - the path is a setting; re-exported for pages
+from povmap.core.errors import PovmapError
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000  # other sessions hold the write lock only for a single save
+
+# Each entry upgrades the schema from version i to i + 1; append, never edit a released one.
+_MIGRATIONS = [
+    """
+    CREATE TABLE scenario (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL UNIQUE,          -- casefolded name: names are unique ignoring case
+        frame TEXT NOT NULL,                    -- JSON
+        settings TEXT NOT NULL,                 -- JSON
+        result BLOB NOT NULL,                   -- parquet bytes of the shortlist
+        result_object_columns TEXT NOT NULL,    -- JSON: what was dtype object (parquet reads it back as str)
+        n_areas INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        store_version TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE area_manager (
+        manager TEXT NOT NULL CHECK (manager <> ''),
+        code TEXT NOT NULL CHECK (length(code) IN (2, 4, 6)),
+        note TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (manager, code)
+    );
+    CREATE INDEX area_manager_code ON area_manager(code);
+    """,
+]
+
+
+def check_migrations(migrations: list[str], version: int) -> None:
+    """One migration per schema version, so migrating from 0 reaches ``version`` (RuntimeError otherwise)."""
+    if len(migrations) != version:
+        raise RuntimeError(f"userdb has {len(migrations)} migrations for SCHEMA_VERSION {version}: "
+                           "add the migration with the version, one per step")
+
+
+check_migrations(_MIGRATIONS, SCHEMA_VERSION)
+
+
+class UserDBError(PovmapError):
+    """The user database cannot be opened or is damaged; the message names the file and the way out."""
+
+    def __init__(self, path: Path | str, en: str, th: str):
+        self.path = str(path)
+        super().__init__(f"{self.path}: {en}", f"{self.path}: {th}")
+
+
+
+
+def connect(path: str | os.PathLike) -> sqlite3.Connection:
+    """A new connection with WAL, a busy timeout, foreign keys and the current schema."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise _cannot_open(path, exc) from exc
+    try:
+        with translate_errors(path):
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            _use_wal(conn)
+            conn.execute("PRAGMA synchronous = FULL")  # saves are rare and precious: survive power loss too
+            _migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    # Back to Python's default so that ``with conn:`` starts and commits a transaction.
+    conn.isolation_level = "DEFERRED"
+    return conn
+
+
+@contextmanager
+def transaction(path: str | os.PathLike) -> Iterator[sqlite3.Connection]:
+    """One write transaction on a fresh connection: all of it is committed, or none of it.
+
+    ``BEGIN IMMEDIATE`` takes the write lock up front, so reads made inside (e.g. "is this name
+    taken?") still hold when the write happens, and waiting writers use the busy timeout.
+    """
+    with closing(connect(path)) as conn, translate_errors(path):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+
+@contextmanager
+def reading(path: str | os.PathLike) -> Iterator[sqlite3.Connection]:
+    """A fresh connection for reads (each SELECT sees one committed state)."""
+    with closing(connect(path)) as conn, translate_errors(path):
+        yield conn
+
+
+@contextmanager
+def translate_errors(path: Path | str) -> Iterator[None]:
+    """Turn SQLite's errors about the file (damaged, unopenable, locked, disk full, read-only) into
+    a :class:`UserDBError` the user can act on; errors in our SQL stay as they are."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        name = getattr(exc, "sqlite_errorname", "")
+        if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or "malformed" in str(exc) or "not a database" in str(exc):
+            raise _damaged(path, exc) from exc
+        if name == "SQLITE_CANTOPEN":
+            raise _cannot_open(path, exc) from exc
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            raise UserDBError(path, "the database is busy (another window is saving). Try again in a moment.",
+                              "ฐานข้อมูลกำลังถูกใช้งาน (หน้าต่างอื่นกำลังบันทึก) กรุณาลองใหม่อีกครั้ง") from exc
+        if name.startswith(("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_PERM")):
+            raise UserDBError(path, f"cannot write to the database ({exc}). Check free disk space and permissions.",
+                              f"เขียนฐานข้อมูลไม่ได้ ({exc}) ตรวจสอบพื้นที่ว่างบนดิสก์และสิทธิ์การเขียนไฟล์") from exc
+        raise
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, so readers (other sessions listing scenarios) go on while one session saves.
+
+    SQLite answers this pragma with SQLITE_BUSY at once, without its busy handler, while another
+    connection is opening the same new file; so wait here the way the busy timeout would.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY") or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise UserDBError(
+            path,
+            f"this database was written by a newer povmap (schema {version}, this one knows {SCHEMA_VERSION}). "
+            "Update povmap, or point POVMAP_USER_DB at another file.",
+            f"ฐานข้อมูลนี้สร้างโดย povmap รุ่นใหม่กว่า (schema {version} แต่รุ่นนี้รู้จักถึง {SCHEMA_VERSION}) "
+            "กรุณาอัปเดต povmap หรือกำหนด POVMAP_USER_DB ให้ชี้ไปยังไฟล์อื่น",
+        )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the lock.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for i in range(version, SCHEMA_VERSION):
+            for stmt in _MIGRATIONS[i].split(";"):
+                if stmt.strip():
+                    conn.execute(stmt)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+def _damaged(path: Path | str, exc: Exception) -> UserDBError:
+    # Never delete or rebuild it ourselves: it holds the user's saved work.
+    aside = f"{Path(path).name}.damaged"
+    return UserDBError(
+        path,
+        f"the file is not a readable povmap database ({exc}). Your saved scenarios and Area Manager "
+        "list are in this file; nothing was changed. To start afresh, close the app, move the file "
+        f"aside (e.g. rename it to {aside}, together with any -wal/-shm files beside it) "
+        "and start the app again; it will create a new, empty database.",
+        f"ไฟล์นี้ไม่ใช่ฐานข้อมูล povmap ที่อ่านได้ ({exc}) ไฟล์นี้เก็บสถานการณ์ที่บันทึกไว้และรายชื่อผู้จัดการพื้นที่ "
+        "ระบบไม่ได้แก้ไขไฟล์นี้ หากต้องการเริ่มใหม่ ให้ปิดแอป ย้ายไฟล์ออกไปไว้ที่อื่น "
+        f"(เช่น เปลี่ยนชื่อเป็น {aside} พร้อมไฟล์ -wal/-shm ที่อยู่ข้างกัน) "
+        "แล้วเปิดแอปอีกครั้ง ระบบจะสร้างฐานข้อมูลใหม่ที่ว่างเปล่าให้",
+    )
+
+
+def _cannot_open(path: Path | str, exc: Exception) -> UserDBError:
+    return UserDBError(
+        path,
+        f"cannot open the database ({exc}). Check that the folder exists and is writable, "
+        "or point POVMAP_USER_DB at another file.",
+        f"เปิดฐานข้อมูลไม่ได้ ({exc}) ตรวจสอบว่าโฟลเดอร์มีอยู่และเขียนได้ "
+        "หรือกำหนด POVMAP_USER_DB ให้ชี้ไปยังไฟล์อื่น",
+    )
