@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest import open_page
 from streamlit.testing.v1 import AppTest
 
 from povmap.core.i18n import t
@@ -30,15 +31,7 @@ def no_browser(monkeypatch):
 
 def open_app(store, monkeypatch, lang: str = "th", page: str | None = None, **params) -> AppTest:
     monkeypatch.setenv("POVMAP_STORE", str(store.path))
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.session_state["lang"] = lang
-    if page:
-        at.switch_page(page)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(None, page, lang=lang, **params)
 
 
 def downloads(at, key: str) -> list:

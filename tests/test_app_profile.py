@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest import open_page
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -13,16 +14,6 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 def at(store, monkeypatch):
     monkeypatch.setenv("POVMAP_STORE", str(store.path))
     return AppTest.from_file(str(APP), default_timeout=120)
-
-
-def open_page(at, page: str, **params):
-    """Open ``page`` as a link would: its own URL, with its query parameters."""
-    at.switch_page(page)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_profile_by_url(at):

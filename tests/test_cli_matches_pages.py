@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from apptest import open_page
 from streamlit.testing.v1 import AppTest
 
 from povmap.cli import main
@@ -44,14 +45,7 @@ def env(store, tmp_path, monkeypatch):
 
 
 def page(path: str, **params) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    if path != "app.py":
-        at.switch_page(path)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(None, None if path == "app.py" else path, timeout=TIMEOUT, **params)
 
 
 def ranking(at: AppTest) -> pd.DataFrame:
