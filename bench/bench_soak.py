@@ -383,12 +383,11 @@ def main(argv=None) -> int:
     # mapclassify says when a view has fewer distinct values than classes; the page shows the classes it got
     warnings.filterwarnings("ignore", message="Not enough unique values", category=UserWarning)
 
-    import povmap.present.mapimage
-    import povmap.present.pilotview
-    import povmap.present.profile
-
-    import povmap.pilot
-    import povmap.present.explorer  # noqa: E401,F401
+    import povmap.pilot  # noqa: F401  (each feature module declares its caches on import)
+    import povmap.present.explorer  # noqa: F401
+    import povmap.present.mapimage  # noqa: F401
+    import povmap.present.pilotview  # noqa: F401
+    import povmap.present.profile  # noqa: F401
     from povmap.core import caches, config
     from povmap.data.datasource import open_engine
     from povmap.data.store import StoreError

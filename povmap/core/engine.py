@@ -41,7 +41,7 @@ BANGKOK = "10"
 
 
 # The dimension combinations the dataset's counts give (an imported file may lack some): read once per version.
-_COMBOS = Cache("metrics.combos", maxsize=1, why="one set per dataset: the combinations in its province rows")
+_COMBOS = Cache("engine.combos", maxsize=1, why="one set per dataset: the combinations in its province rows")
 
 
 class QueryError(PovmapError):
