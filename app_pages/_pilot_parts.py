@@ -20,6 +20,7 @@ from povmap.core.vocab import CRITERION_BY_KEY, CRITERION_KEYS, SCOPE_GROUP_KEYS
 from povmap.pilot.criteria import Frame
 from povmap.present import charts, exports, pilotview
 from povmap.present.explorer import LegendRow
+from povmap.present.html import legend_html
 from povmap.present.urlstate import page_params, shown
 from povmap.userdb import scenarios
 from povmap.web.maplayer import MAP_HEIGHT_PX
@@ -29,12 +30,8 @@ PENDING = K + "pending"
 OPENED = K + "opened"  # {"id", "name", "frame", "settings", "codes"} of the scenario last saved or reopened
 
 
-def legend(rows: list[LegendRow]) -> None:
-    items = "".join(
-        f"<span style='display:inline-flex;align-items:center;gap:.3em;margin-right:.8em'>"
-        f"<span style='display:inline-block;width:1.1em;height:.8em;background:rgb{tuple(row.color)};border:1px solid #999'></span>"
-        f"{html.escape(row.label)} <span style='opacity:.6'>({fmt_number(row.count)})</span></span>" for row in rows)
-    st.markdown(f"<div style='font-size:.82em;line-height:1.6'>{items}</div>", unsafe_allow_html=True)
+def legend(rows: list[LegendRow], lg: str) -> None:
+    st.markdown(legend_html(rows, lang=lg, style="small"), unsafe_allow_html=True)
 
 
 # ---- shortlist ------------------------------------------------------------------------------
@@ -66,7 +63,7 @@ def shortlist_section(eng: Engine, result: pilot.PilotResult, lg: str) -> None:
         spec, rows_legend = pilotview.shortlist_map(eng, result, lg, selected=picked[0] if len(picked) == 1 else None)
         clicked = area_map(spec, eng, key=f"{K}map.{result.frame.level}.{result.frame.scope}", height=MAP_HEIGHT_PX - 60,
                            lang=lg)
-        legend(rows_legend)
+        legend(rows_legend, lg)
     if clicked and not picked:
         picked = [clicked]
     _selection_actions(eng, picked, lg)

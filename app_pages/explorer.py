@@ -27,6 +27,7 @@ from povmap.core.vocab import (
 )
 from povmap.present.credits import CREDITS
 from povmap.present.explorer import area_name, breadcrumb, build_view, province_order
+from povmap.present.html import render, view_legend
 from povmap.present.urlstate import ExplorerState, decode, encode
 from povmap.web.maplayer import MAP_HEIGHT_PX
 
@@ -156,33 +157,21 @@ if st.query_params.to_dict() != encode(shown_state):
     st.query_params.from_dict(encode(shown_state))
 
 
-def legend_html(size: str = "1em") -> str:
-    swatches = "".join(
-        f"<div style='display:flex;align-items:center;gap:.5em;margin:2px 0'>"
-        f"<span style='display:inline-block;width:1.6em;height:1em;background:rgb{row.color};"
-        f"border:1px solid #888'></span><span>{html.escape(row.label)}</span>"
-        f"<span style='opacity:.65'>({fmt_number(row.count)} {t('legend.areas', lg)})</span></div>"
-        for row in v.legend)
-    return (f"<div data-testid='povmap-legend' style='font-size:{size}'><b>{t('legend.title', lg)}</b> — "
-            f"{html.escape(v.title)}{swatches}<div style='opacity:.7;font-size:.85em'>{t('legend.note', lg)}</div></div>")
-
-
 map_key = f"{K}map.{parent or 'TH'}.{level}"
 if present:  # the projector view: title, map, legend and the source line only
     presentation_style()
     where = (area_name(eng, parent or scope, lg) if parent or scope not in scope_fmt
              else t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope])
     h, x = st.columns([6, 1.4], vertical_alignment="center")
-    h.markdown(f"<h1 style='margin:0'>{html.escape(where)} — {html.escape(v.title)}</h1>"
-               f"<div style='font-size:1.1em;opacity:.8'>{html.escape(next(d for d in DATASETS if d.key == dataset).label(lg))}"
-               f" · {LEVEL_BY_KEY[level].label(lg)}</div>", unsafe_allow_html=True)
+    h.markdown(render("present_header.html.j2", place=where, title=v.title, level=LEVEL_BY_KEY[level].label(lg),
+                      dataset=next(d for d in DATASETS if d.key == dataset).label(lg)), unsafe_allow_html=True)
     if x.button(t("present.exit", lg), key=f"{K}present.exit", icon=":material/close_fullscreen:"):
         ss[K + "present"] = False
         st.rerun()
     m, leg = st.columns([4, 1.5], gap="medium")
     with m:
         area_map(v.map, eng, key=map_key + ".present", height=PRESENT_MAP_PX[1], lang=lg)
-    leg.markdown(legend_html("1.15em"), unsafe_allow_html=True)
+    leg.markdown(view_legend(v, lg, style="page", size="1.15em"), unsafe_allow_html=True)
     if res.synthetic:
         leg.warning(t("synthetic.badge", lg))
     st.caption(" · ".join(f"{c.title(lg)}: {c.credit}" for c in CREDITS))
@@ -242,7 +231,7 @@ elif dataset == "tpmap":
 left, right = st.columns([3, 2], gap="medium")
 with left:
     picked = area_map(v.map, eng, key=map_key, height=MAP_HEIGHT_PX, lang=lg)
-    st.markdown(legend_html(), unsafe_allow_html=True)
+    st.markdown(view_legend(v, lg, style="page"), unsafe_allow_html=True)
     d1, d2, d3 = st.columns(3)
     map_downloads((d1, d2), eng, query, scheme=scheme, k=int(k), key=f"{K}dl.map")
     brief_area = ss[K + "selected"] or parent or (scope if scope not in scope_fmt else None)

@@ -124,7 +124,7 @@ for row_start in range(0, len(keys), PER_ROW):
             st.markdown(f"**{sm.title}**")
             if sm.png:
                 st.image(sm.png, width="stretch")
-            parts.legend(sm.legend)
+            parts.legend(sm.legend, lg)
             if sm.note:
                 st.caption(sm.note)
             st.caption(CRITERION_BY_KEY[key].how(lg))

@@ -19,7 +19,6 @@ because a PNG has no physical size until it is shown or printed; the bar stays r
 """
 from __future__ import annotations
 
-import html
 import json
 import math
 from dataclasses import dataclass
@@ -47,6 +46,8 @@ from povmap.present.charts import FONT
 from povmap.present.credits import CREDITS
 from povmap.present.explorer import HIDDEN_RGB, View, breadcrumb, build_view
 from povmap.present.headless import CHROMIUM
+from povmap.present.html import hex_colour as _hex
+from povmap.present.html import render, view_legend
 from povmap.web.maplayer import OVERVIEW_SPAN_DEG
 
 SLIDE = (1920, 1080)
@@ -98,10 +99,6 @@ def nice_length(limit: float) -> float:
     return max(m * 10.0 ** e for m in (1, 2, 5) if m * 10.0 ** e <= limit)
 
 
-def _hex(rgb) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb[:3]))
-
-
 @dataclass(frozen=True)
 class MapSvg:
     svg: str
@@ -133,53 +130,32 @@ def map_svg(engine: Engine, level: str, codes, fills: list[str], *, lang: str, b
 
     prov = engine.boundaries("province")
     paths = _paths(engine, level, resolution)
-    parts = [f'<svg class="povmap-map" viewBox="{vb[0]:.5f} {vb[1]:.5f} {vb[2]:.5f} {vb[3]:.5f}" '
-             f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
-             "<style>.povmap-map path,.povmap-map rect{vector-effect:non-scaling-stroke}</style>",
-             f'<g transform="matrix({kx:.6f} 0 0 -1 0 0)" fill-rule="evenodd" stroke-linejoin="round">']
+    context = []
     national = not codes or len(prov.index) == len(set(c[:2] for c in codes))
     if not national:  # neighbouring provinces for orientation (clipped by the viewBox)
         x0, x1, y0, y1 = minx - pad / kx, maxx + pad / kx, miny - pad - strip, maxy + pad
         near = prov[(prov["maxx"] >= x0) & (prov["minx"] <= x1) & (prov["maxy"] >= y0) & (prov["miny"] <= y1)]
-        ctx = _paths(engine, "province", resolution).loc[near.index]
-        parts.append('<g fill="#f1f1f1" stroke="#c8c8c8" stroke-width="0.8">'
-                     + "".join(f'<path d="{d}"/>' for d in ctx.tolist()) + "</g>")
-    width = 0.8 if len(codes) <= 300 else 0.5 if len(codes) <= 1500 else 0.25
-    parts.append(f'<g stroke="#7a7a7a" stroke-width="{width}">'
-                 + "".join(f'<path fill="{f}" d="{d}"/>' for f, d in zip(fills, paths.loc[codes].tolist())) + "</g>")
+        context = _paths(engine, "province", resolution).loc[near.index].tolist()
+    borders = []
     if level != "province" and codes:  # province borders over districts/subdistricts
         provs = sorted({c[:2] for c in codes} & set(prov.index))
-        parts.append('<g fill="none" stroke="#333" stroke-width="1.2">'
-                     + "".join(f'<path d="{d}"/>' for d in _paths(engine, "province", resolution).loc[provs].tolist())
-                     + "</g>")
-    marked = [c for c in outline if c in paths.index]
-    if marked:
-        parts.append('<g fill="none" stroke="#111" stroke-width="2">'
-                     + "".join(f'<path d="{d}"/>' for d in paths.loc[marked].tolist()) + "</g>")
-    if highlight is not None and highlight in paths.index:
-        parts.append(f'<g fill="none" stroke="#0b3d91" stroke-width="3.5"><path d="{paths[highlight]}"/></g>')
-    parts.append("</g>")
-    parts.append(_scale_bar(vb, strip, unit_px, lang))
-    parts.append("</svg>")
-    return MapSvg("".join(parts), vb[2] / vb[3])
+        borders = _paths(engine, "province", resolution).loc[provs].tolist()
+    svg = render("mapsvg.html.j2", vb=vb, kx=kx, context=context,
+                 width=0.8 if len(codes) <= 300 else 0.5 if len(codes) <= 1500 else 0.25,
+                 areas=list(zip(fills, paths.loc[codes].tolist())), borders=borders,
+                 outline=paths.loc[[c for c in outline if c in paths.index]].tolist(),
+                 highlight=paths[highlight] if highlight is not None and highlight in paths.index else None,
+                 font=FONT, bar=_scale_bar(vb, strip, unit_px, lang))
+    return MapSvg(svg, vb[2] / vb[3])
 
 
-def _scale_bar(vb: tuple[float, float, float, float], strip: float, unit_px: float, lang: str) -> str:
-    """Two-segment km bar in the strip under the map, drawn in map units so its length is right at any size."""
+def _scale_bar(vb: tuple[float, float, float, float], strip: float, unit_px: float, lang: str) -> dict:
+    """Two-segment km bar in the strip under the map, in map units so its length is right at any size."""
     km = nice_length(0.25 * vb[2] * KM_PER_DEGREE)
     length = km / KM_PER_DEGREE  # projected units: 1 unit = 1° of latitude = KM_PER_DEGREE km (true at φ₀ across)
-    x0 = vb[0] + 0.02 * vb[2]
-    y = vb[1] + vb[3] - 0.55 * strip
-    bar_h = 7 / unit_px
-    font = 15 / unit_px
-    half = length / 2
-    label = f"{fmt_number(km, 0 if km >= 1 else 1)} {t('export.km', lang)}"
-    return (f'<g font-family="{html.escape(FONT)}" font-size="{font:.5f}" fill="#222">'
-            f'<rect x="{x0:.5f}" y="{y:.5f}" width="{half:.5f}" height="{bar_h:.5f}" fill="#222"/>'
-            f'<rect x="{x0 + half:.5f}" y="{y:.5f}" width="{half:.5f}" height="{bar_h:.5f}" fill="#fff" '
-            f'stroke="#222" stroke-width="1"/>'
-            f'<text x="{x0:.5f}" y="{y - 0.4 * font:.5f}" text-anchor="middle">0</text>'
-            f'<text x="{x0 + length:.5f}" y="{y - 0.4 * font:.5f}" text-anchor="middle">{html.escape(label)}</text></g>')
+    return {"x0": vb[0] + 0.02 * vb[2], "y": vb[1] + vb[3] - 0.55 * strip, "bar_h": 7 / unit_px,
+            "font": 15 / unit_px, "half": length / 2, "length": length,
+            "label": f"{fmt_number(km, 0 if km >= 1 else 1)} {t('export.km', lang)}"}
 
 
 def view_fills(view: View) -> list[str]:
@@ -190,16 +166,6 @@ def view_fills(view: View) -> list[str]:
     if "hidden" in t_:  # household figures hidden for privacy: the legend's own colour
         fills = [_hex(HIDDEN_RGB) if h else f for f, h in zip(fills, t_["hidden"].tolist())]
     return fills
-
-
-def legend_html(view: View, lang: str) -> str:
-    rows = "".join(
-        f'<div class="lg-row"><span class="sw" style="background:{_hex(r.color)}"></span>'
-        f'<span class="lg-label">{html.escape(r.label)}</span>'
-        f'<span class="lg-n">{fmt_number(r.count)} {t("legend.areas", lang)}</span></div>'
-        for r in view.legend)
-    return (f'<div class="legend"><div class="lg-title">{t("legend.title", lang)} — {html.escape(view.title)}</div>'
-            f'{rows}<div class="note">{t("legend.note", lang)}</div></div>')
 
 
 def source_line(dataset: str, metric: str, lang: str, synthetic: bool = True) -> str:
@@ -245,30 +211,6 @@ def subtitle(engine: Engine, q: Query, lang: str) -> str:
     return " · ".join(parts)
 
 
-_PAGE_CSS = """
-html,body{{margin:0;padding:0;width:{w}px;height:{h}px;overflow:hidden;background:#fff}}
-body{{font-family:{font};font-size:{rem:.3f}px;color:#222;line-height:1.35}}
-.page{{box-sizing:border-box;width:100%;height:100%;padding:1.3em 1.8em 1em;display:flex;flex-direction:column;gap:.8em}}
-h1{{font-size:2.1em;margin:0;line-height:1.25;font-weight:700}}
-.sub{{font-size:1.1em;color:#555;margin-top:.2em}}
-.badge{{display:inline-block;margin-top:.4em;padding:.1em .6em;background:#b2182b;color:#fff;font-weight:700}}
-.body{{flex:1;min-height:0;display:flex;justify-content:center;gap:2.5em}}
-.mapbox{{height:100%;aspect-ratio:{aspect:.4f};max-width:calc(100% - {side}em - 2.5em);flex:none}}
-.mapbox svg{{width:100%;height:100%;display:block}}
-aside{{width:{side}em;flex:none;overflow:hidden;padding-top:1em}}
-.portrait .body{{flex-direction:column;justify-content:flex-start;gap:1em}}
-.portrait .mapbox{{flex:1;min-height:0;width:100%;max-width:none;aspect-ratio:auto}}
-.portrait aside{{width:auto;display:grid;grid-template-columns:3fr 2fr;gap:0 2em;padding:0}}
-.lg-title{{font-weight:700;font-size:1.1em;margin-bottom:.5em}}
-.lg-row{{display:flex;align-items:center;gap:.6em;margin:.35em 0;font-size:1.05em}}
-.sw{{flex:none;width:2.2em;height:1.25em;border:1px solid #777}}
-.lg-label{{flex:1}}
-.lg-n{{color:#666;white-space:nowrap}}
-.note{{color:#666;font-size:.85em;margin-top:.6em}}
-.totals{{margin-top:1.2em;font-size:1em}}
-.totals b{{font-size:1.15em}}
-footer{{font-size:.72em;color:#555;border-top:1px solid #ccc;padding-top:.4em}}
-"""
 SIDE_EM = 26  # the legend column, in em
 
 
@@ -286,22 +228,16 @@ def map_page(engine: Engine, view: View, *, lang: str, size: tuple[int, int], wh
     drawn = map_svg(engine, q.level, res.table["code"].tolist(), view_fills(view), lang=lang,
                     box_px=(max(box[0], 100), max(box[1], 100)))
     unit = t(f"unit.{res.count_label}", lang)
-    totals = ""
+    totals = None
     if res.has_data:
-        totals = f'<div class="totals">{t("kpi.in_view", lang)}: <b>{fmt_number(res.placed_count)}</b> {unit}'
-        if res.unplaced_count:
-            totals += f'<br>{t("kpi.not_on_map", lang)}: <b>{fmt_number(res.unplaced_count)}</b> {unit}'
-        totals += "</div>"
-    badge = f'<div class="badge">{t("synthetic.badge", lang)}</div>' if res.synthetic else ""
-    css = _PAGE_CSS.format(w=w, h=h, font=FONT, rem=rem, side=SIDE_EM, aspect=drawn.aspect)
-    return (f'<style>{css}</style><div class="{"portrait" if portrait else "landscape"}" style="height:100%">'
-            f'<div class="page" lang="{lang}"><header><h1>{html.escape(view.title)}</h1>'
-            f'<div class="sub">{html.escape(subtitle(engine, q, lang))}</div>{badge}</header>'
-            f'<div class="body"><div class="mapbox">{drawn.svg}</div>'
-            f'<aside>{legend_html(view, lang)}<div>{totals}<div class="note">{t("export.scale_note", lang)}</div></div>'
-            f'</aside></div>'
-            f'<footer>{html.escape(source_line(q.dataset, q.metric, lang, res.synthetic))}<br>{html.escape(stamp(when, lang))}</footer>'
-            f"</div></div>")
+        totals = {"in_view": t("kpi.in_view", lang), "placed": fmt_number(res.placed_count), "unit": unit,
+                  "not_on_map": t("kpi.not_on_map", lang),
+                  "unplaced": fmt_number(res.unplaced_count) if res.unplaced_count else None}
+    return render("mappage.html.j2", w=w, h=h, font=FONT, rem=rem, side=SIDE_EM, aspect=drawn.aspect,
+                  portrait=portrait, lang=lang, title=view.title, subtitle=subtitle(engine, q, lang), totals=totals,
+                  badge=t("synthetic.badge", lang) if res.synthetic else None, svg=drawn.svg,
+                  legend=view_legend(view, lang, style="export"), scale_note=t("export.scale_note", lang),
+                  sources=source_line(q.dataset, q.metric, lang, res.synthetic), stamp=stamp(when, lang))
 
 
 def map_png(engine: Engine, query: Query, *, lang: str, scheme: str = "quantiles", k: int = 5,
