@@ -15,6 +15,7 @@ from povmap.core.i18n import COUNT, LANGS, MESSAGES, PLURAL_KEYS, t
 ROOT = Path(__file__).resolve().parent.parent
 UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").rglob("*.py"))]
 CODE_FILES = UI_FILES + sorted((ROOT / "povmap").rglob("*.py"))
+ERRORS_PY = ROOT / "povmap" / "core" / "errors.py"
 THAI = re.compile(r"[\u0E00-\u0E7F]")
 PLACEHOLDER = re.compile(r"{(\w+)}")
 UI_CALLS = {"title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success",
@@ -98,8 +99,19 @@ def test_messages_about_a_number_of_things_have_english_plurals():
 
 # ---- every key used, literal or built at run time ---------------------------------------------------------------
 
+def _is_error_with_key(node) -> bool:
+    """``SomeError("error.…", **params)``: an error built from a catalogue key (see povmap/core/errors.py)."""
+    name = getattr(node.func, "id", None) or getattr(node.func, "attr", None) or ""
+    first = node.args[0] if node.args else None
+    keys = [first] if not isinstance(first, ast.IfExp) else [first.body, first.orelse]
+    return (name.endswith("Error") and len(node.args) == 1
+            and all(isinstance(k, ast.Constant) and isinstance(k.value, str) and k.value.startswith("error.")
+                    for k in keys))
+
+
 def _calls():
-    """Every ``t(...)`` call in the app's code: (file:line, keys or None, built-key prefix or None, passes count)."""
+    """Every ``t(...)`` call in the app's code, and every error built from a key (``QueryError("error.…", …)``):
+    (file:line, keys or None, built-key prefix or None, passes count)."""
     def literal(a):
         if isinstance(a, ast.Constant) and isinstance(a.value, str):
             return [a.value]
@@ -110,8 +122,11 @@ def _calls():
 
     for path in CODE_FILES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t" and node.args):
+            if not (isinstance(node, ast.Call) and node.args
+                    and (getattr(node.func, "id", None) == "t" or _is_error_with_key(node))):
                 continue
+            if path == ERRORS_PY and getattr(node.func, "id", None) == "t":
+                continue  # PovmapError.message renders the key an error carries: those keys are scanned where raised
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
             arg = node.args[0]
             count = any(k.arg in (COUNT, None) for k in node.keywords)

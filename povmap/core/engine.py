@@ -45,7 +45,7 @@ _COMBOS = Cache("engine.combos", maxsize=1, why="one set per dataset: the combin
 
 
 class QueryError(PovmapError):
-    """An invalid query; ``en``/``th`` hold the message in both languages."""
+    """An invalid query: a key ``error.query.*`` and its parameters (see :class:`PovmapError`)."""
 
 
 @dataclass(frozen=True)
@@ -62,39 +62,38 @@ class Query:
     def normalised(self) -> "Query":
         """Validated copy with canonical ordering, so equal views have equal queries."""
         if self.dataset not in DATASET_KEYS:
-            raise QueryError(f"unknown dataset '{self.dataset}'", f"ไม่รู้จักชุดข้อมูล '{self.dataset}'")
+            raise QueryError("error.query.unknown_dataset", dataset=self.dataset)
         if self.level not in LEVEL_KEYS:
-            raise QueryError(f"unknown level '{self.level}'", f"ไม่รู้จักระดับ '{self.level}'")
+            raise QueryError("error.query.unknown_level", level=self.level)
         if self.metric not in DATASET_METRICS[self.dataset]:
             ok = ", ".join(DATASET_METRICS[self.dataset])
-            raise QueryError(f"metric '{self.metric}' is not available for {self.dataset} (use {ok})",
-                             f"ตัวชี้วัด '{self.metric}' ใช้กับชุดข้อมูลนี้ไม่ได้ (ใช้ {ok})")
+            raise QueryError("error.query.metric_unavailable", metric=self.metric, dataset=self.dataset, ok=ok)
         dims = tuple(k for k in DIMENSION_KEYS if k in set(self.dimensions))
         if set(self.dimensions) - set(dims):
-            bad = ", ".join(sorted(set(self.dimensions) - set(dims)))
-            raise QueryError(f"unknown dimension(s): {bad}", f"ไม่รู้จักมิติ: {bad}")
+            bad = sorted(set(self.dimensions) - set(dims))
+            raise QueryError("error.query.unknown_dimension" if len(bad) == 1 else "error.query.unknown_dimensions",
+                             bad=", ".join(bad))
         if not dims:
-            raise QueryError("select at least one dimension", "เลือกอย่างน้อยหนึ่งมิติ")
+            raise QueryError("error.query.no_dimension")
         tiers = tuple(sorted({int(t) for t in self.tiers}))
         if not tiers or not set(tiers) <= set(TIER_NUMBERS):
-            raise QueryError("tiers must be a non-empty subset of 1,2,3,4", "กลุ่มต้องเลือกจาก 1,2,3,4 อย่างน้อยหนึ่งกลุ่ม")
+            raise QueryError("error.query.bad_tiers")
         if self.indicator is not None:
             if self.dataset != "tpmap":
-                raise QueryError("indicators belong to the TPMAP dataset only", "ตัวชี้วัดมีเฉพาะชุดข้อมูล TPMAP")
+                raise QueryError("error.query.indicator_not_tpmap")
             if self.indicator not in INDICATOR_BY_KEY:
-                raise QueryError(f"unknown TPMAP indicator '{self.indicator}'", f"ไม่รู้จักตัวชี้วัด '{self.indicator}'")
+                raise QueryError("error.query.unknown_indicator", indicator=self.indicator)
             if self.metric not in metrics_for(self.dataset, self.indicator):
-                raise QueryError("TPMAP gives no household count per indicator; choose people, rate, share or per1000",
-                                 "TPMAP ไม่มีจำนวนครัวเรือนรายตัวชี้วัด เลือก คน อัตรา สัดส่วน หรือ ต่อ 1,000")
+                raise QueryError("error.query.indicator_households")
         scope = self.scope
         if scope not in SCOPE_GROUP_KEYS and not (len(scope) == 2 and scope.isdigit()):
-            raise QueryError(f"unknown scope '{scope}'", f"ไม่รู้จักขอบเขต '{scope}'")
+            raise QueryError("error.query.unknown_scope", scope=scope)
         parent = self.parent or None
         if parent is not None:
             if len(parent) not in (2, 4) or not parent.isdigit():
-                raise QueryError(f"'{parent}' is not a province or district code", f"'{parent}' ไม่ใช่รหัสจังหวัดหรืออำเภอ")
+                raise QueryError("error.query.bad_parent", parent=parent)
             if self.level not in levels_below(parent):
-                raise QueryError(f"level {self.level} is not below area {parent}", f"ระดับ {self.level} ไม่ได้อยู่ใต้พื้นที่ {parent}")
+                raise QueryError("error.query.level_not_below", level=self.level, parent=parent)
         return replace(self, dimensions=dims, tiers=tiers, parent=parent)
 
 
@@ -186,7 +185,7 @@ class Engine:
         if scope in SCOPE_GROUP_KEYS:
             return list(group_provinces(scope))
         if scope not in self.current["province"]:
-            raise QueryError(f"unknown province code '{scope}'", f"ไม่รู้จักรหัสจังหวัด '{scope}'")
+            raise QueryError("error.query.unknown_province", scope=scope)
         return [scope]
 
     def in_view(self, codes: pd.Index | np.ndarray, q: Query) -> np.ndarray:
@@ -199,7 +198,7 @@ class Engine:
     def compute(self, query: Query) -> Result:
         q = query.normalised()
         if q.parent and q.parent[:2] not in self.scope_provinces(q.scope):
-            raise QueryError(f"area {q.parent} is outside the scope", f"พื้นที่ {q.parent} อยู่นอกขอบเขตที่เลือก")
+            raise QueryError("error.query.outside_scope", parent=q.parent)
         if q.dataset == "tpmap":
             return self._tpmap(q)
         return self._households(q)
@@ -266,17 +265,13 @@ class Engine:
         """An imported counts file may lack a column or a combination of dimensions: say which."""
         table = self.data.tpmap("province")
         if count_col not in table.columns or (len(table) and table[count_col].isna().all()):
-            raise QueryError(f"the dataset in use has no '{count_col}' column; choose another metric or indicator",
-                             f"ชุดข้อมูลที่ใช้อยู่ไม่มีคอลัมน์ '{count_col}' กรุณาเลือกตัวชี้วัดอื่น")
+            raise QueryError("error.query.no_column", column=count_col)
         combos = _COMBOS.get(self, "province", lambda: frozenset(table["combo"]))
         if combos and combo not in combos:
             have = ", ".join(sorted(combos))
-            raise QueryError(f"the dataset in use has no figures for this choice of dimensions (combination {combo}); "
-                             f"it has: {have}",
-                             f"ชุดข้อมูลที่ใช้อยู่ไม่มีตัวเลขของมิติที่เลือก (ชุด {combo}) มีเฉพาะ: {have}")
+            raise QueryError("error.query.no_combination", combo=combo, have=have)
         if q.metric == "rate" and self.surveyed[q.level].empty and not table.empty:
-            raise QueryError("the dataset in use has no surveyed people, so it gives no rate; choose another metric",
-                             "ชุดข้อมูลที่ใช้อยู่ไม่มีจำนวนคนที่สำรวจ จึงคำนวณอัตราไม่ได้ กรุณาเลือกตัวชี้วัดอื่น")
+            raise QueryError("error.query.no_surveyed")
 
     def _households(self, q: Query) -> Result:
         df = self.households

@@ -1,13 +1,33 @@
 """The project's error base: every message a user can see exists in Thai and English."""
 from __future__ import annotations
 
+from povmap.core.i18n import t
+
 
 class PovmapError(ValueError):
-    """A problem the user can act on. ``en``/``th`` hold the message; ``str()`` is the English one."""
+    """A problem the user can act on: a catalogue ``key`` (``error.<area>.<what>``) and its ``params``.
 
-    def __init__(self, en: str, th: str):
-        self.en, self.th = en, th
-        super().__init__(en)
+    :meth:`message` renders it in a language (:func:`povmap.core.i18n.t`) where it is shown; ``en``/``th`` are the two
+    renderings and ``str()`` is the English one. Modules not yet converted pass ``(en, th)`` prose instead of a key;
+    ``key`` is then None (issue 12: the remaining sites move to the catalogue module by module).
+    """
+
+    def __init__(self, key: str, *legacy: str, **params):
+        if legacy:  # the old form, PovmapError(en, th)
+            self.key, self.params, self._prose = None, {}, {"en": key, "th": legacy[0]}
+        else:
+            self.key, self.params, self._prose = key, params, None
+        super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
-        return self.th if lang == "th" else self.en
+        if self._prose is not None:
+            return self._prose["th" if lang == "th" else "en"]
+        return t(self.key, lang, **self.params)
+
+    @property
+    def en(self) -> str:
+        return PovmapError.message(self, "en")
+
+    @property
+    def th(self) -> str:
+        return PovmapError.message(self, "th")
