@@ -87,8 +87,7 @@ def _numbers(text: str, flag: str) -> tuple[int, ...]:
     try:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
-        raise ArgumentError(f"{flag} takes numbers 1-4 separated by commas, not '{text}'",
-                            f"{flag} ต้องเป็นเลข 1-4 คั่นด้วยจุลภาค ไม่ใช่ '{text}'") from None
+        raise ArgumentError("error.cli.tiers", flag=flag, text=text) from None
 
 
 def _keys(text: str) -> tuple[str, ...]:
@@ -119,8 +118,7 @@ def run_compare(args) -> int:
 
     codes = profile_codes(",".join(args.codes))
     if not 2 <= len(codes) <= 4:
-        raise ArgumentError(f"compare takes 2 to 4 area codes, not {len(codes)}",
-                            f"เปรียบเทียบได้ 2 ถึง 4 พื้นที่ ไม่ใช่ {len(codes)}")
+        raise ArgumentError("error.cli.compare_count", n=len(codes))
     engine = engine_of(args)
     write_table(tables.compare_rows([build_profile(engine, c) for c in codes]), args.format)
     return 0
@@ -147,12 +145,11 @@ def pilot_inputs(args):
                 raise ValueError
             weights[key] = float(value)
         except ValueError:
-            raise ArgumentError(f"--weights: '{item}' is not criterion=number (criteria: {', '.join(CRITERION_KEYS)})",
-                                f"--weights: '{item}' ไม่ใช่ เกณฑ์=ตัวเลข (เกณฑ์: {', '.join(CRITERION_KEYS)})") from None
+            raise ArgumentError("error.cli.weight", item=item, criteria=", ".join(CRITERION_KEYS)) from None
     off = set(_keys(args.disable))
     if off - set(CRITERION_KEYS):
-        bad = ", ".join(sorted(off - set(CRITERION_KEYS)))
-        raise ArgumentError(f"--disable: unknown criterion {bad}", f"--disable: ไม่รู้จักเกณฑ์ {bad}")
+        bad = sorted(off - set(CRITERION_KEYS))
+        raise ArgumentError("error.cli.disable" if len(bad) == 1 else "error.cli.disable_many", bad=", ".join(bad))
     settings = pilot.Settings(weights=tuple(weights.items()), enabled=tuple(k for k in CRITERION_KEYS if k not in off),
                               normalisation=args.normalisation, require_coverage=args.require_coverage,
                               min_count=args.min_count, top_n=args.top, per_district_k=args.per_district,

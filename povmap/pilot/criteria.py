@@ -51,8 +51,7 @@ class Frame:
 
     def normalised(self) -> "Frame":
         if self.level not in PILOT_LEVELS:
-            raise QueryError("pilot areas are chosen among districts or subdistricts",
-                             "เลือกพื้นที่นำร่องได้ในระดับอำเภอหรือตำบล")
+            raise QueryError("error.pilot.level")
         q = self.query("households" if self.dataset == "households" else "people").normalised()
         return replace(self, dimensions=q.dimensions, tiers=q.tiers)
 

@@ -149,14 +149,13 @@ def _clean_name(name) -> str:
     # NFC so that the same Thai name typed on two keyboards is the same name.
     name = unicodedata.normalize("NFC", " ".join(str(name or "").split()))
     if not 1 <= len(name) <= NAME_MAX:
-        raise ScenarioError(f"A scenario name must be 1 to {NAME_MAX} characters long.",
-                            f"ชื่อสถานการณ์ต้องยาว 1 ถึง {NAME_MAX} ตัวอักษร")
+        raise ScenarioError("error.scenario.name_length", max=NAME_MAX)
     return name
 
 
 def _to_json(d: dict, what: str) -> str:
     if not isinstance(d, dict):
-        raise ScenarioError(f"The scenario's {what} must be a dict.", f"{what} ของสถานการณ์ต้องเป็น dict")
+        raise ScenarioError("error.scenario.not_dict", what=what)
 
     def plain(x):  # numpy numbers and arrays appear in settings built from widgets and DataFrames
         if isinstance(x, np.generic | np.ndarray):
@@ -166,18 +165,15 @@ def _to_json(d: dict, what: str) -> str:
     try:
         return json.dumps(d, ensure_ascii=False, default=plain, allow_nan=True)
     except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"The scenario's {what} cannot be saved ({exc}).",
-                            f"บันทึก {what} ของสถานการณ์ไม่ได้ ({exc})") from exc
+        raise ScenarioError("error.scenario.not_json", what=what, exc=exc) from exc
 
 
 def _to_blob(result: pd.DataFrame) -> tuple[bytes, dict]:
     if (not isinstance(result, pd.DataFrame) or not result.columns.is_unique
             or not {"code", "rank"} <= set(result.columns)):
-        raise ScenarioError("The shortlist must be a table with unique column names, including 'code' and 'rank'.",
-                            "รายชื่อพื้นที่ต้องเป็นตารางที่ชื่อคอลัมน์ไม่ซ้ำกัน และมีคอลัมน์ 'code' และ 'rank'")
+        raise ScenarioError("error.scenario.shortlist_columns")
     if result["code"].isna().any() or not result["code"].is_unique:
-        raise ScenarioError("Every area in the shortlist needs a code, and each code may appear only once.",
-                            "ทุกพื้นที่ในรายชื่อต้องมีรหัส และแต่ละรหัสปรากฏได้เพียงครั้งเดียว")
+        raise ScenarioError("error.scenario.shortlist_codes")
     # Parquet reads object columns of text back as str; note them to restore the exact dtype.
     object_cols = {"columns": [c for c in result.columns if result[c].dtype == object],
                    "index": result.index.dtype == object}
@@ -185,8 +181,7 @@ def _to_blob(result: pd.DataFrame) -> tuple[bytes, dict]:
     try:
         result.to_parquet(buf)
     except Exception as exc:  # mixed-type columns, non-text column names, ...
-        raise ScenarioError(f"The shortlist table cannot be saved ({exc}).",
-                            f"บันทึกตารางรายชื่อพื้นที่ไม่ได้ ({exc})") from exc
+        raise ScenarioError("error.scenario.shortlist_unsaved", exc=exc) from exc
     return buf.getvalue(), object_cols
 
 
@@ -204,10 +199,8 @@ def _now() -> str:
 
 
 def _name_taken(name: str) -> ScenarioError:
-    return ScenarioError(f"A scenario named '{name}' already exists. Choose another name, or overwrite it.",
-                         f"มีสถานการณ์ชื่อ '{name}' อยู่แล้ว กรุณาเลือกชื่ออื่น หรือเลือกบันทึกทับ")
+    return ScenarioError("error.scenario.name_taken", name=name)
 
 
 def _not_found(scenario_id) -> ScenarioError:
-    return ScenarioError(f"Scenario {scenario_id} was not found; it may have been deleted in another window.",
-                         f"ไม่พบสถานการณ์หมายเลข {scenario_id} อาจถูกลบไปแล้วจากหน้าต่างอื่น")
+    return ScenarioError("error.scenario.not_found", id=scenario_id)
