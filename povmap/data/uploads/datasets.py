@@ -188,11 +188,8 @@ def import_dataset(report: Report, mode: str = VALID_ROWS, *, name: str | None =
         raise ValueError(f"mode must be one of {MODES}")
     if not report.can_import(mode):
         if mode == ALL_OR_NOTHING and not report.fatal and report.accepted:
-            raise DatasetError(
-                f"Nothing was imported: {report.rejected:,} rows have errors. Fix them, or choose 'only valid rows'.",
-                f"ยังไม่ได้นำเข้าข้อมูล: มี {report.rejected:,} แถวที่มีข้อผิดพลาด กรุณาแก้ไข หรือเลือก 'นำเข้าเฉพาะแถวที่ถูกต้อง'")
-        raise DatasetError("Nothing was imported: the file has no row that can be imported.",
-                           "ยังไม่ได้นำเข้าข้อมูล: ไฟล์ไม่มีแถวที่นำเข้าได้")
+            raise DatasetError("error.dataset.rows_rejected", count=report.rejected)
+        raise DatasetError("error.dataset.nothing_importable")
     root = user_data_dir(root)
     root.mkdir(parents=True, exist_ok=True)
     _clean_stale(root)
@@ -339,7 +336,7 @@ def get_dataset(dataset_id: str, *, root: str | os.PathLike | None = None, store
         return next(d for d in _builtins_placeholder() if d.id == dataset_id)
     folder = user_data_dir(root) / dataset_id if _ID.fullmatch(dataset_id or "") else None
     if folder is None or not folder.is_dir():
-        raise DatasetError(f"There is no dataset '{dataset_id}'.", f"ไม่มีชุดข้อมูล '{dataset_id}'")
+        raise DatasetError("error.dataset.unknown", id=dataset_id)
     return _read_manifest(folder)
 
 
@@ -371,8 +368,7 @@ def set_active(kind: str, dataset_id: str, *, root: str | os.PathLike | None = N
     if dataset_id != BUILTIN[kind]:
         info = get_dataset(dataset_id, root=root)
         if info.kind != kind:
-            raise DatasetError(f"The dataset '{dataset_id}' is not of kind '{kind}'.",
-                               f"ชุดข้อมูล '{dataset_id}' ไม่ใช่ประเภท '{kind}'")
+            raise DatasetError("error.dataset.wrong_kind", id=dataset_id, kind=kind)
     with _locked(root):
         try:
             active = json.loads((root / ACTIVE).read_text(encoding="utf-8"))
@@ -390,10 +386,10 @@ def set_active(kind: str, dataset_id: str, *, root: str | os.PathLike | None = N
 def delete_dataset(dataset_id: str, *, root: str | os.PathLike | None = None) -> None:
     """Delete an imported dataset (built-ins cannot be deleted); if it was active, the built-in is used."""
     if dataset_id in BUILTIN.values():
-        raise DatasetError("A built-in dataset cannot be deleted.", "ลบชุดข้อมูลที่มากับระบบไม่ได้")
+        raise DatasetError("error.dataset.builtin_delete")
     root = user_data_dir(root)
     if not (_ID.fullmatch(dataset_id or "") and (root / dataset_id).is_dir()):
-        raise DatasetError(f"There is no dataset '{dataset_id}'.", f"ไม่มีชุดข้อมูล '{dataset_id}'")
+        raise DatasetError("error.dataset.unknown", id=dataset_id)
     info = _entry(root / dataset_id)  # a damaged dataset can be deleted
     with _locked(root):
         try:
@@ -420,9 +416,8 @@ def load_table(dataset_id: str, table: str, *, root: str | os.PathLike | None = 
             return store.tpmap_base(table.removeprefix("tpmap_base_"))
         if table.startswith("tpmap_"):
             return store.tpmap(table.removeprefix("tpmap_"))
-        raise DatasetError(f"The dataset has no table '{table}'.", f"ชุดข้อมูลไม่มีตาราง '{table}'")
+        raise DatasetError("error.dataset.no_table", table=table)
     info = get_dataset(dataset_id, root=root)
     if table not in info.tables:
-        raise DatasetError(f"The dataset '{info.name}' has no table '{table}'.",
-                           f"ชุดข้อมูล '{info.name}' ไม่มีตาราง '{table}'")
+        raise DatasetError("error.dataset.no_table_named", name=info.name, table=table)
     return pd.read_parquet(user_data_dir(root) / dataset_id / f"{table}.parquet")
