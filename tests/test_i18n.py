@@ -99,14 +99,17 @@ def test_messages_about_a_number_of_things_have_english_plurals():
 
 # ---- every key used, literal or built at run time ---------------------------------------------------------------
 
-def _is_error_with_key(node) -> bool:
-    """``SomeError("error.…", **params)``: an error built from a catalogue key (see povmap/core/errors.py)."""
+def _error_key(node):
+    """The key argument of ``SomeError([path,] "error.…", **params)``, an error built from a catalogue key (see
+    povmap/core/errors.py), or None."""
     name = getattr(node.func, "id", None) or getattr(node.func, "attr", None) or ""
-    first = node.args[0] if node.args else None
-    keys = [first] if not isinstance(first, ast.IfExp) else [first.body, first.orelse]
-    return (name.endswith("Error") and len(node.args) == 1
-            and all(isinstance(k, ast.Constant) and isinstance(k.value, str) and k.value.startswith("error.")
-                    for k in keys))
+    if not name.endswith("Error"):
+        return None
+    for arg in node.args:
+        keys = [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]
+        if all(isinstance(k, ast.Constant) and isinstance(k.value, str) and k.value.startswith("error.") for k in keys):
+            return arg
+    return None
 
 
 def _calls():
@@ -123,12 +126,12 @@ def _calls():
     for path in CODE_FILES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (isinstance(node, ast.Call) and node.args
-                    and (getattr(node.func, "id", None) == "t" or _is_error_with_key(node))):
+                    and (getattr(node.func, "id", None) == "t" or _error_key(node) is not None)):
                 continue
             if path == ERRORS_PY and getattr(node.func, "id", None) == "t":
                 continue  # PovmapError.message renders the key an error carries: those keys are scanned where raised
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
-            arg = node.args[0]
+            arg = node.args[0] if getattr(node.func, "id", None) == "t" else _error_key(node)
             count = any(k.arg in (COUNT, None) for k in node.keywords)
             prefix = None
             if (isinstance(arg, ast.JoinedStr) and len(arg.values) == 2 and isinstance(arg.values[0], ast.Constant)

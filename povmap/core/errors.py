@@ -26,8 +26,8 @@ class PovmapError(ValueError):
 
     @property
     def en(self) -> str:
-        return PovmapError.message(self, "en")
+        return self.message("en")
 
     @property
     def th(self) -> str:
-        return PovmapError.message(self, "th")
+        return self.message("th")

@@ -61,9 +61,12 @@ check_migrations(_MIGRATIONS, SCHEMA_VERSION)
 class UserDBError(PovmapError):
     """The user database cannot be opened or is damaged; the message names the file and the way out."""
 
-    def __init__(self, path: Path | str, en: str, th: str):
+    def __init__(self, path: Path | str, key: str, **params):
         self.path = str(path)
-        super().__init__(f"{self.path}: {en}", f"{self.path}: {th}")
+        super().__init__(key, **params)
+
+    def message(self, lang: str) -> str:
+        return f"{self.path}: {super().message(lang)}"
 
 
 
@@ -128,11 +131,9 @@ def translate_errors(path: Path | str) -> Iterator[None]:
         if name == "SQLITE_CANTOPEN":
             raise _cannot_open(path, exc) from exc
         if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-            raise UserDBError(path, "the database is busy (another window is saving). Try again in a moment.",
-                              "ฐานข้อมูลกำลังถูกใช้งาน (หน้าต่างอื่นกำลังบันทึก) กรุณาลองใหม่อีกครั้ง") from exc
+            raise UserDBError(path, "error.userdb.busy") from exc
         if name.startswith(("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_PERM")):
-            raise UserDBError(path, f"cannot write to the database ({exc}). Check free disk space and permissions.",
-                              f"เขียนฐานข้อมูลไม่ได้ ({exc}) ตรวจสอบพื้นที่ว่างบนดิสก์และสิทธิ์การเขียนไฟล์") from exc
+            raise UserDBError(path, "error.userdb.cannot_write", exc=exc) from exc
         raise
 
 
@@ -158,13 +159,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     if version == SCHEMA_VERSION:
         return
     if version > SCHEMA_VERSION:
-        raise UserDBError(
-            path,
-            f"this database was written by a newer povmap (schema {version}, this one knows {SCHEMA_VERSION}). "
-            "Update povmap, or point POVMAP_USER_DB at another file.",
-            f"ฐานข้อมูลนี้สร้างโดย povmap รุ่นใหม่กว่า (schema {version} แต่รุ่นนี้รู้จักถึง {SCHEMA_VERSION}) "
-            "กรุณาอัปเดต povmap หรือกำหนด POVMAP_USER_DB ให้ชี้ไปยังไฟล์อื่น",
-        )
+        raise UserDBError(path, "error.userdb.newer", version=version, known=SCHEMA_VERSION)
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Another process may have migrated while we waited for the lock.
@@ -183,24 +178,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
 def _damaged(path: Path | str, exc: Exception) -> UserDBError:
     # Never delete or rebuild it ourselves: it holds the user's saved work.
     aside = f"{Path(path).name}.damaged"
-    return UserDBError(
-        path,
-        f"the file is not a readable povmap database ({exc}). Your saved scenarios and Area Manager "
-        "list are in this file; nothing was changed. To start afresh, close the app, move the file "
-        f"aside (e.g. rename it to {aside}, together with any -wal/-shm files beside it) "
-        "and start the app again; it will create a new, empty database.",
-        f"ไฟล์นี้ไม่ใช่ฐานข้อมูล povmap ที่อ่านได้ ({exc}) ไฟล์นี้เก็บสถานการณ์ที่บันทึกไว้และรายชื่อผู้จัดการพื้นที่ "
-        "ระบบไม่ได้แก้ไขไฟล์นี้ หากต้องการเริ่มใหม่ ให้ปิดแอป ย้ายไฟล์ออกไปไว้ที่อื่น "
-        f"(เช่น เปลี่ยนชื่อเป็น {aside} พร้อมไฟล์ -wal/-shm ที่อยู่ข้างกัน) "
-        "แล้วเปิดแอปอีกครั้ง ระบบจะสร้างฐานข้อมูลใหม่ที่ว่างเปล่าให้",
-    )
+    return UserDBError(path, "error.userdb.damaged", exc=exc, aside=aside)
 
 
 def _cannot_open(path: Path | str, exc: Exception) -> UserDBError:
-    return UserDBError(
-        path,
-        f"cannot open the database ({exc}). Check that the folder exists and is writable, "
-        "or point POVMAP_USER_DB at another file.",
-        f"เปิดฐานข้อมูลไม่ได้ ({exc}) ตรวจสอบว่าโฟลเดอร์มีอยู่และเขียนได้ "
-        "หรือกำหนด POVMAP_USER_DB ให้ชี้ไปยังไฟล์อื่น",
-    )
+    return UserDBError(path, "error.userdb.cannot_open", exc=exc)
