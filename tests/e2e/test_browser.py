@@ -16,10 +16,12 @@ from browser_helpers import (  # noqa: E402
     MAP_FRAME,
     RERUN_TIMEOUT_MS,
     assert_no_exception,
+    choose,
     map_canvas,
     map_tooltip,
     wait_map_painted,
     wait_script_done,
+    wait_settled,
 )
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
@@ -89,6 +91,8 @@ def test_drill_down_by_ranking_table(app_page: Page):
     table = page.get_by_test_id("stDataFrame").first  # the ranking, right of the map
     expect(table).to_be_visible()
     expect(table.locator("canvas").first).to_be_visible()
+    # a click at a position lands on another row if the layout still moves (see browser_helpers.wait_settled)
+    wait_settled(page)
     # glide-data-grid: row-marker column is 30 px wide, rows are 35 px, row 0 is the header
     table.click(position={"x": 15, "y": 35 + 35 / 2})
     expect(child_crumbs(page)).to_have_text(["› เชียงใหม่"], timeout=RERUN_TIMEOUT_MS)
@@ -108,8 +112,8 @@ def test_drill_down_by_ranking_table(app_page: Page):
 def test_households_dataset_is_labelled_synthetic(app_page: Page):
     page = app_page
     open_app(page)
-    sidebar_combobox(page, "ชุดข้อมูล").click()
-    page.get_by_role("option", name="ครัวเรือนยากจน (PPAOS)").click()
+    # (not box.click() then option.click(): a scroll while the page settles closes the list, see choose())
+    choose(page, sidebar_combobox(page, "ชุดข้อมูล"), page.get_by_role("option", name="ครัวเรือนยากจน (PPAOS)"))
     warning = page.get_by_test_id("stAlert").filter(has_text="ข้อมูลสังเคราะห์")
     expect(warning).to_be_visible(timeout=RERUN_TIMEOUT_MS)
     wait_script_done(page)

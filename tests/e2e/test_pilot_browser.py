@@ -28,6 +28,7 @@ from browser_helpers import (  # noqa: E402
     choose,
     wait_map_painted,
     wait_script_done,
+    wait_settled,
 )
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
 
@@ -110,7 +111,11 @@ def wait_small_maps_loaded(page: Page) -> None:
 
 
 def click_row(table: Locator, row: int) -> None:
-    """Click the row-marker cell of data row ``row`` (0-based) of a glide-data-grid table."""
+    """Click the row-marker cell of data row ``row`` (0-based) of a glide-data-grid table, once the page has
+    settled: a click at a position lands on another row while the content above the table still grows."""
+    wait_settled(table.page)
+    table.scroll_into_view_if_needed()
+    wait_settled(table.page)
     table.click(position={"x": MARKER_PX / 2, "y": ROW_PX * (row + 1) + ROW_PX / 2})
 
 
