@@ -11,7 +11,8 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 def open_page(at: AppTest | None = None, page: str | None = None, *, lang: str | None = None,
               timeout: float = 120, **params) -> AppTest:
     """Run ``page`` (``app_pages/…``; None: the explorer) with ``params`` in its address; fails on a traceback."""
-    at = at or AppTest.from_file(str(APP), default_timeout=timeout)
+    if at is None:
+        at = AppTest.from_file(str(APP), default_timeout=timeout)
     if lang:
         at.session_state["lang"] = lang
     if page:
