@@ -27,6 +27,7 @@ from browser_helpers import (  # noqa: E402
     assert_no_exception,
     choose,
     wait_map_painted,
+    wait_rendered,
     wait_script_done,
     wait_settled,
 )
@@ -74,6 +75,7 @@ def open_pilot(page: Page) -> None:
     page.goto(page.app_url + "/pilot")  # type: ignore[attr-defined]
     expect(page.locator("h1").first).to_have_text(TITLE_TH, timeout=LOAD_TIMEOUT_MS)
     wait_script_done(page, LOAD_TIMEOUT_MS)
+    wait_rendered(page)  # select boxes load lazily: a skeleton stands in until their code has arrived
     assert_no_exception(page)
 
 
@@ -188,6 +190,7 @@ def test_pilot_scenario_save_reload_reopen_export(app_page: Page, user_db: Path)
     expect(page.locator("h1").first).to_have_text(TITLE_TH, timeout=LOAD_TIMEOUT_MS)
     expect(success_alert(page, MATCHES_SAVED).filter(has_text=name)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     wait_script_done(page, LOAD_TIMEOUT_MS)
+    wait_rendered(page)  # after a reload the select boxes are skeletons until their code has loaded
     expect(sidebar_combobox(page, PROVINCE_LABEL)).to_have_value(KALASIN)
     assert_no_exception(page)
 
