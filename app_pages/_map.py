@@ -13,9 +13,8 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from povmap.core.config import store_dir, web_dir
+from povmap.core.config import web_dir
 from povmap.core.errors import PovmapError
-from povmap.data.datasource import store_version
 from povmap.present.explorer import map_chunk_text
 from povmap.web.maplayer import MapSpec, selected_code
 from povmap.web.mapweb import MapWeb, open_web
@@ -45,7 +44,7 @@ def _component(root: Path):
 def area_map(spec: MapSpec, engine, *, key: str, height: int, lang: str) -> str | None:
     """Draw the map; returns the code of the area the user clicked (kept until the key changes)."""
     try:
-        web = _web(str(web_dir()), store_version(store_dir()))
+        web = _web(str(web_dir()), engine.data.store.version)  # the build the engine reads: no second manifest read
         web.ensure_assets()
     except PovmapError as exc:  # deck.gl missing, or no folder may be written: say so where the map would be
         logging.getLogger("povmap").error("map web folder: %s", exc)

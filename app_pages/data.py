@@ -10,7 +10,7 @@ import hashlib
 import streamlit as st
 
 from app_pages._downloads import table_downloads
-from app_pages._ui import credits_footer, lang, page_start
+from app_pages._ui import credits_footer, page_start
 from povmap.core.config import ENV
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t

@@ -38,7 +38,7 @@ with st.sidebar:
     dataset = keep("dataset", st.selectbox(t("ctl.dataset", lg), opts, format_func=fmt, key=wkey("dataset")))
     scope_opts = [s.key for s in SCOPE_GROUPS] + ["one"]
     scope_fmt = {s.key: s.label(lg) for s in SCOPE_GROUPS} | {"one": t("ctl.scope.one", lg)}
-    ps.default("scope", "ppaos20")
+    ps.default("scope", pilot.DEFAULT_FRAME.scope)
     scope_kind = keep("scope", st.selectbox(t("ctl.scope", lg), scope_opts, format_func=scope_fmt.get, key=wkey("scope")))
     if scope_kind == "one":
         ps.default("province", "46")
@@ -46,15 +46,16 @@ with st.sidebar:
                                               format_func=lambda c: area_name(eng, c, lg)))
     else:
         scope = scope_kind
-    ps.default("level", "subdistrict")
+    ps.default("level", pilot.DEFAULT_FRAME.level)
     level = keep("level", st.segmented_control(t("pilot.level", lg), list(PILOT_LEVELS), key=wkey("level"),
-                                               format_func=lambda lv: LEVEL_BY_KEY[lv].label(lg)) or "subdistrict")
+                                               format_func=lambda lv: LEVEL_BY_KEY[lv].label(lg))
+                 or pilot.DEFAULT_FRAME.level)
     opts, fmt = labelled(DIMENSIONS)
     ps.default("dims", opts)
     dims = keep("dims", st.pills(t("ctl.dimensions", lg), opts, selection_mode="multi", format_func=fmt, key=wkey("dims")))
     tiers = [tr.number for tr in TIERS]
     if dataset == "households":
-        ps.default("tiers", [1, 2])
+        ps.default("tiers", list(pilot.default_tiers(dataset)))
         tiers = keep("tiers", st.pills(t("ctl.tiers", lg), tiers, selection_mode="multi", key=wkey("tiers"),
                                        format_func=lambda n: f"{n} {TIERS[n - 1].label(lg)}"))
 
@@ -68,17 +69,18 @@ with st.sidebar:
     if per_district:
         ps.default("k", 1)
         k = keep("k", st.number_input(t("pilot.k", lg), min_value=1, max_value=10, step=1, key=wkey("k")))
-        top_n = ss.get(K + "top_n", 20)
+        top_n = ss.get(K + "top_n", pilot.DEFAULTS.top_n)
     else:
-        ps.default("top_n", 20)
+        ps.default("top_n", pilot.DEFAULTS.top_n)
         top_n = keep("top_n", st.number_input(t("pilot.top_n", lg), min_value=1, max_value=500, step=5, key=wkey("top_n")))
         k = None
     require_coverage = keep("gate_cov", st.toggle(t("pilot.gate.not_covered.rule", lg), key=wkey("gate_cov")))
-    ps.default("min_count", 0)
+    ps.default("min_count", pilot.DEFAULTS.min_count)
     min_count = keep("min_count", st.number_input(t("pilot.min_count", lg), min_value=0, step=10, key=wkey("min_count")))
     st.markdown(f"**{t('pilot.m.clusters', lg)}**")
-    ps.default("alpha", 0.05)
-    alpha = keep("alpha", st.segmented_control(t("pilot.alpha", lg), list(pilot.ALPHAS), key=wkey("alpha")) or 0.05)
+    ps.default("alpha", pilot.DEFAULTS.alpha)
+    alpha = keep("alpha", st.segmented_control(t("pilot.alpha", lg), list(pilot.ALPHAS), key=wkey("alpha"))
+                 or pilot.DEFAULTS.alpha)
     fdr = keep("fdr", st.toggle(t("pilot.fdr", lg), key=wkey("fdr")))
 
 tcol, lcol = st.columns([6, 1.2], vertical_alignment="center")

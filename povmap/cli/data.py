@@ -7,7 +7,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from povmap.cli.common import cli_lang
 from povmap.cli.output import records, write_json, write_table
 from povmap.core import config
 
@@ -94,7 +93,7 @@ def run_list(args) -> int:
     from povmap.data.store import Store, StoreError
     from povmap.data.uploads.listing import licence_text
 
-    lang = args.lang or cli_lang()
+    lang = args.lang or config.locale_lang()
     try:
         store = Store(config.store_dir(args.store))
     except StoreError:
@@ -153,7 +152,7 @@ def _print_report(report, args, lang: str) -> None:
 
 
 def run_check(args) -> int:
-    lang = args.lang or cli_lang()
+    lang = args.lang or config.locale_lang()
     report = _report(args)
     _print_report(report, args, lang)
     return 0 if report.can_import(args.mode) else REFUSED
@@ -162,7 +161,7 @@ def run_check(args) -> int:
 def run_import(args) -> int:
     from povmap.data import uploads as U
 
-    lang = args.lang or cli_lang()
+    lang = args.lang or config.locale_lang()
     report = _report(args)
     if args.format == "text":  # the report first; the id stays the last line for scripts
         _print_report(report, args, lang)

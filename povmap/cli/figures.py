@@ -1,5 +1,8 @@
 """``povmap query | profile | compare | pilot``: the figures of the explorer, the profile, the comparison and
-the pilot page, computed on the same data source as the app (:func:`povmap.data.datasource.open_engine`)."""
+the pilot page, computed on the same data source as the app (:func:`povmap.data.datasource.open_engine`).
+
+The domain is imported when a command runs, not when the parser is built: ``povmap data install`` (run by every
+``make``) should not pay for esda and numba."""
 from __future__ import annotations
 
 import argparse
@@ -16,7 +19,6 @@ from povmap.core.vocab import (
     NORMALISATIONS,
     TIER_NUMBERS,
 )
-from povmap.present import tables
 
 
 class ArgumentError(PovmapError):
@@ -42,7 +44,7 @@ def add_parsers(sub) -> None:
     q.add_argument("--indicator", default=None, help="TPMAP indicator view, e.g. ind20")
     q.add_argument("--tiers", default=",".join(str(t) for t in TIER_NUMBERS))
     q.add_argument("--metric", choices=list(METRIC_BY_KEY), default=None,
-                   help="default: people (tpmap) or households (households)")
+                   help="default: the explorer's first metric of the dataset (people; households)")
     q.add_argument("--unplaced", action="store_true", help="print what the map cannot place instead")
     q.set_defaults(run=run_query)
 
@@ -61,18 +63,18 @@ def add_parsers(sub) -> None:
     pi.add_argument("--lang", choices=["th", "en"], default=None, help="language of the method text (JSON)")
     pi.add_argument("--scenario", type=int, default=None, help="reopen a saved scenario (its frame and settings)")
     pi.add_argument("--dataset", choices=DATASET_KEYS, default="tpmap")
-    pi.add_argument("--scope", default="ppaos20")
-    pi.add_argument("--level", choices=["district", "subdistrict"], default="subdistrict")
+    pi.add_argument("--scope", default=None, help="default: as the page (ppaos20)")
+    pi.add_argument("--level", choices=["district", "subdistrict"], default=None, help="default: as the page")
     pi.add_argument("--dimensions", default=",".join(DIMENSION_KEYS))
     pi.add_argument("--tiers", default=None, help="household tiers (default 1,2 as on the page)")
     pi.add_argument("--weights", default="", help="criterion=weight,… e.g. count=2,rate=1 (others keep the default)")
     pi.add_argument("--disable", default="", help="criteria to switch off, e.g. coverage,readiness")
-    pi.add_argument("--normalisation", choices=[n.key for n in NORMALISATIONS], default="percentile")
-    pi.add_argument("--top", type=int, default=20, help="shortlist the top N")
+    pi.add_argument("--normalisation", choices=[n.key for n in NORMALISATIONS], default=None)
+    pi.add_argument("--top", type=int, default=None, help="shortlist the top N (default: as the page, 20)")
     pi.add_argument("--per-district", type=int, default=None, metavar="K", help="best K subdistricts of each district")
-    pi.add_argument("--min-count", type=int, default=0, help="gate: at least this many poor")
+    pi.add_argument("--min-count", type=int, default=None, help="gate: at least this many poor")
     pi.add_argument("--require-coverage", action="store_true", help="gate: only areas an Area Manager works in")
-    pi.add_argument("--alpha", type=float, default=0.05, choices=[0.05, 0.01, 0.001])
+    pi.add_argument("--alpha", type=float, default=None, choices=[0.05, 0.01, 0.001])
     pi.add_argument("--fdr", action="store_true", help="false discovery rate for LISA and Gi*")
     pi.set_defaults(run=run_pilot)
 
@@ -81,6 +83,11 @@ def engine_of(args):
     from povmap.data.datasource import open_engine
 
     return open_engine(config.load(store=args.store), use=args.use)
+
+
+def _pick(value, default):
+    """A flag the user gave, else the page's default (the same object both read)."""
+    return default if value is None else value
 
 
 def _numbers(text: str, flag: str) -> tuple[int, ...]:
@@ -96,17 +103,20 @@ def _keys(text: str) -> tuple[str, ...]:
 
 def run_query(args) -> int:
     from povmap.core.engine import Query
+    from povmap.core.vocab import metrics_for
+    from povmap.present import tables
 
     res = engine_of(args).compute(Query(
         dataset=args.dataset, level=args.level, scope=args.scope, parent=args.parent,
         dimensions=_keys(args.dimensions), tiers=_numbers(args.tiers, "--tiers"),
-        metric=args.metric or ("households" if args.dataset == "households" else "people"),
+        metric=args.metric or metrics_for(args.dataset, args.indicator)[0],  # the explorer's default
         indicator=args.indicator))
     write_table(tables.unplaced_table(res) if args.unplaced else tables.query_table(res), args.format)
     return 0
 
 
 def run_profile(args) -> int:
+    from povmap.present import tables
     from povmap.present.profile import build_profile
 
     write_table(tables.profile_table(build_profile(engine_of(args), args.code)), args.format)
@@ -114,6 +124,7 @@ def run_profile(args) -> int:
 
 
 def run_compare(args) -> int:
+    from povmap.present import tables
     from povmap.present.profile import build_profile, profile_codes
 
     codes = profile_codes(",".join(args.codes))
@@ -124,7 +135,7 @@ def run_compare(args) -> int:
     return 0
 
 
-def pilot_inputs(args):
+def pilot_inputs(args, user_db):
     """The frame and settings the page would use with these choices (or those of a saved scenario)."""
     from povmap import pilot
     from povmap.pilot.criteria import Frame
@@ -132,11 +143,12 @@ def pilot_inputs(args):
     if args.scenario is not None:
         from povmap.userdb import scenarios
 
-        sc = scenarios.load(config.load().user_db, args.scenario)
+        sc = scenarios.load(user_db, args.scenario)
         return Frame.from_dict(sc.frame), pilot.Settings.from_dict(sc.settings)
-    tiers = _numbers(args.tiers, "--tiers") if args.tiers else ((1, 2) if args.dataset == "households" else TIER_NUMBERS)
-    frame = Frame(dataset=args.dataset, scope=args.scope, level=args.level, dimensions=_keys(args.dimensions),
-                  tiers=tiers)
+    tiers = _numbers(args.tiers, "--tiers") if args.tiers else pilot.default_tiers(args.dataset)
+    d, f = pilot.DEFAULTS, pilot.DEFAULT_FRAME
+    frame = Frame(dataset=args.dataset, scope=_pick(args.scope, f.scope), level=_pick(args.level, f.level),
+                  dimensions=_keys(args.dimensions), tiers=tiers)
     weights = dict(pilot.DEFAULT_WEIGHTS)
     for item in _keys(args.weights):
         key, _, value = item.partition("=")
@@ -151,27 +163,28 @@ def pilot_inputs(args):
         bad = sorted(off - set(CRITERION_KEYS))
         raise ArgumentError("error.cli.disable" if len(bad) == 1 else "error.cli.disable_many", bad=", ".join(bad))
     settings = pilot.Settings(weights=tuple(weights.items()), enabled=tuple(k for k in CRITERION_KEYS if k not in off),
-                              normalisation=args.normalisation, require_coverage=args.require_coverage,
-                              min_count=args.min_count, top_n=args.top, per_district_k=args.per_district,
-                              alpha=args.alpha, fdr=args.fdr)
+                              normalisation=_pick(args.normalisation, d.normalisation),
+                              require_coverage=args.require_coverage, min_count=_pick(args.min_count, d.min_count),
+                              top_n=_pick(args.top, d.top_n), per_district_k=args.per_district,
+                              alpha=_pick(args.alpha, d.alpha), fdr=args.fdr)
     return frame, settings
 
 
 def run_pilot(args) -> int:
     from povmap import pilot
-    from povmap.cli.common import cli_lang
-    from povmap.present import pilotview
+    from povmap.present import pilotview, tables
     from povmap.userdb import areamanagers
 
     engine = engine_of(args)
-    frame, settings = pilot_inputs(args)
-    crit = pilot.criteria_set(engine, frame, settings, areamanagers.list_coverage(config.load().user_db))
+    user_db = config.load().user_db
+    frame, settings = pilot_inputs(args, user_db)
+    crit = pilot.criteria_set(engine, frame, settings, areamanagers.list_coverage(user_db))
     result = pilot.run(crit, settings)
     table = tables.pilot_table(result)
     if args.format == "csv":
         write_table(table, "csv")
         return 0
-    lang = args.lang or cli_lang()
+    lang = args.lang or config.locale_lang()
     write_json({
         "frame": result.frame.as_dict(), "settings": result.settings.as_dict(), "weights": result.weights,
         "method": [{"label": a, "text": b} for a, b in pilotview.method_lines(engine, result, lang)],

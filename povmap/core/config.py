@@ -1,7 +1,8 @@
 """The server's settings: one object, read from flags, then the environment, then the defaults.
 
-Every environment variable povmap reads is named in :data:`ENV` and read here only, so the app, the command
-line and the benches agree on where the data is and which privacy threshold holds.
+Every environment variable povmap reads is named in :data:`ENV` (and the shell's locale, :func:`locale_lang`) and
+read here only, so the app, the command line and the benches agree on where the data is and which privacy
+threshold holds.
 """
 from __future__ import annotations
 
@@ -84,6 +85,16 @@ def browser_path() -> str | None:
     if env and os.access(env, os.X_OK):
         return env
     return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+
+
+def locale_lang() -> str:
+    """The command line's language: Thai when the shell's locale is Thai (``LC_ALL``, ``LC_MESSAGES`` or ``LANG``
+    = th_…), else English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "th" if value.lower().startswith("th") else "en"
+    return "en"
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ levels agree). Levels below the finest given one have no figures.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,7 +23,7 @@ import pandas as pd
 
 from povmap.core import config
 from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
-from povmap.data.store import Store
+from povmap.data.store import LazyDict, Store, installed_version
 from povmap.data.uploads import BUILTIN, KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, active_id, get_dataset, load_table
 from povmap.data.uploads.columns import BASE_KEYS, COUNT_KEYS
 from povmap.data.uploads.datasets import DatasetInfo
@@ -44,15 +44,6 @@ class DataChoice:
     user_data: str  # the imported-datasets folder
 
 
-def store_version(path: str | Path) -> str:
-    """Which build is installed, read from its manifest alone, so a reinstall is seen without a restart."""
-    try:
-        m = json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8"))
-        return f"{m.get('fingerprint')}@{m.get('built_at')}"
-    except (OSError, ValueError, AttributeError):
-        return "missing"
-
-
 def choose(settings: config.Settings | None = None, use: Iterable[str] = ()) -> DataChoice:
     """The datasets in use per kind, with each id in ``use`` replacing the one of its kind.
 
@@ -61,7 +52,7 @@ def choose(settings: config.Settings | None = None, use: Iterable[str] = ()) -> 
     ids = {kind: active_id(kind, root=s.user_data) for kind in KINDS}
     for dataset_id in use:
         ids[get_dataset(dataset_id, root=s.user_data).kind] = dataset_id
-    return DataChoice(str(s.store), store_version(s.store), ids[KIND_COUNTS], ids[KIND_HOUSEHOLDS], s.privacy_k,
+    return DataChoice(str(s.store), installed_version(s.store), ids[KIND_COUNTS], ids[KIND_HOUSEHOLDS], s.privacy_k,
                       str(s.user_data))
 
 
@@ -91,9 +82,9 @@ class StoreDataSource:
         root = choice.user_data
         self.counts_info: DatasetInfo = get_dataset(choice.counts_id, root=root, store=store)
         self.households_info: DatasetInfo = get_dataset(choice.households_id, root=root, store=store)
-        self._tp: dict[str, pd.DataFrame] = {}
-        self._tb: dict[str, pd.DataFrame] = {}
-        self._hh: pd.DataFrame | None = None
+        # An imported file's tables per level, built once (the built-ins are the store's own tables).
+        self._tp = LazyDict(self._imported_tpmap)
+        self._tb = LazyDict(lambda level: self._level_table("tpmap_base", level, ["code"], BASE_KEYS))
 
     # --- geography and context: always the store's -------------------------------------------
     @property
@@ -144,31 +135,23 @@ class StoreDataSource:
     def households_synthetic(self) -> bool:
         return bool(self.households_info.synthetic)
 
-    @property
+    @cached_property
     def households(self) -> pd.DataFrame:
         """Household rows: for aggregation on the server only, never shown or exported as rows."""
-        if self._hh is None:
-            self._hh = load_table(self.choice.households_id, "households", root=self.choice.user_data,
-                                  store=self.store)
-        return self._hh
+        return load_table(self.choice.households_id, "households", root=self.choice.user_data, store=self.store)
 
     def tpmap(self, level: str) -> pd.DataFrame:
         """TPMAP-layout rows of a level: code, combo and the counts (NaN for a column the file lacks)."""
-        if self.builtin_counts:
-            return self.store.tpmap(level)
-        if level not in self._tp:
-            t = self._level_table("tpmap", level, ["code", "combo"], COUNT_KEYS)
-            # A column the file did not have is unknown (NaN), not zero: profiles and criteria show "no data".
-            self._tp[level] = t.assign(**{k: np.nan for k in COUNT_KEYS if k not in t.columns})
-        return self._tp[level]
+        return self.store.tpmap(level) if self.builtin_counts else self._tp[level]
 
     def tpmap_base(self, level: str) -> pd.DataFrame:
         """Surveyed households and people of a level (the rate's denominator)."""
-        if self.builtin_counts:
-            return self.store.tpmap_base(level)
-        if level not in self._tb:
-            self._tb[level] = self._level_table("tpmap_base", level, ["code"], BASE_KEYS)
-        return self._tb[level]
+        return self.store.tpmap_base(level) if self.builtin_counts else self._tb[level]
+
+    def _imported_tpmap(self, level: str) -> pd.DataFrame:
+        t = self._level_table("tpmap", level, ["code", "combo"], COUNT_KEYS)
+        # A column the file did not have is unknown (NaN), not zero: profiles and criteria show "no data".
+        return t.assign(**{k: np.nan for k in COUNT_KEYS if k not in t.columns})
 
     def _level_table(self, prefix: str, level: str, keys: list[str], value_keys) -> pd.DataFrame:
         tables = set(self.counts_info.tables)

@@ -47,7 +47,7 @@ class Store:
     @property
     def version(self) -> str:
         """Changes with every build; use it as a cache key."""
-        return f"{self.manifest['fingerprint']}@{self.manifest['built_at']}"
+        return _version(self.manifest)
 
     def _table(self, name: str, reader=pd.read_parquet) -> pd.DataFrame:
         f = self.path / name
@@ -69,7 +69,7 @@ class Store:
     @cached_property
     def _boundaries(self) -> dict[str, pd.DataFrame]:
         cols = ["code", "geojson_detail", "geojson_overview", "minx", "miny", "maxx", "maxy", "lon", "lat"]
-        return _LazyDict(lambda lv: self._table(f"boundaries_{lv}.parquet", lambda f: pd.read_parquet(f, columns=cols)))
+        return LazyDict(lambda lv: self._table(f"boundaries_{lv}.parquet", lambda f: pd.read_parquet(f, columns=cols)))
 
     def shapes(self, level: str) -> gpd.GeoDataFrame:
         """The same boundaries as shapely geometries (for spatial analysis)."""
@@ -85,14 +85,14 @@ class Store:
 
     @cached_property
     def _tpmap(self):
-        return _LazyDict(lambda lv: self._table(f"tpmap_{lv}.parquet"))
+        return LazyDict(lambda lv: self._table(f"tpmap_{lv}.parquet"))
 
     def tpmap_base(self, level: str) -> pd.DataFrame:
         return self._tpmap_base[level]
 
     @cached_property
     def _tpmap_base(self):
-        return _LazyDict(lambda lv: self._table(f"tpmap_base_{lv}.parquet"))
+        return LazyDict(lambda lv: self._table(f"tpmap_base_{lv}.parquet"))
 
     @cached_property
     def population(self) -> pd.DataFrame:
@@ -115,7 +115,20 @@ class Store:
         return bool(self.manifest.get("households", {}).get("synthetic", True))
 
 
-class _LazyDict(dict):
+def _version(manifest: dict) -> str:
+    return f"{manifest.get('fingerprint')}@{manifest.get('built_at')}"
+
+
+def installed_version(path: Path | str) -> str:
+    """The version of the build at ``path`` (as :attr:`Store.version`), read from its manifest alone, so a reinstall
+    is seen without opening the store; "missing" when there is none."""
+    try:
+        return _version(json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError):
+        return "missing"
+
+
+class LazyDict(dict):
     """A dict that builds a missing value with ``factory(key)`` and keeps it."""
 
     def __init__(self, factory):

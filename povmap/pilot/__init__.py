@@ -65,6 +65,17 @@ class Settings:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
+DEFAULTS = Settings()  # what the page and ``povmap pilot`` start from
+DEFAULT_FRAME = Frame()
+# Household frames start on tiers 1-2 (อยู่ลำบาก, อยู่ยาก): the households the programmes help first.
+DEFAULT_HOUSEHOLD_TIERS = (1, 2)
+
+
+def default_tiers(dataset: str) -> tuple[int, ...]:
+    """The tiers a new frame of ``dataset`` starts with (TPMAP counts have no tiers: all of them)."""
+    return DEFAULT_HOUSEHOLD_TIERS if dataset == "households" else DEFAULT_FRAME.tiers
+
+
 @dataclass
 class PilotResult:
     criteria: "CriteriaSet"

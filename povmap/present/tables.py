@@ -13,7 +13,7 @@ import pandas as pd
 
 from povmap.core.engine import Result
 from povmap.pilot import PilotResult
-from povmap.present.profile import FIGURE_KEYS, Profile
+from povmap.present.profile import FIGURE_KEYS, Profile, compare_table
 
 SHOWN, HIDDEN, NO_DATA, NOT_PLACED = "shown", "hidden", "no_data", "not_placed"
 STATUSES = (SHOWN, HIDDEN, NO_DATA, NOT_PLACED)
@@ -23,10 +23,6 @@ PROFILE_COLUMNS = ["section", "key", "name_th", "name_en", "measure", "value", "
 
 def _missing(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
-def _scalar(value):
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def query_table(res: Result) -> pd.DataFrame:
@@ -57,7 +53,7 @@ def profile_table(p: Profile) -> pd.DataFrame:
         if status is None:
             status = NO_DATA if _missing(value) else SHOWN
         rows.append({"section": section, "key": str(key), "name_th": names[0], "name_en": names[1],
-                     "measure": measure, "value": None if _missing(value) else _scalar(value), "status": status,
+                     "measure": measure, "value": None if _missing(value) else value, "status": status,
                      "reason": reason})
 
     note = p.tpmap_note or ""
@@ -115,26 +111,26 @@ def _households_rows(hh: dict | None, add) -> None:
 
 
 def compare_rows(profiles: list[Profile]) -> pd.DataFrame:
-    """The comparison's key figures, one row per area and figure: code, names, level, measure, value, status,
-    reason."""
+    """The comparison's key figures (:func:`~povmap.present.profile.compare_table`), one row per area and figure:
+    code, names, level, measure, value, status, reason."""
+    ids = ["code", "name_th", "name_en", "level"]
+    wide = compare_table(profiles)
+    long = wide.melt(id_vars=ids, var_name="measure", ignore_index=False).sort_index(kind="stable")
     rows = []
-    for p in profiles:
-        base = {"code": p.code, "name_th": p.name_th, "name_en": p.name_en, "level": p.level}
-        for f in p.figures:
-            gap = p.tpmap_note if f.key != "population" and f.value is None else ""
-            rows.append({**base, "measure": f.key, "value": f.value,
-                         "status": NO_DATA if f.value is None else SHOWN, "reason": gap or ""})
-        hh = p.households
-        if hh is None:
-            cells = {"hh_households": (None, NO_DATA, "outside_household_file"),
-                     "hh_tier1_share": (None, NO_DATA, "outside_household_file")}
+    for r in long.itertuples():
+        p = profiles[r.Index]
+        empty = _missing(r.value)
+        if not empty:
+            status, reason = SHOWN, ""
+        elif r.measure in FIGURE_KEYS:
+            status, reason = NO_DATA, (p.tpmap_note or "") if r.measure != "population" else ""
+        elif p.households is None:  # the household file does not cover the area's province
+            status, reason = NO_DATA, "outside_household_file"
         else:
-            tier1 = hh["tiers"].loc[hh["tiers"]["tier"] == 1, "share"].iloc[0]
-            cells = {"hh_households": hh["households"], "hh_tier1_share": None if _missing(tier1) else float(tier1)}
-            cells = {k: (v, HIDDEN, "hidden_small") if _missing(v) else (v, SHOWN, "") for k, v in cells.items()}
-        for measure, (v, status, reason) in cells.items():
-            rows.append({**base, "measure": measure, "value": v, "status": status, "reason": reason})
-    return _long(rows, ["code", "name_th", "name_en", "level", "measure", "value", "status", "reason"])
+            status, reason = HIDDEN, "hidden_small"
+        rows.append({**{c: getattr(r, c) for c in ids}, "measure": r.measure, "value": None if empty else r.value,
+                     "status": status, "reason": reason})
+    return _long(rows, [*ids, "measure", "value", "status", "reason"])
 
 
 def _long(rows: list[dict], columns: list[str]) -> pd.DataFrame:

@@ -130,6 +130,8 @@ def assert_no_traceback(page: Page) -> None:
 
 # ---- a test's own server -----------------------------------------------------------------------
 REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"  # screenshots and server logs of the browser tests
+LAPTOP = {"width": 1366, "height": 768}  # a common laptop and projector size
 
 
 class AppServer(LoopbackServer):

@@ -9,7 +9,6 @@ Waits are on the app's own signals: the alert, the script state.
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -17,8 +16,9 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 from browser_helpers import (  # noqa: E402
+    ARTIFACTS,
+    LAPTOP,
     LOAD_TIMEOUT_MS,
-    REPO_ROOT,
     RERUN_TIMEOUT_MS,
     AppServer,
     assert_no_traceback,
@@ -29,8 +29,6 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
-SCREEN = {"width": 1366, "height": 768}
 TEXT = {  # the slide button's label and the reason (povmap/locales: export.map_slide, export.no_browser)
     "th": ("แผนที่ PNG (สไลด์)", "ไม่พบเบราว์เซอร์"),
     "en": ("Map PNG (slide)", "No Chromium browser found"),
@@ -47,7 +45,7 @@ def no_browser_server(tmp_path_factory):
 
 @pytest.fixture
 def screen_page(browser):
-    context = browser.new_context(viewport=SCREEN, locale="th-TH")
+    context = browser.new_context(viewport=LAPTOP, locale="th-TH")
     context.set_default_timeout(30_000)
     try:
         yield context.new_page()

@@ -54,6 +54,7 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 from browser_helpers import (  # noqa: E402
+    ARTIFACTS,
     LOAD_TIMEOUT_MS,
     REPO_ROOT,
     AppServer,
@@ -68,7 +69,6 @@ from test_pilot_browser import MATCHES_SAVED, main, success_alert  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
 NAMES = ("ทดสอบ ก", "ทดสอบ ข", "ทดสอบ ค", "ทดสอบ ง")  # the loop overwrites these in turn
 SAVED_LABEL = "สถานการณ์ที่บันทึกไว้"
 DATA_TITLE, DATASET_LABEL = "ข้อมูล", "ชุดข้อมูล"  # the Data page's title, its pickers' label

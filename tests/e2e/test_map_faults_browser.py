@@ -20,9 +20,10 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 from browser_helpers import (  # noqa: E402
+    ARTIFACTS,
+    LAPTOP,
     LOAD_TIMEOUT_MS,
     MAP_FRAME,
-    REPO_ROOT,
     RERUN_TIMEOUT_MS,
     AppServer,
     assert_no_traceback,
@@ -33,10 +34,8 @@ from playwright.sync_api import Page, Route, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
 FAILED = {"th": "แผนที่โหลดไม่สำเร็จ โปรดโหลดหน้านี้ใหม่",  # map.js MESSAGES (the technical reason: data-error)
           "en": "The map could not be loaded. Reload the page to try again."}
-SCREEN = {"width": 1366, "height": 768}  # a common projector and laptop size
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +50,7 @@ def web_server(tmp_path_factory):
 @pytest.fixture
 def screen_page(browser):
     """A page at 1366×768 (the size the error state is screenshot at)."""
-    context = browser.new_context(viewport=SCREEN, locale="th-TH")
+    context = browser.new_context(viewport=LAPTOP, locale="th-TH")
     context.set_default_timeout(30_000)
     try:
         yield context.new_page()
