@@ -19,7 +19,7 @@ from povmap.core.caches import Cache, Entries
 from povmap.core.caches import entries as cache_entries
 from povmap.core.errors import PovmapError
 from povmap.core.groups import group_provinces
-from povmap.core.privacy import hide_small
+from povmap.core.cellkey import ProtectedTable, min_for_mean
 from povmap.core.source import DataSource
 from povmap.core.vocab import (
     DATASET_KEYS,
@@ -42,6 +42,7 @@ BANGKOK = "10"
 
 # The dimension combinations the dataset's counts give (an imported file may lack some): read once per version.
 _COMBOS = Cache("engine.combos", maxsize=1, why="one set per dataset: the combinations in its province rows")
+_PROTECTED = Cache("engine.protected", maxsize=1, why="one protected base table per household dataset (~10k cells)")
 
 
 class QueryError(PovmapError):
@@ -75,6 +76,10 @@ class Query:
                              bad=", ".join(bad))
         if not dims:
             raise QueryError("error.query.no_dimension")
+        if self.dataset == "households":
+            # Household figures count households deprived in at least one dimension, never a choice of dimensions:
+            # two such views could be subtracted to single out a few households (povmap.core.cellkey).
+            dims = DIMENSION_KEYS
         tiers = tuple(sorted({int(t) for t in self.tiers}))
         if not tiers or not set(tiers) <= set(TIER_NUMBERS):
             raise QueryError("error.query.bad_tiers")
@@ -274,29 +279,36 @@ class Engine:
             raise QueryError("error.query.no_surveyed")
 
     def _households(self, q: Query) -> Result:
-        df = self.households
-        agg = _by_code(hh.aggregate(df, q.level, q.dimensions, q.tiers))
+        """Households deprived in at least one dimension, in the chosen tiers: sums of the protected base table
+        (:mod:`povmap.core.cellkey`), so every figure adds up across levels and tiers."""
+        pt = self.protected
+        agg = pt.by_area(q.level, tiers=q.tiers, deprived=1)
+        agg = agg.join(pt.by_area(q.level)["households"].rename("households_all"), how="outer").fillna(0).astype("int64")
         agg = agg[self.in_view(agg.index, q)]
         count_col = "members" if q.metric == "members" else "households"
         frame = self._frame(q)
         covered = self.household_provinces()
         placed = frame["code"].to_numpy()
         in_file = _isin(frame["code"].str[:2], list(covered))
-        frame["count"] = agg[count_col].reindex(placed).fillna(0).to_numpy()
-        frame["households_all"] = agg["households_all"].reindex(placed).fillna(0).to_numpy()
-        frame.loc[~in_file, ["count", "households_all"]] = np.nan
+        for col in ("households", "members", "households_all"):
+            frame[col] = agg[col].reindex(placed).fillna(0).to_numpy(dtype="float64")
+        frame.loc[~in_file, ["households", "members", "households_all"]] = np.nan
+        frame["count"] = frame[count_col]
 
         extra = agg[~_isin(agg.index, placed)]
         unplaced = pd.DataFrame({"code": extra.index.astype(str), "count": extra[count_col].to_numpy(),
+                                 "households": extra["households"].to_numpy(),
                                  "households_all": extra["households_all"].to_numpy()})
         unplaced["reason"] = np.where(_isin(unplaced["code"], self.current[q.level]), "no_polygon", "not_dopa_code")
         unplaced = self.named(unplaced)
+        k = self.privacy_k
 
         def value(d: pd.DataFrame) -> np.ndarray:
             c = d["count"].astype("float64")
             if q.metric == "share":
+                whole = d["households_all"].astype("float64")
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    return np.where(d["households_all"] > 0, 100.0 * c / d["households_all"], np.nan)
+                    return np.where(whole >= min_for_mean(k), 100.0 * c / whole, np.nan)
             return c.to_numpy()
 
         frame["value"] = value(frame)
@@ -307,15 +319,18 @@ class Engine:
             empty = frame.loc[in_file & (frame["households_all"] == 0).to_numpy(), ["code"]].assign(reason="no_households_in_file")
             no_data = pd.concat([no_data, empty])
         no_data = pd.concat([no_data, self._without_polygon(q, unplaced["code"])])
-        frame["households"] = agg["households"].reindex(placed).fillna(0).to_numpy()
-        frame.loc[~in_file, "households"] = np.nan
-        unplaced["households"] = extra["households"].to_numpy()
         covered_view = [p for p in self.scope_provinces(q.scope) if p in covered and (not q.parent or q.parent[:2] == p)]
         scope_count = int(agg[count_col].sum()) if covered_view else None
-        privacy = self._hide(q, frame, unplaced, int(agg["households"].sum()))
+        privacy = self._hide(q, frame, unplaced, int(agg["households"].sum()), scope_count)
         return Result(q, frame, unplaced, no_data.reset_index(drop=True), scope_count, count_col,
                       synthetic=self.households_synthetic,
                       extras={"households_all": int(agg["households_all"].sum()), **privacy})
+
+    @property
+    def protected(self) -> ProtectedTable:
+        """The household dataset's protected base table (built once per data version)."""
+        return _PROTECTED.get(self, "table", lambda: ProtectedTable.build(
+            self.households, self.data.record_key_secret, self.privacy_k, hh.CAPITAL_COLUMNS, hh.DEPRIVED_COLUMNS))
 
     @property
     def households_synthetic(self) -> bool:
@@ -325,31 +340,27 @@ class Engine:
     def privacy_k(self) -> int:
         return self.data.k
 
-    def _hide(self, q: Query, frame: pd.DataFrame, unplaced: pd.DataFrame, basis_total: int) -> dict:
-        """Small-cell suppression of a household view (see :func:`povmap.core.privacy.hide_small`):
-        hidden cells lose value and count (``hidden`` is True); the extras say how many and how much."""
+    def _hide(self, q: Query, frame: pd.DataFrame, unplaced: pd.DataFrame, basis_total: int,
+              total: int | None) -> dict:
+        """Counts of 1 to k-1 (after perturbation) are shown as "< k": their value and count go (``hidden``
+        is True), and a share or members figure of an area whose households are hidden goes with them."""
         k = self.privacy_k
-        both = pd.concat([frame[["code", "count", "households", "households_all"]],
-                          unplaced[["code", "count", "households", "households_all"]]], ignore_index=True)
-        small = ((both["households_all"] > 0) & (both["households_all"] < k)).to_numpy()
-        # The view's total is one margin (hide_small always checks it); every ancestor's own figure (district,
-        # province), shown at its level, is another.
-        width = LEVEL_BY_KEY[q.level].code_len
-        parents = [both["code"].str[:n].to_numpy(dtype=object) for n in range(2, width, 2)]
-        hidden = hide_small(both["households"].to_numpy(dtype="float64"), k, small=small, groups=parents)
-        counts = both["count"].astype("float64").to_numpy()
-        hidden_count = float(np.nansum(counts[hidden]))
-        hidden_basis = float(np.nansum(both["households"].to_numpy(dtype="float64")[hidden]))
-        for df, h in ((frame, hidden[: len(frame)]), (unplaced, hidden[len(frame):])):
+        hidden_sum = 0
+        n_hidden = 0
+        for df in (frame, unplaced):
+            h = ((df["households"] > 0) & (df["households"] < k) | (df["count"] > 0) & (df["count"] < k)).to_numpy()
+            hidden_sum += int(df.loc[h, "count"].sum())
+            n_hidden += int(h.sum())
             df["count"] = pd.array(df["count"].fillna(0).round(), dtype="Int64").copy()
             df.loc[h, "count"] = pd.NA
             df.loc[h, "value"] = np.nan
             df["hidden"] = h
             del df["households"]
-        return {"k": k, "hidden_areas": int(hidden.sum()),
-                # The hidden cells' sum is itself a figure: show it only when it rests on k households or more.
-                "hidden_count": int(round(hidden_count)) if hidden_basis >= k or not hidden.any() else None,
-                "total_hidden": 0 < basis_total < k}
+        return {"k": k, "hidden_areas": n_hidden,
+                # The hidden cells' sum is a figure too: shown only when it is at least k.
+                "hidden_count": hidden_sum if hidden_sum >= k or not n_hidden else None,
+                # the view's own total is a figure too: hidden like any other under k
+                "total_hidden": 0 < basis_total < k or (total is not None and 0 < total < k)}
 
     def _without_polygon(self, q: Query, listed) -> pd.DataFrame:
         """Current codes in the view that have no polygon and no figures to list as unplaced."""

@@ -66,6 +66,10 @@ class DataSource(Protocol):
     def households_synthetic(self) -> bool: ...
 
     @property
+    def record_key_secret(self) -> bytes:
+        """The server's secret behind each household's record key (see :mod:`povmap.core.cellkey`)."""
+
+    @property
     def households(self) -> pd.DataFrame:
         """Household rows, for aggregation on the server only."""
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from povmap.core import config
 from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
+from povmap.data.secrets import record_key_secret
 from povmap.data.store import LazyDict, Store, installed_version
 from povmap.data.uploads import BUILTIN, KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, active_id, get_dataset, load_table
 from povmap.data.uploads.columns import BASE_KEYS, COUNT_KEYS
@@ -130,6 +131,11 @@ class StoreDataSource:
     @property
     def builtin_counts(self) -> bool:
         return self.choice.counts_id == BUILTIN[KIND_COUNTS]
+
+    @cached_property
+    def record_key_secret(self) -> bytes:
+        """The installation's secret behind the households' record keys (:mod:`povmap.data.secrets`)."""
+        return record_key_secret(self.choice.user_data)
 
     @property
     def households_synthetic(self) -> bool:

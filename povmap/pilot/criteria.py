@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from povmap.core import households as hh
+from povmap.core.cellkey import share
 from povmap.core.engine import Engine, Query, QueryError, Result
 from povmap.core.vocab import CRITERION_KEYS, DIMENSION_KEYS, TIER_NUMBERS, combo_of
 
@@ -79,6 +79,7 @@ class FrameData:
     # and their summed count (None when that sum itself rests on fewer than k households).
     hidden_count: int | None = 0
     k: int = 5  # the privacy threshold the frame was built with
+    total_hidden: bool = False  # the scope's total is itself under k: shown as "< k"
 
 
 def frame_data(engine: Engine, frame: Frame) -> FrameData:
@@ -120,7 +121,8 @@ def frame_data(engine: Engine, frame: Frame) -> FrameData:
     cols = ["code", "name_th", "name_en", "reason", "count"]
     unranked = pd.concat([p[cols] for p in parts if len(p)] or [parts[1][cols]], ignore_index=True)
     return FrameData(frame, areas, unranked, counted.scope_count, counted.count_label, counted.synthetic,
-                     hidden_count=counted.extras.get("hidden_count", 0), k=engine.privacy_k)
+                     hidden_count=counted.extras.get("hidden_count", 0), k=engine.privacy_k,
+                     total_hidden=bool(counted.extras.get("total_hidden")))
 
 
 def _values(result: Result) -> pd.Series:
@@ -137,42 +139,28 @@ def _tpmap_depth(engine: Engine, frame: Frame) -> pd.Series:
 
 
 def _household_criteria(engine: Engine, frame: Frame) -> pd.DataFrame:
-    """rate, depth, tier1 and record completeness per area, from the household file."""
-    df = engine.households
-    mask = hh.filter_mask(df, frame.dimensions, frame.tiers)
-    n = {"district": 4, "subdistrict": 6}[frame.level]
-    unit = df["subdistrict_code"].str[:n].to_numpy(dtype=object)
-    dims = df[[f"deprived_{d}" for d in frame.dimensions]].to_numpy().sum(axis=1)
-    complete = _complete_records(df)
-    sel = pd.DataFrame({"unit": unit[mask], "members": df["members"].to_numpy()[mask],
-                        "dims": dims[mask], "tier1": (df["tier"].to_numpy()[mask] == 1)})
-    g = sel.groupby("unit")
-    members = g["members"].sum()
-    pop = engine.population.reindex(members.index)
+    """rate, depth, tier1 and record completeness per area, all from the protected base table
+    (povmap.core.cellkey): counts are its perturbed sums, depth a rounded mean shown only for enough households."""
+    pt, k, level = engine.protected, engine.privacy_k, frame.level
+    sel = pt.by_area(level, tiers=frame.tiers, deprived=1)
+    tier1 = pt.by_area(level, tiers=[t for t in frame.tiers if t == 1], deprived=1)["households"]
+    tier1 = tier1.reindex(sel.index).fillna(0)
+    every = pt.by_area(level)["households"]
+    complete = pt.by_area(level, complete=1)["households"].reindex(every.index).fillna(0)
+    pop = engine.population.reindex(sel.index)
     out = pd.DataFrame({
-        "rate": 100.0 * members / pop.where(pop > 0),
-        "depth": g["dims"].mean(),
-        "tier1": 100.0 * g["tier1"].mean(),
-    })
-    # Privacy: a tier-1 share resting on 1 to k-1 households (in tier 1, or not in it) is hidden, like
-    # every household figure (povmap.core.privacy); scoring treats it as unknown.
-    k, t1, n_sel = engine.privacy_k, g["tier1"].sum(), g.size()
-    out.loc[((t1 > 0) & (t1 < k)) | ((n_sel - t1 > 0) & (n_sel - t1 < k)), "tier1"] = np.nan
-    completeness = pd.Series(complete, index=unit).groupby(level=0).mean().rename("complete")
+        "rate": 100.0 * sel["members"] / pop.where(pop > 0),
+        "depth": pt.means_by_area(level, "dimensions", tiers=frame.tiers, deprived=1).reindex(sel.index),
+        # Scoring treats a share that is hidden or rests on too few households as unknown.
+        "tier1": [share(t, n, k) for t, n in zip(tier1, sel["households"])],
+    }, index=sel.index)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        completeness = (complete / every.where(every > 0)).clip(upper=1.0).rename("complete")
     out = out.reindex(out.index.union(completeness.index)).join(completeness)
     # Areas in the file with no selected household: rate 0, depth and tier share undefined.
     out["rate"] = out["rate"].fillna(0.0)
     out.index = pd.Index(out.index.to_numpy(dtype=object), name="code")
     return out
-
-
-def _complete_records(df: pd.DataFrame) -> np.ndarray:
-    """A household record is complete when members ≥ 1, all five capitals are scored 1–4 and every flag is set."""
-    caps = df[list(hh.CAPITAL_COLUMNS)].to_numpy(dtype="float64")
-    flags = df[list(hh.DEPRIVED_COLUMNS)].to_numpy(dtype="float64")
-    ok = (df["members"].to_numpy() >= 1) & ((caps >= 1) & (caps <= 4)).all(axis=1)
-    ok &= np.isin(flags, (0, 1)).all(axis=1) & df["survey_year"].notna().to_numpy()
-    return ok
 
 
 def _readiness(engine: Engine, frame: Frame, codes: pd.Index, extra: pd.DataFrame) -> np.ndarray:

@@ -247,11 +247,12 @@ def _gates_text(s, lang: str) -> str:
 def reconcile_text(d, lang: str) -> str:
     """"Ranked + not rankable = source total"; areas hidden for privacy count as not rankable, by their sum."""
     unranked = d.unranked.loc[d.unranked["reason"] != "hidden_small", "count"].sum()
+    total = f"< {d.k}" if d.total_hidden else fmt_number(d.scope_count or 0)
     if d.hidden_count is None:  # the hidden areas' sum rests on fewer than k households: no exact line to show
         return t("pilot.m.reconcile_text", lang, ranked=fmt_number(d.areas["count"].sum()),
-                 unranked=f"{fmt_number(unranked)} + < {d.k}", total=fmt_number(d.scope_count or 0))
+                 unranked=f"{fmt_number(unranked)} + < {d.k}", total=total)
     return t("pilot.m.reconcile_text", lang, ranked=fmt_number(d.areas["count"].sum()),
-             unranked=fmt_number(unranked + d.hidden_count), total=fmt_number(d.scope_count or 0))
+             unranked=fmt_number(unranked + d.hidden_count), total=total)
 
 
 def unranked_summary(crit: CriteriaSet, lang: str) -> pd.DataFrame:

@@ -22,8 +22,8 @@ import pandas as pd
 from povmap.core.areas import abolished_successors, admin_areas
 from povmap.core.caches import Cache
 from povmap.core.engine import BANGKOK, Engine, QueryError
+from povmap.core.cellkey import hidden, share
 from povmap.core.households import CAPITAL_COLUMNS
-from povmap.core.privacy import hide_small
 from povmap.core.vocab import CAPITAL_KEYS, DIMENSIONS, INDICATORS, LEVEL_KEYS, TIER_NUMBERS, child_level, level_of
 
 COMBO_ALL = "11111"  # TPMAP's headline: target poor in any of the 5 dimensions
@@ -148,7 +148,7 @@ _POLYGONS = Cache("profile.polygons", maxsize=len(LEVEL_KEYS), why="the codes wi
 _VILLAGES = Cache("profile.villages", maxsize=1, why="the villages sorted by code: one table")
 _POPULATION = Cache("profile.population", maxsize=1, why="DOPA population by code and year: one wide table")
 _HAI = Cache("profile.hai", maxsize=1, why="the HAI series with ranks of the 77 provinces: one dict")
-_HOUSEHOLDS = Cache("profile.households", maxsize=1, why="per-subdistrict sums of the household file: one index")
+_HOUSEHOLDS = Cache("profile.households", maxsize=1, why="the provinces the household file covers: one set")
 
 
 def _prefix_slice(sorted_codes: np.ndarray, prefix: str) -> slice:
@@ -232,32 +232,9 @@ def _hai(engine: Engine) -> dict[str, pd.DataFrame]:
     return _HAI.get(engine, "by_province", build)
 
 
-_HH_SUMS = ("households", "members", "referred", *(f"tier{t}" for t in TIER_NUMBERS), *CAPITAL_COLUMNS)
-
-
-def _household_index(engine: Engine) -> dict:
-    """Per-subdistrict sums of the household file (sorted by code); only sums leave this function."""
-    def build() -> dict:
-        df = engine.households
-        idx, subs = pd.factorize(df["subdistrict_code"].to_numpy(dtype=object), sort=True)
-        k = len(subs)
-
-        def total(weights=None) -> np.ndarray:
-            return np.bincount(idx, weights=weights, minlength=k)
-
-        tier = df["tier"].to_numpy()
-        sums = np.column_stack([
-            total(),
-            total(df["members"].to_numpy(dtype="float64")),
-            total((df["referred"].to_numpy() == 1).astype("float64")),
-            *(total((tier == t).astype("float64")) for t in TIER_NUMBERS),
-            *(total(df[c].to_numpy(dtype="float64")) for c in CAPITAL_COLUMNS),
-        ])
-        synthetic = engine.households_synthetic
-        return {"codes": np.asarray(subs, dtype=object), "sums": sums, "synthetic": synthetic,
-                "provinces": frozenset(str(c)[:2] for c in subs)}
-
-    return _HOUSEHOLDS.get(engine, "sums", build)
+def _household_provinces(engine: Engine) -> frozenset[str]:
+    """Provinces the household file covers (a profile outside them has no household section)."""
+    return _HOUSEHOLDS.get(engine, "provinces", lambda: frozenset(engine.household_provinces()))
 
 
 # --- the profile ----------------------------------------------------------------------------
@@ -323,40 +300,30 @@ def _village_frame(engine: Engine, code: str) -> pd.DataFrame:
 
 
 def _household_aggregates(engine: Engine, code: str) -> dict | None:
-    ix = _household_index(engine)
-    if code[:2] not in ix["provinces"]:
+    """The area's household figures, every count a sum of the protected base table (povmap.core.cellkey):
+    a count of 1 to k-1 is shown as "< k", shares and means only where the count is large enough."""
+    if code[:2] not in _household_provinces(engine):
         return None
-    sums = ix["sums"]
-    area = sums[_prefix_slice(ix["codes"], code)].sum(axis=0)
-    prov = sums[_prefix_slice(ix["codes"], code[:2])].sum(axis=0)
-    whole = sums.sum(axis=0)
-    col = {name: i for i, name in enumerate(_HH_SUMS)}
-    n = int(round(area[col["households"]]))
-    tiers = np.array([area[col[f"tier{t}"]] for t in TIER_NUMBERS]).round().astype("int64")
-
-    def means(s: np.ndarray) -> np.ndarray:
-        cap = np.array([s[col[c]] for c in CAPITAL_COLUMNS])
-        return cap / s[col["households"]] if s[col["households"]] > 0 else cap * np.nan
-
-    # Privacy (povmap.core.privacy): nothing resting on fewer than k households is shown; a hidden tier
-    # takes the next smallest with it, so it cannot be worked out from the area's total.
-    k = engine.privacy_k
-    hide_all = 0 < n < k
-    tier_hidden = np.ones(len(tiers), dtype=bool) if hide_all else hide_small(tiers, k)
-    referred = int(round(area[col["referred"]]))
+    pt, k = engine.protected, engine.privacy_k
+    n = pt.total(prefix=code)
+    tiers = np.array([pt.total(prefix=code, tiers=[t]) for t in TIER_NUMBERS], dtype="int64")
+    hide_all = hidden(n, k)
     tier_counts = pd.array(tiers, dtype="Int64")
-    tier_counts[tier_hidden] = pd.NA
+    tier_counts[[hide_all or hidden(v, k) for v in tiers]] = pd.NA
+    members, referred = pt.total("members", prefix=code), pt.total(prefix=code, referred=1)
     return {
-        "synthetic": ix["synthetic"],
+        "synthetic": engine.households_synthetic,
         "k": k,
         "hidden": hide_all,
         "households": None if hide_all else n,
-        "members": None if hide_all else int(round(area[col["members"]])),
-        "referred": None if hide_all or 0 < referred < k or 0 < n - referred < k else referred,
+        "members": None if hide_all or hidden(members, k) else members,
+        "referred": None if hide_all or hidden(referred, k) else referred,
         "tiers": pd.DataFrame({"tier": list(TIER_NUMBERS), "households": tier_counts,
-                               "share": np.where(tier_hidden, np.nan, _share(tiers, n))}),
-        "capitals": pd.DataFrame({"capital": list(CAPITAL_KEYS), "area": means(area) * (np.nan if hide_all else 1.0),
-                                  "province": means(prov), "ppaos20": means(whole)}),
+                               "share": [share(None if pd.isna(v) else v, None if hide_all else n, k)
+                                         for v in tier_counts]}),
+        "capitals": pd.DataFrame({"capital": list(CAPITAL_KEYS), "area": pt.means(CAPITAL_COLUMNS, code),
+                                  "province": pt.means(CAPITAL_COLUMNS, code[:2]),
+                                  "ppaos20": pt.means(CAPITAL_COLUMNS)}),
     }
 
 

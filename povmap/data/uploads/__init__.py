@@ -13,15 +13,6 @@ geothai), ``checks``/``check_households``/``check_counts`` (the rules), ``valida
 ``datasets`` (registry, atomic import), ``privacy`` (small-cell suppression), ``problems`` (the one
 problem type and its bilingual catalogue).
 """
-from povmap.core.privacy import (
-                       DEFAULT_K,
-                       format_suppressed,
-                       hide_small,
-                       private_aggregate,
-                       shown_count,
-                       suppress_small,
-                       suppressed_label,
-)
 from povmap.data.uploads.columns import KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, aliases_markdown
 from povmap.data.uploads.datasets import (
                        BUILTIN,
@@ -46,7 +37,6 @@ __all__ = [
     "BUILTIN", "USER_DATA_ENV", "DatasetError", "DatasetInfo", "active_id", "delete_dataset", "get_dataset",
     "import_dataset", "list_datasets", "load_table", "set_active", "user_data_dir",
     "MAX_UPLOAD_BYTES", "Parsed", "parse", "sheet_names",
-    "DEFAULT_K", "format_suppressed", "hide_small", "private_aggregate", "shown_count", "suppress_small", "suppressed_label",
     "CATALOGUE", "ERROR", "WARNING", "UploadProblem",
     "ALL_OR_NOTHING", "MODES", "VALID_ROWS", "Report", "check", "validate",
 ]
