@@ -6,7 +6,7 @@ import streamlit as st
 from app_pages._downloads import table_downloads
 from povmap.core.engine import Engine
 from povmap.core.i18n import t
-from povmap.core.privacy import shown_count
+from povmap.core.privacy import privacy_note, shown_count
 from povmap.core.vocab import LEVEL_BY_KEY
 from povmap.present import charts
 from povmap.present.profile import build_profile, compare_table
@@ -41,9 +41,11 @@ def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
         del config[labels["hh_households"]], config[labels["hh_tier1_share"]]
     figures = shown.rename(columns=labels)
     st.dataframe(figures, hide_index=True, key=f"{key}.figures", column_config=config)
-    if any(hidden):
-        st.caption(t("privacy.note_short", lg, k=next(p.households["k"] for p, h in zip(profiles, hidden) if h)))
-    table_downloads(figures, f"{t('nav.compare', lg)} · {', '.join(names)}", key=f"{key}.dl")
+    k = next((p.households["k"] for p in profiles if p.households is not None), None)
+    if k is not None:  # household figures are shown: say how they are protected
+        st.caption(privacy_note(k, lg))
+    table_downloads(figures, f"{t('nav.compare', lg)} · {', '.join(names)}", key=f"{key}.dl",
+                    household_k=k)
     for p, name in zip(profiles, names):
         st.page_link("app_pages/profile.py", label=f"{t('profile.open', lg)}: {name}", query_params={"area": p.code})
 

@@ -26,6 +26,7 @@ from app_pages._ui import lang
 from povmap.core.engine import Engine
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
+from povmap.core.privacy import export_line
 from povmap.core.thai import fmt_datetime
 from povmap.present import brief, exports, headless, mapimage
 from povmap.present.credits import credit_lines
@@ -42,14 +43,16 @@ class Made:
     error: PovmapError | None = None
 
 
-def table_downloads(df, title: str, key: str) -> None:
-    """CSV (UTF-8 with BOM) and XLSX buttons for a table as shown; built only when clicked."""
+def table_downloads(df, title: str, key: str, *, household_k: int | None = None) -> None:
+    """CSV (UTF-8 with BOM) and XLSX buttons for a table as shown; built only when clicked. ``household_k``: the
+    table holds household figures protected with this threshold, and its header says how."""
     lg = lang()
     stem = exports.slug(title)
 
     def meta() -> exports.Metadata:
         stamp = (t("export.generated", lg), fmt_datetime(datetime.now(timezone.utc), lg))
-        return exports.Metadata(title, (*credit_lines(lg), stamp))
+        privacy = (export_line(household_k, lg),) if household_k is not None else ()
+        return exports.Metadata(title, (*credit_lines(lg), *privacy, stamp))
 
     row = st.container(horizontal=True, gap="small")
     row.download_button("CSV", data=lambda: exports.to_csv(df, meta()), file_name=f"{stem}.csv", mime="text/csv",

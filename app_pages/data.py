@@ -11,9 +11,9 @@ import streamlit as st
 
 from app_pages._downloads import table_downloads
 from app_pages._ui import credits_footer, page_start
-from povmap.core.config import ENV
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
+from povmap.core.privacy import privacy_text
 from povmap.core.thai import fmt_number
 from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
 from povmap.data import uploads as U
@@ -29,7 +29,7 @@ k = eng.privacy_k
 KIND_LABEL = {U.KIND_COUNTS: t("data.kind.tpmap", lg), U.KIND_HOUSEHOLDS: t("data.kind.households", lg)}
 
 st.title(t("nav.data", lg))
-st.info(t("data.privacy", lg, k=k, env=ENV["privacy_k"]), icon=":material/lock:")
+st.info(privacy_text(k, lg), icon=":material/lock:")
 if ss.get(K + "flash"):
     st.success(ss.pop(K + "flash"))
 

@@ -7,9 +7,17 @@ import streamlit as st
 
 from app_pages._downloads import brief_download, map_downloads, table_downloads
 from app_pages._map import area_map
-from app_pages._ui import compare_button, credits_footer, page_start, presentation_style, share_link, synthetic_badge
+from app_pages._ui import (
+    compare_button,
+    credits_footer,
+    page_start,
+    presentation_style,
+    share_link,
+    synthetic_badge,
+)
 from povmap.core.engine import Query, QueryError
 from povmap.core.i18n import t
+from povmap.core.privacy import privacy_note
 from povmap.core.thai import DECIMALS, fmt_number
 from povmap.core.vocab import (
     CLASS_SCHEMES,
@@ -113,7 +121,7 @@ with st.sidebar:
                 t("ctl.indicator", lg), opts, key=wkey("indicator"),
                 format_func=lambda k: f"{next(i.tpmap_label for i in INDICATORS if i.key == k)} {fmt(k)}"))
     dims = [d.key for d in DIMENSIONS]
-    if indicator is None:
+    if indicator is None and dataset == "tpmap":  # household figures offer no choice of dimensions (privacy)
         opts, fmt = labelled(DIMENSIONS)
         ss.setdefault(K + "dims", opts)
         dims = keep("dims", st.pills(t("ctl.dimensions", lg), opts, selection_mode="multi",
@@ -226,6 +234,9 @@ if indicator:
     st.caption(t("indicator.note", lg))
 elif dataset == "tpmap":
     st.caption(t("dims.note", lg))
+else:
+    st.caption(t("dims.households_note", lg))
+    st.caption(privacy_note(res.extras["k"], lg))
 
 # ---- map + legend | ranking -------------------------------------------------------------------
 left, right = st.columns([3, 2], gap="medium")
@@ -259,7 +270,7 @@ with right:
     )
     st.caption(t("table.hint", lg) if v.drillable else t("selected", lg))
     table_downloads(table.drop(columns=[t("table.profile", lg)]), f"{v.title} · {LEVEL_BY_KEY[level].label(lg)}",
-                    key=f"{K}dl.ranking")
+                    key=f"{K}dl.ranking", household_k=res.extras.get("k") if dataset == "households" else None)
 
 # ---- clicks: drill down (or select at the deepest level) --------------------------------------
 rows = (tevent or {}).get("selection", {}).get("rows", []) if isinstance(tevent, dict) else tevent.selection.rows

@@ -5,12 +5,26 @@ import streamlit as st
 
 from app_pages._downloads import brief_download, table_downloads
 from app_pages._map import area_map
-from app_pages._ui import COMPARE_KEY, compare_button, credits_footer, engine, lang, share_link
+from app_pages._ui import (
+    COMPARE_KEY,
+    compare_button,
+    credits_footer,
+    engine,
+    lang,
+    share_link,
+)
 from povmap.core.engine import QueryError
 from povmap.core.i18n import t
-from povmap.core.privacy import shown_count
+from povmap.core.privacy import privacy_note, shown_count
 from povmap.core.thai import DECIMALS, fmt_number
-from povmap.core.vocab import DIMENSION_BY_KEY, INDICATOR_BY_KEY, LEVEL_BY_KEY, TIERS, child_level, level_of
+from povmap.core.vocab import (
+    DIMENSION_BY_KEY,
+    INDICATOR_BY_KEY,
+    LEVEL_BY_KEY,
+    TIERS,
+    child_level,
+    level_of,
+)
 from povmap.present import charts
 from povmap.present.explorer import locator_map
 from povmap.present.profile import build_profile, profile_codes, search_areas
@@ -142,8 +156,7 @@ else:
                                share=[shown_count(v, hh["k"], 1) for v in hh["tiers"]["share"]])
     tier_cols = {"tier": t("ctl.tiers", lg), "households": t("unit.households", lg), "share": "%"}
     c1.dataframe(tiers.rename(columns=tier_cols), hide_index=True)
-    if hh["tiers"]["households"].isna().any():
-        c1.caption(t("privacy.note_short", lg, k=hh["k"]))
+    c1.caption(privacy_note(hh["k"], lg))  # every household figure carries the adjustment, hidden or not
     cap = hh["capitals"]
     c2.plotly_chart(charts.capital_radar([(name, cap["area"].tolist()),
                                           (t("profile.province_mean", lg), cap["province"].tolist()),

@@ -1,7 +1,6 @@
 """The cell key protection of household figures (povmap.core.cellkey), and the data in use behind the engine."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -178,7 +177,7 @@ def test_map_image_and_ranking_download_show_hidden_cells_as_such(engine):
     colour = "#{:02x}{:02x}{:02x}".format(*HIDDEN_RGB)
     fills = view_fills(view)
     assert all((f.lower() == colour) == h for f, h in zip(fills, hidden))
-    assert any(r.label.startswith("< 5 hidden") and r.count == hidden.sum() for r in view.legend)
+    assert any(r.label.startswith("< 5 (fewer than 5") and r.count == hidden.sum() for r in view.legend)
     table, _ = read_csv(exports.to_csv(view.ranking))
     counts = table["count"].astype(str)
     assert (counts == "< 5").sum() == hidden.sum()

@@ -26,7 +26,6 @@ from povmap.core.vocab import (
     DATASET_METRICS,
     DIMENSION_KEYS,
     INDICATOR_BY_KEY,
-    LEVEL_BY_KEY,
     LEVEL_KEYS,
     SCOPE_GROUP_KEYS,
     TIER_NUMBERS,

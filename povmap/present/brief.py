@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
-from povmap.core.privacy import shown_count
+from povmap.core.privacy import privacy_note, shown_count
 from povmap.core.thai import DECIMALS, fmt_number
 from povmap.core.vocab import (
     DIMENSION_BY_KEY,
@@ -164,7 +164,7 @@ def _households(p: Profile, lang: str) -> tuple[Markup, go.Figure | None]:
     rows = [[f"{n} {TIERS[n - 1].label(lang)}", shown_count(c, hh["k"]), shown_count(s, hh["k"], 1)]
             for n, c, s in hh["tiers"][["tier", "households", "share"]].itertuples(index=False)]
     return _part("households", heading=heading, badge=badge, summary=summary, rows=rows,
-                 head=[t("ctl.tiers", lang), t("unit.households", lang), "%"]), fig
+                 head=[t("ctl.tiers", lang), t("unit.households", lang), "%"], note=privacy_note(hh["k"], lang)), fig
 
 
 def _indicators(p: Profile, lang: str) -> Markup:

@@ -15,6 +15,7 @@ from povmap.core.caches import Cache
 from povmap.core.classify import classify
 from povmap.core.engine import Engine
 from povmap.core.i18n import t
+from povmap.core.privacy import export_line
 from povmap.core.thai import fmt_datetime, fmt_number, fmt_number_many
 from povmap.core.vocab import (
     CRITERION_BY_KEY,
@@ -226,6 +227,8 @@ def method_lines(engine: Engine, result: PilotResult, lang: str, *, scenario: st
         lines.append((CRITERION_BY_KEY[key].label(lang), CRITERION_BY_KEY[key].how(lang)))
     d = result.criteria.data
     lines.append((t("pilot.m.reconcile", lang), reconcile_text(d, lang)))
+    if result.frame.dataset == "households":
+        lines.append(export_line(d.k, lang))
     sources = [c.title(lang) + " — " + c.credit for c in CREDITS if c.folder != "econvis"]
     if result.frame.dataset == "households" and d.synthetic:
         sources.append(t("synthetic.badge", lang))
