@@ -51,10 +51,14 @@ with st.sidebar:
                                                format_func=lambda lv: LEVEL_BY_KEY[lv].label(lg))
                  or pilot.DEFAULT_FRAME.level)
     opts, fmt = labelled(DIMENSIONS)
-    ps.default("dims", opts)
-    dims = keep("dims", st.pills(t("ctl.dimensions", lg), opts, selection_mode="multi", format_func=fmt, key=wkey("dims")))
+    dims = opts
+    if dataset == "tpmap":  # household figures offer no choice of dimensions (privacy, povmap.core.cellkey)
+        ps.default("dims", opts)
+        dims = keep("dims", st.pills(t("ctl.dimensions", lg), opts, selection_mode="multi", format_func=fmt,
+                                     key=wkey("dims")))
     tiers = [tr.number for tr in TIERS]
     if dataset == "households":
+        st.caption(t("dims.households_note", lg))
         ps.default("tiers", list(pilot.default_tiers(dataset)))
         tiers = keep("tiers", st.pills(t("ctl.tiers", lg), tiers, selection_mode="multi", key=wkey("tiers"),
                                        format_func=lambda n: f"{n} {TIERS[n - 1].label(lg)}"))
