@@ -6,7 +6,7 @@ import streamlit as st
 from app_pages._downloads import table_downloads
 from povmap.core.engine import Engine
 from povmap.core.i18n import t
-from povmap.core.privacy import privacy_note, shown_count
+from povmap.core.privacy import privacy_note, shown_count, shown_share
 from povmap.core.vocab import LEVEL_BY_KEY
 from povmap.present import charts
 from povmap.present.profile import build_profile, compare_table
@@ -36,7 +36,7 @@ def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
         shown = shown.assign(
             hh_households=[shown_count(v, p.households["k"]) if p.households is not None else "–"
                            for v, p in zip(shown["hh_households"], profiles)],
-            hh_tier1_share=[shown_count(v, p.households["k"], 1) if p.households is not None else "–"
+            hh_tier1_share=[shown_share(v) if p.households is not None else "–"
                             for v, p in zip(shown["hh_tier1_share"], profiles)])
         del config[labels["hh_households"]], config[labels["hh_tier1_share"]]
     figures = shown.rename(columns=labels)

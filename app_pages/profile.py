@@ -15,7 +15,7 @@ from app_pages._ui import (
 )
 from povmap.core.engine import QueryError
 from povmap.core.i18n import t
-from povmap.core.privacy import privacy_note, shown_count
+from povmap.core.privacy import privacy_note, shown_count, shown_share
 from povmap.core.thai import DECIMALS, fmt_number
 from povmap.core.vocab import (
     DIMENSION_BY_KEY,
@@ -153,7 +153,7 @@ else:
     c1.plotly_chart(charts.tier_bars([(name, shares)], lg), theme=None, key="profile.tiers")
     tiers = hh["tiers"].assign(tier=[f"{n} {TIERS[n - 1].label(lg)}" for n in hh["tiers"]["tier"]],
                                households=[shown_count(v, hh["k"]) for v in hh["tiers"]["households"]],
-                               share=[shown_count(v, hh["k"], 1) for v in hh["tiers"]["share"]])
+                               share=[shown_share(v) for v in hh["tiers"]["share"]])
     tier_cols = {"tier": t("ctl.tiers", lg), "households": t("unit.households", lg), "share": "%"}
     c1.dataframe(tiers.rename(columns=tier_cols), hide_index=True)
     c1.caption(privacy_note(hh["k"], lg))  # every household figure carries the adjustment, hidden or not

@@ -24,6 +24,13 @@ def shown_count(value, k: int = DEFAULT_K, decimals: int = 0) -> str:
     return f"{float(value):,.{decimals}f}"
 
 
+def shown_share(value, decimals: int = 1) -> str:
+    """A share as display text, or "–" where it is not shown (its count is hidden or too few households)."""
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{float(value):,.{decimals}f}"
+
+
 def privacy_note(k: int, lang: str) -> str:
     """The short note beside household figures: what "< k" means and that figures carry small adjustments."""
     return t("privacy.note_short", lang, k=k, d=noise_bound(k))

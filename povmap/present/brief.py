@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
-from povmap.core.privacy import privacy_note, shown_count
+from povmap.core.privacy import privacy_note, shown_count, shown_share
 from povmap.core.thai import DECIMALS, fmt_number
 from povmap.core.vocab import (
     DIMENSION_BY_KEY,
@@ -161,7 +161,7 @@ def _households(p: Profile, lang: str) -> tuple[Markup, go.Figure | None]:
     badge = t("synthetic.badge", lang) if hh["synthetic"] else None
     summary = (t("profile.hh_summary", lang, households=fmt_number(hh["households"]), members=fmt_number(hh["members"]))
                + " · " + t("profile.referred", lang, n=shown_count(hh["referred"], hh["k"])))
-    rows = [[f"{n} {TIERS[n - 1].label(lang)}", shown_count(c, hh["k"]), shown_count(s, hh["k"], 1)]
+    rows = [[f"{n} {TIERS[n - 1].label(lang)}", shown_count(c, hh["k"]), shown_share(s)]
             for n, c, s in hh["tiers"][["tier", "households", "share"]].itertuples(index=False)]
     return _part("households", heading=heading, badge=badge, summary=summary, rows=rows,
                  head=[t("ctl.tiers", lang), t("unit.households", lang), "%"], note=privacy_note(hh["k"], lang)), fig
