@@ -58,7 +58,7 @@ def kalasin_households(store) -> tuple[bytes, object]:
 def test_lists_builtins_and_says_what_privacy_means(data_page):
     at = data_page
     assert at.title[0].value == "ข้อมูล"
-    assert any("< 5" in i.body and "POVMAP_PRIVACY_K" in i.body for i in at.info)
+    assert any("< 5" in i.body and "วิธีคีย์เซลล์" in i.body and "POVMAP" not in i.body for i in at.info)
     tables = [d.value for d in at.dataframe]
     assert tables[0].iloc[0]["ชื่อ"] == "TPMAP 2561" and tables[0].iloc[0]["ใช้อยู่"] == "✔"
     assert tables[1].iloc[0]["ข้อมูลสังเคราะห์"] == "ใช่"

@@ -8,7 +8,7 @@ import pandas as pd
 from povmap.core.i18n import t
 from povmap.core.thai import fmt_datetime, fmt_number
 from povmap.core.vocab import LEVEL_BY_KEY
-from povmap.data.uploads.datasets import DatasetInfo
+from povmap.data.uploads.datasets import KIND_HOUSEHOLDS, DatasetInfo
 
 
 def licence_text(licence: str, lang: str) -> str:
@@ -27,11 +27,17 @@ def _when(iso: str, lang: str) -> str:
     return fmt_datetime(dt.astimezone(timezone.utc) if dt.tzinfo else dt, lang)
 
 
+def _private(d: DatasetInfo) -> bool:
+    """A household file's own totals are exact counts of households: the shared list does not show them (the
+    pages show protected figures; the import report tells the importer what was kept)."""
+    return d.kind == KIND_HOUSEHOLDS and not d.synthetic
+
+
 def datasets_table(infos: list[DatasetInfo], active: str, lang: str) -> pd.DataFrame:
     """One row per dataset: in use, name, source, year, levels, coverage, licence, synthetic, imported."""
     def cov(d: DatasetInfo, key: str) -> str:
         v = d.coverage.get(key)
-        return "–" if v is None else fmt_number(v)
+        return "–" if v is None or _private(d) else fmt_number(v)
 
     return pd.DataFrame({
         t("data.col.active", lang): ["✔" if d.id == active else "" for d in infos],
@@ -44,7 +50,8 @@ def datasets_table(infos: list[DatasetInfo], active: str, lang: str) -> pd.DataF
         t("data.col.households", lang): [cov(d, "households") for d in infos],
         t("data.col.licence", lang): [licence_text(d.licence, lang) or "–" for d in infos],
         t("data.col.synthetic", lang): [t("data.yes", lang) if d.synthetic else t("data.no", lang) for d in infos],
-        t("data.col.rows", lang): ["–" if d.builtin else f"{fmt_number(d.rows_accepted)} / {fmt_number(d.rows_rejected)}"
+        t("data.col.rows", lang): ["–" if d.builtin or _private(d)
+                                   else f"{fmt_number(d.rows_accepted)} / {fmt_number(d.rows_rejected)}"
                                    for d in infos],
         t("data.col.created", lang): [_when(d.created_at, lang) for d in infos],
     })
