@@ -31,6 +31,7 @@ from povmap.core.caches import Cache
 from povmap.core.classify import NO_DATA_RGBA
 from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
+from povmap.core.privacy import export_line
 from povmap.core.thai import fmt_datetime, fmt_number
 from povmap.core.vocab import (
     DATASETS,
@@ -168,8 +169,9 @@ def view_fills(view: View) -> list[str]:
     return fills
 
 
-def source_line(dataset: str, metric: str, lang: str, synthetic: bool = True) -> str:
-    """The credits of the sources a map draws on, as one line."""
+def source_line(dataset: str, metric: str, lang: str, synthetic: bool = True, k: int | None = None) -> str:
+    """The credits of the sources a map draws on, as one line (household maps: and how their figures are
+    protected, with threshold ``k``)."""
     folders = {"hdx-cod-ab-tha"}
     if dataset == "tpmap":
         folders.add("tpmap-2561")
@@ -179,6 +181,8 @@ def source_line(dataset: str, metric: str, lang: str, synthetic: bool = True) ->
     parts = [f"{c.title(lang)}: {c.credit}" if lang == "th" else c.credit for c in CREDITS if c.folder in folders]
     if dataset == "households" and synthetic:
         parts.append(t("synthetic.badge", lang))
+    if dataset == "households" and k is not None:
+        parts.append(": ".join(export_line(k, lang)))
     return f"{t('export.sources', lang)}: " + " · ".join(parts)
 
 
@@ -237,7 +241,7 @@ def map_page(engine: Engine, view: View, *, lang: str, size: tuple[int, int], wh
                   portrait=portrait, lang=lang, title=view.title, subtitle=subtitle(engine, q, lang), totals=totals,
                   badge=t("synthetic.badge", lang) if res.synthetic else None, svg=drawn.svg,
                   legend=view_legend(view, lang, style="export"), scale_note=t("export.scale_note", lang),
-                  sources=source_line(q.dataset, q.metric, lang, res.synthetic), stamp=stamp(when, lang))
+                  sources=source_line(q.dataset, q.metric, lang, res.synthetic, res.extras.get("k")), stamp=stamp(when, lang))
 
 
 def map_png(engine: Engine, query: Query, *, lang: str, scheme: str = "quantiles", k: int = 5,
