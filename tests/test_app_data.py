@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from povmap.core import households as hh
 from povmap.data import uploads as U
+from povmap.data.datasource import open_engine
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 FIXTURES = Path(__file__).parent / "fixtures" / "uploads"
@@ -116,8 +117,13 @@ def test_accept_households_then_maps_use_them_with_small_counts_hidden(data_page
     assert (shown == "< 5").any()  # hidden cells say so
     numbers = shown[shown != "< 5"].str.replace(",", "").astype(int)
     assert not ((numbers > 0) & (numbers < 5)).any()
-    # the explorer's default filter: all dimensions (union), all tiers; the total is the file's, recomputed here
-    total = int(hh.filter_mask(df, ("health", "living", "education", "income", "access"), (1, 2, 3, 4)).sum())
+    # the explorer's default filter: deprived in any dimension, all tiers; the total is the protected table's sum
+    # of the imported file's cells, within the adjustment bound of the file's own count
+    eng = open_engine(store=store)
+    cells = eng.protected.cells.query("deprived == 1 and tier > 0")
+    total = int(cells["households"].sum())
+    true = int(hh.filter_mask(df, ("health", "living", "education", "income", "access"), (1, 2, 3, 4)).sum())
+    assert abs(total - true) <= eng.protected.bound * len(cells)
     kpis = {m.label.split(" (")[0]: m.value for m in ex.metric}
     assert kpis["ยอดรวมตามแหล่งข้อมูล"] == f"{total:,}"
     assert kpis["ในแผนที่นี้"] == f"{numbers.sum():,}" and numbers.sum() < total

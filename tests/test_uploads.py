@@ -5,7 +5,6 @@ import importlib.util
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from povmap.data import uploads as U
@@ -165,28 +164,6 @@ def test_modes_and_registry(user_data, store):
     assert U.active_id("households") == U.BUILTIN["households"]
     assert [d.id for d in U.list_datasets()] == [counts.id]
     assert U.load_table(U.BUILTIN["households"], "households", store=store) is store.households
-
-
-def test_suppress_small():
-    agg = pd.DataFrame({"code": ["a", "b", "c", "d"], "households": [0, 3, 7, 2], "members": [0, 9, 30, 6],
-                        "households_all": [10, 12, 20, 4], "referred": [0, 1, 5, 0]})
-    out = U.suppress_small(agg, k=5)
-    assert out["households"].tolist() == [0, pd.NA, 7, pd.NA]
-    assert out["members"].tolist() == [0, pd.NA, 30, pd.NA]
-    assert out["referred"].tolist() == [0, pd.NA, 5, pd.NA]
-    assert out["households_all"].tolist() == [10, 12, 20, pd.NA]
-    assert out["suppressed"].tolist() == [False, True, False, True]
-    shown = U.format_suppressed(out, k=5)
-    assert shown["households"].tolist() == ["0", "< 5", "7", "< 5"]
-
-
-def test_private_aggregate_hides_every_small_cell(store):
-    agg = U.private_aggregate(store.households, "subdistrict", ["health", "income"], [1, 2], k=5)
-    for c in ("households", "members", "households_all", "referred"):
-        v = agg[c].dropna()
-        basis = {"members": "households"}.get(c, c)
-        assert not ((agg.loc[v.index, basis] > 0) & (agg.loc[v.index, basis] < 5)).any()
-    assert agg["suppressed"].any()
 
 
 def test_aliases_table():
