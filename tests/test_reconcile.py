@@ -112,11 +112,23 @@ def test_drilled_district_view_matches_its_district_row(engine, source):
 
 
 def test_households_totals_are_the_published_ppaos_figures(engine):
+    """The file holds PPAOS's published totals; every level shows the same protected total (a sum of perturbed
+    cells), within the table's bound of them."""
+    df = engine.households
+    assert len(df) == 235_704 and int(df["members"].sum()) == 1_039_270
+    pt = engine.protected
+    slack = pt.bound * len(pt.cells)
+    totals = set()
     for level in ("province", "district", "subdistrict"):
         hh = engine.compute(Query(dataset="households", level=level, metric="households"))
         mem = engine.compute(Query(dataset="households", level=level, metric="members"))
-        assert hh.placed_count + hh.unplaced_count + hh.hidden_count == 235_704
-        assert mem.placed_count + mem.unplaced_count + mem.hidden_count == 1_039_270
+        totals.add((hh.placed_count + hh.unplaced_count + hh.hidden_count,
+                    mem.placed_count + mem.unplaced_count + mem.hidden_count, hh.scope_count, mem.scope_count))
+    [(households, members, scope_hh, scope_mem)] = totals  # the same at every level
+    assert (households, members) == (scope_hh, scope_mem)
+    assert households == pt.total(deprived=1, tiers=[1, 2, 3, 4])  # every household of the file is deprived
+    assert abs(households - 235_704) <= slack and abs(members - 1_039_270) <= slack
+    assert abs(households - 235_704) < 0.01 * 235_704  # in practice the errors mostly cancel
 
 
 def test_households_tier_filter_partitions_the_total(engine):
@@ -124,7 +136,7 @@ def test_households_tier_filter_partitions_the_total(engine):
         res = engine.compute(Query(dataset="households", metric="households", tiers=tiers))
         return res.placed_count + res.hidden_count
     per_tier = [shown_and_hidden((t,)) for t in (1, 2, 3, 4)]
-    assert sum(per_tier) == 235_704
+    assert sum(per_tier) == shown_and_hidden((1, 2, 3, 4))  # figures add up across tiers exactly
     assert shown_and_hidden((1, 2)) == per_tier[0] + per_tier[1]
 
 
