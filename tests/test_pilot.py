@@ -7,6 +7,7 @@ import pytest
 from export_readers import read_csv, read_xlsx
 
 from povmap import pilot
+from povmap.core.households import tier_of
 from povmap.core.vocab import DIMENSION_KEYS, combo_of
 from povmap.pilot.criteria import Frame, frame_data
 from povmap.present import exports, pilotview
@@ -46,10 +47,14 @@ def test_ranked_plus_unranked_is_the_source_total(engine, province_src, househol
         src = province_src.xs(combo_of(frame.dimensions), level="combo")["poor.JPT.MOFval.CNT"]
         total = int(src.reindex(provinces).fillna(0).sum())
     else:
-        total = len(household_file)  # tiers (1, 2) and all dims: recompute below for the exact filter
+        # household frames: the protected table's sum for the frame (deprived in any dimension, its tiers), within
+        # the table's bound of the file's own count
         from povmap.core.households import filter_mask, read_household_file
         hh = read_household_file(engine.data.path / "households_synthetic.csv")
-        total = int(filter_mask(hh, frame.dimensions, frame.tiers).sum())
+        true = int(filter_mask(hh, frame.dimensions, frame.tiers).sum())
+        cells = engine.protected.cells.query("deprived == 1 and tier in @frame.tiers")
+        total = int(cells["households"].sum())
+        assert abs(total - true) <= engine.protected.bound * len(cells)
     assert fd.scope_count == total
     assert int(fd.areas["count"].sum() + fd.unranked["count"].sum() + (fd.hidden_count or 0)) == total
     hidden = fd.unranked[fd.unranked["reason"] == "hidden_small"]
@@ -70,23 +75,27 @@ def test_tpmap_depth_is_sum_of_dimension_counts_over_the_union(engine, tambol):
 
 
 def test_household_criteria_from_the_file(engine, household_file):
+    """Household criteria come from the protected table: counts and rates from its perturbed sums (within its
+    bound of the file), tier-1 share from them too, depth a rounded mean of the file (household frames count
+    households deprived in any dimension: the frame's choice of dimensions is not applied)."""
     frame = Frame(dataset="households", scope="46", level="subdistrict", dimensions=("income", "living"), tiers=(1, 2))
     fd = frame_data(engine, frame)
-    from povmap.core.households import tier_of
-
+    assert fd.frame.dimensions == DIMENSION_KEYS
+    pt = engine.protected
     df = household_file.copy()
-    caps = [c for c in df.columns if c.startswith("capital_")]
-    df["tier"] = tier_of(df[caps].mean(axis=1).to_numpy())
-    sel = df[(df["deprived_income"].eq(1) | df["deprived_living"].eq(1)) & df["tier"].isin([1, 2])]
-    sel = sel[sel["subdistrict_code"].str[:2] == "46"]
+    df["tier"] = tier_of(df[[c for c in df.columns if c.startswith("capital_")]].mean(axis=1).to_numpy())
+    deprived = df[[c for c in df.columns if c.startswith("deprived_")]].eq(1)
+    sel = df[deprived.any(axis=1) & df["tier"].isin([1, 2]) & (df["subdistrict_code"].str[:2] == "46")]
     g = sel.groupby("subdistrict_code")
     code = g.size().idxmax()
     row = fd.areas.loc[code]
-    assert row["count"] == g.size()[code]
-    assert row["tier1"] == pytest.approx(100 * (g.get_group(code)["tier"] == 1).mean())
-    assert row["depth"] == pytest.approx((g.get_group(code)[["deprived_income", "deprived_living"]].sum(axis=1)).mean())
-    pop = engine.population[code]
-    assert row["rate"] == pytest.approx(100 * g.get_group(code)["members"].sum() / pop)
+    cells = pt.cells.query("code == @code and deprived == 1 and tier in [1, 2]")
+    assert row["count"] == cells["households"].sum()
+    assert abs(row["count"] - g.size()[code]) <= pt.bound * len(cells)
+    tier1 = cells.query("tier == 1")["households"].sum()
+    assert row["tier1"] == pytest.approx(100 * tier1 / row["count"])
+    assert row["depth"] == pytest.approx(round(deprived.loc[g.get_group(code).index].sum(axis=1).mean(), 1))
+    assert row["rate"] == pytest.approx(100 * cells["members"].sum() / engine.population[code])
     assert 0 <= fd.areas["readiness"].min() and fd.areas["readiness"].max() <= 1
 
 
