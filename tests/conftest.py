@@ -7,6 +7,7 @@ from povmap.core.config import source_dir, store_dir
 from povmap.core.engine import Engine
 from povmap.data.datasource import open_engine
 from povmap.data.install import install
+from povmap.data.secrets import SECRET_FILE
 from povmap.data.store import Store, StoreError
 
 
@@ -40,7 +41,11 @@ def user_db(tmp_path_factory):
     import os
 
     path = tmp_path_factory.mktemp("userdb") / "povmap.sqlite"
-    env = {"POVMAP_USER_DB": str(path), "POVMAP_USER_DATA": str(tmp_path_factory.mktemp("user_datasets")),
+    user_data = tmp_path_factory.mktemp("user_datasets")
+    # A fixed record-key secret, so the protected household figures are the same run after run (tests that make a
+    # folder of their own get a new secret and must hold for any).
+    (user_data / SECRET_FILE).write_bytes(b"povmap test record-key secret 32")
+    env = {"POVMAP_USER_DB": str(path), "POVMAP_USER_DATA": str(user_data),
            "POVMAP_PRIVACY_K": None}
     old = {k: os.environ.get(k) for k in env}
     for k, v in env.items():

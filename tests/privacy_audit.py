@@ -12,8 +12,9 @@ bypasses the protection); then two attackers bound every true count of area × t
 - ``published``: the issue's attacker. Each published count is its true value give or take the largest adjustment
   the method can make to it (the bound D per base cell it adds up); a figure shown as "< k" is 1..k-1 so.
 - ``informed``: also knows the perturbation table and every base cell's perturbed value exactly (all figures are
-  sums of them, so enough views give them away); a base cell published as p holds max(1, p-D)..p+D households,
-  and its people likewise; an empty cell is known to be empty.
+  sums of them, so enough views give them away); a base cell published as p holds one of the counts the table
+  can turn into p (:func:`povmap.core.cellkey.preimage`), and its people likewise; an empty cell is known to be
+  empty.
 
 Means (capital scores, depth) are rounded to one decimal and shown only from 2k households; they are not linear
 in the counts and are not modelled here (see docs/privacy.md).
@@ -28,6 +29,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from povmap.core.cellkey import preimage
 from povmap.core.engine import Engine, Query
 from povmap.core.households import MAX_MEMBERS
 from povmap.core.vocab import DIMENSION_KEYS, LEVEL_KEYS, TIER_NUMBERS
@@ -178,8 +180,12 @@ class Audit:
         a = sp.vstack([sp.csr_matrix(np.array(rows)), -sp.csr_matrix(np.array(rows)), structural]).tocsr()
         b = np.concatenate([np.array(hi), -np.array(lo), np.zeros(2 * n)])
         if informed:
-            def box(p):
-                return [(0, 0) if v == 0 else (max(1, v - d), v + d) for v in p]
+            pre = preimage(k)
+
+            def box(p):  # the true counts the table can turn into p
+                return [(0, 0) if v == 0 else
+                        (int(pre.at[v, "min"]), int(pre.at[v, "max"])) if v < len(pre) - 2 * d else (v - d, v + d)
+                        for v in p]
             bounds = box(hh_p) + box(mem_p)
         else:
             bounds = [(0, None)] * (2 * n)

@@ -31,6 +31,9 @@ def test_the_perturbation_table_keeps_every_small_count_between_0_and_k(k):
     assert (published >= 1).all()  # a count of people is never published as 0: zero means nobody
     small = table["pcv"] < k
     assert (published[small] - d <= 0).all() and (published[small] + d >= k).all()
+    assert (published[small] < k).all()  # a small count is always shown as "< k"
+    kept = table[small]["pvalue"].eq(0).groupby(table.loc[small, "pcv"]).mean()
+    assert (kept >= 0.7).all()  # most small counts are kept: little bias
     # Knowing the table, a published small value could still have come from every count 1..k.
     for p in published[small].unique():
         assert set(range(1, k + 1)) <= set(table.loc[published == p, "pcv"])

@@ -37,18 +37,20 @@ CELL_COLUMNS = ("code", "tier", "deprived", "referred", "complete")
 MEAN_DECIMALS = 1
 
 
-def noise_bound(k: int) -> int:
-    """The largest adjustment the table makes to any count: half of k, rounded up (at least 1).
+SMALL_SPREAD = 0.25  # share of cell keys that move a small count anywhere in the band; the rest keep it
 
-    With it, every count of 1 to k-1 can be published inside the band [k - D, D], from which both 0 and k are
-    within D: the band and the bound are what docs/privacy.md promises."""
-    return max(1, math.ceil(k / 2))
+
+def noise_bound(k: int) -> int:
+    """The largest adjustment the table makes to any count: k - 1 (at least 1).
+
+    With it, every count of 1 to k-1 can be published as any value of 1 to k-1 and k is still within D of
+    each: the band and the bound are what docs/privacy.md promises."""
+    return max(1, k - 1)
 
 
 def small_band(k: int) -> tuple[int, int]:
-    """Published values a count of 1 to k-1 is moved to (inclusive)."""
-    d = noise_bound(k)
-    return max(1, k - d), d
+    """Published values a count of 1 to k-1 may be moved to (inclusive)."""
+    return 1, max(1, k - 1)
 
 
 def min_for_mean(k: int) -> int:
@@ -56,29 +58,35 @@ def min_for_mean(k: int) -> int:
     return 2 * k
 
 
-def _spread(values: list[int], weights: list[int]) -> np.ndarray:
-    """The KEY_RANGE cell keys shared out over ``values`` in proportion to ``weights`` (largest remainder)."""
+def _spread(values: list[int], weights: list[float]) -> np.ndarray:
+    """The KEY_RANGE cell keys shared out over ``values``: one each (so every value can occur), the rest in
+    proportion to ``weights`` (largest remainder)."""
     w = np.asarray(weights, dtype="float64")
-    quota = w / w.sum() * KEY_RANGE
+    spare = KEY_RANGE - len(w)
+    quota = w / w.sum() * spare
     n = np.floor(quota).astype(int)
-    n[np.argsort(-(quota - n), kind="stable")[: KEY_RANGE - n.sum()]] += 1
+    n[np.argsort(-(quota - n), kind="stable")[: spare - n.sum()]] += 1
+    n += 1
     return np.repeat(np.asarray(values, dtype="int64"), n)
 
 
 def perturbation_table(k: int) -> pd.DataFrame:
     """The published perturbation table (ONS layout: ``pcv``, ``ckey``, ``pvalue``) for threshold ``k``.
 
-    - 1 to k-1 households: moved into the band :func:`small_band` (uniform over its values), so a small count
-      cannot be told from another small count, nor from k.
+    - 1 to k-1 households: kept as they are for most cell keys, moved to any value of the band 1..k-1 for a
+      quarter of them (:data:`SMALL_SPREAD`), so every published small value could have come from every small
+      count, with little bias.
     - k and more: noise -D..D with weights D+1-|noise| (most often 0), never below 1, mean 0 once the count
-      exceeds D.
+      exceeds D; from k itself every small value can be reached, so none rules k out.
     Written here because ONS's package ships only its 10-5 rounding table, and this one must follow k."""
     d = noise_bound(k)
     lo, hi = small_band(k)
+    band = list(range(lo, hi + 1))
     rows = []
     for pcv in range(1, MAX_PCV + 1):
         if pcv < k:
-            noise = _spread([v - pcv for v in range(lo, hi + 1)], [1] * (hi - lo + 1))
+            weights = [SMALL_SPREAD / len(band) + (1 - SMALL_SPREAD) * (v == pcv) for v in band]
+            noise = _spread([v - pcv for v in band], weights)
         else:
             steps = [e for e in range(-d, d + 1) if pcv + e >= 1]
             noise = _spread(steps, [d + 1 - abs(e) for e in steps])
@@ -87,6 +95,14 @@ def perturbation_table(k: int) -> pd.DataFrame:
     pvalue = np.concatenate(rows)
     return pd.DataFrame({"pcv": np.repeat(np.arange(1, MAX_PCV + 1), KEY_RANGE),
                          "ckey": np.tile(np.arange(KEY_RANGE), MAX_PCV), "pvalue": pvalue})
+
+
+def preimage(k: int) -> pd.DataFrame:
+    """For each value the table can publish (up to the table's end), the smallest and largest true count that
+    can give it: what an attacker who knows the table learns from one published base cell."""
+    table = perturbation_table(k)
+    published = table["pcv"] + table["pvalue"]
+    return table.groupby(published)["pcv"].agg(["min", "max"])
 
 
 def record_keys(ids, secret: bytes) -> np.ndarray:
