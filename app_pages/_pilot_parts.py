@@ -21,6 +21,7 @@ from povmap.pilot.criteria import Frame
 from povmap.present import charts, exports, pilotview
 from povmap.present.explorer import LegendRow
 from povmap.present.html import legend_html
+from povmap.present.text import md_text
 from povmap.present.urlstate import page_params, shown
 from povmap.userdb import scenarios
 from povmap.web.maplayer import MAP_HEIGHT_PX
@@ -143,9 +144,9 @@ def scenario_section(eng: Engine, result: pilot.PilotResult, lg: str, db: Path) 
     if opened and current:
         saved, now = opened["codes"], pilot.shortlist_table(result)["code"].tolist()
         if saved == now:
-            st.success(t("pilot.reopened_exact", lg, name=current))
+            st.success(t("pilot.reopened_exact", lg, name=md_text(current)))
         else:
-            st.warning(t("pilot.reopened_differs", lg, name=current))
+            st.warning(t("pilot.reopened_differs", lg, name=md_text(current)))
     try:
         infos = scenarios.list_scenarios(db)
     except PovmapError as exc:
@@ -192,7 +193,7 @@ def scenario_section(eng: Engine, result: pilot.PilotResult, lg: str, db: Path) 
                 except PovmapError as exc:
                     st.error(exc.message(lg))
         with c3.popover(t("pilot.delete", lg)):
-            st.caption(t("pilot.delete_confirm", lg, name=by_id[sid].name))
+            st.caption(t("pilot.delete_confirm", lg, name=md_text(by_id[sid].name)))
             if st.button(t("pilot.delete", lg), key=f"{K}delete_go", type="primary"):
                 scenarios.delete(db, sid)
                 if opened and opened["id"] == sid:

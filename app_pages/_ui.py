@@ -18,6 +18,7 @@ from povmap.data.datasource import DataChoice, open_engine
 from povmap.data.store import Store, StoreError
 from povmap.pilot import spatial
 from povmap.present.credits import ADMIN_LIST_CREDIT, CREDITS
+from povmap.present.text import md_text
 
 LANG_KEY = "lang"
 WARM_UP_EXIT_WAIT_S = 120
@@ -115,7 +116,7 @@ def synthetic_badge(eng: Engine, lg: str) -> None:
             "synthetic.note", lg, seed=meta["seed"], households=fmt_number(meta["households"]),
             members=fmt_number(meta["members"])))
     else:
-        st.warning(f"**{t('synthetic.badge', lg)}** — {info.name} ({info.source})")
+        st.warning(f"**{t('synthetic.badge', lg)}** — {md_text(info.name)} ({md_text(info.source)})")
 
 
 def credits_footer() -> None:
@@ -128,8 +129,8 @@ def credits_footer() -> None:
         eng = engine_if_ready()
         for info in (eng.data.counts_info, eng.data.households_info) if eng is not None else ():
             if not info.builtin:  # credit the user's own source the way the built-ins are credited
-                st.caption(f"**{t('credits.in_use', lg)}: {info.name}** — {info.source}"
-                           + (f". _{info.licence}_" if info.licence else ""))
+                st.caption(f"**{t('credits.in_use', lg)}: {md_text(info.name)}** — {md_text(info.source)}"
+                           + (f". _{md_text(info.licence)}_" if info.licence else ""))
 
 
 def compare_full() -> bool:

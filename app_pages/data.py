@@ -19,6 +19,7 @@ from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
 from povmap.data import uploads as U
 from povmap.data.uploads.listing import datasets_table
 from povmap.data.uploads.places import label as place_label
+from povmap.present.text import md_text
 
 K = "data."
 MAX_QUESTIONS = 30  # distinct ambiguous names asked at once; the rest stay in the report
@@ -53,7 +54,7 @@ for kind in U.KINDS:
     choice = c1.selectbox(t("data.use", lg), list(names), format_func=names.get, key=f"{K}use.{kind}")
     if c2.button(t("data.use_button", lg), key=f"{K}use_button.{kind}", disabled=choice in (active, *broken), type="primary"):
         U.set_active(kind, choice)
-        ss[K + "flash"] = t("data.now_using", lg, name=names[choice], kind=KIND_LABEL[kind])
+        ss[K + "flash"] = t("data.now_using", lg, name=md_text(names[choice]), kind=KIND_LABEL[kind])
         st.rerun()
     deletable = next((d for d in infos if d.id == choice and not d.builtin), None)
     if c3.button(t("data.delete", lg), key=f"{K}delete.{kind}", disabled=deletable is None,
@@ -61,12 +62,12 @@ for kind in U.KINDS:
         ss[K + "confirm"] = choice
     if deletable is not None and ss.get(K + "confirm") == deletable.id:
         with st.container(border=True):
-            st.warning(t("data.delete_confirm", lg, name=names[deletable.id]))
+            st.warning(t("data.delete_confirm", lg, name=md_text(names[deletable.id])))
             y, n, _ = st.columns([1.4, 1, 4])
             if y.button(t("data.delete_yes", lg), key=f"{K}delete_yes.{kind}", type="primary"):
                 try:
                     U.delete_dataset(deletable.id)
-                    ss[K + "flash"] = t("data.deleted", lg, name=names[deletable.id])
+                    ss[K + "flash"] = t("data.deleted", lg, name=md_text(names[deletable.id]))
                 except PovmapError as exc:
                     ss[K + "flash"] = exc.message(lg)
                 ss.pop(K + "confirm", None)
@@ -169,7 +170,7 @@ else:
                 else:
                     ss.pop(K + "report", None)
                     ss[f"{K}set.{info.kind}"] = True
-                    ss[K + "flash"] = t("data.imported", lg, name=info.name, count=info.rows_accepted,
+                    ss[K + "flash"] = t("data.imported", lg, name=md_text(info.name), count=info.rows_accepted,
                                         kind=KIND_LABEL[info.kind])
                     st.rerun()
             if cancel:

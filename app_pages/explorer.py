@@ -36,6 +36,7 @@ from povmap.core.vocab import (
 from povmap.present.credits import CREDITS
 from povmap.present.explorer import area_name, breadcrumb, build_view, province_order
 from povmap.present.html import render, view_legend
+from povmap.present.text import md_text
 from povmap.present.urlstate import ExplorerState, decode, encode
 from povmap.web.maplayer import MAP_HEIGHT_PX
 
@@ -198,7 +199,7 @@ if url_ignored:
 dataset_name = next(d for d in DATASETS if d.key == dataset).label(lg)
 in_use = eng.data.households_info if dataset == "households" else eng.data.counts_info
 if not in_use.builtin:  # an imported dataset (Data page): name it wherever its figures are shown
-    dataset_name += f" — {in_use.name} ({in_use.year or '–'})"
+    dataset_name += f" — {md_text(in_use.name)} ({in_use.year or '–'})"
 st.markdown(f"**{dataset_name}** · {html.escape(v.title)} · {LEVEL_BY_KEY[level].label(lg)}")
 if res.synthetic:
     synthetic_badge(eng, lg)
