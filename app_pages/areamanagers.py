@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages._ui import credits_footer, engine, lang
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
+from povmap.present import exports
 from povmap.userdb import areamanagers
 from povmap.userdb.db import user_db_path
 
@@ -33,13 +34,15 @@ name = "name_th" if lg == "th" else "name_en"
 shown = table.assign(area=eng.names.reindex(table["code"])[name].fillna("").to_numpy())
 labels = {"manager": t("am.manager", lg), "code": t("am.code", lg), "area": t("am.area", lg), "note": t("am.note", lg)}
 # One editor key per saved version: after a save the editor starts from the stored table again.
+# Neutralised for the grid's own "Download as CSV" (formulas), restored exactly before a save.
 edited = st.data_editor(
-    shown[["manager", "code", "area", "note"]].rename(columns=labels), num_rows="dynamic", hide_index=True,
+    exports.neutralise(shown[["manager", "code", "area", "note"]].rename(columns=labels)), num_rows="dynamic",
+    hide_index=True,
     key=f"{K}editor.{ss.get(K + 'version', 0)}", width="stretch",
     column_config={labels["code"]: st.column_config.TextColumn(help=t("am.code_help", lg), max_chars=6),
                    labels["area"]: st.column_config.TextColumn(disabled=True)})
 if st.button(t("am.save", lg), type="primary", key=f"{K}save"):
-    new = edited.rename(columns={v: k for k, v in labels.items()})[["manager", "code", "note"]]
+    new = exports.restore(edited).rename(columns={v: k for k, v in labels.items()})[["manager", "code", "note"]]
     new = new.fillna("").astype(str)
     new = new[(new["manager"].str.strip() != "") | (new["code"].str.strip() != "")]  # blank rows the editor adds
     try:

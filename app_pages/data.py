@@ -19,6 +19,7 @@ from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
 from povmap.data import uploads as U
 from povmap.data.uploads.listing import datasets_table
 from povmap.data.uploads.places import label as place_label
+from povmap.present import exports
 from povmap.present.text import md_text
 
 K = "data."
@@ -39,7 +40,7 @@ for kind in U.KINDS:
     infos = U.list_datasets(kind, store=store)
     active = U.active_id(kind)
     st.subheader(KIND_LABEL[kind])
-    st.dataframe(datasets_table(infos, active, lg), hide_index=True)
+    st.dataframe(exports.neutralise(datasets_table(infos, active, lg)), hide_index=True)  # the grid's own CSV
     broken = {d.id for d in infos if d.damaged}  # listed so it can be deleted; it cannot be used
     for d in infos:
         if d.damaged:
@@ -125,10 +126,10 @@ else:
         m4.metric(t("data.problems", lg), fmt_number(len(report.problems)))
         if len(report.problems):
             st.markdown(f"**{t('data.problem_summary', lg)}**")
-            st.dataframe(report.problem_summary(lg, codes=False), hide_index=True)
+            st.dataframe(exports.neutralise(report.problem_summary(lg, codes=False)), hide_index=True)
             with st.expander(t("data.problem_list", lg, count=len(report.problems))):
                 table = report.problem_table(lg)
-                st.dataframe(table.head(2000), hide_index=True)
+                st.dataframe(exports.neutralise(table.head(2000)), hide_index=True)
                 table_downloads(table, t("data.problem_list", lg, count=len(table)), key=f"{K}dl.problems")
         questions = report.questions()
         if questions:  # names that fit several places: ask, then check again with the answers

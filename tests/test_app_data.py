@@ -183,3 +183,19 @@ def test_damaged_dataset_is_flagged_on_the_page_and_cannot_be_used(store, user_d
     at.selectbox(key=f"data.use.{U.KIND_HOUSEHOLDS}").set_value(info.id).run()
     assert at.button(key=f"data.use_button.{U.KIND_HOUSEHOLDS}").disabled
     assert not at.button(key=f"data.delete.{U.KIND_HOUSEHOLDS}").disabled
+
+
+def test_user_text_in_the_list_is_neither_a_formula_nor_markdown(store, user_data, monkeypatch):
+    rep = U.check(b"province_code,poor.JPT.MOFval.CNT\n46,100\n", "c.csv", kind="tpmap", year=2024)
+    U.import_dataset(rep, name="=HYPERLINK(\"http://x\")", source="![l](http://127.0.0.1:9/x.png)", licence="+cmd|x")
+    monkeypatch.setenv("POVMAP_STORE", str(store.path))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.switch_page("app_pages/data.py")
+    at.run()
+    assert not at.exception
+    listing = at.dataframe[0].value
+    cells = [v for col in listing.columns for v in listing[col] if isinstance(v, str)]
+    assert "'=HYPERLINK(\"http://x\")" in cells and "'+cmd|x" in cells
+    assert not any(v.startswith(("=", "+", "-", "@")) for v in cells)
+    texts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
+    assert not any("![l](" in x for x in texts)  # the credit line shows the source escaped

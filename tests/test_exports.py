@@ -343,3 +343,13 @@ def test_slug_is_always_safe(name):
     assert s.split(".")[0].upper() not in WINDOWS_RESERVED
     assert s[0] not in "-." and s[-1] not in "-_."
     assert s[0] != "_" or s[1:].split(".")[0].upper() in WINDOWS_RESERVED
+
+
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=6))
+def test_restore_undoes_neutralise(texts):
+    from povmap.present.exports import restore
+
+    df = pd.DataFrame({"a": texts, "n": range(len(texts))})
+    out = neutralise(df)
+    assert not out["a"].map(lambda v: v.startswith(FORMULA_PREFIXES)).any()
+    pd.testing.assert_frame_equal(restore(out), df)

@@ -52,6 +52,20 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _unescape(s: str) -> str:
+    return s[1:] if s.startswith(QUOTE) and s.lstrip(QUOTE).startswith(FORMULA_PREFIXES) else s
+
+
+def restore(df: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of :func:`neutralise` on text cells: what an editor shown a neutralised table gives back."""
+    out = df.copy()
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            out.isetitem(i, col.map(lambda v: _unescape(v) if isinstance(v, str) else v).astype(col.dtype))
+    return out
+
+
 # --- metadata -----------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
