@@ -42,6 +42,9 @@ class Ctx:
         return int(self.parsed.rows[i])
 
 
+MANY_UNUSED = 10  # more unused columns than this are reported as one problem
+
+
 def columns(parsed: Parsed, log: ProblemLog, required: list[str], fixes: dict[str, tuple[str, str]] | None = None) -> Ctx:
     """Map headers to keys; log duplicates, unknown columns and missing required ones (fatal)."""
     hm = match_header(parsed.kind, parsed.header)
@@ -49,7 +52,13 @@ def columns(parsed: Parsed, log: ProblemLog, required: list[str], fixes: dict[st
     for i, key, first in hm.duplicates:
         log.add("duplicate_column", row=hr, col_index=i, key=key, first=column_letter(first))
     unknown = list(hm.unknown)
-    for i in parsed.unnamed:
+    many = len(unknown) + len(parsed.unnamed) > MANY_UNUSED
+    if many:  # one problem for them all, not one per column
+        names = [parsed.header[i] or column_letter(i) for i in sorted([*unknown, *parsed.unnamed])]
+        log.add("unknown_columns", row=hr, count=f"{len(names):,}",
+                names=", ".join(names[:MANY_UNUSED]) + (", …" if len(names) > MANY_UNUSED else ""))
+    unnamed = [] if many else parsed.unnamed
+    for i in unnamed:
         log.add("unknown_column", row=hr, col_index=i, fix_en="Give the column a header, or delete it.",
                 fix_th="ตั้งชื่อหัวคอลัมน์ หรือลบคอลัมน์นี้")
     for key in required:
@@ -70,7 +79,7 @@ def columns(parsed: Parsed, log: ProblemLog, required: list[str], fixes: dict[st
                                                f"เพิ่มคอลัมน์ '{key}' ({c.th}) หัวคอลัมน์ที่ใช้ได้: {heads}"))
             log.add("missing_column", row=hr, column="", fatal=True, key=key, label_en=c.en, label_th=c.th,
                     fix_en=fen, fix_th=fth)
-    for i in unknown:
+    for i in [] if many else unknown:
         key = closest_key(parsed.kind, parsed.header[i], exclude=hm.positions)
         if key:
             c = spec(parsed.kind, key)

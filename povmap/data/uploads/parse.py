@@ -23,7 +23,13 @@ from povmap.data.uploads.columns import KINDS, header_score
 from povmap.data.uploads.problems import UploadProblem
 
 MAX_UPLOAD_BYTES = 200_000_000  # 200 MB, also Streamlit's default upload limit
-MAX_XLSX_UNZIPPED = 2_000_000_000  # an .xlsx is a zip: refuse one that would inflate past this
+# Caps that bound the time and memory of reading any file (a national household file has ~240,000 rows of ~20
+# columns; TPMAP's layout ~150 columns): checked while reading, before the work they would cost is done.
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 1_000
+MAX_CELLS = 20_000_000
+MAX_XLSX_UNZIPPED = 400_000_000  # an .xlsx is a zip: what its parts may unpack to, in all
+MAX_XLSX_RATIO = 100  # a part over 10 MB unpacking to more than this many times its packed size is a zip bomb
 HEADER_SEARCH_ROWS = 30  # title rows above the header are common in Thai government exports
 DELIMITERS = (",", ";", "\t", "|")
 _XLSX_MAGIC, _OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
@@ -71,9 +77,10 @@ def parse(data: bytes, file_name: str = "upload.csv", *, kind: str, sheet: str |
         if "\x00" in text:
             raise UploadProblem.make("not_a_table", file=file_name, detail="binary data / ข้อมูลไบนารี")
         delimiter = _sniff_delimiter(text)
+        _check_csv_size(text, data, delimiter, file_name)
         grid = _read_csv(text, data if encoding in ("utf-8", "utf-8-sig") else None, delimiter, file_name)
         fmt, sheet_name, sheets = "csv", None, []
-    return _frame(grid, kind, file_name, format=fmt, encoding=encoding, delimiter=delimiter, sheet=sheet_name,
+    return _frame(_check_grid(grid, file_name), kind, file_name, format=fmt, encoding=encoding, delimiter=delimiter, sheet=sheet_name,
                   sheets=sheets, size=len(data))
 
 
@@ -85,6 +92,27 @@ def sheet_names(data: bytes) -> list[str]:
         return _workbook(bytes(data)).sheetnames
     except Exception:  # any damage: the picker shows nothing, parse() then says what is wrong
         return []
+
+
+def _check_csv_size(text: str, data: bytes, delimiter: str, file_name: str) -> None:
+    """Refuse a CSV over the caps from a count of its lines and of the cells in its widest first lines."""
+    if data.count(b"\n") + data.count(b"\r") // 2 > 2 * MAX_ROWS + HEADER_SEARCH_ROWS or \
+            text.count("\n") > MAX_ROWS + HEADER_SEARCH_ROWS:
+        raise UploadProblem.make("too_many_rows", file=file_name, limit=f"{MAX_ROWS:,}")
+    width = max((ln.count(delimiter) + 1 for ln in text[:4_000_000].splitlines()[:HEADER_SEARCH_ROWS + 5]),
+                default=0)
+    if width > MAX_COLUMNS:
+        raise UploadProblem.make("too_many_columns", file=file_name, limit=f"{MAX_COLUMNS:,}")
+    if width * (text.count("\n") + 1) > MAX_CELLS:
+        raise UploadProblem.make("too_many_cells", file=file_name, limit=f"{MAX_CELLS:,}")
+
+
+def _check_grid(grid: pd.DataFrame, file_name: str) -> pd.DataFrame:
+    if grid.shape[0] > MAX_ROWS + HEADER_SEARCH_ROWS:
+        raise UploadProblem.make("too_many_rows", file=file_name, limit=f"{MAX_ROWS:,}")
+    if grid.shape[1] > MAX_COLUMNS:
+        raise UploadProblem.make("too_many_columns", file=file_name, limit=f"{MAX_COLUMNS:,}")
+    return grid
 
 
 def _mb(n: int) -> str:
@@ -238,18 +266,38 @@ def _grid_from_rows(rows) -> pd.DataFrame:
     return _to_frame(pa.concat_tables(padded)) if width else pd.DataFrame()
 
 
+class _Inflates(Exception):
+    def __init__(self, part: str, size: int):
+        super().__init__(part)
+        self.part, self.size = part, size
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse a workbook whose parts, as the zip declares them, unpack past the caps (a zip bomb). zipfile
+    checks each part's real size against its declaration while reading, so a part cannot lie its way past."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        infos = z.infolist()
+        for i in infos:
+            if i.file_size > 10_000_000 and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1):
+                raise _Inflates(i.filename, i.file_size)
+        total = sum(i.file_size for i in infos)
+        if total > MAX_XLSX_UNZIPPED:
+            raise _Inflates(max(infos, key=lambda i: i.file_size).filename, total)
+
+
 def _workbook(data: bytes):
     import openpyxl
 
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        if sum(i.file_size for i in z.infolist()) > MAX_XLSX_UNZIPPED:
-            raise ValueError("the workbook unpacks to more than 2 GB")
+    _check_zip(data)
     return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
 
 
 def _read_xlsx(data: bytes, file_name: str, sheet) -> tuple[pd.DataFrame, str, list[str]]:
     try:
         wb = _workbook(data)
+    except _Inflates as exc:
+        raise UploadProblem.make("xlsx_inflates", file=file_name, size=_mb(exc.size), part=exc.part,
+                                 limit=_mb(MAX_XLSX_UNZIPPED), ratio=MAX_XLSX_RATIO) from None
     except Exception as exc:  # openpyxl and zipfile raise many types on a damaged file
         raise UploadProblem.make("xlsx_unreadable", file=file_name, detail=f"{type(exc).__name__}: {exc}"[:200]) from None
     try:
@@ -268,7 +316,7 @@ def _read_xlsx(data: bytes, file_name: str, sheet) -> tuple[pd.DataFrame, str, l
             ws = wb[name]
             # The stored used range is often missing or wrong; without it openpyxl reads the sheet twice.
             ws.reset_dimensions()
-            grid = _grid_from_rows([_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True))
+            grid = _grid_from_rows(_capped_rows(ws.iter_rows(values_only=True), file_name))
         except UploadProblem:
             raise
         except Exception as exc:
@@ -277,6 +325,23 @@ def _read_xlsx(data: bytes, file_name: str, sheet) -> tuple[pd.DataFrame, str, l
     finally:
         wb.close()
     return grid, name, sheets
+
+
+def _capped_rows(rows, file_name: str):
+    """A sheet's rows as text, stopping with a named problem at the first row past a cap."""
+    cells = 0
+    for n, row in enumerate(rows, 1):
+        if n > MAX_ROWS + HEADER_SEARCH_ROWS:
+            raise UploadProblem.make("too_many_rows", file=file_name, limit=f"{MAX_ROWS:,}")
+        if len(row) > MAX_COLUMNS:
+            # trailing empty cells of a wide used range are not columns
+            row = row[: max((j + 1 for j, v in enumerate(row) if v is not None), default=0)]
+            if len(row) > MAX_COLUMNS:
+                raise UploadProblem.make("too_many_columns", file=file_name, limit=f"{MAX_COLUMNS:,}")
+        cells += len(row)
+        if cells > MAX_CELLS:
+            raise UploadProblem.make("too_many_cells", file=file_name, limit=f"{MAX_CELLS:,}")
+        yield [_cell_text(v) for v in row]
 
 
 def _cell_text(v) -> str:

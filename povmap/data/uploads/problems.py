@@ -37,6 +37,23 @@ CATALOGUE: dict[str, Template] = {
         ERROR, "The file is {size} MB; the limit is {limit} MB.", "ไฟล์มีขนาด {size} MB เกินขีดจำกัด {limit} MB",
         "Split it into smaller files (for example one per province) or delete columns that are not used.",
         "แบ่งเป็นไฟล์ย่อย (เช่น ไฟล์ละจังหวัด) หรือลบคอลัมน์ที่ไม่ได้ใช้"),
+    "too_many_rows": Template(
+        ERROR, "The file has more than {limit} rows.", "ไฟล์มีมากกว่า {limit} แถว",
+        "Split it into smaller files (for example one per province).", "แบ่งเป็นไฟล์ย่อย (เช่น ไฟล์ละจังหวัด)"),
+    "too_many_columns": Template(
+        ERROR, "The file has more than {limit} columns.", "ไฟล์มีมากกว่า {limit} คอลัมน์",
+        "Keep only the columns povmap reads (see the list of accepted headers).",
+        "เก็บไว้เฉพาะคอลัมน์ที่โปรแกรมใช้ (ดูรายชื่อหัวคอลัมน์ที่ใช้ได้)"),
+    "too_many_cells": Template(
+        ERROR, "The file has more than {limit} cells.", "ไฟล์มีมากกว่า {limit} เซลล์",
+        "Split it into smaller files or delete columns that are not used.",
+        "แบ่งเป็นไฟล์ย่อย หรือลบคอลัมน์ที่ไม่ได้ใช้"),
+    "xlsx_inflates": Template(
+        ERROR, "The Excel file unpacks to {size} MB ({part}); the limit is {limit} MB, and a part may unpack to at "
+        "most {ratio} times its packed size.",
+        "ไฟล์ Excel เมื่อแตกออกมีขนาด {size} MB ({part}) เกินขีดจำกัด {limit} MB หรือขยายตัวเกิน {ratio} เท่า",
+        "Open it in Excel, delete what is not needed, and save it again; or save the sheet as 'CSV UTF-8'.",
+        "เปิดใน Excel ลบส่วนที่ไม่ใช้ แล้วบันทึกใหม่ หรือบันทึกชีตเป็น 'CSV UTF-8'"),
     "encoding": Template(
         ERROR, "The file is not text in UTF-8 or TIS-620 (cp874), so its letters cannot be read.",
         "ไฟล์ไม่ใช่ข้อความแบบ UTF-8 หรือ TIS-620 (cp874) จึงอ่านตัวอักษรไม่ได้",
@@ -67,6 +84,10 @@ CATALOGUE: dict[str, Template] = {
         WARNING, "The column '{header}' is not used and will not be imported.{did_you_mean_en}",
         "คอลัมน์ '{header}' ไม่ได้ใช้ และจะไม่ถูกนำเข้า{did_you_mean_th}",
         "{fix_en}", "{fix_th}"),
+    "unknown_columns": Template(
+        WARNING, "{count} columns are not used and will not be imported: {names}.",
+        "มี {count} คอลัมน์ที่ไม่ได้ใช้ และจะไม่ถูกนำเข้า: {names}",
+        "Nothing to do if the columns are not needed.", "ไม่ต้องทำอะไรหากไม่ต้องใช้คอลัมน์เหล่านี้"),
     "duplicate_column": Template(
         WARNING, "The column '{header}' is a second '{key}' column; only column {first} is used.",
         "คอลัมน์ '{header}' เป็นคอลัมน์ '{key}' ซ้ำ ระบบใช้เฉพาะคอลัมน์ {first}",
