@@ -296,7 +296,7 @@ def _read_xlsx(data: bytes, file_name: str, sheet) -> tuple[pd.DataFrame, str, l
     try:
         wb = _workbook(data)
     except _Inflates as exc:
-        raise UploadProblem.make("xlsx_inflates", file=file_name, size=_mb(exc.size), part=exc.part,
+        raise UploadProblem.make("xlsx_inflates", file=file_name, size=_mb(exc.size),
                                  limit=_mb(MAX_XLSX_UNZIPPED), ratio=MAX_XLSX_RATIO) from None
     except Exception as exc:  # openpyxl and zipfile raise many types on a damaged file
         raise UploadProblem.make("xlsx_unreadable", file=file_name, detail=f"{type(exc).__name__}: {exc}"[:200]) from None

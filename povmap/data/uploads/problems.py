@@ -49,9 +49,9 @@ CATALOGUE: dict[str, Template] = {
         "Split it into smaller files or delete columns that are not used.",
         "แบ่งเป็นไฟล์ย่อย หรือลบคอลัมน์ที่ไม่ได้ใช้"),
     "xlsx_inflates": Template(
-        ERROR, "The Excel file unpacks to {size} MB ({part}); the limit is {limit} MB, and a part may unpack to at "
-        "most {ratio} times its packed size.",
-        "ไฟล์ Excel เมื่อแตกออกมีขนาด {size} MB ({part}) เกินขีดจำกัด {limit} MB หรือขยายตัวเกิน {ratio} เท่า",
+        ERROR, "The Excel file unpacks to {size} MB; the limit is {limit} MB, and a part may unpack to at most "
+        "{ratio} times its packed size.",
+        "ไฟล์ Excel เมื่อแตกออกมีขนาด {size} MB เกินขีดจำกัด {limit} MB หรือขยายตัวเกิน {ratio} เท่าของขนาดที่บีบอัด",
         "Open it in Excel, delete what is not needed, and save it again; or save the sheet as 'CSV UTF-8'.",
         "เปิดใน Excel ลบส่วนที่ไม่ใช้ แล้วบันทึกใหม่ หรือบันทึกชีตเป็น 'CSV UTF-8'"),
     "encoding": Template(
