@@ -82,7 +82,7 @@ st.caption(t("data.shared_note", lg))
 # ---- upload → check → accept or cancel ---------------------------------------------------------
 st.subheader(t("data.upload", lg))
 kind = st.radio(t("data.kind", lg), list(U.KINDS), format_func=KIND_LABEL.get, horizontal=True, key=f"{K}kind")
-st.caption(t(f"data.format.{kind}", lg, mb=U.MAX_UPLOAD_BYTES // 1_000_000))
+st.caption(t(f"data.format.{kind}", lg, mb=U.UPLOAD_LIMIT_MB))
 up = st.file_uploader(t("data.file", lg), type=["csv", "txt", "xlsx"], key=f"{K}file.{kind}")
 if up is None:
     ss.pop(K + "report", None)

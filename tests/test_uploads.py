@@ -77,7 +77,17 @@ def test_parse_meta_and_errors():
     with pytest.raises(U.UploadProblem) as exc:
         U.parse(b"a" * 11, "x.csv", kind="households", max_bytes=10)
     assert exc.value.code == "file_too_large" and "MB" in exc.value.en and "MB" in exc.value.th
-    assert U.MAX_UPLOAD_BYTES == 200_000_000
+    assert U.MAX_UPLOAD_BYTES == 200 * 2**20
+
+
+def test_one_upload_limit_for_the_page_and_the_checks():
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == U.UPLOAD_LIMIT_MB and U.MAX_UPLOAD_BYTES == U.UPLOAD_LIMIT_MB * 2**20
+    with pytest.raises(U.UploadProblem) as exc:
+        U.parse(b"a" * (U.MAX_UPLOAD_BYTES + 1), "x.csv", kind="households")
+    assert "200.0 MB" in exc.value.en and "200.0 MB" in exc.value.th  # the limit as the uploader states it
 
 
 def test_report_texts_in_both_languages():

@@ -117,13 +117,13 @@ def _report(args):
     """The Data page's check of ``args.file``, reading at most the upload limit (a larger file is refused
     before it is read)."""
     from povmap.data import uploads as U
-    from povmap.data.uploads.parse import _mb
+    from povmap.data.uploads.parse import megabytes
     from povmap.data.uploads.validate import report_of_error
 
     path = Path(args.file)
     size = path.stat().st_size
     if size > U.MAX_UPLOAD_BYTES:
-        problem = U.UploadProblem.make("file_too_large", file=path.name, size=_mb(size), limit=_mb(U.MAX_UPLOAD_BYTES))
+        problem = U.UploadProblem.make("file_too_large", file=path.name, size=megabytes(size), limit=megabytes(U.MAX_UPLOAD_BYTES))
         return report_of_error(problem, args.kind, path.name, size=size)
     return U.check(path.read_bytes(), path.name, kind=args.kind, sheet=args.sheet, year=args.year, level=args.level)
 

@@ -22,7 +22,10 @@ import pyarrow.csv as pacsv
 from povmap.data.uploads.columns import KINDS, header_score
 from povmap.data.uploads.problems import UploadProblem
 
-MAX_UPLOAD_BYTES = 200_000_000  # 200 MB, also Streamlit's default upload limit
+# One limit for the page and the command line: Streamlit's server.maxUploadSize (.streamlit/config.toml), which is
+# in MiB (and which its uploader shows as "MB"); sizes are shown in the same unit.
+UPLOAD_LIMIT_MB = 200
+MAX_UPLOAD_BYTES = UPLOAD_LIMIT_MB * 2**20
 # Caps that bound the time and memory of reading any file (a national household file has ~240,000 rows of ~20
 # columns; TPMAP's layout ~150 columns): checked while reading, before the work they would cost is done.
 MAX_ROWS = 1_000_000
@@ -64,7 +67,7 @@ def parse(data: bytes, file_name: str = "upload.csv", *, kind: str, sheet: str |
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     data = bytes(data)
     if len(data) > max_bytes:
-        raise UploadProblem.make("file_too_large", file=file_name, size=_mb(len(data)), limit=_mb(max_bytes))
+        raise UploadProblem.make("file_too_large", file=file_name, size=megabytes(len(data)), limit=megabytes(max_bytes))
     if data.startswith(_XLSX_MAGIC):
         grid, sheet_name, sheets = _read_xlsx(data, file_name, sheet)
         fmt, encoding, delimiter = "xlsx", None, None
@@ -115,8 +118,9 @@ def _check_grid(grid: pd.DataFrame, file_name: str) -> pd.DataFrame:
     return grid
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1e6:,.1f}"
+def megabytes(n: int) -> str:
+    """A size in the unit of the upload limit (MiB, which Streamlit's uploader calls MB)."""
+    return f"{n / 2**20:,.1f}"
 
 
 def _decode(data: bytes, file_name: str) -> tuple[str, str]:
@@ -296,8 +300,8 @@ def _read_xlsx(data: bytes, file_name: str, sheet) -> tuple[pd.DataFrame, str, l
     try:
         wb = _workbook(data)
     except _Inflates as exc:
-        raise UploadProblem.make("xlsx_inflates", file=file_name, size=_mb(exc.size),
-                                 limit=_mb(MAX_XLSX_UNZIPPED), ratio=MAX_XLSX_RATIO) from None
+        raise UploadProblem.make("xlsx_inflates", file=file_name, size=megabytes(exc.size),
+                                 limit=megabytes(MAX_XLSX_UNZIPPED), ratio=MAX_XLSX_RATIO) from None
     except Exception as exc:  # openpyxl and zipfile raise many types on a damaged file
         raise UploadProblem.make("xlsx_unreadable", file=file_name, detail=f"{type(exc).__name__}: {exc}"[:200]) from None
     try:
