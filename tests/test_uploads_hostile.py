@@ -25,7 +25,7 @@ def test_a_sheet_that_inflates_is_refused(tmp_path):
     _xlsx(path, {"xl/worksheets/sheet1.xml": _sheet(30_000_000)})
     rep = U.check(path.read_bytes(), "bomb.xlsx", kind="households")
     assert _error(rep) == "xlsx_inflates"
-    assert "30.0 MB" in rep.errors["message_th"].iloc[0] and "xml" not in rep.errors["message_th"].iloc[0]
+    assert "400.0 MB" in rep.errors["message_th"].iloc[0] and "xml" not in rep.errors["message_th"].iloc[0]
 
 
 def test_too_many_columns_rows_and_cells_are_refused(monkeypatch):
@@ -54,3 +54,29 @@ def test_many_unused_columns_are_one_warning():
     unused = rep.problems[rep.problems["code"].isin(["unknown_column", "unknown_columns"])]
     assert unused["code"].tolist() == ["unknown_columns"]
     assert "50" in unused["message_en"].iloc[0] and "extra0" in unused["message_en"].iloc[0]
+
+
+HEADER = ("household_id,subdistrict_code,members,capital_human,capital_physical,capital_financial,capital_natural,"
+          "capital_social,referred\n")
+
+
+def test_utf16_without_a_bom_is_read():
+    text = HEADER + "H1,460101,3,1,2,2,2,2,0\n"
+    for codec in ("utf-16-le", "utf-16-be"):
+        rep = U.check(text.encode(codec), "u.csv", kind="households", year=2023)
+        assert rep.accepted == 1 and not rep.fatal, rep.problems
+
+
+def test_a_huge_cell_is_named_by_row_and_column_in_both_languages():
+    text = HEADER + "H1,460101,3,1,2,2,2,2,0\n" + '"' + "x" * 200_000 + '",460101,3,1,2,2,2,2,0\n'
+    rep = U.check(text.encode(), "big.csv", kind="households", year=2023)
+    assert _error(rep) == "cell_too_long"
+    th = rep.errors["message_th"].iloc[0]
+    assert "แถว 3" in th and "คอลัมน์ A" in th and "200,000" in th and "field" not in th
+
+
+def test_invisible_characters_are_shown_and_other_digits_read():
+    text = HEADER + "H1,٤٦٠١٠١,3,1,2,2,2,2,0\nH2,４６０１０１,3,1,2,2,2,2,0\nH3,46\u200b0101,3,1,2,2,2,2,0\n"
+    rep = U.check(text.encode(), "d.csv", kind="households", year=2023)
+    assert rep.accepted == 2 and rep.rejected == 1
+    assert "46⟨U+200B⟩0101" in rep.errors["message_th"].iloc[0]

@@ -15,7 +15,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
-_TO_ASCII = str.maketrans(THAI_DIGITS, "0123456789")
+# Digits other scripts' keyboards and Excel's full-width input write: read as 0-9, as Thai digits are.
+OTHER_DIGITS = ("٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "０１２３４５６７８９")
+_ALL_DIGITS = THAI_DIGITS + "".join(OTHER_DIGITS)
+_TO_ASCII = str.maketrans(_ALL_DIGITS, "0123456789" * (1 + len(OTHER_DIGITS)))
 BLANK_MARKS = ("-", "–", "—")  # a dash in a Thai statistics table means "nothing here"
 FLAG_YES = ("1", "1.0", "yes", "y", "true", "t", "ใช่", "มี", "ส่งต่อ", "✓")
 FLAG_NO = ("0", "0.0", "no", "n", "false", "f", "ไม่ใช่", "ไม่มี", "ไม่", "ไม่ส่งต่อ")
@@ -37,11 +40,11 @@ def trimmed(s: pd.Series) -> pa.Array:
 
 
 def to_ascii_digits(arr: pa.Array) -> pa.Array:
-    """Thai digits -> 0-9 (only scans when a Thai digit is present)."""
-    if not pc.any(pc.match_substring_regex(arr, f"[{THAI_DIGITS}]")).as_py():
+    """Thai, Arabic-Indic and full-width digits -> 0-9 (only scans when one is present)."""
+    if not pc.any(pc.match_substring_regex(arr, f"[{_ALL_DIGITS}]")).as_py():
         return arr
-    for i, d in enumerate(THAI_DIGITS):
-        arr = pc.replace_substring(arr, d, str(i))
+    for i, d in enumerate(_ALL_DIGITS):
+        arr = pc.replace_substring(arr, d, str(i % 10))
     return arr
 
 

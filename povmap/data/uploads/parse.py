@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from povmap.data.uploads.columns import KINDS, header_score
-from povmap.data.uploads.problems import UploadProblem
+from povmap.data.uploads.problems import UploadProblem, column_letter
 
 # One limit for the page and the command line: Streamlit's server.maxUploadSize (.streamlit/config.toml), which is
 # in MiB (and which its uploader shows as "MB"); sizes are shown in the same unit.
@@ -31,7 +31,9 @@ MAX_UPLOAD_BYTES = UPLOAD_LIMIT_MB * 2**20
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 1_000
 MAX_CELLS = 20_000_000
-MAX_XLSX_UNZIPPED = 400_000_000  # an .xlsx is a zip: what its parts may unpack to, in all
+MAX_CELL_CHARS = 10_000  # no field of either kind of file is longer; the csv module's own limit is lifted below
+csv.field_size_limit(2**31 - 1)  # its 131,072 gives an English error with no row: povmap names the cell instead
+MAX_XLSX_UNZIPPED = 400 * 2**20  # an .xlsx is a zip: what its parts may unpack to, in all
 MAX_XLSX_RATIO = 100  # a part over 10 MB unpacking to more than this many times its packed size is a zip bomb
 HEADER_SEARCH_ROWS = 30  # title rows above the header are common in Thai government exports
 DELIMITERS = (",", ";", "\t", "|")
@@ -131,6 +133,16 @@ def _decode(data: bytes, file_name: str) -> tuple[str, str]:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             raise UploadProblem.make("encoding", file=file_name) from None
+    sample = data[:8192]
+    half = max(len(sample) // 2, 1)
+    nul_even, nul_odd = sample[0::2].count(0), sample[1::2].count(0)
+    # Excel's "Unicode text" without its BOM: ASCII letters, digits and commas leave a NUL in every other byte.
+    for nuls, quiet, codec in ((nul_odd, nul_even, "utf-16-le"), (nul_even, nul_odd, "utf-16-be")):
+        if nuls > 0.1 * half and quiet < 0.01 * half:
+            try:
+                return data.decode(codec), codec
+            except UnicodeDecodeError:
+                raise UploadProblem.make("encoding", file=file_name) from None
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
@@ -363,9 +375,20 @@ def _cell_text(v) -> str:
     return str(v)
 
 
+def _check_cell_length(grid: pd.DataFrame, file_name: str) -> None:
+    for j in range(grid.shape[1]):
+        lengths = grid.iloc[:, j].str.len()
+        if lengths.max() > MAX_CELL_CHARS:
+            i = int(np.argmax(lengths.to_numpy(dtype="float64") > MAX_CELL_CHARS))
+            raise UploadProblem.make("cell_too_long", file=file_name, row=i + 1, col_index=j, at_row=i + 1,
+                                     letter=column_letter(j), length=f"{int(lengths.iloc[i]):,}",
+                                     limit=f"{MAX_CELL_CHARS:,}")
+
+
 def _frame(grid: pd.DataFrame, kind: str, file_name: str, **meta) -> Parsed:
     if grid.shape[1] == 0 or grid.shape[0] == 0:
         raise UploadProblem.make("file_empty", file=file_name)
+    _check_cell_length(grid, file_name)
     # Header: the best-scoring of the first rows; with no recognisable header, the first non-blank row.
     head = grid.head(HEADER_SEARCH_ROWS)
     nonblank = [i for i in range(len(head)) if any(str(x).strip() for x in head.iloc[i])]

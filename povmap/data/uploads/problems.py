@@ -7,6 +7,7 @@ Thai and English.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,11 @@ CATALOGUE: dict[str, Template] = {
         ERROR, "The file has more than {limit} cells.", "ไฟล์มีมากกว่า {limit} เซลล์",
         "Split it into smaller files or delete columns that are not used.",
         "แบ่งเป็นไฟล์ย่อย หรือลบคอลัมน์ที่ไม่ได้ใช้"),
+    "cell_too_long": Template(
+        ERROR, "Row {at_row}, column {letter} holds {length} characters; a cell may hold at most {limit}.",
+        "แถว {at_row} คอลัมน์ {letter} มี {length} ตัวอักษร แต่หนึ่งเซลล์มีได้ไม่เกิน {limit} ตัวอักษร",
+        "Check that the file's quotes are closed: an unclosed quote joins many lines into one cell.",
+        "ตรวจสอบว่าเครื่องหมายคำพูดในไฟล์ปิดครบ เครื่องหมายที่ไม่ปิดจะรวมหลายบรรทัดเป็นเซลล์เดียว"),
     "xlsx_inflates": Template(
         ERROR, "The Excel file unpacks to {size} MB; the limit is {limit} MB, and a part may unpack to at most "
         "{ratio} times its packed size.",
@@ -236,9 +242,22 @@ class _Blank(dict):
         return ""
 
 
+_INVISIBLE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u00a0\u00ad\u115f\u1160\u180e"
+                        "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+
+
+def visible(value: str) -> str:
+    """A value as it can be seen: invisible characters (zero-width space, byte-order mark, no-break space,
+    direction marks, controls) become their code point, e.g. ``84⟨U+200B⟩0503``."""
+    return _INVISIBLE.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", value)
+
+
 def render(code: str, params: dict) -> tuple[str, str, str, str]:
-    """(message_en, message_th, advice_en, advice_th) of one problem."""
+    """(message_en, message_th, advice_en, advice_th) of one problem (a quoted value with its invisible
+    characters shown)."""
     t = CATALOGUE[code]
+    if isinstance(params.get("value"), str):
+        params = {**params, "value": visible(params["value"])}
     p = _Blank(params)
     return t.en.format_map(p), t.th.format_map(p), t.advice_en.format_map(p), t.advice_th.format_map(p)
 
