@@ -239,8 +239,8 @@ def test_ambiguous_names_are_asked_and_answered():
 
 # ---- a damaged dataset is listed, flagged and named, never silently dropped -----------------------
 
-def _import_good() -> U.DatasetInfo:
-    return U.import_dataset(_check("good_households.csv"), "all_or_nothing")
+def _import_good(name: str | None = None) -> U.DatasetInfo:
+    return U.import_dataset(_check("good_households.csv"), "all_or_nothing", name=name)
 
 
 @pytest.mark.parametrize("damage, why", [
@@ -260,7 +260,7 @@ def test_damaged_manifest_is_listed_flagged_and_named(user_data, damage, why):
     from povmap.data.uploads.listing import datasets_table
 
     good = _import_good()
-    bad = _import_good()
+    bad = _import_good("good households, again")
     U.set_active("households", good.id)
     manifest = user_data / bad.id / "manifest.json"
     damage(manifest)

@@ -80,3 +80,61 @@ def test_invisible_characters_are_shown_and_other_digits_read():
     rep = U.check(text.encode(), "d.csv", kind="households", year=2023)
     assert rep.accepted == 2 and rep.rejected == 1
     assert "46⟨U+200B⟩0101" in rep.errors["message_th"].iloc[0]
+
+
+def _good_report():
+    text = HEADER + "".join(f"H{i},460101,3,1,2,2,2,2,0\n" for i in range(12))
+    return U.check(text.encode(), "good_households.csv", kind="households", year=2023)
+
+
+def test_two_sessions_importing_the_same_file_at_once_make_one_dataset(tmp_path):
+    import threading
+
+    report, results = _good_report(), []
+
+    def run():
+        try:
+            results.append(U.import_dataset(report, root=tmp_path).id)
+        except U.DatasetError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    ids = [r for r in results if isinstance(r, str)]
+    [refused] = [r for r in results if not isinstance(r, str)]
+    assert [d.id for d in U.list_datasets(root=tmp_path)] == ids and refused.key == "error.dataset.duplicate"
+    assert "good_households" in refused.message("th")
+
+
+def test_a_full_disk_after_the_import_says_what_was_kept(tmp_path, monkeypatch):
+    import errno
+
+    from povmap.data.uploads import datasets as D
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(D, "set_active", full)
+    with pytest.raises(U.DatasetError) as exc:
+        U.import_dataset(_good_report(), root=tmp_path)
+    assert exc.value.key == "error.dataset.kept_not_active.disk_full"
+    assert [d.name for d in U.list_datasets(root=tmp_path)] == ["good_households"]  # kept, and the message says so
+
+
+def test_a_read_only_folder_names_why_nothing_was_deleted(tmp_path, monkeypatch):
+    import errno
+
+    info = U.import_dataset(_good_report(), root=tmp_path)
+
+    def read_only(*_a, **_k):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr("povmap.data.uploads.datasets.os.rename", read_only)
+    with pytest.raises(U.DatasetError) as exc:
+        U.delete_dataset(info.id, root=tmp_path)
+    assert exc.value.key == "error.dataset.delete_failed.read_only" and "อ่านอย่างเดียว" in exc.value.message("th")
+    monkeypatch.undo()
+    assert [d.id for d in U.list_datasets(root=tmp_path)] == [info.id]

@@ -10,6 +10,8 @@ Household rows stay in this folder on the server: a :class:`DatasetInfo` carries
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import re
@@ -193,11 +195,45 @@ def import_dataset(report: Report, mode: str = VALID_ROWS, *, name: str | None =
     root = user_data_dir(root)
     root.mkdir(parents=True, exist_ok=True)
     _clean_stale(root)
+    facts = {k: v for k, v in report.facts.items() if k not in ("total_rows", "areas", "levels", "year")}
+    facts["fingerprint"] = _fingerprint(report)
+    shown_name = name or Path(report.file_name).stem
+    with _locked(root):  # the same rows under the same name (two sessions, or two clicks): the second is told
+        twin = next((d for d in list_datasets(report.kind, root=root)
+                     if d.extra.get("fingerprint") == facts["fingerprint"] and d.name == shown_name), None)
+        if twin is not None:
+            raise DatasetError("error.dataset.duplicate", name=twin.name)
+        info = _write_dataset(report, root, mode, facts, name=name, source=source, licence=licence,
+                              synthetic=synthetic)
+    if activate:
+        try:
+            set_active(report.kind, info.id, root=root)
+        except OSError as exc:  # kept, but not made the one in use: say so, not "nothing was kept"
+            raise DatasetError(f"error.dataset.kept_not_active.{_os_reason(exc)}", name=info.name) from exc
+    return info
+
+
+def _fingerprint(report: Report) -> str:
+    """What the dataset holds (its tables' rows), so the same file imported twice is recognised."""
+    h = hashlib.sha256(report.kind.encode())
+    for table in sorted(report.tables):
+        h.update(table.encode())
+        h.update(pd.util.hash_pandas_object(report.tables[table], index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _os_reason(exc: OSError) -> str:
+    """The last part of the catalogue key of a file-system failure, for a message in the user's language."""
+    return {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EACCES: "read_only", errno.EPERM: "read_only",
+            errno.EROFS: "read_only"}.get(exc.errno, "io")
+
+
+def _write_dataset(report: Report, root: Path, mode: str, facts: dict, *, name, source, licence,
+                   synthetic) -> DatasetInfo:
     ds_id = _new_id(report.kind)
     tmp = root / f".tmp-{ds_id}-{os.getpid()}"
     _writing.add(tmp.name)
     tmp.mkdir()
-    facts = {k: v for k, v in report.facts.items() if k not in ("total_rows", "areas", "levels", "year")}
     info = DatasetInfo(
         id=ds_id, kind=report.kind, name=name or Path(report.file_name).stem, source=source or report.file_name,
         year=report.year if report.kind == KIND_COUNTS else _survey_year(report), levels=_levels(report),
@@ -220,8 +256,6 @@ def import_dataset(report: Report, mode: str = VALID_ROWS, *, name: str | None =
         raise
     finally:
         _writing.discard(tmp.name)
-    if activate:
-        set_active(report.kind, ds_id, root=root)
     return info
 
 
@@ -396,11 +430,14 @@ def delete_dataset(dataset_id: str, *, root: str | os.PathLike | None = None) ->
             active = json.loads((root / ACTIVE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             active = {}
-        if isinstance(active, dict) and active.get(info.kind) == dataset_id:
-            active.pop(info.kind)
-            _write_json(root / ACTIVE, active)
         trash = root / f".trash-{dataset_id}-{os.getpid()}"
-        os.rename(root / dataset_id, trash)  # gone from the listing in one step; the files go next
+        try:
+            if isinstance(active, dict) and active.get(info.kind) == dataset_id:
+                active.pop(info.kind)
+                _write_json(root / ACTIVE, active)
+            os.rename(root / dataset_id, trash)  # gone from the listing in one step; the files go next
+        except OSError as exc:  # e.g. a read-only folder: the dataset is still there, and the message says why
+            raise DatasetError(f"error.dataset.delete_failed.{_os_reason(exc)}", name=info.name) from exc
         _fsync_dir(root)
     shutil.rmtree(trash, ignore_errors=True)
 
