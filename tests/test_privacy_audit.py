@@ -15,6 +15,7 @@ from povmap.core import config
 from povmap.core import households as hh
 from povmap.data import uploads as U
 from povmap.data.datasource import open_engine
+from povmap.data.secrets import SECRET_FILE
 from povmap.present.profile import build_profile
 
 K = 5
@@ -55,6 +56,8 @@ def small_province_file() -> pd.DataFrame:
 def small(store, tmp_path_factory):
     """An engine on the small province's file, imported as a user would."""
     root = tmp_path_factory.mktemp("small_province")
+    (root / "ud").mkdir()
+    (root / "ud" / SECRET_FILE).write_bytes(b"povmap audit record-key secret 1")  # the same figures every run
     rep = U.check(small_province_file().to_csv(index=False).encode(), "sukhothai.csv", kind="households")
     assert rep.can_import(), rep.problems
     ds = U.import_dataset(rep, name="Sukhothai", root=root / "ud")
