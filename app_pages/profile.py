@@ -146,7 +146,8 @@ elif hh["households"] == 0:
 else:
     if hh["synthetic"]:
         st.warning(t("synthetic.badge", lg))
-    st.markdown(t("profile.hh_summary", lg, households=fmt_number(hh["households"]), members=fmt_number(hh["members"]))
+    st.markdown(t("profile.hh_summary", lg, households=fmt_number(hh["households"]),
+                  members=shown_count(hh["members"], hh["k"]))  # members can be hidden while households are not
                 + " · " + t("profile.referred", lg, n=shown_count(hh["referred"], hh["k"])))
     c1, c2 = st.columns(2)
     shares = hh["tiers"].sort_values("tier")["share"].tolist()

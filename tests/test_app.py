@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from povmap.core.engine import Query
-from povmap.core.vocab import INDICATOR_KEYS
+from povmap.core.vocab import DIMENSION_KEYS, INDICATOR_KEYS
 from povmap.web.maplayer import area_properties
 
 TIMEOUT = 120
@@ -107,15 +107,29 @@ def test_scope_group_and_province(at):
 
 
 def test_households_dataset_is_labelled_synthetic_and_filters_tiers(at, engine):
+    """Household figures are sums of the protected base table (deprived in any dimension, the chosen tiers), each
+    within the table's bound per base cell of the file's true count; a province of 1 to k-1 is hidden."""
+    pt, k, df = engine.protected, engine.privacy_k, engine.households
+    deprived = df[[f"deprived_{d}" for d in DIMENSION_KEYS]].eq(1).any(axis=1)
+
+    def protected(tiers):
+        cells = pt.cells[(pt.cells["deprived"] == 1) & pt.cells["tier"].isin(tiers)]
+        true = int((deprived & df["tier"].isin(tiers)).sum())
+        assert abs(int(cells["households"].sum()) - true) <= pt.bound * len(cells)
+        return int(cells["households"].sum())
+
     at.selectbox(key="explorer.dataset.th").set_value("households").run()
     assert any("ข้อมูลสังเคราะห์" in w.value for w in at.warning)
-    total = engine.compute(Query(dataset="households", metric="households")).scope_count
-    assert at.metric[2].value == f"{total:,}"  # the protected total: a sum of perturbed cells, within a few of 235,704
-    assert abs(total - 235_704) < 0.01 * 235_704
+    total = protected([1, 2, 3, 4])
+    assert at.metric[2].value == f"{total:,}"  # the protected total, not the file's 235,704
+    assert len(df) == 235_704 and abs(total - 235_704) < 0.01 * 235_704
     at.session_state["explorer.tiers.th"] = [1]
     at.run()
-    expected = engine.compute(Query(dataset="households", metric="households", tiers=(1,))).placed_count
-    assert at.metric[0].value == f"{expected:,}" and not at.exception
+    assert not at.exception
+    tier1 = pt.by_area("province", tiers=[1], deprived=1)["households"]
+    assert at.metric[2].value == f"{protected([1]):,}" == f"{int(tier1.sum()):,}"
+    shown = tier1[(tier1 == 0) | (tier1 >= k)]  # the provinces shown on the map (every one has a polygon)
+    assert at.metric[0].value == f"{int(shown.sum()):,}"
 
 
 def test_indicator_view(at):

@@ -127,6 +127,12 @@ def test_accept_households_then_maps_use_them_with_small_counts_hidden(data_page
     kpis = {m.label.split(" (")[0]: m.value for m in ex.metric}
     assert kpis["ยอดรวมตามแหล่งข้อมูล"] == f"{total:,}"
     assert kpis["ในแผนที่นี้"] == f"{numbers.sum():,}" and numbers.sum() < total
+    # each subdistrict shows its own protected sum, hidden only when that sum itself is 1 to 4 (no area is hidden
+    # to protect another)
+    by_area = eng.protected.by_area("subdistrict", tiers=(1, 2, 3, 4), deprived=1)["households"]
+    own = by_area.reindex(ranking["รหัส"]).fillna(0).astype(int).to_numpy()
+    assert ((shown == "< 5").to_numpy() == ((own > 0) & (own < 5))).all()
+    assert (numbers.to_numpy() == own[(shown != "< 5").to_numpy()]).all()
 
 
 def test_accept_counts_file_and_switch_back_and_delete(data_page, user_data):

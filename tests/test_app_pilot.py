@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from povmap.core.i18n import t
 from povmap.userdb import areamanagers, scenarios
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -99,9 +100,15 @@ def test_households_frame_and_bad_choices(store, monkeypatch, db):
         at.checkbox(key=f"pilot.on.{key}.th").uncheck()
     at.run()
     assert at.error and not at.exception  # no criterion: a clear message, no traceback
+    pick_one = t("ctl.pick_one", "th")
+    # household frames offer no choice of dimensions (privacy): a choice left from TPMAP changes nothing
     at.session_state["pilot.dims.th"] = []
     at.run()
-    assert at.warning and not at.exception
+    assert not any(pick_one in w.value for w in at.warning) and at.error and not at.exception
+    at.session_state["pilot.tiers.th"] = []  # no tier: a clear message
+    at.run()
+    assert any(w.value.startswith(t("ctl.tiers", "th")) and pick_one in w.value for w in at.warning)
+    assert not at.exception
 
 
 def test_english_labels(store, monkeypatch, db):

@@ -64,7 +64,12 @@ def test_compare_shows_hidden_household_figures_as_such(at, engine):
     assert not at.exception
     df = at.dataframe[0].value.set_index(at.dataframe[0].value.columns[0])
     assert df.loc[small, "ครัวเรือน (PPAOS)"] == "< 5"
-    assert df.loc["4603", "ครัวเรือน (PPAOS)"] == f"{pt.total(prefix='4603'):,}"
+    assert df.loc[small, "สัดส่วนกลุ่มอยู่ลำบาก (%)"] == "–"  # a share of a hidden count is not shown
+    total, tier1 = pt.total(prefix="4603"), pt.total(prefix="4603", tiers=[1])
+    assert df.loc["4603", "ครัวเรือน (PPAOS)"] == f"{total:,}"  # the protected sum of the district's cells ...
+    assert df.loc["4603", "สัดส่วนกลุ่มอยู่ลำบาก (%)"] == f"{100 * tier1 / total:.1f}"  # ... and its tier-1 share
+    true = int(engine.households["subdistrict_code"].str.startswith("4603").sum())
+    assert total >= 2 * engine.privacy_k and abs(total - true) <= pt.bound * int(pt.cells["code"].str.startswith("4603").sum())
     assert any("วิธีคีย์เซลล์" in c.value or "ปรับค่าแบบสุ่ม" in c.value for c in at.caption)
 
 

@@ -39,12 +39,18 @@ def test_query_unplaced_lists_code_reason_value(capsys):
     assert len(rows) == 593 and sum(float(r["value"]) for r in rows) == 72_210
 
 
-def test_query_json_households_scope_and_tiers(capsys):
+def test_query_json_households_scope_and_tiers(capsys, engine):
     code, out, _ = run(capsys, "query", "--dataset", "households", "--level", "province", "--scope", "sra7",
                        "--tiers", "1,2", "--dimensions", "income", "--metric", "households", "--format", "json")
     data = json.loads(out)
     assert code == 0 and len(data) == 7
     assert {d["code"] for d in data} == {"52", "46", "45", "49", "93", "94", "95"}
+    # household figures count households deprived in any dimension: a choice of dimensions changes nothing
+    code, out, _ = run(capsys, "query", "--dataset", "households", "--level", "province", "--scope", "sra7",
+                       "--tiers", "1,2", "--metric", "households", "--format", "json")
+    assert code == 0 and json.loads(out) == data
+    own = engine.protected.by_area("province", tiers=(1, 2), deprived=1)["households"]  # the protected sums
+    assert all(d["status"] == "shown" and d["value"] == own[d["code"]] for d in data)  # the 7 are in the file
 
 
 @pytest.mark.parametrize("args,needle", [

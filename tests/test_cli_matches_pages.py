@@ -94,11 +94,21 @@ def test_explorer_household_ranking_equals_query_on_an_imported_file(store, env,
 
 def test_a_higher_threshold_hides_more_on_the_command_line(env, capsys, monkeypatch):
     args = ("query", "--dataset", "households", "--level", "subdistrict", "--scope", "46", "--metric", "households")
+    from povmap.data.datasource import open_engine
+
     hidden = {}
     for k in ("5", "30"):
         monkeypatch.setenv("POVMAP_PRIVACY_K", k)
-        hidden[k] = sum(r["status"] == "hidden" for r in cli_rows(capsys, *args))
-    assert 0 < hidden["5"] < hidden["30"]
+        rows = {r["code"]: r for r in cli_rows(capsys, *args)}
+        hidden[k] = {c for c, r in rows.items() if r["status"] == "hidden"}
+        # each subdistrict's own protected sum (a table built for this k) decides: 1 to k-1 is hidden, nothing else
+        eng = open_engine()
+        assert eng.privacy_k == int(k)
+        own = eng.protected.by_area("subdistrict", tiers=(1, 2, 3, 4), deprived=1)["households"]
+        own = own.reindex(list(rows)).fillna(0).astype(int)
+        assert hidden[k] == set(own[(own > 0) & (own < int(k))].index)
+        assert all(r["value"] == own[c] for c, r in rows.items() if r["status"] == "shown")
+    assert 0 < len(hidden["5"]) < len(hidden["30"])
 
 
 def test_explorer_rate_ranking_equals_query(env, capsys):
@@ -124,6 +134,15 @@ def test_profile_page_equals_profile_command(env, capsys):
         assert (text == "< 5") == (r["status"] == "hidden")
         if r["status"] == "shown":
             assert text == fmt_number(r["value"])
+    cli_shares = [r for r in rows if r["section"] == "households" and r["key"].startswith("tier")
+                  and r["measure"] == "share"]
+    assert tiers["%"].tolist() == ["–" if r["value"] is None else f"{r['value']:,.1f}" for r in cli_shares]
+    # the households and members the page states are the command's (protected sums, not the file's counts)
+    hh_fig = {r["key"]: r for r in rows if r["section"] == "households" and r["key"] == r["measure"]}
+    assert all(hh_fig[m]["status"] == "shown" for m in ("households", "members", "referred"))
+    summary = t("profile.hh_summary", "th", households=fmt_number(hh_fig["households"]["value"]),
+                members=fmt_number(hh_fig["members"]["value"]))
+    assert any(summary in m.value and fmt_number(hh_fig["referred"]["value"]) in m.value for m in at.markdown)
     kids = [r for r in rows if r["section"] == "children" and r["measure"] == "people"]
     [page_kids] = [d.value for d in at.dataframe if t("fig.rate", "th") in d.value.columns]
     assert [r["key"] for r in kids] == page_kids[t("table.code", "th")].tolist()

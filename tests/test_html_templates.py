@@ -107,6 +107,15 @@ def test_brief_household_section_is_markup(engine):
     assert html.startswith("<h2>") and 'id="fig-tiers"' in html and fig is not None
 
 
+def test_brief_shows_hidden_members_as_fewer_than_k(engine):
+    """Members are a protected count of their own: 5 to 8 people can be published as 1 to 4 while their households
+    are shown, and then read "< 5", not "–"."""
+    p = build_profile(engine, "4603")
+    p = dataclasses.replace(p, households={**p.households, "members": None})
+    html, _ = _households(p, "en")
+    assert f"{p.households['households']:,} households · &lt; 5 members" in html
+
+
 def test_presentation_header_escapes_dataset_and_place_names():
     out = render("present_header.html.j2", place=HOSTILE + "a", title=HOSTILE + "t", dataset=HOSTILE + "d",
                  level="อำเภอ")

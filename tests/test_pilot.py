@@ -97,6 +97,16 @@ def test_household_criteria_from_the_file(engine, household_file):
     assert row["depth"] == pytest.approx(round(deprived.loc[g.get_group(code).index].sum(axis=1).mean(), 1))
     assert row["rate"] == pytest.approx(100 * cells["members"].sum() / engine.population[code])
     assert 0 <= fd.areas["readiness"].min() and fd.areas["readiness"].max() <= 1
+    # the same frame with every dimension chosen: the same figures
+    same = frame_data(engine, Frame(dataset="households", scope="46", level="subdistrict", tiers=(1, 2)))
+    pd.testing.assert_frame_equal(same.areas, fd.areas)
+    # a share or a mean rests on at least 2k (protected) households: below that it is unknown, not a number
+    few = fd.areas["count"] < 2 * engine.privacy_k
+    assert few.any() and fd.areas.loc[few, ["tier1", "depth"]].isna().all().all()
+    assert fd.areas.loc[~few, "depth"].notna().all()
+    k = engine.privacy_k  # ... and a tier-1 share is unknown where the tier-1 count itself is hidden
+    t1 = pt.by_area("subdistrict", tiers=[1], deprived=1)["households"].reindex(fd.areas.index).fillna(0)
+    assert (fd.areas.loc[~few, "tier1"].isna() == ((t1 > 0) & (t1 < k))[~few]).all()
 
 
 @pytest.fixture(scope="module")

@@ -282,14 +282,13 @@ def test_household_aggregates_match_a_direct_computation(engine, household_file,
     pt, k = engine.protected, engine.privacy_k
     cells = pt.cells[pt.cells["code"].str.startswith(code)]
     area = household_file[household_file["subdistrict_code"].str.startswith(code)]
-    slack = pt.bound * len(cells)  # at most D per base cell a figure adds up
 
     def protected(true, column="households", **where):
         sel = cells
         for col, want in where.items():
             sel = sel[sel[col].isin(want if isinstance(want, list) else [want])]
         total = int(sel[column].sum())
-        assert abs(total - true) <= slack
+        assert abs(total - true) <= pt.bound * len(sel)  # at most D per (non-empty) base cell the figure adds up
         return None if 0 < total < k else total
 
     assert hh["households"] == protected(len(area))
@@ -300,6 +299,8 @@ def test_household_aggregates_match_a_direct_computation(engine, household_file,
     for t, shown in zip((1, 2, 3, 4), tiers["households"]):
         want = protected(int((area["tier_direct"] == t).sum()), tier=t)
         assert (pd.isna(shown) and want is None) or shown == want
+    assert hh["households"] >= 2 * k  # enough for shares and means (see the next test for an area with fewer)
+    assert tiers["share"].isna().tolist() == tiers["households"].isna().tolist()  # a hidden tier has no share
     shown = tiers["households"].dropna()
     np.testing.assert_allclose(tiers.loc[shown.index, "share"], 100.0 * shown / hh["households"])
     caps = hh["capitals"]
@@ -311,6 +312,18 @@ def test_household_aggregates_match_a_direct_computation(engine, household_file,
         np.testing.assert_allclose(caps[scope], direct, atol=1e-9)
     for frame in (tiers, caps):  # only aggregates leave the module
         assert "household_id" not in frame.columns
+
+
+def test_household_shares_and_means_need_twice_k_households(engine):
+    """An area shown with k to 2k-1 (protected) households: its count is shown, its tier shares and capital means
+    are not; its province's means are."""
+    pt, k = engine.protected, engine.privacy_k
+    per_area = pt.by_area("subdistrict")["households"]
+    code = per_area[(per_area >= k) & (per_area < 2 * k)].index[0]
+    hh = build_profile(engine, code).households
+    assert hh["households"] == per_area[code] and not hh["hidden"]
+    assert hh["tiers"]["share"].isna().all()
+    assert hh["capitals"]["area"].isna().all() and hh["capitals"]["province"].notna().all()
 
 
 def test_household_file_covers_the_20_provinces(household_file):

@@ -117,7 +117,9 @@ def test_households_totals_are_the_published_ppaos_figures(engine):
     df = engine.households
     assert len(df) == 235_704 and int(df["members"].sum()) == 1_039_270
     pt = engine.protected
-    slack = pt.bound * len(pt.cells)
+    cells = pt.cells[(pt.cells["deprived"] == 1) & pt.cells["tier"].isin([1, 2, 3, 4])]
+    assert len(cells) == len(pt.cells)  # every household of the file is deprived and has a tier
+    slack = pt.bound * len(cells)  # at most D per non-empty base cell
     totals = set()
     for level in ("province", "district", "subdistrict"):
         hh = engine.compute(Query(dataset="households", level=level, metric="households"))
@@ -126,7 +128,8 @@ def test_households_totals_are_the_published_ppaos_figures(engine):
                     mem.placed_count + mem.unplaced_count + mem.hidden_count, hh.scope_count, mem.scope_count))
     [(households, members, scope_hh, scope_mem)] = totals  # the same at every level
     assert (households, members) == (scope_hh, scope_mem)
-    assert households == pt.total(deprived=1, tiers=[1, 2, 3, 4])  # every household of the file is deprived
+    assert (households, members) == (int(cells["households"].sum()), int(cells["members"].sum()))
+    assert (households, members) == (pt.total(), pt.total("members"))
     assert abs(households - 235_704) <= slack and abs(members - 1_039_270) <= slack
     assert abs(households - 235_704) < 0.01 * 235_704  # in practice the errors mostly cancel
 
@@ -136,6 +139,11 @@ def test_households_tier_filter_partitions_the_total(engine):
         res = engine.compute(Query(dataset="households", metric="households", tiers=tiers))
         return res.placed_count + res.hidden_count
     per_tier = [shown_and_hidden((t,)) for t in (1, 2, 3, 4)]
+    pt, df = engine.protected, engine.households
+    for t, shown in zip((1, 2, 3, 4), per_tier):  # each tier: its protected cells' sum, near the file's count
+        cells = pt.cells[(pt.cells["deprived"] == 1) & (pt.cells["tier"] == t)]
+        assert shown == int(cells["households"].sum())
+        assert abs(shown - int((df["tier"] == t).sum())) <= pt.bound * len(cells)
     assert sum(per_tier) == shown_and_hidden((1, 2, 3, 4))  # figures add up across tiers exactly
     assert shown_and_hidden((1, 2)) == per_tier[0] + per_tier[1]
 

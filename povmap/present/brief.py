@@ -159,7 +159,8 @@ def _households(p: Profile, lang: str) -> tuple[Markup, go.Figure | None]:
     shares = hh["tiers"].sort_values("tier")["share"].tolist()
     fig = charts.tier_bars([(name, shares)], lang)
     badge = t("synthetic.badge", lang) if hh["synthetic"] else None
-    summary = (t("profile.hh_summary", lang, households=fmt_number(hh["households"]), members=fmt_number(hh["members"]))
+    summary = (t("profile.hh_summary", lang, households=fmt_number(hh["households"]),
+                 members=shown_count(hh["members"], hh["k"]))  # members can be hidden while households are not
                + " · " + t("profile.referred", lang, n=shown_count(hh["referred"], hh["k"])))
     rows = [[f"{n} {TIERS[n - 1].label(lang)}", shown_count(c, hh["k"]), shown_share(s)]
             for n, c, s in hh["tiers"][["tier", "households", "share"]].itertuples(index=False)]
