@@ -1,6 +1,7 @@
 """Area profile: one page that answers "what is going on in this area?"."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app_pages._downloads import brief_download, table_downloads
@@ -15,18 +16,17 @@ from app_pages._ui import (
 )
 from povmap.core.engine import QueryError
 from povmap.core.i18n import t
-from povmap.core.privacy import privacy_note, shown_count, shown_share
 from povmap.core.thai import DECIMALS, fmt_number
 from povmap.core.vocab import (
     DIMENSION_BY_KEY,
     INDICATOR_BY_KEY,
     LEVEL_BY_KEY,
-    TIERS,
     child_level,
     level_of,
 )
 from povmap.present import charts
 from povmap.present.explorer import locator_map
+from povmap.present.householdtext import household_text
 from povmap.present.profile import build_profile, profile_codes, search_areas
 from povmap.present.urlstate import page_params, shown
 
@@ -137,27 +137,18 @@ with right:
 # ---- households --------------------------------------------------------------------------------
 st.subheader(t("profile.households", lg))
 hh = p.households
-if hh is None:
-    st.info(t("profile.no_households", lg))
-elif hh["hidden"]:
-    st.info(t("profile.hh_hidden", lg, k=hh["k"]))
-elif hh["households"] == 0:
-    st.info(t("profile.no_households_here", lg))
+text = household_text(hh, lg)
+if text.message is not None:
+    st.info(text.message)
 else:
-    if hh["synthetic"]:
-        st.warning(t("synthetic.badge", lg))
-    st.markdown(t("profile.hh_summary", lg, households=fmt_number(hh["households"]),
-                  members=shown_count(hh["members"], hh["k"]))  # members can be hidden while households are not
-                + " · " + t("profile.referred", lg, n=shown_count(hh["referred"], hh["k"])))
+    if text.badge:
+        st.warning(text.badge)
+    st.markdown(text.summary)
     c1, c2 = st.columns(2)
     shares = hh["tiers"].sort_values("tier")["share"].tolist()
     c1.plotly_chart(charts.tier_bars([(name, shares)], lg), theme=None, key="profile.tiers")
-    tiers = hh["tiers"].assign(tier=[f"{n} {TIERS[n - 1].label(lg)}" for n in hh["tiers"]["tier"]],
-                               households=[shown_count(v, hh["k"]) for v in hh["tiers"]["households"]],
-                               share=[shown_share(v) for v in hh["tiers"]["share"]])
-    tier_cols = {"tier": t("ctl.tiers", lg), "households": t("unit.households", lg), "share": "%"}
-    c1.dataframe(tiers.rename(columns=tier_cols), hide_index=True)
-    c1.caption(privacy_note(hh["k"], lg))  # every household figure carries the adjustment, hidden or not
+    c1.dataframe(pd.DataFrame(list(text.rows), columns=list(text.head)), hide_index=True)
+    c1.caption(text.note)  # every household figure carries the adjustment, hidden or not
     cap = hh["capitals"]
     c2.plotly_chart(charts.capital_radar([(name, cap["area"].tolist()),
                                           (t("profile.province_mean", lg), cap["province"].tolist()),

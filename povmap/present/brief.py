@@ -21,13 +21,11 @@ from markupsafe import Markup
 
 from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
-from povmap.core.privacy import privacy_note, shown_count, shown_share
 from povmap.core.thai import DECIMALS, fmt_number
 from povmap.core.vocab import (
     DIMENSION_BY_KEY,
     INDICATOR_BY_KEY,
     LEVEL_BY_KEY,
-    TIERS,
     child_level,
     level_of,
 )
@@ -35,6 +33,7 @@ from povmap.present import charts
 from povmap.present.credits import ADMIN_LIST_CREDIT, CREDITS
 from povmap.present.explorer import View, build_view
 from povmap.present.headless import CHROMIUM
+from povmap.present.householdtext import household_text
 from povmap.present.html import ENV, render, view_legend
 from povmap.present.mapimage import map_svg, stamp, view_fills
 from povmap.present.profile import Profile, build_profile
@@ -147,25 +146,14 @@ def _shortlist(engine: Engine, p: Profile, shortlist: pd.DataFrame | None, scena
 
 
 def _households(p: Profile, lang: str) -> tuple[Markup, go.Figure | None]:
-    hh = p.households
     heading = t("profile.households", lang)
-    if hh is None:
-        return _part("households", heading=heading, message=t("profile.no_households", lang)), None
-    if hh["hidden"]:
-        return _part("households", heading=heading, message=t("profile.hh_hidden", lang, k=hh["k"])), None
-    if hh["households"] == 0:
-        return _part("households", heading=heading, message=t("profile.no_households_here", lang)), None
+    text = household_text(p.households, lang)
+    if text.message is not None:
+        return _part("households", heading=heading, message=text.message), None
     name = p.name_th if lang == "th" else p.name_en
-    shares = hh["tiers"].sort_values("tier")["share"].tolist()
-    fig = charts.tier_bars([(name, shares)], lang)
-    badge = t("synthetic.badge", lang) if hh["synthetic"] else None
-    summary = (t("profile.hh_summary", lang, households=fmt_number(hh["households"]),
-                 members=shown_count(hh["members"], hh["k"]))  # members can be hidden while households are not
-               + " · " + t("profile.referred", lang, n=shown_count(hh["referred"], hh["k"])))
-    rows = [[f"{n} {TIERS[n - 1].label(lang)}", shown_count(c, hh["k"]), shown_share(s)]
-            for n, c, s in hh["tiers"][["tier", "households", "share"]].itertuples(index=False)]
-    return _part("households", heading=heading, badge=badge, summary=summary, rows=rows,
-                 head=[t("ctl.tiers", lang), t("unit.households", lang), "%"], note=privacy_note(hh["k"], lang)), fig
+    fig = charts.tier_bars([(name, p.households["tiers"].sort_values("tier")["share"].tolist())], lang)
+    return _part("households", heading=heading, badge=text.badge, summary=text.summary, rows=[list(r) for r in text.rows],
+                 head=list(text.head), note=text.note), fig
 
 
 def _indicators(p: Profile, lang: str) -> Markup:
