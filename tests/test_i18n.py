@@ -109,6 +109,9 @@ def _error_key(node):
         keys = [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]
         if all(isinstance(k, ast.Constant) and isinstance(k.value, str) and k.value.startswith("error.") for k in keys):
             return arg
+        if (isinstance(arg, ast.JoinedStr) and isinstance(arg.values[0], ast.Constant)
+                and str(arg.values[0].value).startswith("error.")):
+            return arg  # a family, f"error.<what>.{cause}": enumerated in built_keys
     return None
 
 
@@ -152,6 +155,7 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
     """Each family of keys built at run time (``t(f"<prefix>{value}")``) with every value it can take."""
     from povmap.core import vocab
     from povmap.data.uploads import KINDS, MODES
+    from povmap.data.uploads.datasets import OS_CAUSES
     from povmap.pilot import spatial
     from povmap.present.profile import FIGURE_KEYS
     families = {
@@ -166,6 +170,8 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
         "pilot.gate.": ("min_count", "not_covered"),  # povmap/pilot/__init__.py _gates
         "ctl.view.": ("dimensions", "indicator"),  # the explorer's view switch
         "cov.": ("level", *store.manifest["coverage"]["province"]),  # the Data sources page's coverage table
+        "error.dataset.kept_not_active.": OS_CAUSES,  # povmap/data/uploads/datasets.py: why a file operation failed
+        "error.dataset.delete_failed.": OS_CAUSES,
     }
     assert set(store.boundary_notes["issue"]) <= set(families["note."])
     return {prefix: tuple(values) for prefix, values in families.items()}

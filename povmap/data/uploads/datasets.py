@@ -209,7 +209,7 @@ def import_dataset(report: Report, mode: str = VALID_ROWS, *, name: str | None =
         try:
             set_active(report.kind, info.id, root=root)
         except OSError as exc:  # kept, but not made the one in use: say so, not "nothing was kept"
-            raise _kept_not_active(exc, info.name) from exc
+            raise DatasetError(f"error.dataset.kept_not_active.{_os_cause(exc)}", name=info.name) from exc
     return info
 
 
@@ -222,27 +222,13 @@ def _fingerprint(report: Report) -> str:
     return h.hexdigest()
 
 
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
+OS_CAUSES = ("disk_full", "read_only", "io")  # the last part of the keys of a failed file operation
 
 
-# The keys are written out (not built) so the catalogue's test sees each one used.
-def _kept_not_active(exc: OSError, name: str) -> DatasetError:
-    """Imported, but not made the one in use: why, in the user's language."""
-    if exc.errno in _DISK_FULL:
-        return DatasetError("error.dataset.kept_not_active.disk_full", name=name)
-    if exc.errno in _READ_ONLY:
-        return DatasetError("error.dataset.kept_not_active.read_only", name=name)
-    return DatasetError("error.dataset.kept_not_active.io", name=name)
-
-
-def _delete_failed(exc: OSError, name: str) -> DatasetError:
-    """Not deleted: why, in the user's language."""
-    if exc.errno in _DISK_FULL:
-        return DatasetError("error.dataset.delete_failed.disk_full", name=name)
-    if exc.errno in _READ_ONLY:
-        return DatasetError("error.dataset.delete_failed.read_only", name=name)
-    return DatasetError("error.dataset.delete_failed.io", name=name)
+def _os_cause(exc: OSError) -> str:
+    """Why a file operation failed, as the last part of its catalogue key (a message in the user's language)."""
+    return {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EACCES: "read_only", errno.EPERM: "read_only",
+            errno.EROFS: "read_only"}.get(exc.errno, "io")
 
 
 def _write_dataset(report: Report, root: Path, mode: str, facts: dict, *, name, source, licence,
@@ -454,7 +440,7 @@ def delete_dataset(dataset_id: str, *, root: str | os.PathLike | None = None) ->
                 _write_json(root / ACTIVE, active)
             os.rename(root / dataset_id, trash)  # gone from the listing in one step; the files go next
         except OSError as exc:  # e.g. a read-only folder: the dataset is still there, and the message says why
-            raise _delete_failed(exc, info.name) from exc
+            raise DatasetError(f"error.dataset.delete_failed.{_os_cause(exc)}", name=info.name) from exc
         _fsync_dir(root)
     shutil.rmtree(trash, ignore_errors=True)
 
