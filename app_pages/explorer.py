@@ -22,6 +22,7 @@ from povmap.core.thai import DECIMALS, fmt_number
 from povmap.core.vocab import (
     CLASS_SCHEMES,
     DATASETS,
+    DIMENSION_CHOICE,
     DIMENSIONS,
     INDICATORS,
     LEVEL_BY_KEY,
@@ -122,7 +123,7 @@ with st.sidebar:
                 t("ctl.indicator", lg), opts, key=wkey("indicator"),
                 format_func=lambda k: f"{next(i.tpmap_label for i in INDICATORS if i.key == k)} {fmt(k)}"))
     dims = [d.key for d in DIMENSIONS]
-    if indicator is None and dataset == "tpmap":  # household figures offer no choice of dimensions (privacy)
+    if indicator is None and DIMENSION_CHOICE[dataset]:
         opts, fmt = labelled(DIMENSIONS)
         ss.setdefault(K + "dims", opts)
         dims = keep("dims", st.pills(t("ctl.dimensions", lg), opts, selection_mode="multi",
@@ -233,7 +234,7 @@ m3.metric(f"{t('kpi.source_total', lg)} ({unit})", shown(res.scope_count))
 m4.metric(t("kpi.areas", lg), fmt_number(len(res.table)))
 if indicator:
     st.caption(t("indicator.note", lg))
-elif dataset == "tpmap":
+elif DIMENSION_CHOICE[dataset]:
     st.caption(t("dims.note", lg))
 else:
     st.caption(t("dims.households_note", lg))

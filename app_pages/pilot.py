@@ -9,7 +9,16 @@ from povmap import pilot
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
 from povmap.core.thai import fmt_number
-from povmap.core.vocab import CRITERION_BY_KEY, DATASETS, DIMENSIONS, LEVEL_BY_KEY, NORMALISATIONS, SCOPE_GROUPS, TIERS
+from povmap.core.vocab import (
+    CRITERION_BY_KEY,
+    DATASETS,
+    DIMENSION_CHOICE,
+    DIMENSIONS,
+    LEVEL_BY_KEY,
+    NORMALISATIONS,
+    SCOPE_GROUPS,
+    TIERS,
+)
 from povmap.pilot.criteria import PILOT_LEVELS, Frame
 from povmap.present import pilotview
 from povmap.present.explorer import area_name, province_order
@@ -52,12 +61,12 @@ with st.sidebar:
                  or pilot.DEFAULT_FRAME.level)
     opts, fmt = labelled(DIMENSIONS)
     dims = opts
-    if dataset == "tpmap":  # household figures offer no choice of dimensions (privacy, povmap.core.cellkey)
+    if DIMENSION_CHOICE[dataset]:
         ps.default("dims", opts)
         dims = keep("dims", st.pills(t("ctl.dimensions", lg), opts, selection_mode="multi", format_func=fmt,
                                      key=wkey("dims")))
     tiers = [tr.number for tr in TIERS]
-    if dataset == "households":
+    if not DIMENSION_CHOICE[dataset]:
         st.caption(t("dims.households_note", lg))
         ps.default("tiers", list(pilot.default_tiers(dataset)))
         tiers = keep("tiers", st.pills(t("ctl.tiers", lg), tiers, selection_mode="multi", key=wkey("tiers"),

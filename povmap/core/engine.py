@@ -17,13 +17,14 @@ import pandas as pd
 from povmap.core import households as hh
 from povmap.core.caches import Cache, Entries
 from povmap.core.caches import entries as cache_entries
+from povmap.core.cellkey import ProtectedTable, min_for_mean
 from povmap.core.errors import PovmapError
 from povmap.core.groups import group_provinces
-from povmap.core.cellkey import ProtectedTable, min_for_mean
 from povmap.core.source import DataSource
 from povmap.core.vocab import (
     DATASET_KEYS,
     DATASET_METRICS,
+    DIMENSION_CHOICE,
     DIMENSION_KEYS,
     INDICATOR_BY_KEY,
     LEVEL_KEYS,
@@ -75,9 +76,7 @@ class Query:
                              bad=", ".join(bad))
         if not dims:
             raise QueryError("error.query.no_dimension")
-        if self.dataset == "households":
-            # Household figures count households deprived in at least one dimension, never a choice of dimensions:
-            # two such views could be subtracted to single out a few households (povmap.core.cellkey).
+        if not DIMENSION_CHOICE[self.dataset]:
             dims = DIMENSION_KEYS
         tiers = tuple(sorted({int(t) for t in self.tiers}))
         if not tiers or not set(tiers) <= set(TIER_NUMBERS):

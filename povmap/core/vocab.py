@@ -167,6 +167,10 @@ DATASET_METRICS = {
     "tpmap": ("people", "rate", "share", "per1000", "households"),
     "households": ("households", "members", "share"),
 }
+# Whether a view of the dataset offers a choice of dimensions. Household figures count households deprived in
+# at least one dimension: two views with other choices could be subtracted to single out a few households
+# (povmap.core.cellkey). TPMAP's figures are public and exact.
+DIMENSION_CHOICE = {"tpmap": True, "households": False}
 # The households dataset's "share" is the share of an area's households that pass the filter.
 HOUSEHOLD_SHARE = Term("share", "สัดส่วนครัวเรือนในกลุ่มที่เลือก (%)", "Share of households in the selected tiers (%)")
 

@@ -21,8 +21,8 @@ import pandas as pd
 
 from povmap.core.areas import abolished_successors, admin_areas
 from povmap.core.caches import Cache
-from povmap.core.engine import BANGKOK, Engine, QueryError
 from povmap.core.cellkey import hidden, share
+from povmap.core.engine import BANGKOK, Engine, QueryError
 from povmap.core.households import CAPITAL_COLUMNS
 from povmap.core.vocab import CAPITAL_KEYS, DIMENSIONS, INDICATORS, LEVEL_KEYS, TIER_NUMBERS, child_level, level_of
 
