@@ -28,9 +28,10 @@ def _when(iso: str, lang: str) -> str:
 
 
 def _private(d: DatasetInfo) -> bool:
-    """A household file's own totals are exact counts of households: the shared list does not show them (the
-    pages show protected figures; the import report tells the importer what was kept)."""
-    return d.kind == KIND_HOUSEHOLDS and not d.synthetic
+    """An imported household file's own totals are exact counts of households: the shared list does not show
+    them, whatever the file says it is (the pages show protected figures; the import report tells the importer
+    what was kept). The built-in synthetic file's totals are PPAOS's published ones."""
+    return d.kind == KIND_HOUSEHOLDS and not d.builtin
 
 
 def datasets_table(infos: list[DatasetInfo], active: str, lang: str) -> pd.DataFrame:

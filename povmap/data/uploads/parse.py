@@ -82,7 +82,7 @@ def parse(data: bytes, file_name: str = "upload.csv", *, kind: str, sheet: str |
         if "\x00" in text:
             raise UploadProblem.make("not_a_table", file=file_name, detail="binary data / ข้อมูลไบนารี")
         delimiter = _sniff_delimiter(text)
-        _check_csv_size(text, data, delimiter, file_name)
+        _check_csv_size(text, delimiter, file_name)
         grid = _read_csv(text, data if encoding in ("utf-8", "utf-8-sig") else None, delimiter, file_name)
         fmt, sheet_name, sheets = "csv", None, []
     return _frame(_check_grid(grid, file_name), kind, file_name, format=fmt, encoding=encoding, delimiter=delimiter, sheet=sheet_name,
@@ -99,16 +99,16 @@ def sheet_names(data: bytes) -> list[str]:
         return []
 
 
-def _check_csv_size(text: str, data: bytes, delimiter: str, file_name: str) -> None:
+def _check_csv_size(text: str, delimiter: str, file_name: str) -> None:
     """Refuse a CSV over the caps from a count of its lines and of the cells in its widest first lines."""
-    if data.count(b"\n") + data.count(b"\r") // 2 > 2 * MAX_ROWS + HEADER_SEARCH_ROWS or \
-            text.count("\n") > MAX_ROWS + HEADER_SEARCH_ROWS:
+    lines = (text.count("\n") or text.count("\r")) + 1  # "\r" alone: old Mac line ends
+    if lines > MAX_ROWS + HEADER_SEARCH_ROWS:
         raise UploadProblem.make("too_many_rows", file=file_name, limit=f"{MAX_ROWS:,}")
     width = max((ln.count(delimiter) + 1 for ln in text[:4_000_000].splitlines()[:HEADER_SEARCH_ROWS + 5]),
                 default=0)
     if width > MAX_COLUMNS:
         raise UploadProblem.make("too_many_columns", file=file_name, limit=f"{MAX_COLUMNS:,}")
-    if width * (text.count("\n") + 1) > MAX_CELLS:
+    if width * lines > MAX_CELLS:
         raise UploadProblem.make("too_many_cells", file=file_name, limit=f"{MAX_CELLS:,}")
 
 
