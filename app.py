@@ -6,7 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages._auth import current_user, sign_in_box
 from app_pages._ui import LANG_KEY, first_run, lang
+from povmap.core.access import Action
 from povmap.core.i18n import DEFAULT_LANG, LANGS, t
 from povmap.data.store import StoreError
 
@@ -26,6 +28,9 @@ pages = [
     st.Page("app_pages/data.py", title=t("nav.data", lang()), url_path="data", icon=":material/database:"),
     st.Page("app_pages/sources.py", title=t("nav.sources", lang()), url_path="sources", icon=":material/menu_book:"),
 ]
+if current_user().can(Action.READ_AUDIT):  # absent for everyone else: /admin is then no page at all
+    pages.append(st.Page("app_pages/admin.py", title=t("nav.admin", lang()), url_path="admin",
+                         icon=":material/admin_panel_settings:"))
 page = st.navigation(pages, position="sidebar")
 # Pages live in app_pages/, not pages/: Streamlit treats a pages/ folder as the legacy page list,
 # which ran /profile links without this entry point and lost the first click of a new server.
@@ -34,6 +39,7 @@ with st.sidebar:
         t("app.language", lang()), options=list(LANGS), key=LANG_KEY,
         format_func=lambda code: {"th": "ไทย", "en": "English"}[code], selection_mode="single",
     )
+    sign_in_box(lang())
 try:
     page.run()
 except StoreError as exc:  # a store file went missing or was damaged while the app runs

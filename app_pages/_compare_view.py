@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages._auth import may
 from app_pages._downloads import table_downloads
+from povmap.core.access import Action
 from povmap.core.engine import Engine
 from povmap.core.i18n import t
 from povmap.core.privacy import privacy_note, shown_count, shown_share
@@ -14,14 +16,16 @@ from povmap.present.profile import build_profile, compare_table
 
 def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
     """Key figures in one table, dimension bars, capital radars and tier bars of ``codes``."""
-    profiles = [build_profile(eng, c) for c in codes]
+    households = may(Action.VIEW_HOUSEHOLDS)
+    profiles = [build_profile(eng, c, households=households) for c in codes]
     names = [p.name_th if lg == "th" else p.name_en for p in profiles]
 
     st.subheader(t("compare.figures", lg))
     table = compare_table(profiles)
     table["name"] = names
     table["level"] = [LEVEL_BY_KEY[lv].label(lg) for lv in table["level"]]
-    shown = table[["code", "name", "level", "people", "rate", "households", "population", "hh_households", "hh_tier1_share"]]
+    hh_cols = ["hh_households", "hh_tier1_share"] if households else []  # absent for a user who may not see them
+    shown = table[["code", "name", "level", "people", "rate", "households", "population", *hh_cols]]
     num = st.column_config.NumberColumn(format="localized")
     labels = {"code": t("table.code", lg), "name": t("table.name", lg), "level": t("compare.col.level", lg),
               "people": t("fig.people", lg), "rate": t("fig.rate", lg), "households": t("fig.households", lg),
@@ -29,9 +33,10 @@ def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
               "hh_tier1_share": t("compare.col.hh_tier1_share", lg)}
     hidden = [p.households is not None and (p.households["hidden"] or p.households["tiers"]["households"].isna().any())
               for p in profiles]
-    config = {labels["people"]: num, labels["households"]: num, labels["population"]: num, labels["hh_households"]: num,
-              labels["rate"]: st.column_config.NumberColumn(format="%.2f"),
-              labels["hh_tier1_share"]: st.column_config.NumberColumn(format="%.1f")}
+    config = {labels["people"]: num, labels["households"]: num, labels["population"]: num,
+              labels["rate"]: st.column_config.NumberColumn(format="%.2f")}
+    if households:
+        config |= {labels["hh_households"]: num, labels["hh_tier1_share"]: st.column_config.NumberColumn(format="%.1f")}
     if any(hidden):  # household figures hidden for privacy read "< k", so these two columns become text
         shown = shown.assign(
             hh_households=[shown_count(v, p.households["k"]) if p.households is not None else "–"
@@ -62,8 +67,10 @@ def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
                                           for n, p in with_hh], lg), theme=None, key=f"{key}.tiers")
         if any(p.households["synthetic"] for _, p in with_hh):
             st.warning(t("synthetic.badge", lg))
+    if not households:
+        st.caption(t("profile.hh_withheld", lg))
     for n, p in zip(names, profiles):
-        if p.households is None:
+        if p.households is None and households:
             st.caption(f"{n}: {t('profile.no_households', lg)}")
         if p.tpmap_note:
             st.caption(f"{n}: {t(f'reason.{p.tpmap_note}', lg)}")

@@ -22,7 +22,9 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
+from app_pages._auth import address, current_user
 from app_pages._ui import lang
+from povmap.core.access import Action
 from povmap.core.engine import Engine
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
@@ -30,6 +32,8 @@ from povmap.core.privacy import export_line
 from povmap.core.thai import fmt_datetime
 from povmap.present import brief, exports, headless, mapimage
 from povmap.present.credits import credit_lines
+from povmap.userdb import audit
+from povmap.userdb.db import user_db_path
 
 MADE_KEY = "downloads.made"  # session state: {button key: Made}, the last file (or failure) of each export button
 
@@ -43,11 +47,28 @@ class Made:
     error: PovmapError | None = None
 
 
+def audited(make: Callable[[], bytes], what: str, households: bool) -> Callable[[], bytes]:
+    """``make``, recording an export of household-based figures in the audit log when it runs (a click). Who and
+    from where are read now, in the page's run: a deferred download runs outside it."""
+    if not households:
+        return make
+    user, addr = current_user(), address()
+
+    def run() -> bytes:
+        data = make()
+        audit.record(user_db_path(), user, "export_households", what, address=addr)
+        return data
+
+    return run
+
+
 def table_downloads(df, title: str, key: str, *, household_k: int | None = None) -> None:
     """CSV (UTF-8 with BOM) and XLSX buttons for a table as shown; built only when clicked. ``household_k``: the
-    table holds household figures protected with this threshold, and its header says how."""
+    table holds household figures protected with this threshold, and its header says how (and each download of
+    it is in the audit log)."""
     lg = lang()
     stem = exports.slug(title)
+    hh = household_k is not None
 
     def meta() -> exports.Metadata:
         stamp = (t("export.generated", lg), fmt_datetime(datetime.now(timezone.utc), lg))
@@ -55,9 +76,11 @@ def table_downloads(df, title: str, key: str, *, household_k: int | None = None)
         return exports.Metadata(title, (*credit_lines(lg), *privacy, stamp))
 
     row = st.container(horizontal=True, gap="small")
-    row.download_button("CSV", data=lambda: exports.to_csv(df, meta()), file_name=f"{stem}.csv", mime="text/csv",
+    row.download_button("CSV", data=audited(lambda: exports.to_csv(df, meta()), f"{stem}.csv", hh),
+                        file_name=f"{stem}.csv", mime="text/csv",
                        key=f"{key}.csv", on_click="ignore", type="tertiary", icon=":material/download:")
-    row.download_button("XLSX", data=lambda: exports.to_xlsx(df, meta()), file_name=f"{stem}.xlsx",
+    row.download_button("XLSX", data=audited(lambda: exports.to_xlsx(df, meta()), f"{stem}.xlsx", hh),
+                        file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}.xlsx", on_click="ignore", type="tertiary", icon=":material/download:")
 
@@ -115,7 +138,8 @@ def map_downloads(containers, eng: Engine, query, *, scheme: str, k: int, key: s
     sizes = ((mapimage.SLIDE, t("export.map_slide", lg), "slide"), (mapimage.A4_LANDSCAPE, t("export.map_print", lg), "a4"))
     for container, (size, label, suffix) in zip(containers, sizes):
         _rendered_download(
-            container, label, lambda size=size: mapimage.map_png(eng, query, lang=lg, scheme=scheme, k=k, size=size),
+            container, label, audited(lambda size=size: mapimage.map_png(eng, query, lang=lg, scheme=scheme, k=k, size=size),
+                                      f"{stem}-{suffix}.png", query.dataset == "households"),
             spec=_digest(eng.data.version, query, lg, scheme, k, size), key=f"{key}.{suffix}",
             file_name=f"{stem}-{suffix}.png", mime="image/png", icon=":material/image:")
 
@@ -126,9 +150,11 @@ def brief_download(container, eng: Engine, code: str, *, key: str, shortlist=Non
     _start_chromium()
     name = eng.names.at[code, "name_th" if lg == "th" else "name_en"]
     listed = None if shortlist is None else shortlist.to_csv()
+    households = current_user().can(Action.VIEW_HOUSEHOLDS)  # a brief for a guest has no household section
     _rendered_download(
         container, t("export.brief", lg),
-        lambda: brief.area_brief_pdf(eng, code, lang=lg, shortlist=shortlist, scenario=scenario),
-        spec=_digest(eng.data.version, code, lg, scenario, listed), key=key,
+        audited(lambda: brief.area_brief_pdf(eng, code, lang=lg, shortlist=shortlist, scenario=scenario,
+                                             households=households), f"brief-{code}.pdf", households),
+        spec=_digest(eng.data.version, code, lg, scenario, listed, households), key=key,
         file_name=f"{exports.slug(f'brief-{code}-{name}')}.pdf", mime="application/pdf",
         icon=":material/picture_as_pdf:", help=t("export.brief_help", lg, name=name))

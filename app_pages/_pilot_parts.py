@@ -8,10 +8,12 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages._compare_view import render_comparison
-from app_pages._downloads import brief_download
+from app_pages._downloads import audited, brief_download
+from app_pages._auth import address, current_user
 from app_pages._map import area_map
 from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare
 from povmap import pilot
+from povmap.core.access import Action
 from povmap.core.engine import Engine
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
@@ -139,6 +141,7 @@ def widget_values(frame: Frame, settings: pilot.Settings) -> dict:
 def scenario_section(eng: Engine, result: pilot.PilotResult, lg: str, db: Path) -> None:
     st.subheader(t("pilot.scenarios", lg))
     ss = st.session_state
+    user = current_user()
     opened = ss.get(OPENED)
     current = _scenario_name(result)
     if opened and current:
@@ -153,21 +156,11 @@ def scenario_section(eng: Engine, result: pilot.PilotResult, lg: str, db: Path) 
         st.error(exc.message(lg))
         return
     save_col, list_col = st.columns([2, 3], gap="large")
-    with save_col, st.form(f"{K}save", border=True):
-        st.markdown(f"**{t('pilot.save', lg)}**")
-        name = st.text_input(t("pilot.scenario_name", lg), value=current or "", max_chars=80, key=f"{K}save_name")
-        overwrite = st.checkbox(t("pilot.overwrite", lg))
-        if st.form_submit_button(t("pilot.save_button", lg), type="primary"):
-            table = pilot.shortlist_table(result)
-            try:
-                sid = scenarios.save(db, name, result.frame.as_dict(), result.settings.as_dict(), table,
-                                     eng.data.version, overwrite=overwrite)
-            except PovmapError as exc:
-                st.error(exc.message(lg))
-            else:
-                ss[OPENED] = {"id": sid, "name": name.strip(), "frame": result.frame.as_dict(),
-                              "settings": result.settings.as_dict(), "codes": table["code"].tolist()}
-                st.rerun()
+    if user.can(Action.SAVE_SCENARIO):
+        with save_col:
+            _save_form(eng, result, lg, db, user, current, opened)
+    else:  # a guest opens and exports shared scenarios; saving needs an account
+        save_col.info(t("pilot.save_needs_role", lg), icon=":material/lock:")
     with list_col:
         if not infos:
             st.caption(t("pilot.no_scenarios", lg))
@@ -176,38 +169,76 @@ def scenario_section(eng: Engine, result: pilot.PilotResult, lg: str, db: Path) 
 
         def label(i: int) -> str:
             x = by_id[i]
-            return f"{x.name} · {x.n_areas} · {fmt_datetime(datetime.fromisoformat(x.updated_at), lg)}"
+            who = x.owner_name or x.owner or t("pilot.owner_unknown", lg)
+            return f"{x.name} · {x.n_areas} · {who} · {fmt_datetime(datetime.fromisoformat(x.updated_at), lg)}"
 
         sid = st.selectbox(t("pilot.saved", lg), list(by_id), format_func=label, key=f"{K}pick")
         c1, c2, c3 = st.columns(3)
         if c1.button(t("pilot.open", lg), key=f"{K}open", type="primary"):
             _open(db, sid)
-        with c2.popover(t("pilot.rename", lg)):
-            new = st.text_input(t("pilot.scenario_name", lg), value=by_id[sid].name, key=f"{K}rename.{sid}", max_chars=80)
-            if st.button(t("pilot.rename", lg), key=f"{K}rename_go"):
-                try:
-                    scenarios.rename(db, sid, new)
-                    if opened and opened["id"] == sid:
-                        opened["name"] = new.strip()
-                    st.rerun()
-                except PovmapError as exc:
-                    st.error(exc.message(lg))
-        with c3.popover(t("pilot.delete", lg)):
-            st.caption(t("pilot.delete_confirm", lg, name=md_text(by_id[sid].name)))
-            if st.button(t("pilot.delete", lg), key=f"{K}delete_go", type="primary"):
-                scenarios.delete(db, sid)
-                if opened and opened["id"] == sid:
-                    ss.pop(OPENED, None)
-                st.rerun()
+        if by_id[sid].changeable_by(user):  # only its owner or an admin: for anyone else the controls are absent
+            _rename_delete(db, by_id[sid], user, opened, lg, c2, c3)
+        else:
+            c2.caption(t("pilot.not_yours", lg))
         if len(infos) >= 2:
             _diff(eng, db, list(by_id), label, lg)
+
+
+def _save_form(eng: Engine, result: pilot.PilotResult, lg: str, db: Path, user, current, opened) -> None:
+    ss = st.session_state
+    with st.form(f"{K}save", border=True):
+        st.markdown(f"**{t('pilot.save', lg)}**")
+        name = st.text_input(t("pilot.scenario_name", lg), value=current or "", max_chars=80, key=f"{K}save_name")
+        overwrite = st.checkbox(t("pilot.overwrite", lg))
+        if st.form_submit_button(t("pilot.save_button", lg), type="primary"):
+            table = pilot.shortlist_table(result)
+            # Overwriting the scenario this session opened: refused if someone changed it since it was opened.
+            same = opened and opened["name"].casefold() == " ".join(name.split()).casefold()
+            try:
+                sid = scenarios.save(db, name, result.frame.as_dict(), result.settings.as_dict(), table,
+                                     eng.data.version, overwrite=overwrite, by=user, address=address(),
+                                     expected_version=opened.get("version") if same else None)
+            except PovmapError as exc:
+                st.error(exc.message(lg))
+            else:
+                ss[OPENED] = {"id": sid, "name": name.strip(), "frame": result.frame.as_dict(),
+                              "settings": result.settings.as_dict(), "codes": table["code"].tolist(),
+                              "version": scenarios.load(db, sid).version}
+                st.rerun()
+
+
+def _rename_delete(db: Path, info, user, opened, lg: str, c2, c3) -> None:
+    sid = info.id
+    with c2.popover(t("pilot.rename", lg)):
+        new = st.text_input(t("pilot.scenario_name", lg), value=info.name, key=f"{K}rename.{sid}", max_chars=80)
+        if st.button(t("pilot.rename", lg), key=f"{K}rename_go"):
+            try:
+                scenarios.rename(db, sid, new, by=user, expected_version=info.version, address=address())
+                if opened and opened["id"] == sid:
+                    opened["name"] = new.strip()
+                    opened["version"] = info.version + 1
+                st.rerun()
+            except PovmapError as exc:
+                st.error(exc.message(lg))
+    with c3.popover(t("pilot.delete", lg)):
+        st.caption(t("pilot.delete_confirm", lg, name=md_text(info.name)))
+        if st.button(t("pilot.delete", lg), key=f"{K}delete_go", type="primary"):
+            try:
+                scenarios.delete(db, sid, by=user, expected_version=info.version, address=address())
+            except PovmapError as exc:
+                st.error(exc.message(lg))
+                return
+            if opened and opened["id"] == sid:
+                st.session_state.pop(OPENED, None)
+            st.rerun()
 
 
 def _open(db: Path, sid: int) -> None:
     sc = scenarios.load(db, sid)
     frame, settings = Frame.from_dict(sc.frame), pilot.Settings.from_dict(sc.settings)
     st.session_state[PENDING] = widget_values(frame, settings) | {"save_name": sc.name}
-    st.session_state[OPENED] = {"id": sc.id, "name": sc.name, "frame": frame.as_dict(), "settings": settings.as_dict(),
+    st.session_state[OPENED] = {"id": sc.id, "name": sc.name, "version": sc.version, "frame": frame.as_dict(),
+                                "settings": settings.as_dict(),
                                 "codes": sc.result["code"].tolist()}
     st.rerun()
 
@@ -254,12 +285,17 @@ def export_section(eng: Engine, result: pilot.PilotResult, lg: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     if len(result.frame.scope) == 2:  # one province: its brief lists this shortlist
         brief_download(c4, eng, result.frame.scope, key=f"{K}dl.brief", shortlist=result.shortlist, scenario=title)
-    c1.download_button("CSV", data=lambda: exports.to_csv(table(), meta()), file_name=f"{stem}.csv",
+    hh = result.frame.dataset == "households"
+    c1.download_button("CSV", data=audited(lambda: exports.to_csv(table(), meta()), f"{stem}.csv", hh),
+                       file_name=f"{stem}.csv",
                        mime="text/csv", key=f"{K}dl.csv", on_click="ignore", icon=":material/download:")
-    c2.download_button("XLSX", data=lambda: exports.to_xlsx(table(), meta(), sheet="shortlist"), file_name=f"{stem}.xlsx",
+    c2.download_button("XLSX", data=audited(lambda: exports.to_xlsx(table(), meta(), sheet="shortlist"),
+                                            f"{stem}.xlsx", hh), file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{K}dl.xlsx",
                        on_click="ignore", icon=":material/download:")
-    c3.download_button("GeoJSON", data=lambda: exports.to_geojson(table(), geometries(), meta(), code_col=t("table.code", lg)),
+    c3.download_button("GeoJSON", data=audited(lambda: exports.to_geojson(table(), geometries(), meta(),
+                                                                       code_col=t("table.code", lg)),
+                                               f"{stem}.geojson", hh),
                        file_name=f"{stem}.geojson", mime="application/geo+json", key=f"{K}dl.geojson",
                        on_click="ignore", icon=":material/download:")
 

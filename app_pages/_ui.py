@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import atexit
 import threading
+from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from app_pages._auth import current_user
+from povmap.core.access import Action
 from povmap.core.engine import Engine
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import DEFAULT_LANG, t
 from povmap.core.thai import fmt_number
 from povmap.data import datasource
 from povmap.data.datasource import DataChoice, open_engine
+from povmap.core.vocab import DATASETS
 from povmap.data.store import Store, StoreError
+from povmap.data.uploads import KIND_HOUSEHOLDS
 from povmap.pilot import spatial
 from povmap.present.credits import ADMIN_LIST_CREDIT, CREDITS
 from povmap.present.text import md_text
+from povmap.userdb import dataops
 
 LANG_KEY = "lang"
 WARM_UP_EXIT_WAIT_S = 120
@@ -57,9 +63,14 @@ def _warm_up_spatial() -> None:
     atexit.register(thread.join, WARM_UP_EXIT_WAIT_S)
 
 
+SESSION_DATASETS = "data.session"  # this session's own choice of dataset per kind (the Data page sets it)
+
+
 def _current_engine() -> Engine:
-    """The engine of the installed store build and the datasets in use (raises when the store is broken)."""
-    return _engine(datasource.choose())
+    """The engine of the installed store build and this session's datasets: its own choice if its user may see
+    it, else the server's default (raises when the store is broken). One session's choice changes no other's."""
+    ids = dataops.session_ids(current_user(), st.session_state.get(SESSION_DATASETS, {}))
+    return _engine(datasource.choose(use=ids.values()))
 
 
 def engine() -> Engine | None:
@@ -185,6 +196,19 @@ class PageState:
 
     def default(self, name: str, value) -> None:
         self.ss.setdefault(self.prefix + name, value)
+
+
+def dataset_choices(ps: PageState, lg: str) -> tuple[list[str], Callable[[str], str]]:
+    """The datasets this user may view (household files only with the right to see them), for a page's picker.
+    A view that asked for households (a shared link, an opened scenario) falls back to TPMAP and says why."""
+    allowed = [d for d in DATASETS if d.key != KIND_HOUSEHOLDS or current_user().can(Action.VIEW_HOUSEHOLDS)]
+    keys = [d.key for d in allowed]
+    if st.session_state.get(ps.prefix + "dataset", keys[0]) not in keys:
+        ps.force("dataset", keys[0])
+        st.session_state[ps.prefix + "withheld"] = True
+    if st.session_state.pop(ps.prefix + "withheld", False):
+        st.info(t("auth.households_withheld", lg), icon=":material/lock:")
+    return keys, {d.key: d.label(lg) for d in allowed}.__getitem__
 
 
 def presentation_style() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages._auth import address, current_user
 from app_pages._ui import credits_footer, engine, lang
+from povmap.core.access import Action
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
 from povmap.present import exports
@@ -24,8 +26,11 @@ st.title(t("nav.areamanagers", lg))
 st.caption(t("am.intro", lg))
 if msg := ss.pop(K + "flash", None):
     st.success(msg)
+user = current_user()
+editable = user.can(Action.EDIT_AREA_MANAGERS)
 try:
     table = areamanagers.list_coverage(db)
+    version = areamanagers.state(db)[0]
 except PovmapError as exc:
     st.error(exc.message(lg))
     st.stop()
@@ -33,6 +38,17 @@ except PovmapError as exc:
 name = "name_th" if lg == "th" else "name_en"
 shown = table.assign(area=eng.names.reindex(table["code"])[name].fillna("").to_numpy())
 labels = {"manager": t("am.manager", lg), "code": t("am.code", lg), "area": t("am.area", lg), "note": t("am.note", lg)}
+if not editable:  # read-only for every role but admin: no editor, no import, nothing to send back
+    st.caption(t("am.read_only", lg))
+    st.dataframe(exports.neutralise(shown[["manager", "code", "area", "note"]].rename(columns=labels)), hide_index=True)
+    credits_footer()
+    st.stop()
+# The table and version the editor starts from, kept until a save: a save made by someone else in between is
+# refused with what they changed (nothing is lost), instead of one edit silently replacing the other.
+base_key = f"{K}base.{ss.get(K + 'version', 0)}"
+if base_key not in ss:
+    ss[base_key] = (version, table)
+base_version, base_table = ss[base_key]
 # One editor key per saved version: after a save the editor starts from the stored table again.
 # Neutralised for the grid's own "Download as CSV" (formulas), restored exactly before a save.
 edited = st.data_editor(
@@ -46,12 +62,25 @@ if st.button(t("am.save", lg), type="primary", key=f"{K}save"):
     new = new.fillna("").astype(str)
     new = new[(new["manager"].str.strip() != "") | (new["code"].str.strip() != "")]  # blank rows the editor adds
     try:
-        areamanagers.replace_all(db, new, valid_codes=valid)
+        areamanagers.replace_all(db, new, valid_codes=valid, by=user, expected_version=base_version,
+                                 base=base_table, address=address())
+    except areamanagers.AreaManagerConflict as exc:
+        ss[K + "conflict"] = exc  # shown below until the user reloads: their edits stay in the editor meanwhile
     except PovmapError as exc:
         st.error(exc.message(lg))
     else:
+        ss.pop(K + "conflict", None)
         ss[K + "version"] = ss.get(K + "version", 0) + 1
         ss[K + "flash"] = t("am.saved", lg, count=len(new))
+        st.rerun()
+
+if conflict := ss.get(K + "conflict"):
+    st.error(conflict.message(lg))
+    st.caption(t("am.conflict_hint", lg))
+    if st.button(t("am.reload", lg), key=f"{K}reload", icon=":material/refresh:"):
+        ss.pop(K + "conflict", None)
+        ss.pop(base_key, None)
+        ss[K + "version"] = ss.get(K + "version", 0) + 1
         st.rerun()
 
 st.subheader(t("am.import", lg))
@@ -60,7 +89,8 @@ up = st.file_uploader(t("am.import", lg), type=["csv"], key=f"{K}upload.{ss.get(
                       label_visibility="collapsed")
 if up is not None and st.button(t("am.import_go", lg), key=f"{K}import"):
     try:
-        n = areamanagers.import_csv(db, up.getvalue(), valid_codes=valid, file_name=up.name)
+        n = areamanagers.import_csv(db, up.getvalue(), valid_codes=valid, file_name=up.name, by=user,
+                                    address=address())
     except PovmapError as exc:
         st.error(exc.message(lg))
     else:

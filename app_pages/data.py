@@ -1,4 +1,5 @@
-"""Data (ข้อมูล): the datasets in use, switching and deleting them, and importing a file after a check.
+"""Data (ข้อมูล): the datasets this session uses, switching, publishing and deleting them, and importing a file
+after a check. Each control is drawn only for a role that may use it (:mod:`povmap.core.access`).
 
 The page only shows what ``povmap.data.uploads`` decides: the check's report, then the import the user accepts.
 Until "Import" is pressed nothing is written and the data in use stays as it is.
@@ -9,8 +10,10 @@ import hashlib
 
 import streamlit as st
 
+from app_pages._auth import address, current_user
 from app_pages._downloads import table_downloads
-from app_pages._ui import credits_footer, page_start
+from app_pages._ui import SESSION_DATASETS, credits_footer, page_start
+from povmap.core.access import Action
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
 from povmap.core.privacy import privacy_text
@@ -19,8 +22,11 @@ from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
 from povmap.data import uploads as U
 from povmap.data.uploads.listing import datasets_table
 from povmap.data.uploads.places import label as place_label
+from povmap.data.uploads.visibility import can_manage, visible
 from povmap.present import exports
 from povmap.present.text import md_text
+from povmap.userdb import dataops
+from povmap.userdb.db import user_db_path
 
 K = "data."
 MAX_QUESTIONS = 30  # distinct ambiguous names asked at once; the rest stay in the report
@@ -28,6 +34,7 @@ eng, lg, ps = page_start(K)
 ss = st.session_state
 store = eng.data.store
 k = eng.privacy_k
+db = user_db_path()
 KIND_LABEL = {U.KIND_COUNTS: t("data.kind.tpmap", lg), U.KIND_HOUSEHOLDS: t("data.kind.households", lg)}
 
 st.title(t("nav.data", lg))
@@ -36,48 +43,83 @@ if ss.get(K + "flash"):
     st.success(ss.pop(K + "flash"))
 
 # ---- what is loaded, what is in use ------------------------------------------------------------
+user = current_user()
+st.caption(t("data.local_mode" if user.local else "data.session_note", lg))
+chosen = ss.setdefault(SESSION_DATASETS, {})
+in_use = {U.KIND_COUNTS: eng.data.counts_info.id, U.KIND_HOUSEHOLDS: eng.data.households_info.id}
 for kind in U.KINDS:
-    infos = U.list_datasets(kind, store=store)
-    active = U.active_id(kind)
+    infos = visible(U.list_datasets(kind, store=store), user)
+    if not infos:  # a guest and household files: nothing to list, nothing to pick
+        continue
+    active, default = in_use[kind], U.active_id(kind)
     st.subheader(KIND_LABEL[kind])
-    st.dataframe(exports.neutralise(datasets_table(infos, active, lg)), hide_index=True)  # the grid's own CSV
+    st.dataframe(exports.neutralise(datasets_table(infos, active, lg, default)), hide_index=True)  # grid's own CSV
     broken = {d.id for d in infos if d.damaged}  # listed so it can be deleted; it cannot be used
     for d in infos:
         if d.damaged:
             st.warning(d.damage(lg), icon=":material/warning:")
     names = {d.id: f"{d.name} ({d.year or '–'})" + (f" · {t('data.synthetic', lg)}" if d.synthetic else "")
              for d in infos}
-    c1, c2, c3 = st.columns([4, 1.4, 1.4], vertical_alignment="bottom")
+    by_id = {d.id: d for d in infos}
+    c1, c2, c3, c4 = st.columns([4, 1.4, 1.4, 1.4], vertical_alignment="bottom")
     # The picker shows the dataset in use on the first visit and after an import or a delete (a widget's
     # value can only be set before the widget is drawn, hence the "set" note left by those actions).
     if ss.get(f"{K}use.{kind}") not in names or ss.pop(f"{K}set.{kind}", False):
         ss[f"{K}use.{kind}"] = active
     choice = c1.selectbox(t("data.use", lg), list(names), format_func=names.get, key=f"{K}use.{kind}")
-    if c2.button(t("data.use_button", lg), key=f"{K}use_button.{kind}", disabled=choice in (active, *broken), type="primary"):
-        U.set_active(kind, choice)
+    if c2.button(t("data.use_button", lg), key=f"{K}use_button.{kind}", disabled=choice in (active, *broken),
+                 type="primary"):
+        chosen[kind] = choice  # this session only
+        if user.local:  # one person on their own machine: their choice is the server's, as the command line reads
+            dataops.set_default_as(kind, choice, by=user, db=db, address=address())
         ss[K + "flash"] = t("data.now_using", lg, name=md_text(names[choice]), kind=KIND_LABEL[kind])
         st.rerun()
-    deletable = next((d for d in infos if d.id == choice and not d.builtin), None)
-    if c3.button(t("data.delete", lg), key=f"{K}delete.{kind}", disabled=deletable is None,
-                 help=t("data.delete_help", lg)):
-        ss[K + "confirm"] = choice
-    if deletable is not None and ss.get(K + "confirm") == deletable.id:
-        with st.container(border=True):
-            st.warning(t("data.delete_confirm", lg, name=md_text(names[deletable.id])))
-            y, n, _ = st.columns([1.4, 1, 4])
-            if y.button(t("data.delete_yes", lg), key=f"{K}delete_yes.{kind}", type="primary"):
+    if user.can(Action.SET_DEFAULTS) and not user.local:
+        if c3.button(t("data.make_default", lg), key=f"{K}default.{kind}", disabled=choice in (default, *broken),
+                     help=t("data.make_default_help", lg)):
+            try:
+                dataops.set_default_as(kind, choice, by=user, db=db, store=store, address=address())
+                ss[K + "flash"] = t("data.default_set", lg, name=md_text(names[choice]), kind=KIND_LABEL[kind])
+            except PovmapError as exc:
+                ss[K + "flash"] = exc.message(lg)
+            st.rerun()
+    picked = by_id[choice]
+    if can_manage(user, picked):  # only for the datasets this user may manage: absent otherwise
+        if not picked.damaged:
+            publish = not picked.published
+            if c4.button(t("data.publish" if publish else "data.unpublish", lg), key=f"{K}publish.{kind}",
+                         help=t("data.publish_help", lg)):
                 try:
-                    U.delete_dataset(deletable.id)
-                    ss[K + "flash"] = t("data.deleted", lg, name=md_text(names[deletable.id]))
+                    dataops.publish_as(picked.id, publish, by=user, db=db, address=address())
+                    ss[K + "flash"] = t("data.published" if publish else "data.unpublished", lg,
+                                        name=md_text(names[picked.id]))
                 except PovmapError as exc:
                     ss[K + "flash"] = exc.message(lg)
-                ss.pop(K + "confirm", None)
-                ss[f"{K}set.{kind}"] = True
                 st.rerun()
-            if n.button(t("data.cancel", lg), key=f"{K}delete_no.{kind}"):
-                ss.pop(K + "confirm", None)
-                st.rerun()
-st.caption(t("data.shared_note", lg))
+        if st.button(t("data.delete", lg), key=f"{K}delete.{kind}", help=t("data.delete_help", lg)):
+            ss[K + "confirm"] = choice
+        if ss.get(K + "confirm") == picked.id:
+            with st.container(border=True):
+                st.warning(t("data.delete_confirm", lg, name=md_text(names[picked.id])))
+                y, n, _ = st.columns([1.4, 1, 4])
+                if y.button(t("data.delete_yes", lg), key=f"{K}delete_yes.{kind}", type="primary"):
+                    try:
+                        dataops.delete_as(picked.id, by=user, db=db, address=address())
+                        ss[K + "flash"] = t("data.deleted", lg, name=md_text(names[picked.id]))
+                    except PovmapError as exc:
+                        ss[K + "flash"] = exc.message(lg)
+                    ss.pop(K + "confirm", None)
+                    chosen.pop(kind, None)
+                    ss[f"{K}set.{kind}"] = True
+                    st.rerun()
+                if n.button(t("data.cancel", lg), key=f"{K}delete_no.{kind}"):
+                    ss.pop(K + "confirm", None)
+                    st.rerun()
+
+if not user.can(Action.MANAGE_DATA):  # import and check: data stewards and admins only
+    st.info(t("data.import_needs_role", lg), icon=":material/lock:")
+    credits_footer()
+    st.stop()
 
 # ---- upload → check → accept or cancel ---------------------------------------------------------
 st.subheader(t("data.upload", lg))
@@ -147,6 +189,11 @@ else:
                 if st.button(t("data.ask_recheck", lg), key=f"{K}recheck", icon=":material/refresh:"):
                     run_check(answers)
                     st.rerun()
+        provinces = U.report_provinces(report)
+        if ok and not user.can(Action.MANAGE_DATA, provinces or ["–"]):  # a steward's file reaching past their provinces
+            outside = ", ".join(p for p in provinces if p not in user.provinces) or "–"
+            st.error(t("error.access.provinces", lg, provinces=outside), icon=":material/lock:")
+            ok = False
         if ok:
             with st.form(f"{K}accept"):
                 mode = st.radio(t("data.mode", lg), list(U.MODES), key=f"{K}mode",
@@ -162,14 +209,16 @@ else:
             if accept:
                 try:
                     with st.spinner(t("data.importing", lg)):
-                        info = U.import_dataset(report, mode, name=name.strip() or None, source=source.strip() or None,
-                                                licence=licence.strip(), synthetic=synthetic)
+                        info = dataops.import_as(report, mode, by=user, db=db, address=address(),
+                                                 name=name.strip() or None, source=source.strip() or None,
+                                                 licence=licence.strip(), synthetic=synthetic)
                 except PovmapError as exc:
                     st.error(exc.message(lg))
                 except OSError as exc:  # disk full, permissions: nothing was kept (the import is atomic)
                     st.error(t("data.import_failed", lg, error=str(exc)))
                 else:
                     ss.pop(K + "report", None)
+                    chosen[info.kind] = info.id  # the importer goes on with their file; nobody else's screen changes
                     ss[f"{K}set.{info.kind}"] = True
                     ss[K + "flash"] = t("data.imported", lg, name=md_text(info.name), count=info.rows_accepted,
                                         kind=KIND_LABEL[info.kind])

@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages._downloads import brief_download, map_downloads, table_downloads
 from app_pages._map import area_map
 from app_pages._ui import (
+    dataset_choices,
     compare_button,
     credits_footer,
     page_start,
@@ -92,7 +93,7 @@ def labelled(terms):
 
 # ---- sidebar: the frame of the view ---------------------------------------------------------
 with st.sidebar:
-    opts, fmt = labelled(DATASETS)
+    opts, fmt = dataset_choices(ps, lg)
     dataset = keep("dataset", st.selectbox(t("ctl.dataset", lg), opts, format_func=fmt, key=wkey("dataset")))
     scope_opts = [s.key for s in SCOPE_GROUPS] + ["one"]
     scope_fmt = {s.key: s.label(lg) for s in SCOPE_GROUPS} | {"one": t("ctl.scope.one", lg)}

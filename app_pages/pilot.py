@@ -4,14 +4,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _pilot_parts as parts
-from app_pages._ui import credits_footer, page_start, share_link
+from app_pages._ui import credits_footer, dataset_choices, page_start, share_link
 from povmap import pilot
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
 from povmap.core.thai import fmt_number
 from povmap.core.vocab import (
     CRITERION_BY_KEY,
-    DATASETS,
     DIMENSION_CHOICE,
     DIMENSIONS,
     LEVEL_BY_KEY,
@@ -43,7 +42,7 @@ def labelled(terms):
 # ---- sidebar: the frame and the rules ---------------------------------------------------------
 with st.sidebar:
     st.markdown(f"**{t('pilot.frame', lg)}**")
-    opts, fmt = labelled(DATASETS)
+    opts, fmt = dataset_choices(ps, lg)
     dataset = keep("dataset", st.selectbox(t("ctl.dataset", lg), opts, format_func=fmt, key=wkey("dataset")))
     scope_opts = [s.key for s in SCOPE_GROUPS] + ["one"]
     scope_fmt = {s.key: s.label(lg) for s in SCOPE_GROUPS} | {"one": t("ctl.scope.one", lg)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages._auth import may
 from app_pages._downloads import brief_download, table_downloads
 from app_pages._map import area_map
 from app_pages._ui import (
@@ -14,6 +15,7 @@ from app_pages._ui import (
     lang,
     share_link,
 )
+from povmap.core.access import Action
 from povmap.core.engine import QueryError
 from povmap.core.i18n import t
 from povmap.core.thai import DECIMALS, fmt_number
@@ -68,7 +70,7 @@ if not codes:
     st.info(t("profile.pick", lg))
     st.stop()
 try:
-    p = build_profile(eng, codes[0])
+    p = build_profile(eng, codes[0], households=may(Action.VIEW_HOUSEHOLDS))
 except QueryError as exc:
     st.error(exc.message(lg))
     st.stop()
@@ -137,7 +139,7 @@ with right:
 # ---- households --------------------------------------------------------------------------------
 st.subheader(t("profile.households", lg))
 hh = p.households
-text = household_text(hh, lg)
+text = household_text(hh, lg, withheld=p.households_withheld)
 if text.message is not None:
     st.info(text.message)
 else:

@@ -103,7 +103,7 @@ def _error_key(node):
     """The key argument of ``SomeError([path,] "error.…", **params)``, an error built from a catalogue key (see
     povmap/core/errors.py), or None."""
     name = getattr(node.func, "id", None) or getattr(node.func, "attr", None) or ""
-    if not name.endswith("Error"):
+    if not (name.endswith(("Error", "Denied", "Conflict")) or name == "__init__"):  # __init__: super().__init__(key)
         return None
     for arg in node.args:
         keys = [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]
@@ -153,8 +153,9 @@ def _reasons() -> list[str]:
 @pytest.fixture(scope="module")
 def built_keys(store) -> dict[str, tuple[str, ...]]:
     """Each family of keys built at run time (``t(f"<prefix>{value}")``) with every value it can take."""
-    from povmap.core import vocab
+    from povmap.core import access, vocab
     from povmap.data.uploads import KINDS, MODES
+    from povmap.userdb import audit
     from povmap.data.uploads.datasets import OS_CAUSES
     from povmap.pilot import spatial
     from povmap.present.profile import FIGURE_KEYS
@@ -172,6 +173,9 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
         "cov.": ("level", *store.manifest["coverage"]["province"]),  # the Data sources page's coverage table
         "error.dataset.kept_not_active.": OS_CAUSES,  # povmap/data/uploads/datasets.py: why a file operation failed
         "error.dataset.delete_failed.": OS_CAUSES,
+        "error.access.": [a.value for a in access.Action],  # povmap/core/access.py require(): what was refused
+        "role.": [r.value for r in access.Role],
+        "audit.": audit.ACTIONS,  # the admin page's audit log
     }
     assert set(store.boundary_notes["issue"]) <= set(families["note."])
     return {prefix: tuple(values) for prefix, values in families.items()}
@@ -245,5 +249,7 @@ def test_dates_show_the_buddhist_era_in_thai():
 
     from povmap.core.thai import fmt_datetime
     d = datetime(2018, 11, 23, 4, 5, tzinfo=timezone.utc)
-    assert fmt_datetime(d, "th") == "23 พ.ย. 2561 04:05 UTC"
-    assert fmt_datetime(d, "en") == "2018-11-23 04:05 UTC"
+    assert fmt_datetime(d, "th") == "23 พ.ย. 2561 11:05 น."  # Bangkok time, Buddhist Era
+    assert fmt_datetime(d, "en") == "2018-11-23 11:05 (Bangkok)"
+    late = d.replace(hour=20)  # after 17:00 UTC it is already the next day in Bangkok
+    assert fmt_datetime(late, "th") == "24 พ.ย. 2561 03:05 น."

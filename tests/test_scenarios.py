@@ -18,7 +18,7 @@ import pytest
 from povmap.core.config import REPO_ROOT
 from povmap.userdb import db as userdb
 from povmap.userdb import scenarios
-from povmap.userdb.db import DEFAULT_USER_DB, UserDBError, connect, user_db_path
+from povmap.userdb.db import SCHEMA_VERSION, DEFAULT_USER_DB, UserDBError, connect, user_db_path
 from povmap.userdb.scenarios import ScenarioError
 
 FRAME = {"scope": "46", "level": "subdistrict", "dataset": "tpmap", "dimensions": ["health", "income"],
@@ -350,6 +350,6 @@ def test_connect_sets_up_the_db(tmp_path):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         conn.close()

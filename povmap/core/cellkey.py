@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import math
 from dataclasses import dataclass, field
 
 import numpy as np

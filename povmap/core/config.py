@@ -28,6 +28,8 @@ ENV = {
     "user_data": "POVMAP_USER_DATA",  # imported datasets
     "user_db": "POVMAP_USER_DB",  # scenarios and Area Managers (SQLite)
     "privacy_k": "POVMAP_PRIVACY_K",  # smallest number of households a shown figure may rest on
+    "admins": "POVMAP_ADMINS",  # e-mail addresses that are admins whatever the provider says (a new server's first)
+    "role_claim": "POVMAP_ROLE_CLAIM",  # the provider's claim that lists a user's groups (default "groups")
     "browser": "BROWSER_PATH",  # Chromium for PNG/PDF exports (kaleido's and choreographer's convention)
 }
 
@@ -77,6 +79,16 @@ def privacy_k(value: str | int | None = None) -> int:
     except ValueError:
         return DEFAULT_PRIVACY_K
     return max(k, MIN_PRIVACY_K)
+
+
+def admins() -> tuple[str, ...]:
+    """Bootstrap admins: ``POVMAP_ADMINS``, e-mail addresses separated by commas or spaces."""
+    return tuple(a.lower() for a in (_env("admins") or "").replace(",", " ").split())
+
+
+def role_claim() -> str:
+    """The identity provider's claim listing a user's groups: ``POVMAP_ROLE_CLAIM``, default ``groups``."""
+    return _env("role_claim") or "groups"
 
 
 def browser_path() -> str | None:

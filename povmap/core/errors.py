@@ -22,7 +22,11 @@ class PovmapError(ValueError):
     def message(self, lang: str) -> str:
         if self._prose is not None:
             return self._prose["th" if lang == "th" else "en"]
-        return t(self.key, lang, **self.params)
+        return t(self.key, lang, **self.shown_params(lang))
+
+    def shown_params(self, lang: str) -> dict:
+        """The params as shown in ``lang`` (a subclass formats a time or a list per language)."""
+        return self.params
 
     @property
     def en(self) -> str:

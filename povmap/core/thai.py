@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta, timezone
 
 from povmap.core.i18n import t
 from povmap.core.vocab import METRIC_BY_KEY
@@ -48,11 +49,17 @@ def buddhist_year(year_ce: int) -> int:
 _THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
 
 
+# Thailand keeps UTC+7 all year (no daylight saving), so a fixed offset needs no time-zone database.
+BANGKOK = timezone(timedelta(hours=7), "ICT")
+
+
 def fmt_datetime(dt, lang: str) -> str:
-    """A timestamp as Thai readers expect it (Buddhist Era: ``23 พ.ย. 2569 04:35 UTC``) or ISO-like in English."""
+    """A timestamp in Bangkok time as Thai readers expect it (Buddhist Era: ``23 พ.ย. 2569 11:35 น.``), or
+    ``2026-11-23 11:35 (Bangkok)`` in English. A timestamp without a zone is UTC."""
+    dt = (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(BANGKOK)
     if lang == "th":
-        return f"{dt.day} {_THAI_MONTHS[dt.month - 1]} {buddhist_year(dt.year)} {dt:%H:%M} UTC"
-    return f"{dt:%Y-%m-%d %H:%M} UTC"
+        return f"{dt.day} {_THAI_MONTHS[dt.month - 1]} {buddhist_year(dt.year)} {dt:%H:%M} น."
+    return f"{dt:%Y-%m-%d %H:%M} (Bangkok)"
 
 
 _LEADING_VOWELS = "เแโใไ"

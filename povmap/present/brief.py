@@ -147,7 +147,7 @@ def _shortlist(engine: Engine, p: Profile, shortlist: pd.DataFrame | None, scena
 
 def _households(p: Profile, lang: str) -> tuple[Markup, go.Figure | None]:
     heading = t("profile.households", lang)
-    text = household_text(p.households, lang)
+    text = household_text(p.households, lang, withheld=p.households_withheld)
     if text.message is not None:
         return _part("households", heading=heading, message=text.message), None
     name = p.name_th if lang == "th" else p.name_en
@@ -218,15 +218,16 @@ def brief_html(engine: Engine, p: Profile, view: View, *, lang: str, highlight: 
 
 
 def area_brief_pdf(engine: Engine, code: str, *, lang: str, shortlist: pd.DataFrame | None = None,
-                   scenario: str | None = None, when: datetime | None = None) -> bytes:
+                   scenario: str | None = None, when: datetime | None = None, households: bool = True) -> bytes:
     """The A4 brief (two pages) of a province, district or subdistrict, as PDF bytes.
 
     ``shortlist``: a pilot shortlist (``PilotResult.ranked`` or ``.shortlist``: codes in the index or a ``code``
     column; ``rank``, ``score`` and ``shortlisted`` used when present). Its areas inside this area are listed
     and outlined on the map; ``scenario`` names it (default: "unsaved shortlist"). ``when``: the date printed.
+    ``households=False``: without household figures (a user who may not see them).
     Raises :class:`QueryError` for a code that is no current area, :class:`povmap.present.headless.ExportError` if rendering fails.
     """
-    p = build_profile(engine, code)
+    p = build_profile(engine, code, households=households)
     query, highlight = _map_query(p)
     view = build_view(engine, query, lang=lang)
     page, figures = brief_html(engine, p, view, lang=lang, highlight=highlight, shortlist=shortlist,

@@ -22,8 +22,11 @@ class HouseholdText:
     note: str = ""
 
 
-def household_text(hh: dict | None, lang: str) -> HouseholdText:
-    """:func:`povmap.present.profile.build_profile`'s ``households`` as display text."""
+def household_text(hh: dict | None, lang: str, *, withheld: bool = False) -> HouseholdText:
+    """:func:`povmap.present.profile.build_profile`'s ``households`` as display text; ``withheld``: the user may
+    not see household figures (sign-in and role)."""
+    if withheld:
+        return HouseholdText(t("profile.hh_withheld", lang))
     if hh is None:
         return HouseholdText(t("profile.no_households", lang))
     if hh["hidden"]:

@@ -68,6 +68,7 @@ class Profile:
     # units (placed=False, named "unit in <district>"), so people add up to the area; placed = has a polygon.
     children: pd.DataFrame
     bounds: tuple[float, float, float, float]  # minx, miny, maxx, maxy of the area's polygon
+    households_withheld: bool = False  # the user may not see household figures (``households`` is None)
 
     def figure(self, key: str) -> Figure:
         return next(f for f in self.figures if f.key == key)
@@ -364,8 +365,9 @@ def _bounds(engine: Engine, code: str) -> tuple[float, float, float, float]:
     raise QueryError(f"no boundary for area {code}", f"ไม่มีขอบเขตของพื้นที่ {code}")
 
 
-def build_profile(engine: Engine, code: str) -> Profile:
+def build_profile(engine: Engine, code: str, *, households: bool = True) -> Profile:
     """The profile of one area. An abolished code with a single successor profiles the successor.
+    ``households=False``: for a user who may not see household figures; none are computed.
 
     Raises :class:`QueryError` (Thai and English message) for a code that is no current area.
     """
@@ -407,7 +409,8 @@ def build_profile(engine: Engine, code: str) -> Profile:
         dimensions=dims,
         indicators=inds,
         villages=_village_frame(engine, code) if level == "subdistrict" else None,
-        households=_household_aggregates(engine, code),
+        households=_household_aggregates(engine, code) if households else None,
+        households_withheld=not households,
         population=population,
         hai=hai,
         children=_children(engine, code, level),

@@ -12,10 +12,15 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import datetime
 
 import pandas as pd
 
+from povmap.core.access import OPERATOR, Action, User, require
 from povmap.core.errors import PovmapError
+from povmap.core.i18n import t
+from povmap.core.thai import fmt_datetime
+from povmap.userdb import audit
 from povmap.userdb.db import reading, transaction
 
 COLUMNS = ["manager", "code", "note"]
@@ -40,6 +45,42 @@ class AreaManagerError(PovmapError):
         super().__init__(en, th)
 
 
+class AreaManagerConflict(PovmapError):
+    """Someone saved the table since this user started editing: nothing was saved; the message shows what the
+    other person changed (``added``, ``removed``: rows as "manager – code")."""
+
+    def __init__(self, who: str, when: str, added: list[str], removed: list[str]):
+        self.added, self.removed = added, removed
+        super().__init__("error.am.conflict", who=who or "–", when=when, added=_listed(added), removed=_listed(removed))
+
+    def shown_params(self, lang: str) -> dict:
+        when = fmt_datetime(datetime.fromisoformat(self.params["when"]), lang) if self.params["when"] else "–"
+        none = t("am.conflict_none", lang)
+        return self.params | {"when": when, "added": self.params["added"] or none,
+                              "removed": self.params["removed"] or none}
+
+
+def _listed(rows: list[str], most: int = 10) -> str:
+    return ", ".join(rows[:most]) + (f" (+{len(rows) - most})" if len(rows) > most else "")
+
+
+def state(db: str | os.PathLike) -> tuple[int, str, str]:
+    """The table's version (+1 on every change), who changed it last and when (UTC, ISO 8601)."""
+    with reading(db) as conn:
+        return tuple(conn.execute("SELECT version, changed_by, changed_at FROM area_manager_state").fetchone())
+
+
+def _changed(conn, by: User, address: str, what: str, **detail) -> None:
+    """Inside the write transaction: one more version, and its audit row."""
+    conn.execute("UPDATE area_manager_state SET version = version + 1, changed_by = ?, changed_at = ?",
+                 (by.name or by.id, audit.now()))
+    audit.record(conn, by, "area_managers", what, detail, address=address)
+
+
+def _rows(df: pd.DataFrame) -> set[tuple[str, str, str]]:
+    return set(zip(df["manager"], df["code"], df["note"]))
+
+
 def list_coverage(db: str | os.PathLike) -> pd.DataFrame:
     """Every coverage row: columns manager, code, note; sorted by manager, code."""
     with reading(db) as conn:
@@ -47,28 +88,42 @@ def list_coverage(db: str | os.PathLike) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS, dtype=str)
 
 
-def add(db: str | os.PathLike, manager: str, code: str, note: str = "", *, valid_codes: set[str]) -> bool:
+def add(db: str | os.PathLike, manager: str, code: str, note: str = "", *, valid_codes: set[str],
+        by: User = OPERATOR, address: str = "") -> bool:
     """Add one row; returns False (and changes nothing) when the manager already lists that code."""
+    require(by, Action.EDIT_AREA_MANAGERS)
     row, problems = _check_row(manager, code, note, valid_codes)
     if problems:
         column, en, th = problems[0]
         raise AreaManagerError(en[0].upper() + en[1:], th, column=column)
     with transaction(db) as conn:
-        return conn.execute("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", row).rowcount == 1
+        new = conn.execute("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", row).rowcount == 1
+        if new:
+            _changed(conn, by, address, "add", added=[f"{row[0]} – {row[1]}"])
+        return new
 
 
-def remove(db: str | os.PathLike, manager: str, code: str) -> bool:
+def remove(db: str | os.PathLike, manager: str, code: str, *, by: User = OPERATOR, address: str = "") -> bool:
     """Remove one row; returns False when there was no such row (e.g. already removed elsewhere)."""
+    require(by, Action.EDIT_AREA_MANAGERS)
+    manager, code = _clean_text(manager), _clean_code(code)
     with transaction(db) as conn:
-        cur = conn.execute("DELETE FROM area_manager WHERE manager = ? AND code = ?",
-                           (_clean_text(manager), _clean_code(code)))
-        return cur.rowcount == 1
+        gone = conn.execute("DELETE FROM area_manager WHERE manager = ? AND code = ?", (manager, code)).rowcount == 1
+        if gone:
+            _changed(conn, by, address, "remove", removed=[f"{manager} – {code}"])
+        return gone
 
 
-def replace_all(db: str | os.PathLike, df: pd.DataFrame, *, valid_codes: set[str]) -> None:
+def replace_all(db: str | os.PathLike, df: pd.DataFrame, *, valid_codes: set[str], by: User = OPERATOR,
+                expected_version: int | None = None, base: pd.DataFrame | None = None, address: str = "") -> None:
     """Replace the whole table (as edited in the app). Every row is checked first; any problem
     raises :class:`AreaManagerError` and the stored table stays as it was. Blank rows are dropped,
-    repeated (manager, code) rows keep the first."""
+    repeated (manager, code) rows keep the first.
+
+    With ``expected_version`` (the :func:`state` version the editor started from) a table someone else saved
+    since is not overwritten: :class:`AreaManagerConflict` shows what they changed against ``base`` (the table
+    the editor started from), and nothing is saved."""
+    require(by, Action.EDIT_AREA_MANAGERS)
     missing = [c for c in ("manager", "code") if c not in df.columns]
     if missing:
         raise AreaManagerError(f"The table has no '{missing[0]}' column.", f"ตารางไม่มีคอลัมน์ '{missing[0]}'",
@@ -77,17 +132,28 @@ def replace_all(db: str | os.PathLike, df: pd.DataFrame, *, valid_codes: set[str
     records = [(i, dict(zip(COLUMNS, r))) for i, r in enumerate(zip(df["manager"], df["code"], notes), start=1)]
     rows = _validate(records, valid_codes, file=None, header={c: c for c in COLUMNS})
     with transaction(db) as conn:
+        version, who, when = conn.execute("SELECT version, changed_by, changed_at FROM area_manager_state").fetchone()
+        before = set(conn.execute("SELECT manager, code, note FROM area_manager").fetchall())
+        if expected_version is not None and version != expected_version:
+            start = _rows(base) if base is not None else before
+            raise AreaManagerConflict(who, when, sorted(f"{m} – {c}" for m, c, _ in before - start),
+                                      sorted(f"{m} – {c}" for m, c, _ in start - before))
         conn.execute("DELETE FROM area_manager")
         conn.executemany("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", rows)
+        after = set(conn.execute("SELECT manager, code, note FROM area_manager").fetchall())
+        if after != before:
+            _changed(conn, by, address, "edit", added=sorted(f"{m} – {c}" for m, c, _ in after - before),
+                     removed=sorted(f"{m} – {c}" for m, c, _ in before - after))
 
 
-def import_csv(db: str | os.PathLike, data: bytes, *, valid_codes: set[str],
-               file_name: str = "upload.csv") -> int:
+def import_csv(db: str | os.PathLike, data: bytes, *, valid_codes: set[str], file_name: str = "upload.csv",
+               by: User = OPERATOR, address: str = "") -> int:
     """Add the rows of a CSV file (UTF-8, UTF-8 with BOM or TIS-620/cp874); returns how many were new.
 
     Columns: manager, code, note (or ผู้จัดการพื้นที่/หน่วยงาน, รหัสพื้นที่, หมายเหตุ). All rows are
     checked first: one bad row imports nothing. Rows already stored are skipped.
     """
+    require(by, Action.EDIT_AREA_MANAGERS)
     text = _decode(data, file_name)
     records = list(csv.reader(io.StringIO(text, newline="")))
     if not records:
@@ -101,7 +167,10 @@ def import_csv(db: str | os.PathLike, data: bytes, *, valid_codes: set[str],
     with transaction(db) as conn:
         before = conn.total_changes
         conn.executemany("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", checked)
-        return conn.total_changes - before
+        n = conn.total_changes - before
+        if n:
+            _changed(conn, by, address, "import", file=file_name, rows=n)
+        return n
 
 
 def covered(coverage: pd.DataFrame, codes: Iterable) -> pd.Series:

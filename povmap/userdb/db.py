@@ -16,7 +16,7 @@ from pathlib import Path
 from povmap.core.config import DEFAULT_USER_DB, user_db_path  # noqa: F401 - the path is a setting; re-exported for pages
 from povmap.core.errors import PovmapError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000  # other sessions hold the write lock only for a single save
 
 # Each entry upgrades the schema from version i to i + 1; append, never edit a released one.
@@ -44,6 +44,47 @@ _MIGRATIONS = [
         PRIMARY KEY (manager, code)
     );
     CREATE INDEX area_manager_code ON area_manager(code);
+    """,
+    # 2: many users (issue 14): owners and versions, roles, the admin's settings, the audit log.
+    """
+    ALTER TABLE scenario ADD COLUMN owner TEXT NOT NULL DEFAULT '';        -- user id; '' = saved before sign-in
+    ALTER TABLE scenario ADD COLUMN owner_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE scenario ADD COLUMN version INTEGER NOT NULL DEFAULT 1;    -- +1 on every change
+    ALTER TABLE scenario ADD COLUMN changed_by TEXT NOT NULL DEFAULT '';
+    CREATE TABLE area_manager_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL,               -- +1 on every change of the table
+        changed_by TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    );
+    INSERT INTO area_manager_state VALUES (1, 1, '', '');
+    CREATE TABLE role_grant (
+        user_id TEXT PRIMARY KEY CHECK (user_id <> ''),
+        role TEXT NOT NULL CHECK (role IN ('guest', 'analyst', 'steward', 'admin')),
+        provinces TEXT NOT NULL DEFAULT '',     -- a steward's province codes, space-separated
+        granted_by TEXT NOT NULL,
+        granted_at TEXT NOT NULL
+    );
+    CREATE TABLE setting (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,                    -- JSON
+        changed_by TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,                       -- UTC, ISO 8601
+        user_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '{}',      -- JSON
+        address TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_at ON audit(at);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
 ]
 
@@ -165,14 +206,25 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         # Another process may have migrated while we waited for the lock.
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for i in range(version, SCHEMA_VERSION):
-            for stmt in _MIGRATIONS[i].split(";"):
-                if stmt.strip():
-                    conn.execute(stmt)
+            for stmt in _statements(_MIGRATIONS[i]):
+                conn.execute(stmt)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         conn.rollback()
         raise
     conn.commit()
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a migration, split where SQLite says one is complete (a trigger holds ';' inside)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            yield buf
+            buf = ""
+    if buf.strip():
+        yield buf
 
 
 def _damaged(path: Path | str, exc: Exception) -> UserDBError:

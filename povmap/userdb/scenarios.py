@@ -16,7 +16,10 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
+from povmap.core.access import OPERATOR, AccessDenied, Action, Role, User, require
 from povmap.core.errors import PovmapError
+from povmap.core.thai import fmt_datetime
+from povmap.userdb import audit
 from povmap.userdb.db import reading, transaction
 
 NAME_MAX = 80
@@ -24,6 +27,13 @@ NAME_MAX = 80
 
 class ScenarioError(PovmapError):
     """A scenario cannot be saved, found or renamed as asked."""
+
+
+class ScenarioConflict(ScenarioError):
+    """Someone changed the scenario since this user opened it: nothing was saved; the message says who and when."""
+
+    def shown_params(self, lang: str) -> dict:
+        return self.params | {"when": fmt_datetime(datetime.fromisoformat(self.params["when"]), lang)}
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,9 @@ class Scenario:
     store_version: str
     created_at: str
     updated_at: str
+    owner: str = ""
+    owner_name: str = ""
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,17 @@ class ScenarioInfo:
     n_areas: int
     level: str
     scope: str
+    owner: str = ""  # user id; "" = saved before sign-in existed (only an admin changes it)
+    owner_name: str = ""
+    version: int = 1
+
+    def changeable_by(self, user: User) -> bool:
+        return may_change(user, self.owner)
+
+
+def may_change(user: User, owner: str) -> bool:
+    """Only its owner or an admin renames, overwrites or deletes a scenario; everyone may open and copy it."""
+    return user.role == Role.ADMIN or (bool(owner) and owner == user.id and user.can(Action.SAVE_SCENARIO))
 
 
 @dataclass(frozen=True)
@@ -61,12 +85,16 @@ class ScenarioDiff:
 
 
 def save(db: str | os.PathLike, name: str, frame: dict, settings: dict, result: pd.DataFrame,
-         store_version: str, *, overwrite: bool = False) -> int:
-    """Save a scenario in one transaction; returns its id.
+         store_version: str, *, overwrite: bool = False, by: User = OPERATOR, expected_version: int | None = None,
+         address: str = "") -> int:
+    """Save a scenario in one transaction (with its audit row); returns its id.
 
     With ``overwrite`` an existing scenario of the same name (ignoring case) is replaced in place
-    (same id, same ``created_at``); without it a taken name is a :class:`ScenarioError`.
+    (same id, same ``created_at``, same owner): only by its owner or an admin, and, with ``expected_version``,
+    only if nobody changed it since (else :class:`ScenarioConflict`). Without it a taken name is a
+    :class:`ScenarioError`.
     """
+    require(by, Action.SAVE_SCENARIO)
     name = _clean_name(name)
     frame_json, settings_json = _to_json(frame, "frame"), _to_json(settings, "settings")
     blob, object_cols = _to_blob(result)
@@ -75,55 +103,77 @@ def save(db: str | os.PathLike, name: str, frame: dict, settings: dict, result: 
                result_object_columns=json.dumps(object_cols), n_areas=len(result),
                level=str(frame.get("level", "")), scope=str(frame.get("scope", "")),
                store_version=str(store_version), updated_at=now)
+    row["changed_by"] = by.id
     with transaction(db) as conn:
         taken = conn.execute("SELECT id FROM scenario WHERE name_key = ?", (row["name_key"],)).fetchone()
         if taken and not overwrite:
             raise _name_taken(name)
         if taken:
+            _check_change(conn, taken[0], by, expected_version)
             sets = ", ".join(f"{k} = :{k}" for k in row)
-            conn.execute(f"UPDATE scenario SET {sets} WHERE id = :id", {**row, "id": taken[0]})
+            conn.execute(f"UPDATE scenario SET {sets}, version = version + 1 WHERE id = :id", {**row, "id": taken[0]})
+            audit.record(conn, by, "scenario_overwrite", str(taken[0]), {"name": name}, address=address)
             return taken[0]
-        cols = [*row, "created_at"]
-        cur = conn.execute(f"INSERT INTO scenario ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})",
-                           {**row, "created_at": now})
+        row |= {"owner": by.id, "owner_name": by.name, "created_at": now}
+        cur = conn.execute(f"INSERT INTO scenario ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})", row)
+        audit.record(conn, by, "scenario_save", str(cur.lastrowid), {"name": name}, address=address)
         return cur.lastrowid
 
 
 def list_scenarios(db: str | os.PathLike) -> list[ScenarioInfo]:
     """All saved scenarios, most recently saved or renamed first."""
     with reading(db) as conn:
-        rows = conn.execute("SELECT id, name, created_at, updated_at, n_areas, level, scope FROM scenario "
-                            "ORDER BY updated_at DESC, id DESC").fetchall()
+        rows = conn.execute("SELECT id, name, created_at, updated_at, n_areas, level, scope, owner, owner_name, "
+                            "version FROM scenario ORDER BY updated_at DESC, id DESC").fetchall()
     return [ScenarioInfo(*r) for r in rows]
 
 
 def load(db: str | os.PathLike, scenario_id: int) -> Scenario:
     with reading(db) as conn:
         row = conn.execute("SELECT id, name, frame, settings, result, result_object_columns, store_version, "
-                           "created_at, updated_at FROM scenario WHERE id = ?", (int(scenario_id),)).fetchone()
+                           "created_at, updated_at, owner, owner_name, version FROM scenario WHERE id = ?",
+                           (int(scenario_id),)).fetchone()
     if row is None:
         raise _not_found(scenario_id)
-    sid, name, frame, settings, blob, object_cols, store_version, created, updated = row
+    sid, name, frame, settings, blob, object_cols, store_version, created, updated, owner, owner_name, version = row
     return Scenario(sid, name, json.loads(frame), json.loads(settings), _from_blob(blob, json.loads(object_cols)),
-                    store_version, created, updated)
+                    store_version, created, updated, owner, owner_name, version)
 
 
-def rename(db: str | os.PathLike, scenario_id: int, new_name: str) -> None:
+def rename(db: str | os.PathLike, scenario_id: int, new_name: str, *, by: User = OPERATOR,
+           expected_version: int | None = None, address: str = "") -> None:
     name = _clean_name(new_name)
     with transaction(db) as conn:
+        _check_change(conn, int(scenario_id), by, expected_version)
         taken = conn.execute("SELECT id FROM scenario WHERE name_key = ?", (name.casefold(),)).fetchone()
         if taken and taken[0] != int(scenario_id):
             raise _name_taken(name)
-        cur = conn.execute("UPDATE scenario SET name = ?, name_key = ?, updated_at = ? WHERE id = ?",
-                           (name, name.casefold(), _now(), int(scenario_id)))
-        if cur.rowcount == 0:
-            raise _not_found(scenario_id)
+        conn.execute("UPDATE scenario SET name = ?, name_key = ?, updated_at = ?, changed_by = ?, "
+                     "version = version + 1 WHERE id = ?", (name, name.casefold(), _now(), by.id, int(scenario_id)))
+        audit.record(conn, by, "scenario_rename", str(scenario_id), {"name": name}, address=address)
 
 
-def delete(db: str | os.PathLike, scenario_id: int) -> None:
+def delete(db: str | os.PathLike, scenario_id: int, *, by: User = OPERATOR, expected_version: int | None = None,
+           address: str = "") -> None:
     with transaction(db) as conn:
-        if conn.execute("DELETE FROM scenario WHERE id = ?", (int(scenario_id),)).rowcount == 0:
-            raise _not_found(scenario_id)
+        name = _check_change(conn, int(scenario_id), by, expected_version)
+        conn.execute("DELETE FROM scenario WHERE id = ?", (int(scenario_id),))
+        audit.record(conn, by, "scenario_delete", str(scenario_id), {"name": name}, address=address)
+
+
+def _check_change(conn, scenario_id: int, by: User, expected_version: int | None) -> str:
+    """Inside the write transaction: the scenario exists, ``by`` may change it and nobody changed it since
+    ``expected_version``. Returns its name."""
+    row = conn.execute("SELECT name, owner, owner_name, version, changed_by, updated_at FROM scenario WHERE id = ?",
+                       (scenario_id,)).fetchone()
+    if row is None:
+        raise _not_found(scenario_id)
+    name, owner, owner_name, version, changed_by, updated_at = row
+    if not may_change(by, owner):
+        raise AccessDenied("error.scenario.not_owner", name=name, owner=owner_name or owner or "–")
+    if expected_version is not None and version != expected_version:
+        raise ScenarioConflict("error.scenario.conflict", name=name, who=changed_by or "–", when=updated_at)
+    return name
 
 
 def diff(a: Scenario, b: Scenario) -> ScenarioDiff:

@@ -25,7 +25,9 @@ from povmap.data.uploads.datasets import (
                        import_dataset,
                        list_datasets,
                        load_table,
+                       report_provinces,
                        set_active,
+                       set_published,
                        user_data_dir,
 )
 from povmap.data.uploads.parse import MAX_UPLOAD_BYTES, UPLOAD_LIMIT_MB, Parsed, parse, sheet_names
@@ -35,7 +37,7 @@ from povmap.data.uploads.validate import ALL_OR_NOTHING, MODES, VALID_ROWS, Repo
 __all__ = [
     "KIND_COUNTS", "KIND_HOUSEHOLDS", "KINDS", "aliases_markdown",
     "BUILTIN", "USER_DATA_ENV", "DatasetError", "DatasetInfo", "active_id", "delete_dataset", "get_dataset",
-    "import_dataset", "list_datasets", "load_table", "set_active", "user_data_dir",
+    "import_dataset", "list_datasets", "load_table", "report_provinces", "set_active", "set_published", "user_data_dir",
     "MAX_UPLOAD_BYTES", "UPLOAD_LIMIT_MB", "Parsed", "parse", "sheet_names",
     "CATALOGUE", "ERROR", "WARNING", "UploadProblem",
     "ALL_OR_NOTHING", "MODES", "VALID_ROWS", "Report", "check", "validate",

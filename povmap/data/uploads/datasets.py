@@ -81,6 +81,10 @@ class DatasetInfo:
     mode: str = ""
     tables: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # kind-specific facts: combos, columns, has_dimension_flags …
+    owner: str = ""  # the user id of whoever imported it ("" before sign-in existed, or from the command line)
+    owner_name: str = ""
+    provinces: list[str] = field(default_factory=list)  # the provinces its rows lie in (a steward's reach)
+    published: bool = False  # seen by every user allowed its kind; unpublished: its owner, stewards, admins
     # why an imported dataset cannot be read ({"en": …, "th": …}, naming its manifest); empty when it is sound
     damaged: dict = field(default_factory=dict)
 
@@ -179,8 +183,8 @@ def _new_id(kind: str) -> str:
 
 
 def import_dataset(report: Report, mode: str = VALID_ROWS, *, name: str | None = None, source: str | None = None,
-                   licence: str = "", synthetic: bool = False, activate: bool = True,
-                   root: str | os.PathLike | None = None) -> DatasetInfo:
+                   licence: str = "", synthetic: bool = False, activate: bool = True, owner: str = "",
+                   owner_name: str = "", root: str | os.PathLike | None = None) -> DatasetInfo:
     """Store the accepted rows of ``report`` as a new dataset (and make it active for its kind).
 
     ``mode``: "valid_rows" imports the rows without errors; "all_or_nothing" imports only when no row has
@@ -204,7 +208,7 @@ def import_dataset(report: Report, mode: str = VALID_ROWS, *, name: str | None =
         if twin is not None:
             raise DatasetError("error.dataset.duplicate", name=twin.name)
         info = _write_dataset(report, root, mode, facts, name=name, source=source, licence=licence,
-                              synthetic=synthetic)
+                              synthetic=synthetic, owner=owner, owner_name=owner_name)
     if activate:
         try:
             set_active(report.kind, info.id, root=root)
@@ -231,8 +235,18 @@ def _os_cause(exc: OSError) -> str:
             errno.EROFS: "read_only"}.get(exc.errno, "io")
 
 
+def report_provinces(report: Report) -> list[str]:
+    """The provinces the rows of a checked file lie in (2-digit codes, sorted)."""
+    found: set[str] = set()
+    for df in report.tables.values():
+        col = next((c for c in ("subdistrict_code", "code") if c in df.columns), None)
+        if col is not None:
+            found |= {c for c in df[col].astype(str).str[:2].unique() if c.isdigit()}
+    return sorted(found)
+
+
 def _write_dataset(report: Report, root: Path, mode: str, facts: dict, *, name, source, licence,
-                   synthetic) -> DatasetInfo:
+                   synthetic, owner: str, owner_name: str) -> DatasetInfo:
     ds_id = _new_id(report.kind)
     tmp = root / f".tmp-{ds_id}-{os.getpid()}"
     _writing.add(tmp.name)
@@ -243,7 +257,7 @@ def _write_dataset(report: Report, root: Path, mode: str, facts: dict, *, name, 
         coverage=report.coverage, licence=licence, synthetic=bool(synthetic),
         created_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"), file_name=report.file_name,
         rows_accepted=report.accepted, rows_rejected=report.rejected, mode=mode, tables=sorted(report.tables),
-        extra=facts)
+        extra=facts, owner=owner, owner_name=owner_name, provinces=report_provinces(report))
     try:
         for table, df in report.tables.items():
             path = tmp / f"{table}.parquet"
@@ -332,7 +346,7 @@ def _builtins(store) -> list[DatasetInfo]:
         year=2018, levels=list(LEVEL_KEYS),
         coverage={"areas": sum(int(c.get("placed", 0)) for c in cov.values()), "people": people, "households": hh_tp},
         licence=TPMAP_LICENCE, synthetic=False, builtin=True, created_at=store.manifest.get("built_at", ""),
-        tables=[f"tpmap_{lv}" for lv in LEVEL_KEYS], extra={"combos": "all 31"}))
+        tables=[f"tpmap_{lv}" for lv in LEVEL_KEYS], extra={"combos": "all 31"}, published=True))
     h = store.manifest.get("households", {})
     try:
         hh_areas = int(store.households["subdistrict_code"].nunique())
@@ -343,7 +357,8 @@ def _builtins(store) -> list[DatasetInfo]:
         source=h.get("source", "povmap data synth"), year=SYNTHETIC_YEAR, levels=["subdistrict"],
         coverage={"areas": hh_areas, "people": h.get("members"), "households": h.get("households")},
         licence=SYNTHETIC_LICENCE, synthetic=bool(h.get("synthetic", True)), builtin=True,
-        created_at=store.manifest.get("built_at", ""), tables=["households"], extra={"has_dimension_flags": True}))
+        created_at=store.manifest.get("built_at", ""), tables=["households"], extra={"has_dimension_flags": True},
+        published=True))
     return out
 
 
@@ -380,7 +395,7 @@ def get_dataset(dataset_id: str, *, root: str | os.PathLike | None = None, store
 def _builtins_placeholder() -> list[DatasetInfo]:
     """The built-ins without a store at hand (id and kind are what callers need)."""
     return [DatasetInfo(id=v, kind=k, name=v, source="built in", year=None, levels=[], coverage={}, licence="",
-                        synthetic=k == KIND_HOUSEHOLDS, builtin=True) for k, v in BUILTIN.items()]
+                        synthetic=k == KIND_HOUSEHOLDS, builtin=True, published=True) for k, v in BUILTIN.items()]
 
 
 def active_id(kind: str, *, root: str | os.PathLike | None = None) -> str:
@@ -418,6 +433,19 @@ def set_active(kind: str, dataset_id: str, *, root: str | os.PathLike | None = N
         else:
             active[kind] = dataset_id
         _write_json(root / ACTIVE, active)
+
+
+def set_published(dataset_id: str, published: bool, *, root: str | os.PathLike | None = None) -> DatasetInfo:
+    """Publish an imported dataset (every user allowed its kind sees it) or take it back; the manifest is
+    rewritten in one step."""
+    if dataset_id in BUILTIN.values():
+        raise DatasetError("error.dataset.builtin_publish")
+    root = user_data_dir(root)
+    with _locked(root):
+        info = get_dataset(dataset_id, root=root)
+        info.published = bool(published)
+        _write_json(root / dataset_id / MANIFEST, {"format": MANIFEST_FORMAT, **info.to_dict()})
+    return info
 
 
 def delete_dataset(dataset_id: str, *, root: str | os.PathLike | None = None) -> None:

@@ -34,14 +34,16 @@ def _private(d: DatasetInfo) -> bool:
     return d.kind == KIND_HOUSEHOLDS and not d.builtin
 
 
-def datasets_table(infos: list[DatasetInfo], active: str, lang: str) -> pd.DataFrame:
-    """One row per dataset: in use, name, source, year, levels, coverage, licence, synthetic, imported."""
+def datasets_table(infos: list[DatasetInfo], active: str, lang: str, default: str | None = None) -> pd.DataFrame:
+    """One row per dataset: in use (this session), default (new sessions), name, source, year, levels, coverage,
+    licence, synthetic, who may see it, who imported it and when."""
     def cov(d: DatasetInfo, key: str) -> str:
         v = d.coverage.get(key)
         return "–" if v is None or _private(d) else fmt_number(v)
 
     return pd.DataFrame({
         t("data.col.active", lang): ["✔" if d.id == active else "" for d in infos],
+        t("data.col.default", lang): ["✔" if d.id == (default or active) else "" for d in infos],
         t("data.col.name", lang): [("⚠ " if d.damaged else "") + d.name for d in infos],
         t("data.col.source", lang): [d.source for d in infos],
         t("data.col.year", lang): [str(d.year) if d.year else "–" for d in infos],
@@ -54,5 +56,7 @@ def datasets_table(infos: list[DatasetInfo], active: str, lang: str) -> pd.DataF
         t("data.col.rows", lang): ["–" if d.builtin or _private(d)
                                    else f"{fmt_number(d.rows_accepted)} / {fmt_number(d.rows_rejected)}"
                                    for d in infos],
+        t("data.col.shared", lang): [t("data.shared.all" if d.published else "data.shared.owner", lang) for d in infos],
+        t("data.col.owner", lang): [d.owner_name or d.owner or "–" for d in infos],
         t("data.col.created", lang): [_when(d.created_at, lang) for d in infos],
     })

@@ -1,0 +1,86 @@
+"""Who is using this session: Streamlit's own sign-in (``st.login``, OpenID Connect) turned into a povmap user.
+
+Without an ``[auth]`` section in ``.streamlit/secrets.toml`` the app runs for one person on their own machine
+(local mode): that person is an admin, and a connection from another address is a guest (``make run`` listens on
+127.0.0.1 only). The roles and what each may do are in :mod:`povmap.core.access`.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from povmap.core import config
+from povmap.core.access import LOCAL_USER, Action, Role, User, guest, user_from_claims
+from povmap.core.i18n import t
+from povmap.userdb import audit, roles
+from povmap.userdb.db import user_db_path
+
+
+def auth_configured() -> bool:
+    """Whether sign-in is set up (an ``[auth]`` section in the secrets)."""
+    try:
+        return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - a secrets file that does not parse: local mode (Streamlit logs why)
+        return False
+
+
+def _remote() -> bool:
+    """Whether the connection comes from another machine (Streamlit reports this machine as None)."""
+    ip = st.context.ip_address
+    return isinstance(ip, str) and ip != ""
+
+
+def address() -> str:
+    """The client's address for the audit log ("" on this machine)."""
+    return st.context.ip_address if _remote() else ""
+
+
+def current_user() -> User:
+    """The user of this session, read afresh on every run (an admin's change of roles holds at once)."""
+    db = user_db_path()
+    if not auth_configured():
+        return guest() if _remote() else LOCAL_USER
+    if not st.user.is_logged_in:
+        return guest(households=bool(roles.setting(db, roles.GUESTS_SEE_HOUSEHOLDS, False)))
+    claims = st.user.to_dict()
+    user = user_from_claims(claims, roles.grants(db), claim=config.role_claim(), admins=config.admins())
+    if user.role == Role.GUEST:  # signed in without a role: what the admin lets guests see
+        user = replace(user, guests_see_households=bool(roles.setting(db, roles.GUESTS_SEE_HOUSEHOLDS, False)))
+    _record_sign_in(db, user, claims)
+    return user
+
+
+def _record_sign_in(db, user: User, claims: dict) -> None:
+    """One audit row per sign-in: the ID token's issue time tells a new sign-in from a new tab of the same one."""
+    key = "auth.recorded"
+    signed = f"{user.id}@{claims.get('iat', '')}"
+    if st.session_state.get(key) == signed:
+        return
+    if not audit.seen(db, user.id, "sign_in", signed):
+        audit.record(db, user, "sign_in", signed, {"role": str(user.role), "provinces": sorted(user.provinces)},
+                     address=address())
+    st.session_state[key] = signed
+
+
+def may(action: Action, provinces=None) -> bool:
+    return current_user().can(action, provinces)
+
+
+def sign_in_box(lang: str) -> None:
+    """The sidebar's sign-in line: who is signed in, their role, and the button to sign in or out."""
+    user = current_user()
+    if not auth_configured():
+        st.caption(t("auth.local", lang))
+        return
+    if user.signed_in:
+        role = t(f"role.{user.role}", lang)
+        where = f" · {', '.join(sorted(user.provinces))}" if user.role == Role.STEWARD and user.provinces else ""
+        st.caption(t("auth.signed_in_as", lang, name=user.label, role=role + where))
+        if user.role == Role.GUEST:
+            st.caption(t("auth.no_role", lang))
+        st.button(t("auth.sign_out", lang), on_click=st.logout, key="auth.sign_out", icon=":material/logout:")
+    else:
+        st.caption(t("auth.guest", lang))
+        st.button(t("auth.sign_in", lang), on_click=st.login, key="auth.sign_in", icon=":material/login:",
+                  type="primary")
