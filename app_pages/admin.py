@@ -40,9 +40,15 @@ except PovmapError as exc:
     st.error(exc.message(lg))
     st.stop()
 role_label = {r.value: t(f"role.{r.value}", lg) for r in Role}
-st.dataframe(exports.neutralise(grants.assign(role=grants["role"].map(role_label)).rename(columns={
-    "user_id": t("admin.col.user", lg), "role": t("admin.col.role", lg), "provinces": t("admin.col.provinces", lg),
-    "granted_by": t("admin.col.granted_by", lg), "granted_at": t("admin.col.granted_at", lg)})), hide_index=True)
+if grants.empty:  # (an empty grid says "empty" in English whatever the language)
+    st.caption(t("admin.no_grants", lg))
+else:
+    st.dataframe(exports.neutralise(grants.assign(
+        role=grants["role"].map(role_label),
+        granted_at=[fmt_datetime(datetime.fromisoformat(x), lg) for x in grants["granted_at"]],
+    ).rename(columns={"user_id": t("admin.col.user", lg), "role": t("admin.col.role", lg),
+                      "provinces": t("admin.col.provinces", lg), "granted_by": t("admin.col.granted_by", lg),
+                      "granted_at": t("admin.col.granted_at", lg)})), hide_index=True)
 with st.form(f"{K}grant", border=True):
     c1, c2, c3 = st.columns([3, 2, 2])
     who = c1.text_input(t("admin.col.user", lg), placeholder="name@example.org", max_chars=200)
@@ -101,6 +107,7 @@ table = shown.assign(at=[fmt_datetime(datetime.fromisoformat(x), lg) for x in sh
                      action=[t(f"audit.{a}", lg) for a in shown["action"]],
                      role=shown["role"].map(role_label)).rename(columns=labels)
 st.caption(t("admin.audit_count", lg, count=len(shown), total=len(log)))
-st.dataframe(exports.neutralise(table.head(AUDIT_SHOWN)), hide_index=True)
-table_downloads(table, t("admin.audit", lg), key=f"{K}dl.audit")
+if len(table):
+    st.dataframe(exports.neutralise(table.head(AUDIT_SHOWN)), hide_index=True)
+    table_downloads(table, t("admin.audit", lg), key=f"{K}dl.audit")
 credits_footer()

@@ -65,7 +65,10 @@ def test_upload_bad_mislabelled_and_good_files_then_import(app_page: Page):
         expect(page.get_by_text("นำเข้า good_households แล้ว").first).to_be_visible(timeout=RERUN_TIMEOUT_MS)
         wait_script_done(page)
         assert U.active_id(U.KIND_HOUSEHOLDS) != U.BUILTIN[U.KIND_HOUSEHOLDS]
-        expect(page.get_by_role("button", name="ลบ…").nth(1)).to_be_enabled()  # the picker shows the imported one
+        # The picker shows the imported one, and only it (no built-in) offers delete and publish.
+        expect(page.get_by_role("button", name="ลบ…")).to_have_count(1)
+        expect(page.get_by_role("button", name="ลบ…")).to_be_enabled()
+        expect(page.get_by_role("button", name="เผยแพร่", exact=True)).to_have_count(1)
         assert_no_exception(page)
     finally:  # the rest of the session's browser tests expect the built-in households
         U.set_active(U.KIND_HOUSEHOLDS, U.BUILTIN[U.KIND_HOUSEHOLDS])
