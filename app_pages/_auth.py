@@ -6,6 +6,7 @@ Without an ``[auth]`` section in ``.streamlit/secrets.toml`` the app runs for on
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 import streamlit as st
@@ -52,9 +53,10 @@ def current_user() -> User:
 
 
 def _record_sign_in(db, user: User, claims: dict) -> None:
-    """One audit row per sign-in: the ID token's issue time tells a new sign-in from a new tab of the same one."""
+    """One audit row per sign-in. The ID token's nonce (else its issue time) tells a new sign-in from another
+    tab or a reload of the same one; the row names it by a short hash."""
     key = "auth.recorded"
-    signed = f"{user.id}@{claims.get('iat', '')}"
+    signed = hashlib.sha256(f"{user.id}|{claims.get('nonce') or claims.get('iat', '')}".encode()).hexdigest()[:12]
     if st.session_state.get(key) == signed:
         return
     if not audit.seen(db, user.id, "sign_in", signed):

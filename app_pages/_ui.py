@@ -24,7 +24,8 @@ from povmap.data.uploads import KIND_HOUSEHOLDS
 from povmap.pilot import spatial
 from povmap.present.credits import ADMIN_LIST_CREDIT, CREDITS
 from povmap.present.text import md_text
-from povmap.userdb import dataops
+from povmap.userdb import dataops, roles
+from povmap.userdb.db import user_db_path
 
 LANG_KEY = "lang"
 WARM_UP_EXIT_WAIT_S = 120
@@ -63,13 +64,17 @@ def _warm_up_spatial() -> None:
     atexit.register(thread.join, WARM_UP_EXIT_WAIT_S)
 
 
-SESSION_DATASETS = "data.session"  # this session's own choice of dataset per kind (the Data page sets it)
+SESSION_DATASETS = "data.session"  # this session's own choice of dataset per kind (the Data page sets it; a
+# signed-in user's choice is also kept in the user database, so it survives a reload)
 
 
 def _current_engine() -> Engine:
-    """The engine of the installed store build and this session's datasets: its own choice if its user may see
-    it, else the server's default (raises when the store is broken). One session's choice changes no other's."""
-    ids = dataops.session_ids(current_user(), st.session_state.get(SESSION_DATASETS, {}))
+    """The engine of the installed store build and this session's datasets: its own (or its signed-in user's)
+    choice if the user may see it, else the server's default (raises when the store is broken). One user's choice
+    changes no other's."""
+    user = current_user()
+    wanted = roles.user_datasets(user_db_path(), user) | st.session_state.get(SESSION_DATASETS, {})
+    ids = dataops.session_ids(user, wanted)
     return _engine(datasource.choose(use=ids.values()))
 
 

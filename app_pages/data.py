@@ -25,7 +25,7 @@ from povmap.data.uploads.places import label as place_label
 from povmap.data.uploads.visibility import can_manage, visible
 from povmap.present import exports
 from povmap.present.text import md_text
-from povmap.userdb import dataops
+from povmap.userdb import dataops, roles
 from povmap.userdb.db import user_db_path
 
 K = "data."
@@ -69,7 +69,8 @@ for kind in U.KINDS:
     choice = c1.selectbox(t("data.use", lg), list(names), format_func=names.get, key=f"{K}use.{kind}")
     if c2.button(t("data.use_button", lg), key=f"{K}use_button.{kind}", disabled=choice in (active, *broken),
                  type="primary"):
-        chosen[kind] = choice  # this session only
+        chosen[kind] = choice  # this session, and this signed-in user's next ones; nobody else's
+        roles.set_user_dataset(db, user, kind, choice)
         if user.local:  # one person on their own machine: their choice is the server's, as the command line reads
             dataops.set_default_as(kind, choice, by=user, db=db, address=address())
         ss[K + "flash"] = t("data.now_using", lg, name=md_text(names[choice]), kind=KIND_LABEL[kind])
@@ -219,6 +220,7 @@ else:
                 else:
                     ss.pop(K + "report", None)
                     chosen[info.kind] = info.id  # the importer goes on with their file; nobody else's screen changes
+                    roles.set_user_dataset(db, user, info.kind, info.id)
                     ss[f"{K}set.{info.kind}"] = True
                     ss[K + "flash"] = t("data.imported", lg, name=md_text(info.name), count=info.rows_accepted,
                                         kind=KIND_LABEL[info.kind])

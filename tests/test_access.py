@@ -286,3 +286,11 @@ def test_local_mode_and_the_command_line_keep_working_as_one_admin(db, user_data
     info = dataops.import_as(_households_report(tmp_path, ("46", "84")), U.VALID_ROWS, by=LOCAL_USER, db=db)
     assert U.active_id("households") == info.id  # one person: their import is what the command line reads
     assert can_see(LOCAL_USER, info) and can_see(OPERATOR, info)
+
+
+def test_a_signed_in_users_own_choice_is_kept_for_them_alone(db):
+    roles.set_user_dataset(db, ANA, "tpmap", "tpmap-20260101T000000-abcdef")
+    roles.set_user_dataset(db, GUEST, "tpmap", "x")  # a guest's choice lives in their session only
+    assert roles.user_datasets(db, ANA) == {"tpmap": "tpmap-20260101T000000-abcdef"}
+    assert roles.user_datasets(db, BEN) == {} and roles.user_datasets(db, GUEST) == {}
+    assert log(db).empty  # one's own view is no shared change

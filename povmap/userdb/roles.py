@@ -13,7 +13,7 @@ from povmap.userdb import audit
 from povmap.userdb.db import reading, transaction
 
 GUESTS_SEE_HOUSEHOLDS = "guests_see_households"
-DEFAULT_DATASET = "default_dataset.{kind}"
+USER_DATASET = "user_dataset"  # + ".<kind>@<user id>": a user's own choice
 
 
 def grants(db: str | os.PathLike) -> list[Grant]:
@@ -58,6 +58,30 @@ def setting(db: str | os.PathLike, key: str, default=None):
     with reading(db) as conn:
         row = conn.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
     return default if row is None else json.loads(row[0])
+
+
+def user_datasets(db: str | os.PathLike, user: User) -> dict[str, str]:
+    """The datasets a signed-in user chose (per kind), kept across reloads, tabs and sign-ins."""
+    if not user.signed_in:
+        return {}
+    with reading(db) as conn:
+        rows = conn.execute("SELECT key, value FROM setting WHERE substr(key, 1, ?) = ?",
+                            (len(USER_DATASET) + 1, USER_DATASET + ".")).fetchall()
+    suffix = "@" + user.id
+    return {key[len(USER_DATASET) + 1:-len(suffix)]: json.loads(value) for key, value in rows if key.endswith(suffix)}
+
+
+def set_user_dataset(db: str | os.PathLike, user: User, kind: str, dataset_id: str) -> None:
+    """Remember a signed-in user's own choice (their own setting: no role needed, changes nobody else's view)."""
+    if not user.signed_in:
+        return
+    with transaction(db) as conn:
+        conn.execute("INSERT OR REPLACE INTO setting VALUES (?, ?, ?, ?)",
+                     (_user_key(kind, user), json.dumps(dataset_id), user.id, audit.now()))
+
+
+def _user_key(kind: str, user: User) -> str:
+    return f"{USER_DATASET}.{kind}@{user.id}"
 
 
 def set_setting(db: str | os.PathLike, key: str, value, *, by: User, action: str = "setting",

@@ -53,11 +53,12 @@ def descendants(pid: int) -> set[int]:
 
 
 class LoopbackServer:
-    """``cmd`` (up to and including ``run <script>``) on a free loopback port, in its own process group,
-    its output in ``log_path``. ``env`` is the whole environment of the server."""
+    """``cmd`` (up to and including ``run <script>``) on a free loopback port (or ``port``, when the caller had to
+    know it first), in its own process group, its output in ``log_path``. ``env`` is the whole environment."""
 
-    def __init__(self, cmd: list[str], log_path: Path, *, cwd: Path, env: dict[str, str], name: str = "streamlit"):
-        self.name, self.port = name, free_port()
+    def __init__(self, cmd: list[str], log_path: Path, *, cwd: Path, env: dict[str, str], name: str = "streamlit",
+                 port: int | None = None):
+        self.name, self.port = name, port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
         self._log = open(self.log_path, "w", encoding="utf-8")
