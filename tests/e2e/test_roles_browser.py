@@ -181,12 +181,12 @@ def test_two_users_keep_their_own_dataset(browser, request, auth_app):
         U.delete_dataset(info.id)
 
 
-def test_each_sign_in_leaves_one_audit_row(browser, request, auth_app):
+def test_each_sign_in_and_household_export_leaves_one_audit_row(browser, request, auth_app):
     db = user_db_path()
 
-    def rows() -> int:
+    def rows(action: str = "sign_in") -> int:
         log = audit.entries(db, by=OPERATOR)
-        return int(((log["user_id"] == TEST_USERS["stew"].email) & (log["action"] == "sign_in")).sum())
+        return int(((log["user_id"] == TEST_USERS["stew"].email) & (log["action"] == action)).sum())
 
     before = rows()
     page = _page(browser, request, "stew")
@@ -198,3 +198,14 @@ def test_each_sign_in_leaves_one_audit_row(browser, request, auth_app):
     again = _page(browser, request, "stew-again")  # a second sign-in (another browser): a second row
     sign_in(again, auth_app, TEST_USERS["stew"])
     assert rows() == before + 2
+
+    exports = rows("export_households")
+    _open(again, f"{auth_app}/?dataset=households&scope=46&level=district&lang=en")
+    with again.expect_download(timeout=RERUN_TIMEOUT_MS) as info:
+        again.get_by_test_id("stDownloadButton").get_by_role("button", name="CSV", exact=True).first.click()
+    assert info.value.failure() is None
+    assert rows("export_households") == exports + 1  # who downloaded household figures, and what
+
+    again.get_by_role("button", name=re.compile("Sign out|ออกจากระบบ")).click()
+    expect(again.get_by_role("button", name=re.compile("^(Sign in|เข้าสู่ระบบ)$"))).to_be_visible(
+        timeout=RERUN_TIMEOUT_MS)
