@@ -11,12 +11,15 @@ from app_pages._ui import LANG_KEY, first_run, lang
 from povmap.core.access import Action
 from povmap.core.i18n import DEFAULT_LANG, LANGS, t
 from povmap.data.store import StoreError
+from povmap.userdb import roles
+from povmap.userdb.db import user_db_path
 
 # A local icon: a ":material/…:" page icon is fetched from fonts.gstatic.com, which offline networks block.
 st.set_page_config(page_title="povmap", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
 
-if LANG_KEY not in st.session_state:  # a shared link may set the language (?lang=en)
-    st.session_state[LANG_KEY] = st.query_params.get("lang") if st.query_params.get("lang") in LANGS else DEFAULT_LANG
+if LANG_KEY not in st.session_state:  # a shared link may set the language (?lang=en), else the user's last choice
+    wanted = st.query_params.get("lang") or roles.user_prefs(user_db_path(), current_user()).get("lang")
+    st.session_state[LANG_KEY] = wanted if wanted in LANGS else DEFAULT_LANG
 
 pages = [
     st.Page("app_pages/explorer.py", title=t("nav.explorer", lang()), icon=":material/map:", default=True),
@@ -38,6 +41,8 @@ with st.sidebar:
     st.segmented_control(
         t("app.language", lang()), options=list(LANGS), key=LANG_KEY,
         format_func=lambda code: {"th": "ไทย", "en": "English"}[code], selection_mode="single",
+        # kept for a signed-in user: signing in comes back to the app's root, which names no language
+        on_change=lambda: roles.set_user_pref(user_db_path(), current_user(), "lang", lang()),
     )
     sign_in_box(lang())
 try:

@@ -293,4 +293,7 @@ def test_a_signed_in_users_own_choice_is_kept_for_them_alone(db):
     roles.set_user_dataset(db, GUEST, "tpmap", "x")  # a guest's choice lives in their session only
     assert roles.user_datasets(db, ANA) == {"tpmap": "tpmap-20260101T000000-abcdef"}
     assert roles.user_datasets(db, BEN) == {} and roles.user_datasets(db, GUEST) == {}
+    roles.set_user_pref(db, ANA, "lang", "en")
+    assert roles.user_prefs(db, ANA) == {"dataset.tpmap": "tpmap-20260101T000000-abcdef", "lang": "en"}
+    assert roles.user_datasets(db, ANA) == {"tpmap": "tpmap-20260101T000000-abcdef"}
     assert log(db).empty  # one's own view is no shared change

@@ -13,7 +13,7 @@ from povmap.userdb import audit
 from povmap.userdb.db import reading, transaction
 
 GUESTS_SEE_HOUSEHOLDS = "guests_see_households"
-USER_DATASET = "user_dataset"  # + ".<kind>@<user id>": a user's own choice
+USER_PREF = "user"  # + ".<name>@<user id>": a signed-in user's own choice (dataset.<kind>, lang)
 
 
 def grants(db: str | os.PathLike) -> list[Grant]:
@@ -60,28 +60,33 @@ def setting(db: str | os.PathLike, key: str, default=None):
     return default if row is None else json.loads(row[0])
 
 
-def user_datasets(db: str | os.PathLike, user: User) -> dict[str, str]:
-    """The datasets a signed-in user chose (per kind), kept across reloads, tabs and sign-ins."""
+def user_prefs(db: str | os.PathLike, user: User) -> dict[str, object]:
+    """A signed-in user's own choices (``dataset.<kind>``, ``lang``), kept across reloads, tabs and sign-ins."""
     if not user.signed_in:
         return {}
     with reading(db) as conn:
         rows = conn.execute("SELECT key, value FROM setting WHERE substr(key, 1, ?) = ?",
-                            (len(USER_DATASET) + 1, USER_DATASET + ".")).fetchall()
+                            (len(USER_PREF) + 1, USER_PREF + ".")).fetchall()
     suffix = "@" + user.id
-    return {key[len(USER_DATASET) + 1:-len(suffix)]: json.loads(value) for key, value in rows if key.endswith(suffix)}
+    return {key[len(USER_PREF) + 1:-len(suffix)]: json.loads(value) for key, value in rows if key.endswith(suffix)}
 
 
-def set_user_dataset(db: str | os.PathLike, user: User, kind: str, dataset_id: str) -> None:
+def user_datasets(db: str | os.PathLike, user: User) -> dict[str, str]:
+    """The datasets a signed-in user chose, per kind."""
+    return {k.removeprefix("dataset."): v for k, v in user_prefs(db, user).items() if k.startswith("dataset.")}
+
+
+def set_user_pref(db: str | os.PathLike, user: User, name: str, value) -> None:
     """Remember a signed-in user's own choice (their own setting: no role needed, changes nobody else's view)."""
     if not user.signed_in:
         return
     with transaction(db) as conn:
         conn.execute("INSERT OR REPLACE INTO setting VALUES (?, ?, ?, ?)",
-                     (_user_key(kind, user), json.dumps(dataset_id), user.id, audit.now()))
+                     (f"{USER_PREF}.{name}@{user.id}", json.dumps(value), user.id, audit.now()))
 
 
-def _user_key(kind: str, user: User) -> str:
-    return f"{USER_DATASET}.{kind}@{user.id}"
+def set_user_dataset(db: str | os.PathLike, user: User, kind: str, dataset_id: str) -> None:
+    set_user_pref(db, user, f"dataset.{kind}", dataset_id)
 
 
 def set_setting(db: str | os.PathLike, key: str, value, *, by: User, action: str = "setting",
