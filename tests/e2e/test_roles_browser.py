@@ -23,13 +23,16 @@ from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 from povmap.core.i18n import t  # noqa: E402
 from povmap.core.privacy import privacy_note  # noqa: E402
+from povmap.core.vocab import DIMENSIONS  # noqa: E402
 from povmap.core.thai import fmt_number  # noqa: E402
 from povmap.data import uploads as U  # noqa: E402
 from povmap.data.datasource import open_engine  # noqa: E402
 from povmap.present.profile import build_profile  # noqa: E402
-from povmap.userdb import audit  # noqa: E402
+from povmap.userdb import audit, scenarios  # noqa: E402
 from povmap.userdb.db import user_db_path  # noqa: E402
-from povmap.core.access import OPERATOR  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from povmap.core.access import OPERATOR, Role, User  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -209,3 +212,25 @@ def test_each_sign_in_and_household_export_leaves_one_audit_row(browser, request
     again.get_by_role("button", name=re.compile("Sign out|ออกจากระบบ")).click()
     expect(again.get_by_role("button", name=re.compile("^(Sign in|เข้าสู่ระบบ)$"))).to_be_visible(
         timeout=RERUN_TIMEOUT_MS)
+
+
+def test_a_scenario_is_changed_only_by_its_owner(browser, request, auth_app):
+    db = user_db_path()
+    ana = User(TEST_USERS["ana"].email, TEST_USERS["ana"].name, Role.ANALYST, signed_in=True)
+    frame = {"scope": "46", "level": "district", "dataset": "tpmap", "dimensions": [d.key for d in DIMENSIONS],
+             "tiers": [1, 2]}
+    sid = scenarios.save(db, "Ana's Kalasin districts", frame, {}, pd.DataFrame({"code": ["4601"], "rank": [1]}),
+                         "v", by=ana)
+    try:
+        for who, owns in (("stew", False), ("ana", True)):
+            page = _page(browser, request, who)
+            sign_in(page, auth_app, TEST_USERS[who])
+            _open(page, f"{auth_app}/pilot?scenario={sid}&lang=en")
+            listed = page.get_by_test_id("stSelectbox").filter(has_text="Saved scenarios")
+            box = listed.get_by_role("combobox")
+            expect(box).to_have_value(re.compile("Ana Analyst"), timeout=RERUN_TIMEOUT_MS)  # who saved it
+            expect(page.get_by_role("button", name="Rename")).to_have_count(1 if owns else 0)
+            expect(page.get_by_role("button", name="Delete")).to_have_count(1 if owns else 0)
+            expect(page.get_by_text(t("pilot.not_yours", "en"))).to_have_count(0 if owns else 1)
+    finally:
+        scenarios.delete(db, sid)
