@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages._auth import current_user, sign_in_box
+from app_pages._auth import current_user, refresh_user, sign_in_box
 from app_pages._ui import LANG_KEY, first_run, lang
 from povmap.core.access import Action
 from povmap.core.i18n import DEFAULT_LANG, LANGS, t
@@ -17,6 +17,7 @@ from povmap.userdb.db import user_db_path
 # A local icon: a ":material/…:" page icon is fetched from fonts.gstatic.com, which offline networks block.
 st.set_page_config(page_title="povmap", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
 
+refresh_user()  # who this run is for, read once (the roles table, the provider's claims)
 if LANG_KEY not in st.session_state:  # a shared link may set the language (?lang=en), else the user's last choice
     wanted = st.query_params.get("lang") or roles.user_prefs(user_db_path(), current_user()).get("lang")
     st.session_state[LANG_KEY] = wanted if wanted in LANGS else DEFAULT_LANG

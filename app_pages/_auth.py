@@ -37,8 +37,23 @@ def address() -> str:
     return st.context.ip_address if _remote() else ""
 
 
+USER_KEY = "auth.user"  # the user of this run: read once per run by app.py (refresh_user), then reused
+
+
+def refresh_user() -> User:
+    """Read who this session's user is and what they may do, once per run (an admin's change of roles holds
+    from the next run on); :func:`current_user` returns it for the rest of the run."""
+    st.session_state[USER_KEY] = user = _read_user()
+    return user
+
+
 def current_user() -> User:
-    """The user of this session, read afresh on every run (an admin's change of roles holds at once)."""
+    """The user of this run (read by :func:`refresh_user` at the start of the run; a page run on its own, as in
+    a test, reads it here)."""
+    return st.session_state.get(USER_KEY) or refresh_user()
+
+
+def _read_user() -> User:
     db = user_db_path()
     if not auth_configured():
         return guest() if _remote() else LOCAL_USER

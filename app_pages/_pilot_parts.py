@@ -193,7 +193,7 @@ def _save_form(eng: Engine, result: pilot.PilotResult, lg: str, db: Path, user, 
         if st.form_submit_button(t("pilot.save_button", lg), type="primary"):
             table = pilot.shortlist_table(result)
             # Overwriting the scenario this session opened: refused if someone changed it since it was opened.
-            same = opened and opened["name"].casefold() == " ".join(name.split()).casefold()
+            same = opened and scenarios.same_name(opened["name"], name)
             try:
                 sid = scenarios.save(db, name, result.frame.as_dict(), result.settings.as_dict(), table,
                                      eng.data.version, overwrite=overwrite, by=user, address=address(),

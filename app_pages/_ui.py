@@ -11,16 +11,15 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 from app_pages._auth import current_user
-from povmap.core.access import Action
 from povmap.core.engine import Engine
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import DEFAULT_LANG, t
 from povmap.core.thai import fmt_number
+from povmap.core.vocab import DATASETS
 from povmap.data import datasource
 from povmap.data.datasource import DataChoice, open_engine
-from povmap.core.vocab import DATASETS
 from povmap.data.store import Store, StoreError
-from povmap.data.uploads import KIND_HOUSEHOLDS
+from povmap.data.uploads.visibility import may_view_kind
 from povmap.pilot import spatial
 from povmap.present.credits import ADMIN_LIST_CREDIT, CREDITS
 from povmap.present.text import md_text
@@ -206,7 +205,8 @@ class PageState:
 def dataset_choices(ps: PageState, lg: str) -> tuple[list[str], Callable[[str], str]]:
     """The datasets this user may view (household files only with the right to see them), for a page's picker.
     A view that asked for households (a shared link, an opened scenario) falls back to TPMAP and says why."""
-    allowed = [d for d in DATASETS if d.key != KIND_HOUSEHOLDS or current_user().can(Action.VIEW_HOUSEHOLDS)]
+    user = current_user()
+    allowed = [d for d in DATASETS if may_view_kind(user, d.key)]
     keys = [d.key for d in allowed]
     if st.session_state.get(ps.prefix + "dataset", keys[0]) not in keys:
         ps.force("dataset", keys[0])

@@ -154,6 +154,7 @@ def test_only_the_owner_or_an_admin_changes_a_scenario(db):
         assert ANA.name in exc.value.message("en")
     assert scenarios.load(db, sid).name == "Kalasin A" and scenarios.load(db, sid).version == 1
     scenarios.save(db, "Kalasin A (Ben's copy)", FRAME, {}, shortlist(), "v", by=BEN)  # everyone may copy
+    assert scenarios.same_name(" kalasin   A", "Kalasin A") and not scenarios.same_name("Kalasin A", "Kalasin B")
     scenarios.rename(db, sid, "Kalasin B", by=ANA)
     scenarios.save(db, "Kalasin B", FRAME, {}, shortlist(), "v", overwrite=True, by=ADM)
     assert scenarios.load(db, sid).owner == ANA.id  # an admin's overwrite keeps the owner

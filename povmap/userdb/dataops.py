@@ -6,15 +6,21 @@ import os
 
 from povmap.core.access import Action, User, require
 from povmap.data import uploads as U
-from povmap.data.uploads.visibility import can_manage, can_see
+from povmap.data.uploads.visibility import can_see
 from povmap.userdb import audit
+
+
+def check_import(report: U.Report, *, by: User) -> None:
+    """Raise :class:`AccessDenied` (naming the provinces) unless ``by`` may import this checked file: a steward
+    only a file whose areas all lie in their provinces (a file with no known province: admins only)."""
+    require(by, Action.MANAGE_DATA, U.report_provinces(report))
 
 
 def import_as(report: U.Report, mode: str, *, by: User, db: str | os.PathLike, address: str = "",
               **fields) -> U.DatasetInfo:
-    """Import a checked file for ``by`` (a steward only for files within their provinces). In local mode the
-    new dataset becomes the default as before; a signed-in user's import changes nobody else's screen."""
-    require(by, Action.MANAGE_DATA, U.report_provinces(report) or ["–"])
+    """Import a checked file for ``by`` (see :func:`check_import`). In local mode the new dataset becomes the
+    default as before; a signed-in user's import changes nobody else's screen."""
+    check_import(report, by=by)
     info = U.import_dataset(report, mode, owner=by.id, owner_name=by.name, activate=by.local, **fields)
     audit.record(db, by, "dataset_import", info.id, {"name": info.name, "kind": info.kind, "rows": info.rows_accepted,
                                                       "provinces": info.provinces}, address=address)
@@ -28,8 +34,7 @@ def delete_as(dataset_id: str, *, by: User, db: str | os.PathLike, address: str 
         raise U.DatasetError("error.dataset.builtin_delete")
     if info is None:
         raise U.DatasetError("error.dataset.unknown", id=dataset_id)
-    if not can_manage(by, info):
-        require(by, Action.MANAGE_DATA, (info.provinces if info else None) or ["–"])
+    require(by, Action.MANAGE_DATA, info.provinces)  # (a damaged dataset names none: admins only)
     U.delete_dataset(dataset_id)
     audit.record(db, by, "dataset_delete", dataset_id, {"name": info.name, "kind": info.kind}, address=address)
     return info
@@ -37,9 +42,7 @@ def delete_as(dataset_id: str, *, by: User, db: str | os.PathLike, address: str 
 
 def publish_as(dataset_id: str, published: bool, *, by: User, db: str | os.PathLike,
                address: str = "") -> U.DatasetInfo:
-    info = U.get_dataset(dataset_id)
-    if not can_manage(by, info):
-        require(by, Action.MANAGE_DATA, info.provinces or ["–"])
+    require(by, Action.MANAGE_DATA, U.get_dataset(dataset_id).provinces)
     info = U.set_published(dataset_id, published)
     audit.record(db, by, "dataset_publish" if published else "dataset_unpublish", dataset_id,
                  {"name": info.name, "kind": info.kind}, address=address)

@@ -13,7 +13,7 @@ from povmap.userdb import audit
 from povmap.userdb.db import reading, transaction
 
 GUESTS_SEE_HOUSEHOLDS = "guests_see_households"
-USER_PREF = "user"  # + ".<name>@<user id>": a signed-in user's own choice (dataset.<kind>, lang)
+USER_PREF = "user"  # + ":<user id>": a signed-in user's own choices (dataset.<kind>, lang) as one JSON object
 
 
 def grants(db: str | os.PathLike) -> list[Grant]:
@@ -65,10 +65,8 @@ def user_prefs(db: str | os.PathLike, user: User) -> dict[str, object]:
     if not user.signed_in:
         return {}
     with reading(db) as conn:
-        rows = conn.execute("SELECT key, value FROM setting WHERE substr(key, 1, ?) = ?",
-                            (len(USER_PREF) + 1, USER_PREF + ".")).fetchall()
-    suffix = "@" + user.id
-    return {key[len(USER_PREF) + 1:-len(suffix)]: json.loads(value) for key, value in rows if key.endswith(suffix)}
+        row = conn.execute("SELECT value FROM setting WHERE key = ?", (_prefs_key(user),)).fetchone()
+    return {} if row is None else json.loads(row[0])
 
 
 def user_datasets(db: str | os.PathLike, user: User) -> dict[str, str]:
@@ -81,12 +79,18 @@ def set_user_pref(db: str | os.PathLike, user: User, name: str, value) -> None:
     if not user.signed_in:
         return
     with transaction(db) as conn:
+        row = conn.execute("SELECT value FROM setting WHERE key = ?", (_prefs_key(user),)).fetchone()
+        prefs = ({} if row is None else json.loads(row[0])) | {name: value}
         conn.execute("INSERT OR REPLACE INTO setting VALUES (?, ?, ?, ?)",
-                     (f"{USER_PREF}.{name}@{user.id}", json.dumps(value), user.id, audit.now()))
+                     (_prefs_key(user), json.dumps(prefs, ensure_ascii=False), user.id, audit.now()))
 
 
 def set_user_dataset(db: str | os.PathLike, user: User, kind: str, dataset_id: str) -> None:
     set_user_pref(db, user, f"dataset.{kind}", dataset_id)
+
+
+def _prefs_key(user: User) -> str:
+    return f"{USER_PREF}:{user.id}"
 
 
 def set_setting(db: str | os.PathLike, key: str, value, *, by: User, action: str = "setting",

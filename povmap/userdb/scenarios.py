@@ -195,9 +195,18 @@ def _ranked(result: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
+def same_name(a, b) -> bool:
+    """Whether two names name the same scenario (names are unique ignoring case, spacing and Unicode form)."""
+    return _normal(a).casefold() == _normal(b).casefold()
+
+
+def _normal(name) -> str:
+    return unicodedata.normalize("NFC", " ".join(str(name or "").split()))
+
+
 def _clean_name(name) -> str:
     # NFC so that the same Thai name typed on two keyboards is the same name.
-    name = unicodedata.normalize("NFC", " ".join(str(name or "").split()))
+    name = _normal(name)
     if not 1 <= len(name) <= NAME_MAX:
         raise ScenarioError("error.scenario.name_length", max=NAME_MAX)
     return name

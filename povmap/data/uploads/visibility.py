@@ -11,8 +11,13 @@ from povmap.data.uploads.columns import KIND_HOUSEHOLDS
 from povmap.data.uploads.datasets import DatasetInfo
 
 
+def may_view_kind(user: User, kind: str) -> bool:
+    """Whether ``user`` may view figures of this kind of dataset at all (household files need the right)."""
+    return kind != KIND_HOUSEHOLDS or user.can(Action.VIEW_HOUSEHOLDS)
+
+
 def can_see(user: User, info: DatasetInfo) -> bool:
-    if info.kind == KIND_HOUSEHOLDS and not user.can(Action.VIEW_HOUSEHOLDS):
+    if not may_view_kind(user, info.kind):
         return False
     if info.builtin or info.published or user.role == Role.ADMIN:
         return not info.damaged or user.can(Action.MANAGE_DATA)
