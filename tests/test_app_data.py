@@ -183,8 +183,8 @@ def test_damaged_dataset_is_flagged_on_the_page_and_cannot_be_used(store, user_d
     at.switch_page("app_pages/data.py")
     at.run()
     assert not at.exception, at.exception
-    warned = [w.body for w in at.warning if str(manifest) in w.body]
-    assert len(warned) == 1 and "เสียหาย" in warned[0]
+    warned = [w.body for w in at.warning if info.id in w.body]
+    assert len(warned) == 1 and "เสียหาย" in warned[0] and str(user_data) not in warned[0]  # no server path
     assert any(n.startswith("⚠") for n in at.dataframe[1].value["ชื่อ"])
     at.selectbox(key=f"data.use.{U.KIND_HOUSEHOLDS}").set_value(info.id).run()
     assert at.button(key=f"data.use_button.{U.KIND_HOUSEHOLDS}").disabled

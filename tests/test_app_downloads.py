@@ -54,7 +54,7 @@ def test_failed_map_png_says_why_where_clicked_and_offers_no_file(store, monkeyp
     assert not downloads(at, SLIDE)  # a button that makes the file, not a download of a file made blind
     at.button(key=SLIDE).click().run()
     assert not at.exception, at.exception
-    assert said(at, t("export.map_slide", lang), t("export.no_browser", lang)), errors(at)  # which file, and why
+    assert said(at, t("export.map_slide", lang), t("error.export.no_browser", lang)), errors(at)  # which file, and why
     assert not downloads(at, SLIDE)  # no file at all, so no empty one
     assert at.button(key=SLIDE).label == t("export.map_slide", lang)  # it stays, to try again
 
@@ -63,16 +63,16 @@ def test_failed_brief_pdf_says_why_on_the_profile_page(store, monkeypatch, no_br
     at = open_app(store, monkeypatch, page="app_pages/profile.py", area="4601")
     at.button(key="profile.dl.brief").click().run()
     assert not at.exception, at.exception
-    assert said(at, t("export.brief", "th"), t("export.no_browser", "th")), errors(at)
+    assert said(at, t("export.brief", "th"), t("error.export.no_browser", "th")), errors(at)
     assert not downloads(at, "profile.dl.brief")
 
 
 def test_error_goes_when_the_view_changes(store, monkeypatch, no_browser):
     at = open_app(store, monkeypatch)
     at.button(key=SLIDE).click().run()
-    assert said(at, t("export.no_browser", "th"))
+    assert said(at, t("error.export.no_browser", "th"))
     at.selectbox(key="explorer.metric.th").set_value("rate").run()
-    assert not said(at, t("export.no_browser", "th"))
+    assert not said(at, t("error.export.no_browser", "th"))
 
 
 def test_made_png_is_offered_for_its_view_only(store, monkeypatch):

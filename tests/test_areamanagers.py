@@ -139,7 +139,7 @@ def test_replace_all_is_all_or_nothing(db):
     with pytest.raises(AreaManagerError) as e:
         am.replace_all(db, bad, valid_codes=CODES)
     assert (e.value.file, e.value.row, e.value.column) == (None, 5, "code")
-    assert "row 5" in e.value.en and "Nothing was saved" in e.value.en and "ยังไม่ได้บันทึก" in e.value.th
+    assert "Row 5" in e.value.en and "Nothing was saved" in e.value.en and "ยังไม่ได้บันทึก" in e.value.th
     assert len(rows(db)) == 2  # unchanged
 
     am.replace_all(db, table.iloc[:0], valid_codes=CODES)

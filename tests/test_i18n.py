@@ -103,7 +103,7 @@ def _error_key(node):
     """The key argument of ``SomeError([path,] "error.…", **params)``, an error built from a catalogue key (see
     povmap/core/errors.py), or None."""
     name = getattr(node.func, "id", None) or getattr(node.func, "attr", None) or ""
-    if not (name.endswith(("Error", "Denied", "Conflict")) or name == "__init__"):  # __init__: super().__init__(key)
+    if not (name.endswith(("Error", "Denied", "Conflict", "Dataset", "Problem")) or name == "__init__"):  # __init__: super().__init__(key)
         return None
     for arg in node.args:
         keys = [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]

@@ -210,7 +210,7 @@ def test_islands_in_a_subset_take_part(rate, cont, result):
     (lambda r: r.where(r.index != r.index[0]), "NaN"),
     (lambda r: r.iloc[1:], "missing"),
     (lambda r: pd.concat([r, pd.Series([1.0], index=["999999"])]), "not in the graph"),
-    (lambda r: pd.concat([r, r.iloc[:1]]), "duplicate"),
+    (lambda r: pd.concat([r, r.iloc[:1]]), "Duplicate"),
     (lambda r: r * 0 + 1.5, "same in every area"),
     (lambda r: r.astype(str) + "x", "not numbers"),
 ])
@@ -224,12 +224,12 @@ def test_bad_values_raise_bilingual_error(rate, cont, change, needle):
 def test_too_few_areas(national, shapes):
     with pytest.raises(PovmapError) as exc:
         spatial.contiguity(national, shapes, ["460102", "460103"])
-    assert "too few areas for spatial statistics" in exc.value.en
+    assert "Too few areas for spatial statistics" in exc.value.en
     assert "พื้นที่น้อยเกินไปสำหรับสถิติเชิงพื้นที่" in exc.value.th
     three = spatial.contiguity(national, shapes, ["460102", "460103", "460104"])
     r = spatial.clusters(pd.Series([1.0, 2.0, 3.0], index=three.codes), three, permutations=99)
     assert len(r.table) == 3
-    with pytest.raises(PovmapError, match="too few areas"):
+    with pytest.raises(PovmapError, match="Too few areas"):
         spatial.clusters(pd.Series([1.0, 2.0], index=three.codes[:2]),
                          spatial.Contiguity(three.graph.subgraph(three.codes[:2]), three.codes[:2], (), 1))
 

@@ -35,3 +35,9 @@ class PovmapError(ValueError):
     @property
     def th(self) -> str:
         return self.message("th")
+
+
+def render(key: str, lang: str, params: dict) -> str:
+    """The text of a key an error carries, in ``lang`` (for errors that are not a :class:`PovmapError`; the keys
+    are checked where the errors are raised)."""
+    return t(key, lang, **params)

@@ -52,7 +52,7 @@ def _say(log, msg: str) -> None:
 def install(src: Path, store: Path, *, force: bool = False, log=print) -> dict:
     """Build the store at ``store`` from ``src``; return the manifest."""
     if not src.is_dir():
-        raise sources.SourceError(src, "source folder not found", "ไม่พบโฟลเดอร์ข้อมูลต้นทาง")
+        raise sources.SourceError(src, "error.source.folder_missing")
     fp = fingerprint(src)
     if not force:
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from povmap.core.errors import render
 from povmap.core.vocab import DIMENSIONS, INDICATORS
 
 TPMAP_LEVEL_FILES = {"country": "country", "province": "province", "district": "amphur", "subdistrict": "tambol"}
@@ -33,19 +34,22 @@ TPMAP_BASE = {"household.CNT": "surveyed_households", "HOUSEMEMBER_CNT": "survey
 
 
 class SourceError(Exception):
-    """A source file is missing or malformed. ``str()`` is the English message."""
+    """A source file is missing or malformed: the file, a catalogue ``key`` (``error.source.<what>``) and its
+    ``params``. ``str()`` is the English message. (Not a PovmapError: whoever installs the data reads it, and no
+    page catches it as a user's mistake.)"""
 
-    def __init__(self, path: Path | str, en: str, th: str, column: str | None = None):
-        self.path, self.column, self.en, self.th = str(path), column, en, th
-        super().__init__(f"{path}: {en}")
+    def __init__(self, path: Path | str, key: str, *, column: str | None = None, **params):
+        self.path, self.column, self.key = str(path), column, key
+        self.params = {"column": column, **params} if column else params
+        super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
-        return f"{self.path}: {self.th if lang == 'th' else self.en}"
+        return f"{self.path}: {render(self.key, lang, self.params)}"
 
 
 def _need(path: Path) -> Path:
     if not path.is_file():
-        raise SourceError(path, "file not found", "ไม่พบไฟล์")
+        raise SourceError(path, "error.source.not_found")
     return path
 
 
@@ -56,23 +60,20 @@ def _read(path: Path, reader, **kw) -> pd.DataFrame:
     except SourceError:
         raise
     except Exception as exc:  # any parser failure becomes a message naming the file
-        raise SourceError(path, f"cannot be read ({type(exc).__name__}: {exc})",
-                          f"อ่านไฟล์ไม่ได้ ({type(exc).__name__}: {exc})") from exc
+        raise SourceError(path, "error.source.unreadable", exc=f"{type(exc).__name__}: {exc}") from exc
 
 
 def _columns(df: pd.DataFrame, path: Path, required) -> None:
     for col in required:
         if col not in df.columns:
-            raise SourceError(path, f"required column '{col}' is missing",
-                              f"ไม่มีคอลัมน์ที่ต้องใช้ '{col}'", column=col)
+            raise SourceError(path, "error.source.no_column", column=col)
 
 
 def _codes(df: pd.DataFrame, path: Path, col: str, lengths: set[int]) -> None:
     bad = df[~df[col].str.fullmatch(r"\d+") | ~df[col].str.len().isin(lengths)]
     if len(bad):
         row = int(bad.index[0]) + 2  # +1 header, +1 one-based
-        raise SourceError(path, f"row {row}, column '{col}': '{bad[col].iloc[0]}' is not a DOPA code",
-                          f"แถว {row} คอลัมน์ '{col}': '{bad[col].iloc[0]}' ไม่ใช่รหัส DOPA", column=col)
+        raise SourceError(path, "error.source.bad_code", column=col, row=row, value=bad[col].iloc[0])
 
 
 def read_tpmap(src: Path, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -96,8 +97,7 @@ def read_tpmap(src: Path, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     n_combos = combos.groupby("code")["combo"].nunique()
     if (n_combos != 31).any():
         bad = n_combos[n_combos != 31].index[0]
-        raise SourceError(cpath, f"code {bad} does not have all 31 dimension combinations",
-                          f"รหัส {bad} มีไม่ครบ 31 ชุดมิติ", column="combo")
+        raise SourceError(cpath, "error.source.combos", column="combo", code=bad)
     base = base.rename(columns=TPMAP_BASE)[["code", *TPMAP_BASE.values()]]
     return combos.reset_index(drop=True), base
 
@@ -110,8 +110,7 @@ def read_boundaries(src: Path, level: str) -> gpd.GeoDataFrame:
     gdf["code"] = gdf["code"].astype(str)
     _codes(gdf, path, "code", {{"province": 2, "district": 4, "subdistrict": 6}[level]})
     if gdf.crs is None or gdf.crs.to_epsg() != 4326:
-        raise SourceError(path, f"expected EPSG:4326 coordinates, found {gdf.crs}",
-                          f"ต้องเป็นพิกัด EPSG:4326 แต่พบ {gdf.crs}")
+        raise SourceError(path, "error.source.crs", crs=gdf.crs)
     return gdf
 
 
@@ -133,7 +132,7 @@ def read_hai(src: Path) -> pd.DataFrame:
     years = [c for c in df.columns if c.isdigit()]
     _columns(df, path, ["province_code"])
     if not years:
-        raise SourceError(path, "no year columns (2015..2021)", "ไม่มีคอลัมน์ปี (2015..2021)")
+        raise SourceError(path, "error.source.no_years")
     long = df.melt(id_vars="province_code", value_vars=years, var_name="year", value_name="hai")
     return long.astype({"year": "int16", "hai": "float64"})
 
@@ -156,7 +155,7 @@ def _read_village_names(path: Path) -> dict[str, str]:
     lines without one (the file ends in a truncated line) are skipped."""
     lines = path.read_text(encoding="utf-8").splitlines()
     if not lines or not lines[0].startswith("village_ID,village_name"):
-        raise SourceError(path, "expected the header 'village_ID,village_name'", "หัวตารางต้องเป็น 'village_ID,village_name'")
+        raise SourceError(path, "error.source.village_header")
     return dict(line.split(",", 1) for line in lines[1:] if "," in line)
 
 

@@ -8,23 +8,23 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from povmap.core.errors import render
+from povmap.core.i18n import t
+
 STORE_FORMAT = 1
-REBUILD_HINT_EN = "Rebuild it with: povmap data install --force"
-REBUILD_HINT_TH = "สร้างใหม่ด้วยคำสั่ง: povmap data install --force"
 
 
 class StoreError(Exception):
     """The store is missing, outdated or damaged; the message says how to rebuild it."""
 
-    def __init__(self, path: Path | str, en: str, th: str, *, missing: bool = False):
-        # missing: no store at all (first run); otherwise a store is there but outdated or damaged
-        self.path, self.en, self.th, self.missing = str(path), en, th, missing
-        super().__init__(f"{path}: {en}. {REBUILD_HINT_EN}")
+    def __init__(self, path: Path | str, key: str, *, missing: bool = False, **params):
+        # missing: no store at all (first run); otherwise a store is there but outdated or damaged.
+        # Not a PovmapError: the pages catch it apart, to show the first-run screen.
+        self.path, self.key, self.params, self.missing = str(path), key, params, missing
+        super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
-        if lang == "th":
-            return f"{self.path}: {self.th} — {REBUILD_HINT_TH}"
-        return f"{self.path}: {self.en}. {REBUILD_HINT_EN}"
+        return t("error.store.at", lang, path=self.path, problem=render(self.key, lang, self.params))
 
 
 class Store:
@@ -34,15 +34,14 @@ class Store:
         self.path = Path(path)
         mpath = self.path / "manifest.json"
         if not mpath.is_file():
-            raise StoreError(self.path, "no data store here (manifest.json missing)",
-                             "ไม่พบคลังข้อมูล (ไม่มี manifest.json)", missing=True)
+            raise StoreError(self.path, "error.store.missing", missing=True)
         try:
             self.manifest = json.loads(mpath.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise StoreError(mpath, f"manifest.json is damaged ({exc})", "ไฟล์ manifest.json เสียหาย") from exc
+            raise StoreError(mpath, "error.store.manifest_damaged", exc=exc) from exc
         if self.manifest.get("format") != STORE_FORMAT:
-            raise StoreError(self.path, f"store format {self.manifest.get('format')} is not {STORE_FORMAT}",
-                             "รูปแบบคลังข้อมูลเป็นรุ่นเก่า")
+            raise StoreError(self.path, "error.store.old_format", found=self.manifest.get("format"),
+                             expected=STORE_FORMAT)
 
     @property
     def version(self) -> str:
@@ -52,11 +51,11 @@ class Store:
     def _table(self, name: str, reader=pd.read_parquet) -> pd.DataFrame:
         f = self.path / name
         if not f.is_file():
-            raise StoreError(f, "file missing from the data store", "ไม่พบไฟล์ในคลังข้อมูล")
+            raise StoreError(f, "error.store.file_missing")
         try:
             return reader(f)
         except Exception as exc:  # a truncated or corrupted file
-            raise StoreError(f, f"file is damaged ({type(exc).__name__})", "ไฟล์ในคลังข้อมูลเสียหาย") from exc
+            raise StoreError(f, "error.store.file_damaged", exc=type(exc).__name__) from exc
 
     @cached_property
     def areas(self) -> pd.DataFrame:

@@ -40,15 +40,12 @@ def check_weights(weights: Mapping[str, float], available: Iterable[str]) -> dic
     available = list(available)
     for key, w in weights.items():
         if key not in available:
-            raise ScoreError(f"Unknown criterion {key!r}; expected one of {', '.join(map(str, available))}.",
-                             f"ไม่รู้จักเกณฑ์ {key!r} (เกณฑ์ที่ใช้ได้: {', '.join(map(str, available))})")
+            raise ScoreError("error.score.unknown_criterion", criterion=key, choices=", ".join(map(str, available)))
         if isinstance(w, bool) or not isinstance(w, Real) or not math.isfinite(w) or w < 0:
-            raise ScoreError(f"The weight of {key!r} must be a finite number of 0 or more (got {w!r}).",
-                             f"น้ำหนักของเกณฑ์ {key!r} ต้องเป็นตัวเลขจำกัดที่มีค่าตั้งแต่ 0 ขึ้นไป (ได้รับ {w!r})")
+            raise ScoreError("error.score.bad_weight", criterion=key, value=repr(w))
     out = {k: float(weights[k]) for k in available if k in weights and weights[k] > 0}
     if not out:
-        raise ScoreError("The weights sum to zero: give at least one criterion a positive weight.",
-                         "น้ำหนักรวมเป็นศูนย์: ต้องให้น้ำหนักมากกว่า 0 แก่เกณฑ์อย่างน้อยหนึ่งเกณฑ์")
+        raise ScoreError("error.score.zero_weights")
     return out
 
 
@@ -61,8 +58,7 @@ def normalise(values: pd.DataFrame, method: str) -> pd.DataFrame:
     so it gets the neutral middle, which keeps its weight in the mean without moving any area up or down.
     """
     if method not in NORMALISATIONS:
-        raise ScoreError(f"Unknown normalisation {method!r}; expected one of {', '.join(NORMALISATIONS)}.",
-                         f"ไม่รู้จักวิธีปรับค่า {method!r} (วิธีที่ใช้ได้: {', '.join(NORMALISATIONS)})")
+        raise ScoreError("error.score.unknown_normalisation", method=method, choices=", ".join(NORMALISATIONS))
     x = values.to_numpy(dtype="float64", na_value=np.nan, copy=True)
     x[~np.isfinite(x)] = np.nan
     known = ~np.isnan(x)
@@ -135,22 +131,20 @@ class Rule:
     per_group_k: int | None = None  # keep the best k of each group (district) instead of one national top N
 
     def __post_init__(self):
-        _whole(self.top_n, "The shortlist size", "จำนวนพื้นที่ในรายชื่อ")
-        if self.per_group_k is not None:
-            _whole(self.per_group_k, "The number of areas per district", "จำนวนพื้นที่ต่ออำเภอ")
+        if not _whole(self.top_n):
+            raise ScoreError("error.score.top_n", value=repr(self.top_n))
+        if self.per_group_k is not None and not _whole(self.per_group_k):
+            raise ScoreError("error.score.per_group_k", value=repr(self.per_group_k))
 
 
-def _whole(v, en: str, th: str) -> None:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ScoreError(f"{en} must be a whole number of 1 or more (got {v!r}).",
-                         f"{th}ต้องเป็นจำนวนเต็มตั้งแต่ 1 ขึ้นไป (ได้รับ {v!r})")
+def _whole(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= 1
 
 
 def require_groups(rule: Rule, groups) -> None:
     """The per-group rule needs the group (district) of every area."""
     if rule.per_group_k is not None and groups is None:
-        raise ScoreError("Keeping the best areas of each district needs the district of every area.",
-                         "การเลือกพื้นที่ที่ดีที่สุดของแต่ละอำเภอต้องทราบอำเภอของทุกพื้นที่")
+        raise ScoreError("error.score.needs_groups")
 
 
 def code_order(index: pd.Index) -> np.ndarray:

@@ -118,14 +118,11 @@ def stability(norm: pd.DataFrame, weights: Mapping[str, float], *, eligible: pd.
     ``norm`` must hold values in 0..1 (or NaN), as :func:`povmap.pilot.scoring.normalise` returns.
     """
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise ScoreError(f"The number of draws must be a whole number of 1 or more (got {draws!r}).",
-                         f"จำนวนรอบสุ่มต้องเป็นจำนวนเต็มตั้งแต่ 1 ขึ้นไป (ได้รับ {draws!r})")
+        raise ScoreError("error.score.draws", value=repr(draws))
     if not 0.0 <= spread <= 1.0:
-        raise ScoreError(f"The weight spread must be between 0 and 1 (got {spread!r}).",
-                         f"ช่วงการแปรผันของน้ำหนักต้องอยู่ระหว่าง 0 ถึง 1 (ได้รับ {spread!r})")
+        raise ScoreError("error.score.spread", value=repr(spread))
     if not 0.0 <= fragile_below <= 1.0:
-        raise ScoreError(f"The fragility threshold must be between 0 and 1 (got {fragile_below!r}).",
-                         f"เกณฑ์ความเปราะบางต้องอยู่ระหว่าง 0 ถึง 1 (ได้รับ {fragile_below!r})")
+        raise ScoreError("error.score.fragile", value=repr(fragile_below))
     require_groups(rule, groups)
     x, w, keys = criteria_matrix(norm, weights)
     if ((x < 0) | (x > 1)).any():

@@ -91,9 +91,7 @@ def national_contiguity(shapes: gpd.GeoDataFrame) -> Graph:
 
 
 def _too_few(n: int) -> PovmapError:
-    return PovmapError(
-        f"too few areas for spatial statistics: {n} with data, at least {MIN_AREAS} are needed",
-        f"พื้นที่น้อยเกินไปสำหรับสถิติเชิงพื้นที่: มีข้อมูล {n} พื้นที่ ต้องมีอย่างน้อย {MIN_AREAS} พื้นที่")
+    return PovmapError("error.spatial.too_few", n=n, min=MIN_AREAS)
 
 
 def _examples(codes) -> str:
@@ -114,8 +112,7 @@ def contiguity(national: Graph, shapes: gpd.GeoDataFrame, codes) -> Contiguity:
     wanted = pd.Index(pd.Index(codes).astype(str).to_numpy(dtype=object), dtype=object).unique()
     missing = wanted.difference(ids)
     if len(missing):
-        raise PovmapError(f"{len(missing)} area(s) have no boundary polygon: {_examples(missing)}",
-                          f"{len(missing)} พื้นที่ไม่มีรูปแปลงขอบเขต: {_examples(missing)}")
+        raise PovmapError("error.spatial.no_polygon", count=len(missing), examples=_examples(missing))
     pos = np.flatnonzero(ids.isin(wanted))
     if len(pos) < MIN_AREAS:
         raise _too_few(len(pos))
@@ -150,33 +147,26 @@ def _centroids_m(geo: gpd.GeoDataFrame, codes: pd.Index) -> np.ndarray:
 def _aligned(values: pd.Series, cont: Contiguity) -> np.ndarray:
     """The values as floats in ``cont.codes`` order; PovmapError unless they cover exactly those codes."""
     if not isinstance(values, pd.Series):
-        raise PovmapError("values must be a Series indexed by area code",
-                          "ค่าต้องเป็น Series ที่มีรหัสพื้นที่เป็นดัชนี")
+        raise PovmapError("error.spatial.not_series")
     idx = pd.Index(values.index.astype(str), dtype=object)
     if idx.has_duplicates:
         dup = idx[idx.duplicated()].unique()
-        raise PovmapError(f"duplicate area codes in the values: {_examples(dup)}",
-                          f"รหัสพื้นที่ซ้ำกันในข้อมูล: {_examples(dup)}")
+        raise PovmapError("error.spatial.duplicates", examples=_examples(dup))
     extra, lacking = idx.difference(cont.codes), cont.codes.difference(idx)
     if len(extra) or len(lacking):
-        raise PovmapError(
-            f"the values do not match the areas of the contiguity graph ({len(lacking)} missing: "
-            f"{_examples(lacking) or '–'}; {len(extra)} not in the graph: {_examples(extra) or '–'})",
-            f"ข้อมูลไม่ตรงกับพื้นที่ของกราฟความติดกัน (ขาด {len(lacking)} พื้นที่: {_examples(lacking) or '–'}; "
-            f"ไม่อยู่ในกราฟ {len(extra)} พื้นที่: {_examples(extra) or '–'})")
+        raise PovmapError("error.spatial.mismatch", lacking=len(lacking), lacking_examples=_examples(lacking) or "–",
+                          extra=len(extra), extra_examples=_examples(extra) or "–")
     try:
         y = pd.Series(values.to_numpy(), index=idx).reindex(cont.codes).to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
-        raise PovmapError(f"the values are not numbers ({exc})", "ข้อมูลไม่ใช่ตัวเลข") from exc
+        raise PovmapError("error.spatial.not_numbers", exc=exc) from exc
     bad = cont.codes[~np.isfinite(y)]
     if len(bad):
-        raise PovmapError(f"{len(bad)} area(s) have no value (NaN): {_examples(bad)}",
-                          f"{len(bad)} พื้นที่ไม่มีค่า (NaN): {_examples(bad)}")
+        raise PovmapError("error.spatial.nan", count=len(bad), examples=_examples(bad))
     if len(y) < MIN_AREAS:
         raise _too_few(len(y))
     if np.ptp(y) == 0:
-        raise PovmapError("too few areas for spatial statistics: the value is the same in every area",
-                          "พื้นที่น้อยเกินไปสำหรับสถิติเชิงพื้นที่: ทุกพื้นที่มีค่าเท่ากัน")
+        raise PovmapError("error.spatial.constant")
     return y
 
 
@@ -205,11 +195,9 @@ def clusters(values: pd.Series, cont: Contiguity, *, permutations: int = PERMUTA
     star=True) with the same permutations and seed; a unit is significant when its pseudo p <= the threshold
     (alpha, or with ``fdr`` the Benjamini-Hochberg cut of esda.fdr, computed for LISA and Gi* separately)."""
     if not 0 < alpha < 1:
-        raise PovmapError(f"significance level must be between 0 and 1, not {alpha}",
-                          f"ระดับนัยสำคัญต้องอยู่ระหว่าง 0 ถึง 1 ไม่ใช่ {alpha}")
+        raise PovmapError("error.spatial.alpha", value=alpha)
     if int(permutations) != permutations or permutations < 1:
-        raise PovmapError(f"permutations must be a positive whole number, not {permutations}",
-                          f"จำนวนการสุ่มเรียงต้องเป็นจำนวนเต็มบวก ไม่ใช่ {permutations}")
+        raise PovmapError("error.spatial.permutations", value=permutations)
     permutations, seed = int(permutations), int(seed)
     y = _aligned(values, cont)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):

@@ -10,6 +10,7 @@ import asyncio
 import atexit
 import base64
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -106,7 +107,7 @@ class _Chromium:
 
         path = browser_path()
         if path is None:
-            raise ExportError(t("export.no_browser", "en"), t("export.no_browser", "th"))
+            raise ExportError("error.export.no_browser")
         sweep_dead_dirs()
         self._dir = tempfile.TemporaryDirectory(prefix=f"{DIR_PREFIX}{os.getpid()}-")
         base, render = Path(self._dir.name) / "base.html", Path(self._dir.name) / "render.js"
@@ -183,8 +184,9 @@ class _Chromium:
                     future.cancel()
                     self._discard()
                     if attempt == 2 or isinstance(exc, TimeoutError):
-                        raise ExportError(f"{t('export.failed', 'en')} ({type(exc).__name__}: {exc})",
-                                          t("export.failed", "th")) from exc
+                        # the user is told to try again; the cause goes to the server log
+                        logging.getLogger("povmap").warning("export failed", exc_info=exc)
+                        raise ExportError("error.export.failed") from exc
 
     def _discard(self):
         try:

@@ -121,22 +121,19 @@ def _resolve(engine: Engine, code) -> str:
     raw = code.strip() if isinstance(code, str) else ""
     shown = raw[:20] + ("…" if len(raw) > 20 else "")
     if not _CODE.fullmatch(raw):
-        raise QueryError(f"'{shown}' is not a province, district or subdistrict code (2, 4 or 6 digits)",
-                         f"'{shown}' ไม่ใช่รหัสจังหวัด อำเภอ หรือตำบล (ตัวเลข 2, 4 หรือ 6 หลัก)")
+        raise QueryError("error.area.not_code", code=shown)
     current = engine.current[level_of(raw)]
     found, successors = _successor(raw, current)
     if found is not None:
         return found
     if len(successors) > 1:
         alts = ", ".join(successors)
-        raise QueryError(f"area {raw} was abolished and split into {alts}; choose one of them",
-                         f"พื้นที่ {raw} ถูกยุบและแยกเป็น {alts} โปรดเลือกหนึ่งพื้นที่")
+        raise QueryError("error.area.split", code=raw, successors=alts)
     if raw in abolished_successors():
-        raise QueryError(f"area {raw} was abolished and has no successor", f"พื้นที่ {raw} ถูกยุบและไม่มีพื้นที่ที่รับช่วงต่อ")
+        raise QueryError("error.area.abolished", code=raw)
     if len(raw) == 6 and raw in engine.tpmap_rows("subdistrict", COMBO_ALL).index:
-        raise QueryError(f"{raw} is a TPMAP unit, not a DOPA subdistrict; see its district {raw[:4]}",
-                         f"{raw} เป็นหน่วยของ TPMAP ไม่ใช่รหัสตำบลของกรมการปกครอง ดูที่อำเภอ {raw[:4]}")
-    raise QueryError(f"unknown area code '{raw}'", f"ไม่รู้จักรหัสพื้นที่ '{raw}'")
+        raise QueryError("error.area.tpmap_unit", code=raw, district=raw[:4])
+    raise QueryError("error.area.unknown", code=raw)
 
 
 # --- per-engine indexes (built once per data version, lazily) -----------------------------------
@@ -362,7 +359,7 @@ def _bounds(engine: Engine, code: str) -> tuple[float, float, float, float]:
         if c in bnd.index:
             b = bnd.loc[c, ["minx", "miny", "maxx", "maxy"]]
             return tuple(float(x) for x in b)  # type: ignore[return-value]
-    raise QueryError(f"no boundary for area {code}", f"ไม่มีขอบเขตของพื้นที่ {code}")
+    raise QueryError("error.area.no_boundary", code=code)
 
 
 def build_profile(engine: Engine, code: str, *, households: bool = True) -> Profile:

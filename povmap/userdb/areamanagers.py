@@ -39,10 +39,20 @@ class AreaManagerError(PovmapError):
     """A coverage row is not acceptable. From a CSV, ``file``, ``row`` (header = row 1) and ``column``
     say where; from the in-app table ``row`` counts from 1 and ``file`` is None."""
 
-    def __init__(self, en: str, th: str, *, file: str | None = None, row: int | None = None,
-                 column: str | None = None):
-        self.file, self.row, self.column = file, row, column
-        super().__init__(en, th)
+    def __init__(self, key: str, *, file: str | None = None, row: int | None = None, column: str | None = None,
+                 problems: list[tuple[int, str, AreaManagerError]] = (), **params):
+        # problems: every bad row as (row, column header, its error); the message lists the first few
+        self.file, self.row, self.column, self.problems = file, row, column, list(problems)
+        super().__init__(key, file=file, column=column, **params)
+
+    def message(self, lang: str) -> str:
+        if not self.problems:
+            return super().message(lang)
+        lines = [t("error.am.row_in_file" if self.file else "error.am.row", lang, file=self.file, row=n, column=col,
+                   problem=err.message(lang)) for n, col, err in self.problems[:MAX_LISTED_PROBLEMS]]
+        if len(self.problems) > MAX_LISTED_PROBLEMS:
+            lines.append(t("error.am.more", lang, count=len(self.problems) - MAX_LISTED_PROBLEMS))
+        return "\n".join([*lines, super().message(lang)])
 
 
 class AreaManagerConflict(PovmapError):
@@ -94,8 +104,7 @@ def add(db: str | os.PathLike, manager: str, code: str, note: str = "", *, valid
     require(by, Action.EDIT_AREA_MANAGERS)
     row, problems = _check_row(manager, code, note, valid_codes)
     if problems:
-        column, en, th = problems[0]
-        raise AreaManagerError(en[0].upper() + en[1:], th, column=column)
+        raise problems[0]
     with transaction(db) as conn:
         new = conn.execute("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", row).rowcount == 1
         if new:
@@ -126,8 +135,7 @@ def replace_all(db: str | os.PathLike, df: pd.DataFrame, *, valid_codes: set[str
     require(by, Action.EDIT_AREA_MANAGERS)
     missing = [c for c in ("manager", "code") if c not in df.columns]
     if missing:
-        raise AreaManagerError(f"The table has no '{missing[0]}' column.", f"ตารางไม่มีคอลัมน์ '{missing[0]}'",
-                               column=missing[0])
+        raise AreaManagerError("error.am.no_column", column=missing[0])
     notes = df["note"] if "note" in df.columns else pd.Series("", index=df.index)
     records = [(i, dict(zip(COLUMNS, r))) for i, r in enumerate(zip(df["manager"], df["code"], notes), start=1)]
     rows = _validate(records, valid_codes, file=None, header={c: c for c in COLUMNS})
@@ -157,7 +165,7 @@ def import_csv(db: str | os.PathLike, data: bytes, *, valid_codes: set[str], fil
     text = _decode(data, file_name)
     records = list(csv.reader(io.StringIO(text, newline="")))
     if not records:
-        raise AreaManagerError(f"{file_name}: the file is empty.", f"{file_name}: ไฟล์ว่างเปล่า", file=file_name)
+        raise AreaManagerError("error.am.file_empty", file=file_name)
     header = _match_header(records[0], file_name)
     pos = {key: records[0].index(name) for key, name in header.items()}
     # Row numbers as a spreadsheet shows them: header is row 1; blank lines count too.
@@ -209,10 +217,7 @@ def _decode(data: bytes, file_name: str) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise AreaManagerError(
-        f"{file_name}: cannot read the file as text in UTF-8 or TIS-620 (cp874). Save it as 'CSV UTF-8'.",
-        f"{file_name}: อ่านไฟล์เป็นข้อความ UTF-8 หรือ TIS-620 (cp874) ไม่ได้ กรุณาบันทึกเป็น 'CSV UTF-8'",
-        file=file_name, row=1)
+    raise AreaManagerError("error.am.encoding", file=file_name, row=1)
 
 
 def _match_header(cells: list[str], file_name: str) -> dict[str, str]:
@@ -225,11 +230,7 @@ def _match_header(cells: list[str], file_name: str) -> dict[str, str]:
     for key in ("manager", "code"):
         if key not in found:
             want = " / ".join(h for h in HEADERS[key] if "_" not in h and " " not in h)
-            raise AreaManagerError(
-                f"{file_name}, row 1: no '{key}' column (header expected: {want}). Columns are manager, code, note.",
-                f"{file_name} แถว 1: ไม่พบคอลัมน์ '{key}' (หัวคอลัมน์ที่ต้องการ: {want}) "
-                "คอลัมน์ที่ต้องมีคือ ผู้จัดการพื้นที่, รหัสพื้นที่, หมายเหตุ",
-                file=file_name, row=1, column=key)
+            raise AreaManagerError("error.am.no_header", file=file_name, row=1, column=key, want=want)
     return found
 
 
@@ -240,40 +241,27 @@ def _validate(records, valid_codes: set[str], *, file: str | None, header: dict[
         if all(_clean_text(v) == "" for v in rec.values()):
             continue  # blank line, or an empty row added in the table editor
         row, probs = _check_row(rec.get("manager"), rec.get("code"), rec.get("note"), valid_codes)
-        problems += [(n, header.get(col, col), en, th) for col, en, th in probs]
+        problems += [(n, header.get(err.column, err.column), err) for err in probs]
         rows.append(row)
     if problems:
-        shown, more = problems[:MAX_LISTED_PROBLEMS], len(problems) - MAX_LISTED_PROBLEMS
-        lines_en = [f"{file + ', ' if file else ''}row {r}, column '{c}': {e}" for r, c, e, _ in shown]
-        lines_th = [f"{file + ' ' if file else ''}แถว {r} คอลัมน์ '{c}': {t}" for r, c, _, t in shown]
-        if more > 0:
-            lines_en.append(f"... and {more} more problem(s).")
-            lines_th.append(f"... และปัญหาอื่นอีก {more} รายการ")
-        if file:
-            lines_en.append("Nothing was imported; fix the rows and try again.")
-            lines_th.append("ยังไม่ได้นำเข้าข้อมูลใด ๆ กรุณาแก้ไขแถวดังกล่าวแล้วลองใหม่")
-        else:
-            lines_en.append("Nothing was saved; fix the rows and save again.")
-            lines_th.append("ยังไม่ได้บันทึกข้อมูลใด ๆ กรุณาแก้ไขแถวดังกล่าวแล้วบันทึกอีกครั้ง")
         n, col = problems[0][:2]
-        raise AreaManagerError("\n".join(lines_en), "\n".join(lines_th), file=file, row=n, column=col)
+        raise AreaManagerError("error.am.nothing_imported" if file else "error.am.nothing_saved", file=file, row=n,
+                               column=col, problems=problems)
     return rows
 
 
-def _check_row(manager, code, note, valid_codes: set[str]) -> tuple[tuple, list[tuple[str, str, str]]]:
-    """The cleaned (manager, code, note) and its problems as (column key, en, th)."""
+def _check_row(manager, code, note, valid_codes: set[str]) -> tuple[tuple, list[AreaManagerError]]:
+    """The cleaned (manager, code, note) and its problems (each naming its column)."""
     manager, code, note = _clean_text(manager), _clean_code(code), _clean_text(note)
     problems = []
     if not manager:
-        problems.append(("manager", "the Area Manager is blank.", "ไม่ได้ระบุผู้จัดการพื้นที่"))
+        problems.append(AreaManagerError("error.am.blank_manager", column="manager"))
     if not code:
-        problems.append(("code", "the area code is blank.", "ไม่ได้ระบุรหัสพื้นที่"))
+        problems.append(AreaManagerError("error.am.blank_code", column="code"))
     elif not _CODE_RE.fullmatch(code):
-        problems.append(("code", f"'{code}' is not an area code (2, 4 or 6 digits).",
-                         f"'{code}' ไม่ใช่รหัสพื้นที่ (ต้องเป็นตัวเลข 2, 4 หรือ 6 หลัก)"))
+        problems.append(AreaManagerError("error.am.not_code", column="code", code=code))
     elif code not in valid_codes:
-        problems.append(("code", f"there is no province, district or subdistrict with code {code}.",
-                         f"ไม่มีจังหวัด อำเภอ หรือตำบลที่มีรหัส {code}"))
+        problems.append(AreaManagerError("error.am.unknown_code", column="code", code=code))
     return (manager, code, note), problems
 
 

@@ -46,11 +46,7 @@ def check_deck_bundle(bundle: Path | None = None) -> Path:
     bundle = Path(DECK_BUNDLE if bundle is None else bundle)
     if not bundle.is_file():
         version = getattr(pydeck, "__version__", "?")
-        raise MapWebError(
-            f"The map cannot be drawn: its deck.gl library {bundle} is missing. The installed pydeck {version} does "
-            f"not have that file: reinstall pydeck, or install a release that ships it (0.9 does).",
-            f"วาดแผนที่ไม่ได้ เพราะไม่พบไลบรารี deck.gl ที่ {bundle} แพ็กเกจ pydeck {version} ที่ติดตั้งอยู่ไม่มีไฟล์นี้ "
-            f"ให้ติดตั้ง pydeck ใหม่ หรือติดตั้งรุ่นที่มีไฟล์นี้ (รุ่น 0.9 มี)")
+        raise MapWebError("error.mapweb.no_deck", bundle=bundle, version=version)
     return bundle
 
 
@@ -101,9 +97,7 @@ def open_web(root: Path, version: str, component_dir: Path) -> "MapWeb":
         web.drop_stale_geometry()
         return web
     tried = "; ".join(failures)
-    raise MapWebError(
-        f"The map's web folder cannot be written: {tried}. Set POVMAP_WEB to a folder this server may write.",
-        f"เขียนโฟลเดอร์เว็บของแผนที่ไม่ได้: {tried} ให้ตั้ง POVMAP_WEB เป็นโฟลเดอร์ที่เซิร์ฟเวอร์นี้เขียนได้")
+    raise MapWebError("error.mapweb.cannot_write", tried=tried)
 
 
 class MapWeb:

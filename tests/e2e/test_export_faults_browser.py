@@ -29,9 +29,9 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
-TEXT = {  # the slide button's label and the reason (povmap/locales: export.map_slide, export.no_browser)
+TEXT = {  # the slide button's label and the reason (povmap/locales: export.map_slide, error.export.no_browser)
     "th": ("แผนที่ PNG (สไลด์)", "ไม่พบเบราว์เซอร์"),
-    "en": ("Map PNG (slide)", "No Chromium browser found"),
+    "en": ("Map PNG (slide)", "No browser found"),
 }
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from povmap.core.config import ENV, user_data_dir
-from povmap.core.errors import PovmapError
+from povmap.core.errors import PovmapError, render
 from povmap.core.households import SYNTHETIC_YEAR
 from povmap.core.vocab import LEVEL_KEYS
 from povmap.data.store import StoreError
@@ -53,11 +53,12 @@ class DatasetError(PovmapError):
 class DamagedDataset(DatasetError):
     """An imported dataset's ``manifest.json`` is missing, unreadable or not what povmap wrote; names the file."""
 
-    def __init__(self, path: Path, why_en: str, why_th: str):
-        self.path = path
-        super().__init__(f"The dataset folder {path.parent.name} is damaged: {path} {why_en}. Delete it and "
-                         "import the file again.",
-                         f"ชุดข้อมูล {path.parent.name} เสียหาย: {path} {why_th} ลบชุดข้อมูลนี้แล้วนำเข้าไฟล์ใหม่")
+    def __init__(self, path: Path, why: str, **params):
+        self.path, self.why, self.why_params = path, why, params  # why: a key error.dataset.damaged.<what>
+        super().__init__("error.dataset.damaged", folder=path.parent.name)
+
+    def shown_params(self, lang: str) -> dict:
+        return self.params | {"why": render(self.why, lang, self.why_params)}
 
 
 @dataclass
@@ -296,23 +297,22 @@ def _read_manifest(path: Path) -> DatasetInfo:
     try:
         m = json.loads(f.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DamagedDataset(f, "is missing", "ไม่มีอยู่") from None
+        raise DamagedDataset(f, "error.dataset.damaged.missing") from None
     except OSError as exc:
-        raise DamagedDataset(f, f"cannot be read ({exc.strerror or exc})", "อ่านไม่ได้") from exc
+        raise DamagedDataset(f, "error.dataset.damaged.unreadable", exc=exc.strerror or exc) from exc
     except ValueError as exc:  # not JSON, or not UTF-8
-        raise DamagedDataset(f, f"is not valid JSON ({exc})", "ไม่ใช่ JSON ที่ถูกต้อง") from exc
+        raise DamagedDataset(f, "error.dataset.damaged.not_json", exc=exc) from exc
     if not isinstance(m, dict):
-        raise DamagedDataset(f, "does not hold a JSON object", "ไม่ได้เก็บออบเจกต์ JSON")
+        raise DamagedDataset(f, "error.dataset.damaged.not_object")
     if m.get("format") != MANIFEST_FORMAT:
-        raise DamagedDataset(f, f"has format {m.get('format')!r}, not {MANIFEST_FORMAT}",
-                             f"มีรูปแบบ {m.get('format')!r} ไม่ใช่ {MANIFEST_FORMAT}")
+        raise DamagedDataset(f, "error.dataset.damaged.format", found=repr(m.get("format")), expected=MANIFEST_FORMAT)
     m.pop("format")
     try:
         info = DatasetInfo(**m)
     except TypeError as exc:  # a field missing or one povmap does not know
-        raise DamagedDataset(f, f"does not describe a dataset ({exc})", "ไม่ได้อธิบายชุดข้อมูล") from exc
+        raise DamagedDataset(f, "error.dataset.damaged.not_dataset", exc=exc) from exc
     if info.id != path.name:
-        raise DamagedDataset(f, f"names another dataset ({info.id!r})", f"ระบุชุดข้อมูลอื่น ({info.id!r})")
+        raise DamagedDataset(f, "error.dataset.damaged.other_id", id=repr(info.id))
     return info
 
 
