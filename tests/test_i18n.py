@@ -116,7 +116,8 @@ def _error_key(node):
 
 
 def _calls():
-    """Every ``t(...)`` call in the app's code, and every error built from a key (``QueryError("error.…", …)``):
+    """Every ``t(...)`` call in the app's code, every upload text kept for later (``Msg("upload.…", …)``), and every
+    error built from a key (``QueryError("error.…", …)``):
     (file:line, keys or None, built-key prefix or None, passes count)."""
     def literal(a):
         if isinstance(a, ast.Constant) and isinstance(a.value, str):
@@ -129,12 +130,12 @@ def _calls():
     for path in CODE_FILES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not (isinstance(node, ast.Call) and node.args
-                    and (getattr(node.func, "id", None) == "t" or _error_key(node) is not None)):
+                    and (getattr(node.func, "id", None) in ("t", "Msg") or _error_key(node) is not None)):
                 continue
             if path == ERRORS_PY and getattr(node.func, "id", None) == "t":
                 continue  # PovmapError.message renders the key an error carries: those keys are scanned where raised
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
-            arg = node.args[0] if getattr(node.func, "id", None) == "t" else _error_key(node)
+            arg = node.args[0] if getattr(node.func, "id", None) in ("t", "Msg") else _error_key(node)
             count = any(k.arg in (COUNT, None) for k in node.keywords)
             prefix = None
             if (isinstance(arg, ast.JoinedStr) and len(arg.values) == 2 and isinstance(arg.values[0], ast.Constant)
@@ -157,6 +158,8 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
     from povmap.data.uploads import KINDS, MODES
     from povmap.userdb import audit
     from povmap.data.uploads.datasets import OS_CAUSES
+    from povmap.data.uploads.problems import SEVERITY
+    from povmap.data.uploads.validate import AREA_COUNT_LEVELS
     from povmap.pilot import spatial
     from povmap.present.profile import FIGURE_KEYS
     families = {
@@ -176,6 +179,9 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
         "error.access.": [a.value for a in access.Action],  # povmap/core/access.py require(): what was refused
         "role.": [r.value for r in access.Role],
         "audit.": audit.ACTIONS,  # the admin page's audit log
+        "upload.message.": list(SEVERITY),  # povmap/data/uploads/problems.py: each kind of problem of an upload
+        "upload.advice.": list(SEVERITY),
+        "upload.n.": AREA_COUNT_LEVELS,  # the levels a counts file's check summary names
     }
     assert set(store.boundary_notes["issue"]) <= set(families["note."])
     return {prefix: tuple(values) for prefix, values in families.items()}

@@ -129,7 +129,7 @@ def _report(args):
 
 
 def _print_report(report, args, lang: str) -> None:
-    from povmap.core.thai import fmt_number
+    from povmap.core.i18n import t
 
     if args.format == "json":
         write_json({"file": report.file_name, "kind": report.kind, "summary": report.summary(lang),
@@ -147,8 +147,7 @@ def _print_report(report, args, lang: str) -> None:
         report.problem_summary(lang, codes=False).to_string(out, index=False)
         out.write("\n")
     for names, codes, n in report.questions():
-        word = "แถว" if lang == "th" else ("row" if n == 1 else "rows")
-        out.write(f"? {names} ({fmt_number(n)} {word}): {', '.join(codes)}\n")
+        out.write(f"? {t('data.ask_one', lang, names=names, count=n)}: {', '.join(codes)}\n")
 
 
 def run_check(args) -> int:

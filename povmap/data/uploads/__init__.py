@@ -11,7 +11,7 @@ Until :func:`import_dataset` returns, the data in use is untouched. Modules: ``p
 ``columns`` (accepted headers), ``cells`` (numbers, codes, flags), ``places`` (codes and names via
 geothai), ``checks``/``check_households``/``check_counts`` (the rules), ``validate`` (the report),
 ``datasets`` (registry, atomic import), ``privacy`` (small-cell suppression), ``problems`` (the one
-problem type and its bilingual catalogue).
+problem type; its texts are in the catalogue, povmap/core/locales).
 """
 from povmap.data.uploads.columns import KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, aliases_markdown
 from povmap.data.uploads.datasets import (
@@ -31,7 +31,7 @@ from povmap.data.uploads.datasets import (
                        user_data_dir,
 )
 from povmap.data.uploads.parse import MAX_UPLOAD_BYTES, UPLOAD_LIMIT_MB, Parsed, parse, sheet_names
-from povmap.data.uploads.problems import CATALOGUE, ERROR, WARNING, UploadProblem
+from povmap.data.uploads.problems import ERROR, SEVERITY, WARNING, UploadProblem
 from povmap.data.uploads.validate import ALL_OR_NOTHING, MODES, VALID_ROWS, Report, check, validate
 
 __all__ = [
@@ -39,6 +39,6 @@ __all__ = [
     "BUILTIN", "USER_DATA_ENV", "DatasetError", "DatasetInfo", "active_id", "delete_dataset", "get_dataset",
     "import_dataset", "list_datasets", "load_table", "report_provinces", "set_active", "set_published", "user_data_dir",
     "MAX_UPLOAD_BYTES", "UPLOAD_LIMIT_MB", "Parsed", "parse", "sheet_names",
-    "CATALOGUE", "ERROR", "WARNING", "UploadProblem",
+    "ERROR", "SEVERITY", "WARNING", "UploadProblem",
     "ALL_OR_NOTHING", "MODES", "VALID_ROWS", "Report", "check", "validate",
 ]

@@ -29,14 +29,13 @@ from povmap.data.uploads.checks import (
 )
 from povmap.data.uploads.columns import BASE_KEYS, COUNT_KEYS, spec
 from povmap.data.uploads.parse import Parsed
-from povmap.data.uploads.problems import ProblemLog
+from povmap.data.uploads.problems import Msg, ProblemLog
 
 ALL_DIMS = "11111"
 CODE_KEYS = ("code", "subdistrict_code", "district_code", "province_code")  # most specific first after 'code'
 NAME_KEYS = ("subdistrict_name", "district_name", "province_name")
 _TOTAL_WORDS = {"ทั้งประเทศ", "ประเทศไทย", "ทั้งหมด", "th", "all", "sum", "grandtotal", "thailand"}
-_LOCATION_FIX = ("Add a column 'code' with the DOPA code of each area (or columns of names: จังหวัด, อำเภอ, ตำบล).",
-                 "เพิ่มคอลัมน์ 'รหัส' (code) ที่เป็นรหัสกรมการปกครองของแต่ละพื้นที่ (หรือคอลัมน์ชื่อ จังหวัด อำเภอ ตำบล)")
+_LOCATION_FIX = Msg("upload.fix.location_code")
 _CHILD = {"province": ("district", "อำเภอ"), "district": ("subdistrict", "ตำบล"), "subdistrict": ("", "")}
 
 
@@ -64,8 +63,7 @@ def check(parsed: Parsed, log: ProblemLog, *, year=None, level: str | None = Non
     orig, mapped = _locate(ctx, n, total, level)
     combo = _combos(ctx, n, total)
     present = [k for k in COUNT_KEYS + BASE_KEYS if ctx.has(k)]
-    values = {k: numbers(ctx, k, whole=True, lo=0, fix_blank=("Write the number (0 if there were none).",
-                                                             "กรอกจำนวน (กรอก 0 ถ้าไม่มี)")) for k in present}
+    values = {k: numbers(ctx, k, whole=True, lo=0, fix_blank=Msg("upload.fix.count")) for k in present}
     _exceeds(ctx, values)
     # Roll-ups and duplicates use every well-formed code, placed or not: a parent with an unplaceable child
     # cannot be checked, rather than be reported as not adding up.
@@ -149,13 +147,13 @@ def _locate(ctx: Ctx, n: int, total: np.ndarray, level: str | None):
             placed = np.flatnonzero(codes != "")
             if len(placed):
                 i = int(placed[0])
-                ctx.log.add("names_resolved", row=ctx.row_of(int(idx[i])), col_index=int(col), n=f"{len(placed):,}",
+                ctx.log.add("names_resolved", row=ctx.row_of(int(idx[i])), col_index=int(col), count=len(placed),
                             example_row=ctx.row_of(int(idx[i])), value=" / ".join(x for x in uniq[fac[i]] if x),
                             number=places.label(codes[i]))
     unplaced = np.flatnonzero((orig == "") & ~total & ~logged)
     col = next((ctx.pos[k] for k in CODE_KEYS + NAME_KEYS if ctx.has(k)), None)
-    ctx.log.add("missing_value", positions=unplaced, col_index=col, label_en="area code", label_th="รหัสพื้นที่",
-                fix_en="Write the DOPA code of the area (or its names).", fix_th="กรอกรหัสพื้นที่ (หรือชื่อพื้นที่)")
+    ctx.log.add("missing_value", positions=unplaced, col_index=col, label=Msg("upload.label.area_code"),
+                fix=Msg("upload.fix.area_code"))
     return orig, mapped
 
 
@@ -177,8 +175,7 @@ def _combos(ctx: Ctx, n: int, total: np.ndarray) -> np.ndarray:
     blank = (out == "") & ~total
     c = spec(ctx.kind, "combo")
     ctx.log.add("missing_value", positions=np.flatnonzero(blank), col_index=ci, label_en=c.en, label_th=c.th,
-                fix_en="Write the combination, e.g. 11111 for all five dimensions.",
-                fix_th="กรอกชุดมิติ เช่น 11111 คือครบ 5 มิติ")
+                fix=Msg("upload.fix.combo"))
     valid = pd.Series(out, dtype=object).str.fullmatch(r"[01]{5}").fillna(False).to_numpy(dtype=bool) & (out != "00000")
     bad = ~valid & (out != "")
     if bad.any():
@@ -229,10 +226,8 @@ def _mismatch_log(ctx: Ctx, code: str, rows: np.ndarray, diffs: dict[str, tuple[
         where = {int(r): i for i, r in enumerate(rows)}
         vals = [f"{v[where[r]]:,.0f}" for r in rs]
         sums = [f"{s[where[r]]:,.0f}" for r in rs]
-        more_en = [f" ({n_more[r]} more column(s) differ too.)" if n_more[r] else "" for r in rs]
-        more_th = [f" (และอีก {n_more[r]} คอลัมน์ไม่ตรงกัน)" if n_more[r] else "" for r in rs]
-        ctx.log.add(code, positions=np.array(rs), col_index=ctx.pos[k], value=vals, sum=sums, more_en=more_en,
-                    more_th=more_th, **extra)
+        more = [Msg("upload.more_columns", count=n_more[r]) if n_more[r] else "" for r in rs]
+        ctx.log.add(code, positions=np.array(rs), col_index=ctx.pos[k], value=vals, sum=sums, more=more, **extra)
 
 
 def _sums(ctx: Ctx, keys: np.ndarray, rows: np.ndarray, values: dict) -> tuple[pd.DataFrame, set]:
@@ -258,7 +253,8 @@ def _rollups(ctx: Ctx, orig, combo, area, values) -> None:
         diffs = _diffs(values, parents, sums, pkeys)
         level, child = LEVEL_BY_LEN[parent_len], LEVEL_BY_LEN[child_len]
         _mismatch_log(ctx, "rollup_mismatch", parents, diffs,
-                      {"level_en": level, "child_en": child, "child_th": places.LEVEL_TH[child]})
+                      {"level_en": level, "level_th": places.LEVEL_TH[level], "child_en": child,
+                       "child_th": places.LEVEL_TH[child]})
 
 
 def _totals(ctx: Ctx, orig, combo, area, total, values) -> None:

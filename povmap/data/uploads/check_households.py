@@ -21,16 +21,14 @@ from povmap.data.uploads.checks import (
     years,
 )
 from povmap.data.uploads.parse import Parsed
-from povmap.data.uploads.problems import ProblemLog
+from povmap.data.uploads.problems import Msg, ProblemLog
 
 DTYPES = {
     "household_id": "str", "subdistrict_code": "str", "members": "int64",
     **{c: "float64" for c in hh.CAPITAL_COLUMNS}, **{c: "int8" for c in hh.DEPRIVED_COLUMNS},
     "referred": "int8", "survey_year": "int64",
 }
-_LOCATION_FIX = ("Add a column 'subdistrict_code' (6-digit DOPA tambon code), or the columns ตำบล, อำเภอ, จังหวัด "
-                 "(tambon, district and province names).",
-                 "เพิ่มคอลัมน์ 'รหัสตำบล' (subdistrict_code, รหัสตำบล 6 หลัก) หรือคอลัมน์ ตำบล อำเภอ จังหวัด")
+_LOCATION_FIX = Msg("upload.fix.location_household")
 
 
 def check(parsed: Parsed, log: ProblemLog, *, year=None, choices=None) -> tuple[pd.DataFrame, dict]:
@@ -54,13 +52,12 @@ def check(parsed: Parsed, log: ProblemLog, *, year=None, choices=None) -> tuple[
     ids = cells.read_text(ctx.col("household_id"))
     blank_id = ids == ""
     log.add("missing_value", positions=np.flatnonzero(blank_id), col_index=ctx.pos["household_id"],
-            label_en="household id", label_th="รหัสครัวเรือน", fix_en="Give every household an id.",
-            fix_th="กรอกรหัสของทุกครัวเรือน")
+            label=Msg("upload.label.household_id"), fix=Msg("upload.fix.household_id"))
     codes = _locate(ctx, n)
     members = numbers(ctx, "members", whole=True, lo=1, range_code="members_out_of_range",
-                      fix_blank=("Write the number of members.", "กรอกจำนวนสมาชิก"))
+                      fix_blank=Msg("upload.fix.members"))
     capitals = {c: numbers(ctx, c, whole=False, lo=1, hi=4, range_code="score_out_of_range",
-                           fix_blank=("Fill in a score from 1 to 4.", "กรอกคะแนน 1 ถึง 4")) for c in hh.CAPITAL_COLUMNS}
+                           fix_blank=Msg("upload.fix.score")) for c in hh.CAPITAL_COLUMNS}
     if present_flags:
         deprived = {c: flags(ctx, c) for c in hh.DEPRIVED_COLUMNS}
     else:
@@ -117,13 +114,12 @@ def _locate(ctx: Ctx, n: int) -> np.ndarray:
         if len(placed):
             i = int(placed[0])
             log.add("names_resolved", row=ctx.row_of(int(idx[i])), col_index=ctx.pos["subdistrict_name"],
-                    n=f"{len(placed):,}", example_row=ctx.row_of(int(idx[i])),
+                    count=len(placed), example_row=ctx.row_of(int(idx[i])),
                     value=" / ".join(x for x in uniq[fac[i]] if x), number=places.label(resolved[i]))
     unplaced = np.flatnonzero((out == "") & ~logged)
     ci = code_ci if code_ci is not None else ctx.pos.get("subdistrict_name")
-    log.add("missing_value", positions=unplaced, col_index=ci, label_en="subdistrict code",
-            label_th="รหัสตำบล", fix_en="Write the 6-digit tambon code, or the tambon, district and province names.",
-            fix_th="กรอกรหัสตำบล 6 หลัก หรือชื่อตำบล อำเภอ และจังหวัด")
+    log.add("missing_value", positions=unplaced, col_index=ci, label=Msg("upload.label.subdistrict_code"),
+            fix=Msg("upload.fix.subdistrict_code"))
     return out
 
 
@@ -132,8 +128,8 @@ def _subdistrict_only(p: places.Place) -> places.Place:
     if p.level in (None, "subdistrict") or (p.code is None and p.problem == "bad_code"):
         return p
     return places.Place(None, "wrong_level", {"value": p.params.get("value", p.code), "level_en": places.LEVEL_EN[p.level],
-                                              "level_th": places.LEVEL_TH[p.level], "expected_en": "subdistrict",
-                                              "expected_th": "ตำบล"}, p.level)
+                                              "level_th": places.LEVEL_TH[p.level], "expected_en": places.LEVEL_EN["subdistrict"],
+                                              "expected_th": places.LEVEL_TH["subdistrict"]}, p.level)
 
 
 def _duplicates(ctx: Ctx, ids: np.ndarray, blank: np.ndarray) -> None:

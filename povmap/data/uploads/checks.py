@@ -13,7 +13,7 @@ import pyarrow as pa
 from povmap.data.uploads import cells, places
 from povmap.data.uploads.columns import closest, closest_key, match_header, spec
 from povmap.data.uploads.parse import Parsed
-from povmap.data.uploads.problems import ProblemLog, column_letter
+from povmap.data.uploads.problems import Msg, ProblemLog, column_letter
 
 MAX_COUNT = 1e12  # no Thai area has a trillion of anything: a bigger count is a typo or a code in the wrong column
 FIRST_YEAR = 1990
@@ -45,22 +45,21 @@ class Ctx:
 MANY_UNUSED = 10  # more unused columns than this are reported as one problem
 
 
-def columns(parsed: Parsed, log: ProblemLog, required: list[str], fixes: dict[str, tuple[str, str]] | None = None) -> Ctx:
+def columns(parsed: Parsed, log: ProblemLog, required: list[str], fixes: dict[str, Msg] | None = None) -> Ctx:
     """Map headers to keys; log duplicates, unknown columns and missing required ones (fatal)."""
     hm = match_header(parsed.kind, parsed.header)
     hr = parsed.header_row
     for i, key, first in hm.duplicates:
-        log.add("duplicate_column", row=hr, col_index=i, key=key, first=column_letter(first))
+        log.add("duplicate_column", row=hr, col_index=i, field=key, first=column_letter(first))
     unknown = list(hm.unknown)
     many = len(unknown) + len(parsed.unnamed) > MANY_UNUSED
     if many:  # one problem for them all, not one per column
         names = [parsed.header[i] or column_letter(i) for i in sorted([*unknown, *parsed.unnamed])]
-        log.add("unknown_columns", row=hr, count=f"{len(names):,}",
+        log.add("unknown_columns", row=hr, count=len(names),
                 names=", ".join(names[:MANY_UNUSED]) + (", …" if len(names) > MANY_UNUSED else ""))
     unnamed = [] if many else parsed.unnamed
     for i in unnamed:
-        log.add("unknown_column", row=hr, col_index=i, fix_en="Give the column a header, or delete it.",
-                fix_th="ตั้งชื่อหัวคอลัมน์ หรือลบคอลัมน์นี้")
+        log.add("unknown_column", row=hr, col_index=i, fix=Msg("upload.fix.name_or_delete"))
     for key in required:
         if key in hm.positions:
             continue
@@ -69,27 +68,23 @@ def columns(parsed: Parsed, log: ProblemLog, required: list[str], fixes: dict[st
         if guess is not None:
             unknown.remove(guess)
             h = parsed.header[guess]
-            log.add("missing_column", row=hr, col_index=guess, fatal=True, key=key, label_en=c.en, label_th=c.th,
-                    did_you_mean_en=f" Did you mean '{h}' (column {column_letter(guess)})?",
-                    did_you_mean_th=f" หมายถึง '{h}' (คอลัมน์ {column_letter(guess)}) หรือไม่",
-                    fix_en=f"Rename the header '{h}' to '{key}'.", fix_th=f"เปลี่ยนชื่อหัวคอลัมน์ '{h}' เป็น '{key}'")
+            log.add("missing_column", row=hr, col_index=guess, fatal=True, field=key, label_en=c.en, label_th=c.th,
+                    did_you_mean=Msg("upload.did_you_mean.header", header=h, letter=column_letter(guess)),
+                    fix=Msg("upload.fix.rename_header", header=h, field=key))
         else:
             heads = ", ".join(dict.fromkeys(c.headers[:4]))
-            fen, fth = (fixes or {}).get(key, (f"Add a column '{key}' ({c.en}); accepted headers: {heads}.",
-                                               f"เพิ่มคอลัมน์ '{key}' ({c.th}) หัวคอลัมน์ที่ใช้ได้: {heads}"))
-            log.add("missing_column", row=hr, column="", fatal=True, key=key, label_en=c.en, label_th=c.th,
-                    fix_en=fen, fix_th=fth)
+            fix = (fixes or {}).get(key) or Msg("upload.fix.add_column", field=key, label_en=c.en, label_th=c.th,
+                                                heads=heads)
+            log.add("missing_column", row=hr, column="", fatal=True, field=key, label_en=c.en, label_th=c.th, fix=fix)
     for i in [] if many else unknown:
         key = closest_key(parsed.kind, parsed.header[i], exclude=hm.positions)
         if key:
             c = spec(parsed.kind, key)
-            log.add("unknown_column", row=hr, col_index=i, did_you_mean_en=f" Did you mean '{key}' ({c.en})?",
-                    did_you_mean_th=f" หมายถึง '{key}' ({c.th}) หรือไม่",
-                    fix_en=f"If it holds {c.en}, rename its header to '{key}'.",
-                    fix_th=f"หากเป็นข้อมูล{c.th} ให้เปลี่ยนชื่อหัวคอลัมน์เป็น '{key}'")
+            log.add("unknown_column", row=hr, col_index=i,
+                    did_you_mean=Msg("upload.did_you_mean.key", field=key, label_en=c.en, label_th=c.th),
+                    fix=Msg("upload.fix.rename_to_key", field=key, label_en=c.en, label_th=c.th))
         else:
-            log.add("unknown_column", row=hr, col_index=i, fix_en="Nothing to do if the column is not needed.",
-                    fix_th="ไม่ต้องทำอะไรหากไม่ต้องใช้คอลัมน์นี้")
+            log.add("unknown_column", row=hr, col_index=i, fix=Msg("upload.fix.unused_column"))
     return Ctx(parsed, log, dict(hm.positions))
 
 
@@ -102,11 +97,11 @@ def _first(ctx: Ctx, code: str, key: str, mask: np.ndarray, text, shown) -> None
     idx = np.flatnonzero(mask)
     if len(idx):
         i = int(idx[0])
-        ctx.log.add(code, row=ctx.row_of(i), col_index=ctx.pos[key], n=f"{len(idx):,}", value=text[i],
+        ctx.log.add(code, row=ctx.row_of(i), col_index=ctx.pos[key], count=len(idx), value=text[i],
                     number=shown(i), example_row=ctx.row_of(i))
 
 
-def numbers(ctx: Ctx, key: str, *, whole: bool, fix_blank: tuple[str, str], lo: float | None = None,
+def numbers(ctx: Ctx, key: str, *, whole: bool, fix_blank: Msg, lo: float | None = None,
             hi: float | None = None, range_code: str = "negative", skip: np.ndarray | None = None) -> np.ndarray:
     """Read a numeric column; log blank, unreadable, fractional and out-of-range cells. NaN where rejected.
 
@@ -119,7 +114,7 @@ def numbers(ctx: Ctx, key: str, *, whole: bool, fix_blank: tuple[str, str], lo: 
     log = ctx.log
     blank = num.blank & live
     log.add("missing_value", positions=np.flatnonzero(blank), col_index=ci, label_en=c.en, label_th=c.th,
-            fix_en=fix_blank[0], fix_th=fix_blank[1])
+            fix=fix_blank)
     bad = num.bad & live
     if bad.any():
         idx = np.flatnonzero(bad)
@@ -156,7 +151,7 @@ def flags(ctx: Ctx, key: str) -> np.ndarray:
         ctx.log.add("bad_flag", positions=idx, col_index=ci, value=f.text[idx])
     idx = np.flatnonzero(f.blank)
     if len(idx):
-        ctx.log.add("blank_flag", row=ctx.row_of(int(idx[0])), col_index=ci, n=f"{len(idx):,}",
+        ctx.log.add("blank_flag", row=ctx.row_of(int(idx[0])), col_index=ci, count=len(idx),
                     example_row=ctx.row_of(int(idx[0])))
     return f.values
 
@@ -164,12 +159,12 @@ def flags(ctx: Ctx, key: str) -> np.ndarray:
 def years(ctx: Ctx, key: str) -> np.ndarray:
     """Years in CE; Buddhist Era years (≥ 2400) are converted with one warning."""
     c = spec(ctx.kind, key)
-    v = numbers(ctx, key, whole=True, fix_blank=(f"Fill in the {c.en}.", f"กรอก{c.th}"))
+    v = numbers(ctx, key, whole=True, fix_blank=Msg("upload.fix.fill_in", label_en=c.en, label_th=c.th))
     be = v >= 2400
     if be.any():
         first = int(np.flatnonzero(be)[0])
         ctx.log.add("buddhist_year", row=ctx.row_of(first), example_row=ctx.row_of(first), col_index=ctx.pos[key],
-                    n=f"{int(be.sum()):,}",
+                    count=int(be.sum()),
                     value=f"{v[first]:.0f}", number=f"{v[first] - BE_OFFSET:.0f}")
         v = np.where(be, v - BE_OFFSET, v)
     bad = ~np.isnan(v) & ((v < FIRST_YEAR) | (v > dt.date.today().year + 1))

@@ -18,6 +18,7 @@ from geothai.abolished import abolished_areas, match_abolished
 
 from povmap.core.areas import admin_areas
 from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_BY_LEN
+from povmap.data.uploads.problems import Msg
 
 MAX_CANDIDATES = 5
 _CODE = re.compile(r"\d{2}|\d{4}|\d{6}")
@@ -91,7 +92,7 @@ def _suggest(cands: list[str]) -> dict:
     if not cands:
         return {}
     text = _labels(cands)
-    return {"candidates": text, "candidates_en": f" Closest: {text}.", "candidates_th": f" ที่ใกล้เคียง: {text}"}
+    return {"candidates": text, "closest": Msg("upload.closest", text=text)}
 
 
 @lru_cache(maxsize=65536)
@@ -106,8 +107,7 @@ def place_code(code: str, *, tpmap_units: bool = False) -> Place:
         return Place(code, level=level)
     ab = _abolished().get(code)
     if ab is not None:
-        p = {**base, "name": ab.name_th, "on_en": f" on {ab.abolished_on}" if ab.abolished_on else "",
-             "on_th": f" เมื่อ {ab.abolished_on}" if ab.abolished_on else ""}
+        p = {**base, "name": ab.name_th, "on": _on(ab.abolished_on)}
         if len(ab.successors) == 1:
             return Place(ab.successors[0], "abolished_code", {**p, "successor": label(ab.successors[0])}, level)
         if ab.successors:
@@ -151,10 +151,15 @@ def _name_index() -> dict[str, dict[str, list[str]]]:
 
 
 def _where(district: str, province: str) -> dict:
-    bits_en = [x for x in (district and f"district '{district}'", province and f"province '{province}'") if x]
-    bits_th = [x for x in (district and f"อำเภอ '{district}'", province and f"จังหวัด '{province}'") if x]
-    return {"where_en": (" in " + ", ".join(bits_en)) if bits_en else "",
-            "where_th": (" ใน" + " ".join(bits_th)) if bits_th else ""}
+    if district and province:
+        return {"where": Msg("upload.where.district_province", district=district, province=province)}
+    if district:
+        return {"where": Msg("upload.where.district", district=district)}
+    return {"where": Msg("upload.where.province", province=province)} if province else {}
+
+
+def _on(date) -> Msg | str:
+    return Msg("upload.abolished_on", date=date) if date else ""
 
 
 def _name_problem(level: str, value: str, pool: list[str], district="", province="") -> Place:
@@ -215,8 +220,7 @@ def place_subdistrict(name: str, district: str = "", province: str = "") -> Plac
         a = old[0]
         return Place(successors[0], "abolished_code",
                      {"value": name, "name": a.code, "successor": label(successors[0]),
-                      "on_en": f" on {a.abolished_on}" if a.abolished_on else "",
-                      "on_th": f" เมื่อ {a.abolished_on}" if a.abolished_on else ""}, "subdistrict")
+                      "on": _on(a.abolished_on)}, "subdistrict")
     if successors:
         return Place(None, "abolished_ambiguous", {"value": name, "name": ", ".join(a.code for a in old),
                                                    "candidates": _labels(successors)}, "subdistrict")

@@ -14,15 +14,17 @@ from povmap.data.uploads import check_counts, check_households
 from povmap.data.uploads.checks import AMBIGUOUS, FIRST_YEAR, candidate_codes, year_value
 from povmap.data.uploads.columns import KIND_HOUSEHOLDS
 from povmap.data.uploads.parse import MAX_UPLOAD_BYTES, Parsed, parse
+from povmap.core.i18n import t
+from povmap.core.thai import buddhist_year, fmt_number
 from povmap.data.uploads.problems import ERROR, PROBLEM_COLUMNS, WARNING, ProblemLog, UploadProblem
 
 VALID_ROWS, ALL_OR_NOTHING = "valid_rows", "all_or_nothing"
 MODES = (VALID_ROWS, ALL_OR_NOTHING)
-LEVEL_TH = {"province": "จังหวัด", "district": "อำเภอ", "subdistrict": "ตำบล"}
+AREA_COUNT_LEVELS = ("province", "district", "subdistrict")  # the levels a counts file's summary names
 
 
-def _n(n, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+def _severity(s: pd.Series, lang: str) -> pd.Series:
+    return s.map({ERROR: t("upload.severity.error", lang), WARNING: t("upload.severity.warning", lang)})
 
 
 @dataclass
@@ -86,38 +88,26 @@ class Report:
         n_err, n_warn = len(self.errors), len(self.warnings)
         if self.fatal:
             first = self.errors.iloc[0]
-            msg = first["message_th" if th else "message_en"]
-            todo = first["advice_th" if th else "advice_en"]
-            if th:
-                return f"{self.file_name}: นำเข้าไม่ได้ — {msg} {todo} ข้อมูลที่ใช้อยู่ไม่ถูกเปลี่ยนแปลง"
-            return f"{self.file_name}: cannot be imported — {msg} {todo} The data in use is unchanged."
+            return t("upload.summary.fatal", lang, file=self.file_name, text=first["message_th" if th else "message_en"],
+                     advice=first["advice_th" if th else "advice_en"])
         cov = self.coverage
         if self.kind == KIND_HOUSEHOLDS:
-            what = (f"{cov['households']:,} ครัวเรือน สมาชิก {cov['people']:,} คน ใน {cov['areas']:,} ตำบล" if th else
-                    f"{_n(cov['households'], 'household')} with {_n(cov['people'], 'member')} in "
-                    f"{_n(cov['areas'], 'subdistrict')}")
+            what = t("upload.summary.households", lang, households=t("upload.n.household", lang, count=cov["households"]),
+                     members=t("upload.n.member", lang, count=cov["people"]),
+                     areas=t("upload.n.in_subdistricts", lang, count=cov["areas"]))
         else:
             per = self.facts.get("areas", {})
-            if th:
-                lv = ", ".join(f"{LEVEL_TH[k]} {v:,} แห่ง" for k, v in per.items())
-                what = f"{lv}; คนจนเป้าหมาย {cov['people'] or 0:,} คน ปี {self.year}"
-            else:
-                lv = ", ".join(_n(v, k) for k, v in per.items())
-                what = f"{lv}; {cov['people'] or 0:,} target poor, year {self.year}"
-        if th:
-            s = f"{self.file_name}: ตรวจ {self.rows:,} แถว นำเข้าได้ {self.accepted:,} แถว ({what})"
-            if self.rejected:
-                s += f" มีข้อผิดพลาด {self.rejected:,} แถว ซึ่งจะไม่ถูกนำเข้า (ปัญหา {n_err:,} รายการ)"
-            if n_warn:
-                s += f" มีคำเตือน {n_warn:,} รายการ: ระบบปรับค่าตามที่อธิบายไว้"
-            return s + " ข้อมูลที่ใช้อยู่จะยังไม่เปลี่ยนจนกว่าจะกดยืนยันการนำเข้า"
-        s = f"{self.file_name}: {_n(self.rows, 'row')} checked; {self.accepted:,} can be imported ({what})."
+            levels = [t(f"upload.n.{k}", lang, count=v) for k, v in per.items() if k in AREA_COUNT_LEVELS]
+            what = t("upload.summary.counts", lang, levels=", ".join(levels), people=fmt_number(cov["people"] or 0),
+                     year=buddhist_year(self.year) if th and self.year else self.year)
+        parts = [t("upload.summary.checked", lang, file=self.file_name, rows=t("upload.n.row", lang, count=self.rows),
+                   accepted=fmt_number(self.accepted), what=what)]
         if self.rejected:
-            s += (f" {_n(self.rejected, 'row')} {'has' if self.rejected == 1 else 'have'} errors "
-                  f"({_n(n_err, 'problem')}) and would be left out.")
+            parts.append(t("upload.summary.rejected", lang, count=self.rejected,
+                           problems=t("upload.n.problem", lang, count=n_err)))
         if n_warn:
-            s += f" {_n(n_warn, 'warning')}: values were adjusted as described."
-        return s + " The data in use stays as it is until you accept the import."
+            parts.append(t("upload.summary.warnings", lang, count=n_warn))
+        return " ".join([*parts, t("upload.summary.pending", lang)])
 
     def questions(self) -> list[tuple[str, list[str], int]]:
         """The names that fit several places, for the user to choose: (names as written, candidate codes,
@@ -135,9 +125,9 @@ class Report:
         th = lang == "th"
         p = self.problems if limit is None else self.problems.head(limit)
         col = [f"{letter} {name}".strip() if letter else name for letter, name in zip(p["column_letter"], p["column"])]
-        sev = p["severity"].map({ERROR: "ข้อผิดพลาด" if th else "error", WARNING: "คำเตือน" if th else "warning"})
-        heads = (("แถว", "คอลัมน์", "ระดับ", "ปัญหา", "วิธีแก้") if th else
-                 ("Row", "Column", "Severity", "Problem", "What to do"))
+        sev = _severity(p["severity"], lang)
+        heads = (t("upload.col.row", lang), t("upload.col.column", lang), t("upload.col.severity", lang),
+                 t("upload.col.problem", lang), t("upload.col.advice", lang))
         return pd.DataFrame(dict(zip(heads, (p["row"].to_numpy(), col, sev.to_numpy(),
                                              p["message_th" if th else "message_en"].to_numpy(),
                                              p["advice_th" if th else "advice_en"].to_numpy()))))
@@ -153,19 +143,20 @@ class Report:
             more = len(g["row"].dropna().unique()) - len(rows)
             out.append((g["severity"].iloc[0], code, len(g), ", ".join(rows) + (f" … (+{more})" if more > 0 else ""),
                         g["message_th" if th else "message_en"].iloc[0], g["advice_th" if th else "advice_en"].iloc[0]))
-        heads = (("ระดับ", "รหัสปัญหา", "จำนวน", "แถว", "ตัวอย่าง", "วิธีแก้") if th else
-                 ("Severity", "Code", "Count", "Rows", "Example", "What to do"))
+        heads = (t("upload.col.severity", lang), t("upload.col.code", lang), t("upload.col.count", lang),
+                 t("upload.col.rows", lang), t("upload.col.example", lang), t("upload.col.advice", lang))
         df = pd.DataFrame(out, columns=heads)
         df = df.sort_values(heads[0], key=lambda s: s.map({ERROR: 0, WARNING: 1}), kind="stable").reset_index(drop=True)
-        df[heads[0]] = df[heads[0]].map({ERROR: "ข้อผิดพลาด" if th else "error", WARNING: "คำเตือน" if th else "warning"})
+        df[heads[0]] = _severity(df[heads[0]], lang)
         return df if codes else df.drop(columns=heads[1])
 
     def problem_list(self, limit: int | None = None) -> list[UploadProblem]:
         p = self.problems if limit is None else self.problems.head(limit)
-        return [UploadProblem(r.code, r.message_en, r.message_th, severity=r.severity,
+        return [UploadProblem(r.code, messages={"en": r.message_en, "th": r.message_th},
+                              advices={"en": r.advice_en, "th": r.advice_th}, severity=r.severity,
                               row=None if pd.isna(r.row) else int(r.row), column=r.column or None,
-                              column_letter=r.column_letter, advice_en=r.advice_en, advice_th=r.advice_th,
-                              value=r.value, candidates=r.candidates, file=self.file_name)
+                              column_letter=r.column_letter, value=r.value, candidates=r.candidates,
+                              file=self.file_name)
                 for r in p.itertuples(index=False)]
 
 
@@ -176,7 +167,7 @@ def validate(parsed: Parsed, *, year=None, level: str | None = None, choices: di
     to ambiguous names, keyed by the names as the report shows them ("ตลาด / เมือง") -> code."""
     log = ProblemLog(parsed.rows, parsed.header)
     for i, extra in parsed.extra_cells.items():
-        log.add("extra_cells", positions=[i], column="", n=extra)
+        log.add("extra_cells", positions=[i], column="", count=extra)
     y = year_value(year)
     if parsed.kind == KIND_HOUSEHOLDS:
         if y is not None and not FIRST_YEAR <= y <= 2100:
@@ -218,7 +209,7 @@ def report_of_error(e: UploadProblem, kind: str, file_name: str, size: int = 0) 
     """A fatal report holding one problem (a file :func:`parse` refused)."""
     p = pd.DataFrame([{"row": e.row, "column": e.column or "", "column_letter": e.column_letter, "code": e.code,
                        "severity": e.severity, "value": e.value, "candidates": e.candidates, "message_en": e.en,
-                       "message_th": e.th, "advice_en": e.advice_en, "advice_th": e.advice_th}], columns=PROBLEM_COLUMNS)
+                       "message_th": e.th, "advice_en": e.advice("en"), "advice_th": e.advice("th")}], columns=PROBLEM_COLUMNS)
     p["row"] = p["row"].astype("Int64")
     return Report(kind=kind, file_name=file_name, rows=0, accepted=0, rejected=0, problems=p, fatal=True,
                   size_bytes=size)
