@@ -21,7 +21,7 @@ from povmap.data.datasource import DataChoice, open_engine
 from povmap.data.store import Store, StoreError
 from povmap.data.uploads.visibility import may_view_kind
 from povmap.pilot import spatial
-from povmap.present.credits import ADMIN_LIST_CREDIT, CREDITS
+from povmap.present.credits import CREDITS
 from povmap.present.text import md_text
 from povmap.userdb import dataops, roles
 from povmap.userdb.db import user_db_path
@@ -131,7 +131,7 @@ def synthetic_badge(eng: Engine, lg: str) -> None:
             "synthetic.note", lg, seed=meta["seed"], households=fmt_number(meta["households"]),
             members=fmt_number(meta["members"])))
     else:
-        st.warning(f"**{t('synthetic.badge', lg)}** — {md_text(info.name)} ({md_text(info.source)})")
+        st.warning(f"**{t('synthetic.badge', lg)}** — {md_text(info.label(lg))} ({md_text(info.source_label(lg))})")
 
 
 def credits_footer() -> None:
@@ -139,12 +139,12 @@ def credits_footer() -> None:
     with st.container(border=True):
         st.markdown(f"**{t('credits.title', lg)}**")
         for c in CREDITS:
-            st.caption(f"**{c.title(lg)}** — {c.credit}. _{c.licence_text(lg)}_")
-        st.caption(ADMIN_LIST_CREDIT)
+            st.caption(f"**{c.title(lg)}** — {c.credit_text(lg)}. _{c.licence_text(lg)}_")
+        st.caption(t("credits.admin_list", lg))
         eng = engine_if_ready()
         for info in (eng.data.counts_info, eng.data.households_info) if eng is not None else ():
             if not info.builtin:  # credit the user's own source the way the built-ins are credited
-                st.caption(f"**{t('credits.in_use', lg)}: {md_text(info.name)}** — {md_text(info.source)}"
+                st.caption(f"**{t('credits.in_use', lg)}: {md_text(info.label(lg))}** — {md_text(info.source_label(lg))}"
                            + (f". _{md_text(info.licence)}_" if info.licence else ""))
 
 

@@ -58,7 +58,7 @@ for kind in U.KINDS:
     for d in infos:
         if d.damaged:
             st.warning(d.damage(lg), icon=":material/warning:")
-    names = {d.id: f"{d.name} ({d.year or '–'})" + (f" · {t('data.synthetic', lg)}" if d.synthetic else "")
+    names = {d.id: f"{d.label(lg)} ({d.year_label(lg)})" + (f" · {t('data.synthetic', lg)}" if d.synthetic else "")
              for d in infos}
     by_id = {d.id: d for d in infos}
     c1, c2, c3, c4 = st.columns([4, 1.4, 1.4, 1.4], vertical_alignment="bottom")

@@ -185,7 +185,7 @@ if present:  # the projector view: title, map, legend and the source line only
     leg.markdown(view_legend(v, lg, style="page", size="1.15em"), unsafe_allow_html=True)
     if res.synthetic:
         leg.warning(t("synthetic.badge", lg))
-    st.caption(" · ".join(f"{c.title(lg)}: {c.credit}" for c in CREDITS))
+    st.caption(" · ".join(f"{c.title(lg)}: {c.credit_text(lg)}" for c in CREDITS))
     st.stop()
 
 # ---- header: title, synthetic label, breadcrumb, totals --------------------------------------
@@ -201,7 +201,7 @@ if url_ignored:
 dataset_name = next(d for d in DATASETS if d.key == dataset).label(lg)
 in_use = eng.data.households_info if dataset == "households" else eng.data.counts_info
 if not in_use.builtin:  # an imported dataset (Data page): name it wherever its figures are shown
-    dataset_name += f" — {md_text(in_use.name)} ({in_use.year or '–'})"
+    dataset_name += f" — {md_text(in_use.label(lg))} ({in_use.year_label(lg)})"
 st.markdown(f"**{dataset_name}** · {html.escape(v.title)} · {LEVEL_BY_KEY[level].label(lg)}")
 if res.synthetic:
     synthetic_badge(eng, lg)

@@ -62,11 +62,11 @@ def test_page_holds_title_legend_scale_credits_and_date(engine):
     view = build_view(engine, q, lang="th")
     th = map_page(engine, view, lang="th", size=SLIDE, when=WHEN)
     for text in ("จำนวนคนจนเป้าหมาย", "กาฬสินธุ์", "คำอธิบายสี", *(html.escape(row.label) for row in view.legend),
-                 "กม.", escape(CATALOGUE["export.scale_note"][0]), "TPMAP, Office of the National Economic",
+                 "กม.", escape(CATALOGUE["export.scale_note"][0]), "TPMAP สำนักงานสภาพัฒนาการเศรษฐกิจ",
                  "Royal Thai Survey Department", "23 พ.ย. 2567"):
         assert text in th
     en = map_page(engine, build_view(engine, q, lang="en"), lang="en", size=SLIDE, when=WHEN)
-    for text in ("Target poor", "Kalasin", "Legend", " km<", escape(CATALOGUE["export.scale_note"][1]), "2024-11-23"):
+    for text in ("Target poor", "Kalasin", "Legend", " km<", escape(CATALOGUE["export.scale_note"][1]), "2024-11-23", "TPMAP, Office of the National Economic"):
         assert text in en
     assert "กาฬสินธุ์" not in en
 

@@ -192,6 +192,7 @@ SCOPE_GROUPS: tuple[Term, ...] = (
     Term("sra7", "7 จังหวัด SRA", "7 SRA provinces"),
 )
 SCOPE_GROUP_KEYS = tuple(s.key for s in SCOPE_GROUPS)
+SCOPE_GROUP_BY_KEY = {s.key: s for s in SCOPE_GROUPS}
 
 CLASS_SCHEMES: tuple[Term, ...] = (
     Term("quantiles", "ควอนไทล์ (จำนวนพื้นที่เท่ากัน)", "Quantiles (equal counts)"),

@@ -30,7 +30,7 @@ from povmap.core.vocab import (
     level_of,
 )
 from povmap.present import charts
-from povmap.present.credits import ADMIN_LIST_CREDIT, CREDITS
+from povmap.present.credits import CREDITS
 from povmap.present.explorer import View, build_view
 from povmap.present.headless import CHROMIUM
 from povmap.present.householdtext import household_text
@@ -168,8 +168,8 @@ def _indicators(p: Profile, lang: str) -> Markup:
 
 
 def _sources(lang: str, households: bool) -> Markup:
-    credits = [{"title": c.title(lang), "credit": c.credit, "licence": c.licence_text(lang)} for c in CREDITS]
-    lines = [ADMIN_LIST_CREDIT] + ([t("synthetic.badge", lang)] if households else [])
+    credits = [{"title": c.title(lang), "credit": c.credit_text(lang), "licence": c.licence_text(lang)} for c in CREDITS]
+    lines = [t("credits.admin_list", lang)] + ([t("synthetic.badge", lang)] if households else [])
     return _part("sources", heading=t("credits.title", lang), credits=credits, lines=lines)
 
 

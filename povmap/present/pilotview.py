@@ -229,7 +229,7 @@ def method_lines(engine: Engine, result: PilotResult, lang: str, *, scenario: st
     lines.append((t("pilot.m.reconcile", lang), reconcile_text(d, lang)))
     if result.frame.dataset == "households":
         lines.append(export_line(d.k, lang))
-    sources = [c.title(lang) + " — " + c.credit for c in CREDITS if c.folder != "econvis"]
+    sources = [c.title(lang) + " — " + c.credit_text(lang) for c in CREDITS if c.folder != "econvis"]
     if result.frame.dataset == "households" and d.synthetic:
         sources.append(t("synthetic.badge", lang))
     sources.append(t("pilot.m.am_source", lang))

@@ -28,6 +28,8 @@ import pandas as pd
 
 from povmap.core.config import ENV, user_data_dir
 from povmap.core.errors import PovmapError, render
+from povmap.core.i18n import t
+from povmap.core.thai import buddhist_year
 from povmap.core.households import SYNTHETIC_YEAR
 from povmap.core.vocab import LEVEL_KEYS
 from povmap.data.store import StoreError
@@ -95,6 +97,27 @@ class DatasetInfo:
     def damage(self, lang: str) -> str:
         """What is wrong with this dataset's files in ``lang`` ("" when nothing is)."""
         return self.damaged.get("th" if lang == "th" else "en", "") if self.damaged else ""
+
+    def label(self, lang: str) -> str:
+        """The name to show: a built-in dataset's in ``lang``, an import's as its importer wrote it."""
+        if self.id == BUILTIN[KIND_COUNTS]:
+            return t("dataset.builtin.tpmap", lang)
+        if self.id == BUILTIN[KIND_HOUSEHOLDS]:
+            return t("dataset.builtin.households", lang)
+        return self.name
+
+    def source_label(self, lang: str) -> str:
+        if self.id == BUILTIN[KIND_COUNTS]:
+            return t("dataset.builtin.tpmap_source", lang)
+        if self.id == BUILTIN[KIND_HOUSEHOLDS]:
+            return t("dataset.builtin.households_source", lang)
+        return self.source
+
+    def year_label(self, lang: str) -> str:
+        """The year of the figures, in the Buddhist Era in Thai ("–" when not known)."""
+        if not self.year:
+            return "–"
+        return str(buddhist_year(int(self.year))) if lang == "th" else str(self.year)
 
 
 @contextmanager

@@ -44,9 +44,9 @@ def datasets_table(infos: list[DatasetInfo], active: str, lang: str, default: st
     return pd.DataFrame({
         t("data.col.active", lang): ["✔" if d.id == active else "" for d in infos],
         t("data.col.default", lang): ["✔" if d.id == (default or active) else "" for d in infos],
-        t("data.col.name", lang): [("⚠ " if d.damaged else "") + d.name for d in infos],
-        t("data.col.source", lang): [d.source for d in infos],
-        t("data.col.year", lang): [str(d.year) if d.year else "–" for d in infos],
+        t("data.col.name", lang): [("⚠ " if d.damaged else "") + d.label(lang) for d in infos],
+        t("data.col.source", lang): [d.source_label(lang) for d in infos],
+        t("data.col.year", lang): [d.year_label(lang) for d in infos],
         t("data.col.levels", lang): [", ".join(LEVEL_BY_KEY[lv].label(lang) for lv in d.levels) for d in infos],
         t("data.col.areas", lang): [cov(d, "areas") for d in infos],
         t("data.col.people", lang): [cov(d, "people") for d in infos],
