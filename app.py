@@ -17,6 +17,8 @@ from povmap.userdb.db import user_db_path
 # A local icon: a ":material/…:" page icon is fetched from fonts.gstatic.com, which offline networks block.
 st.set_page_config(page_title="povmap", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
 
+# Less empty space above the title (Streamlit's default is 6rem): on a 768 px screen the map and legend start higher.
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3rem; }</style>")
 refresh_user()  # who this run is for, read once (the roles table, the provider's claims)
 if LANG_KEY not in st.session_state:  # a shared link may set the language (?lang=en), else the user's last choice
     wanted = st.query_params.get("lang") or roles.user_prefs(user_db_path(), current_user()).get("lang")

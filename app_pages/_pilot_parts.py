@@ -11,7 +11,7 @@ from app_pages._compare_view import render_comparison
 from app_pages._downloads import audited, brief_download
 from app_pages._auth import address, current_user
 from app_pages._map import area_map
-from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare
+from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare, button_row
 from povmap import pilot
 from povmap.core.access import Action
 from povmap.core.engine import Engine
@@ -173,7 +173,7 @@ def scenario_section(eng: Engine, result: pilot.PilotResult, lg: str, db: Path) 
             return f"{x.name} · {x.n_areas} · {who} · {fmt_datetime(datetime.fromisoformat(x.updated_at), lg)}"
 
         sid = st.selectbox(t("pilot.saved", lg), list(by_id), format_func=label, key=f"{K}pick")
-        c1, c2, c3 = st.columns(3)
+        c1 = c2 = c3 = button_row()
         if c1.button(t("pilot.open", lg), key=f"{K}open", type="primary"):
             _open(db, sid)
         if by_id[sid].changeable_by(user):  # only its owner or an admin: for anyone else the controls are absent
@@ -283,8 +283,7 @@ def export_section(eng: Engine, result: pilot.PilotResult, lg: str) -> None:
         return eng.data.shapes(result.frame.level).set_index("code").geometry
 
     c1, c2, c3, c4 = st.columns(4)
-    if len(result.frame.scope) == 2:  # one province: its brief lists this shortlist
-        brief_download(c4, eng, result.frame.scope, key=f"{K}dl.brief", shortlist=result.shortlist, scenario=title)
+    _brief(eng, result, lg, c4, title)
     hh = result.frame.dataset == "households"
     c1.download_button("CSV", data=audited(lambda: exports.to_csv(table(), meta()), f"{stem}.csv", hh),
                        file_name=f"{stem}.csv",
@@ -298,6 +297,22 @@ def export_section(eng: Engine, result: pilot.PilotResult, lg: str) -> None:
                                                f"{stem}.geojson", hh),
                        file_name=f"{stem}.geojson", mime="application/geo+json", key=f"{K}dl.geojson",
                        on_click="ignore", icon=":material/download:")
+
+
+def _brief(eng: Engine, result: pilot.PilotResult, lg: str, col, title: str) -> None:
+    """The province brief with this shortlist's areas in it; for a scope of several provinces, of a chosen one
+    (those with the most shortlisted areas first)."""
+    provinces = [result.frame.scope]
+    if len(result.frame.scope) != 2:
+        counts = result.shortlist["province"].value_counts()
+        provinces = sorted(counts.index, key=lambda c: (-counts[c], c))
+        if not provinces:
+            return
+        name = "name_th" if lg == "th" else "name_en"
+        provinces = [col.selectbox(t("pilot.brief_province", lg), provinces, key=f"{K}brief_province",
+                                   format_func=lambda c: t("pilot.brief_choice", lg, name=eng.names.at[c, name],
+                                                           count=int(counts[c])))]
+    brief_download(col, eng, provinces[0], key=f"{K}dl.brief", shortlist=result.shortlist, scenario=title)
 
 
 # ---- the address bar ------------------------------------------------------------------------

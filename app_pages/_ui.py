@@ -227,6 +227,20 @@ def presentation_style() -> None:
     </style>""")
 
 
+def button_row():
+    """A row of buttons and links at their own width, wrapping onto the next line when the screen is narrow (a
+    column per button cuts its label on a 1024 px screen)."""
+    return st.container(horizontal=True, vertical_alignment="center", gap="small")
+
+
+def title_bar(title: str):
+    """The page title, and a row for its actions (copy link, presentation, brief) beside it that moves under it
+    when the screen is narrow, so no button label is cut."""
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    bar.title(title, width="content")
+    return bar.container(horizontal=True, vertical_alignment="center", gap="small", width="content")
+
+
 def share_link(container, path: str, params: dict[str, str], key: str) -> None:
     """A "copy link" control: the full address of this view, in a code box with Streamlit's copy button."""
     base = urlsplit(st.context.url or "http://localhost:8501/")

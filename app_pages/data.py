@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages._auth import address, current_user
 from app_pages._downloads import table_downloads
-from app_pages._ui import SESSION_DATASETS, credits_footer, page_start
+from app_pages._ui import SESSION_DATASETS, button_row, credits_footer, page_start
 from povmap.core.access import Action
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
@@ -61,7 +61,8 @@ for kind in U.KINDS:
     names = {d.id: f"{d.label(lg)} ({d.year_label(lg)})" + (f" · {t('data.synthetic', lg)}" if d.synthetic else "")
              for d in infos}
     by_id = {d.id: d for d in infos}
-    c1, c2, c3, c4 = st.columns([4, 1.4, 1.4, 1.4], vertical_alignment="bottom")
+    c1 = st.container()
+    c2 = c3 = c4 = button_row()
     # The picker shows the dataset in use on the first visit and after an import or a delete (a widget's
     # value can only be set before the widget is drawn, hence the "set" note left by those actions).
     if ss.get(f"{K}use.{kind}") not in names or ss.pop(f"{K}set.{kind}", False):

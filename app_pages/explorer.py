@@ -15,6 +15,8 @@ from app_pages._ui import (
     presentation_style,
     share_link,
     synthetic_badge,
+    title_bar,
+    button_row,
 )
 from povmap.core.engine import Query, QueryError
 from povmap.core.i18n import t
@@ -27,24 +29,25 @@ from povmap.core.vocab import (
     DIMENSIONS,
     INDICATORS,
     LEVEL_BY_KEY,
+    METRIC_BY_KEY,
     SCOPE_GROUPS,
     TIERS,
     child_level,
     level_of,
     levels_below,
     metric_label,
-    metrics_for,
 )
 from povmap.present.credits import CREDITS
-from povmap.present.explorer import area_name, breadcrumb, build_view, province_order
-from povmap.present.html import render, view_legend
+from povmap.present.explorer import area_name, breadcrumb, build_view, headline, province_order
+from povmap.present.html import headline_html, render, view_legend
 from povmap.present.text import md_text
-from povmap.present.urlstate import ExplorerState, decode, encode
+from povmap.present.urlstate import DEFAULT, ExplorerState, decode, encode
 from povmap.web.maplayer import MAP_HEIGHT_PX
 
 K = "explorer."  # prefix of this page's session-state keys
 PENDING = K + "pending"  # state to apply before the widgets of the next run are created
 PRESENT_MAP_PX = (1400, 780)
+RANKING_PX = MAP_HEIGHT_PX - 240  # beside the map, under the legend
 
 eng, lg, ps = page_start(K)
 ss = st.session_state
@@ -134,9 +137,9 @@ with st.sidebar:
         ss.setdefault(K + "tiers", tiers)
         tiers = keep("tiers", st.pills(t("ctl.tiers", lg), tiers, selection_mode="multi", key=wkey("tiers"),
                                        format_func=lambda n: f"{n} {TIERS[n - 1].label(lg)}"))
-    metrics = metrics_for(dataset, indicator)
+    metrics = eng.metrics(dataset, level, indicator)
     if ss.get(f"{K}metric.{lg}", ss.get(K + "metric")) not in metrics:
-        force("metric", metrics[0])
+        force("metric", DEFAULT.metric if DEFAULT.metric in metrics else metrics[0])
     metric = keep("metric", st.selectbox(t("ctl.metric", lg), metrics, key=wkey("metric"),
                                          format_func=lambda m: metric_label(dataset, m, lg)))
     c1, c2 = st.columns([3, 2])
@@ -189,10 +192,9 @@ if present:  # the projector view: title, map, legend and the source line only
     st.stop()
 
 # ---- header: title, synthetic label, breadcrumb, totals --------------------------------------
-tcol, lcol, pcol = st.columns([6, 1.2, 1.2], vertical_alignment="center")
-tcol.title(t("app.title", lg))
-share_link(lcol, "", encode(shown_state), key=f"{K}share")
-if pcol.button(t("present.enter", lg), key=f"{K}present.enter", icon=":material/slideshow:",
+actions = title_bar(t("app.title", lg))
+share_link(actions, "", encode(shown_state), key=f"{K}share")
+if actions.button(t("present.enter", lg), key=f"{K}present.enter", icon=":material/slideshow:",
                help=t("present.help", lg)):
     ss[K + "present"] = True
     st.rerun()
@@ -206,33 +208,30 @@ st.markdown(f"**{dataset_name}** · {html.escape(v.title)} · {LEVEL_BY_KEY[leve
 if res.synthetic:
     synthetic_badge(eng, lg)
 crumbs = breadcrumb(eng, parent, lg)
-widths = [len(label) + 4 for _, label in crumbs]
-cols = st.columns(widths + [max(10, 100 - sum(widths))], gap="small", vertical_alignment="center")
+row = button_row()
 for i, (code, label) in enumerate(crumbs):
     is_last = i == len(crumbs) - 1
-    if cols[i].button(("› " if i else "") + label, key=f"{K}crumb.{i}", disabled=is_last, type="tertiary"):
+    if row.button(("› " if i else "") + label, key=f"{K}crumb.{i}", disabled=is_last, type="tertiary"):
         nxt = child_level(level_of(code)) if code else "province"
         go(parent=code, level=nxt, selected=None)
-cols[-1].caption(t("crumb.hint", lg))
+row.caption(t("crumb.hint", lg), width="content")
 focus = ss[K + "selected"] or parent  # the area the user is looking at
 if focus:
-    f1, f2, _ = st.columns([3, 2, 5])
+    f1 = f2 = button_row()
     f1.page_link("app_pages/profile.py", label=f"{t('profile.open', lg)}: {area_name(eng, focus, lg)}", icon=":material/location_on:",
                  query_params={"area": focus})
     compare_button(focus, f2, f"{K}addcmp")
 
 unit = t(f"unit.{res.count_label}", lg)
-m1, m2, m3, m4 = st.columns(4)
+
+
 def shown(n):
     if res.extras.get("total_hidden"):  # the whole view rests on fewer than k households
         return f"< {res.extras['k']}"
     return fmt_number(n) if res.has_data else t("kpi.no_data", lg)
 
 
-m1.metric(f"{t('kpi.in_view', lg)} ({unit})", shown(res.placed_count))
-m2.metric(f"{t('kpi.not_on_map', lg)} ({unit})", shown(res.unplaced_count))
-m3.metric(f"{t('kpi.source_total', lg)} ({unit})", shown(res.scope_count))
-m4.metric(t("kpi.areas", lg), fmt_number(len(res.table)))
+st.markdown(headline_html(headline(eng, v, lg)), unsafe_allow_html=True)
 if indicator:
     st.caption(t("indicator.note", lg))
 elif DIMENSION_CHOICE[dataset]:
@@ -245,18 +244,27 @@ else:
 left, right = st.columns([3, 2], gap="medium")
 with left:
     picked = area_map(v.map, eng, key=map_key, height=MAP_HEIGHT_PX, lang=lg)
-    st.markdown(view_legend(v, lg, style="page"), unsafe_allow_html=True)
-    d1, d2, d3 = st.columns(3)
-    map_downloads((d1, d2), eng, query, scheme=scheme, k=int(k), key=f"{K}dl.map")
+    if res.has_data and not res.extras.get("total_hidden"):
+        st.caption(t("head.reconcile_some" if res.unplaced_count else "head.reconcile_all", lg,
+                     placed=shown(res.placed_count), total=shown(res.scope_count), unit=unit))
+    d1 = d3 = button_row()
+    map_downloads((d1, d1), eng, query, scheme=scheme, k=int(k), key=f"{K}dl.map")
     brief_area = ss[K + "selected"] or parent or (scope if scope not in scope_fmt else None)
     if brief_area:
         brief_download(d3, eng, brief_area, key=f"{K}dl.brief")
 
-with right:
+with right:  # the legend first, so it is in sight with the top of the map on a 768 px screen
+    st.markdown(view_legend(v, lg, style="page"), unsafe_allow_html=True)
     st.markdown(f"**{t('table.title', lg)}** · {LEVEL_BY_KEY[level].label(lg)}")
-    table = v.ranking.rename(columns={"rank": t("table.rank", lg), "code": t("table.code", lg),
-                                      "name": t("table.name", lg), "value": metric_label(dataset, metric, lg),
-                                      "count": f"{t('table.count', lg)} ({unit})"})
+    # The figures right after the name, so they stay in sight in a narrow column; the code after them. A count
+    # metric's value is the count itself (household views keep the count: it says "< k" where a figure is hidden).
+    cols = ["rank", "name", "value", "count", "code"]
+    value_col = t(f"metric.short.{metric}", lg)  # short, so it fits; the legend above names the metric in full
+    if METRIC_BY_KEY[metric].is_count and dataset == "tpmap":
+        cols.remove("count")
+    table = v.ranking[cols].rename(columns={"rank": t("table.rank", lg), "code": t("table.code", lg),
+                                            "name": t("table.name", lg), "value": value_col,
+                                            "count": f"{t('table.count', lg)} ({unit})"})
     table[t("table.profile", lg)] = "profile?area=" + v.ranking["code"]
     sel = ss[K + "selected"]
     if sel is not None:  # a pandas Styler costs seconds per rerun on 7,423 rows: mark the row's name instead
@@ -264,9 +272,11 @@ with right:
         table.loc[hit, t("table.name", lg)] = "▶ " + table.loc[hit, t("table.name", lg)]
     value_fmt = "localized" if DECIMALS[metric] == 0 else f"%.{DECIMALS[metric]}f"
     tevent = st.dataframe(
-        table, hide_index=True, height=MAP_HEIGHT_PX, on_select="rerun", selection_mode="single-row",
+        table, hide_index=True, height=RANKING_PX, on_select="rerun", selection_mode="single-row",
         key=f"{K}table.{parent or 'TH'}.{level}",
-        column_config={metric_label(dataset, metric, lg): st.column_config.NumberColumn(format=value_fmt),
+        column_config={t("table.rank", lg): st.column_config.NumberColumn(width="small"),
+                       t("table.code", lg): st.column_config.TextColumn(width="small"),
+                       value_col: st.column_config.NumberColumn(format=value_fmt, help=v.title),
                        t("table.profile", lg): st.column_config.LinkColumn(display_text=t("table.profile_link", lg)),
                        f"{t('table.count', lg)} ({unit})": (st.column_config.TextColumn() if v.ranking["count"].dtype == object
                                                              else st.column_config.NumberColumn(format="localized"))},
@@ -287,10 +297,10 @@ if picked and picked in set(res.table["code"]):
 
 # ---- what is not on this map ------------------------------------------------------------------
 n_hidden = res.extras.get("hidden_areas", 0)
-has_gaps = len(v.unplaced) or len(v.no_data) or n_hidden
 n_no_data = (int(v.no_data['areas'].sum()) if len(v.no_data) else 0) + n_hidden
-with st.expander(f"{t('unplaced.title', lg)} ({fmt_number(len(v.unplaced))} + {fmt_number(n_no_data)})",
-                 expanded=bool(has_gaps)):
+gaps = ([t("unplaced.n_rows", lg, count=len(v.unplaced))] if len(v.unplaced) else []) + \
+    ([t("unplaced.n_no_data", lg, count=n_no_data)] if n_no_data else [])
+with st.expander(f"{t('unplaced.title', lg)}: {', '.join(gaps) or t('unplaced.n_none', lg)}", expanded=False):
     hidden_part = ""
     if n_hidden:
         hidden_part = t("privacy.hidden_part", lg, hidden=fmt_number(res.hidden_count) if res.hidden_count is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _pilot_parts as parts
-from app_pages._ui import credits_footer, dataset_choices, page_start, share_link
+from app_pages._ui import credits_footer, dataset_choices, page_start, share_link, title_bar
 from povmap import pilot
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
@@ -95,8 +95,7 @@ with st.sidebar:
                  or pilot.DEFAULTS.alpha)
     fdr = keep("fdr", st.toggle(t("pilot.fdr", lg), key=wkey("fdr")))
 
-tcol, lcol = st.columns([6, 1.2], vertical_alignment="center")
-tcol.title(t("nav.pilot", lg))
+actions = title_bar(t("nav.pilot", lg))
 st.caption(t("pilot.intro", lg))
 if ignored := ss.pop(K + "url_ignored", None):
     st.warning(t("url.ignored", lg, items=ignored))
@@ -115,8 +114,8 @@ except PovmapError as exc:
     st.stop()
 if dataset == "households" and crit.data.synthetic:
     st.warning(t("synthetic.badge", lg))
-for en, th in crit.notes:
-    st.info(th if lg == "th" else en)
+for note in crit.notes:
+    st.info(note.message(lg))
 data = crit.data
 st.caption(pilotview.reconcile_text(data, lg) + f" {t(f'unit.{data.count_label}', lg)} · " + t("pilot.areas_ranked", lg, count=len(data.areas)))
 if len(data.unranked):
@@ -129,6 +128,7 @@ st.caption(t("pilot.weights_help", lg))
 weights: dict[str, float] = {}
 enabled: list[str] = []
 keys = list(crit.values.columns)
+constant = pilot.constant_criteria(crit.values)
 PER_ROW = 4
 for row_start in range(0, len(keys), PER_ROW):
     cols = st.columns(PER_ROW, gap="small")
@@ -142,15 +142,18 @@ for row_start in range(0, len(keys), PER_ROW):
             if sm.note:
                 st.caption(sm.note)
             st.caption(CRITERION_BY_KEY[key].how(lg))
-            c1, c2 = st.columns([1, 3])
-            ps.default(f"on.{key}", True)
-            on = keep(f"on.{key}", c1.checkbox(t("pilot.use", lg), key=wkey(f"on.{key}")))
+            ps.default(f"on.{key}", key in pilot.DEFAULT_ENABLED)
+            on = keep(f"on.{key}", st.checkbox(t("pilot.use", lg), key=wkey(f"on.{key}")))
             ps.default(f"w.{key}", pilot.DEFAULT_WEIGHTS[key])
-            w = keep(f"w.{key}", c2.slider(t("pilot.weight", lg), 0.0, 3.0, step=0.25, key=wkey(f"w.{key}"),
+            w = keep(f"w.{key}", st.slider(t("pilot.weight", lg), 0.0, 3.0, step=0.25, key=wkey(f"w.{key}"),
                                            disabled=not on, label_visibility="collapsed"))
             weights[key] = float(w)
             if on:
                 enabled.append(key)
+                if key in constant:
+                    st.caption(f":orange[{t('pilot.card.constant', lg)}]")
+                elif not w:
+                    st.caption(t("pilot.card.zero", lg))
 
 settings = pilot.Settings(weights=tuple(weights.items()), enabled=tuple(enabled), normalisation=normalisation,
                           require_coverage=bool(require_coverage), min_count=int(min_count), top_n=int(top_n),
@@ -160,11 +163,13 @@ try:
 except PovmapError as exc:
     st.error(exc.message(lg))
     st.stop()
+for note in result.notes[len(crit.notes):]:  # the run's own: criteria left out
+    st.info(note.message(lg))
 
 parts.shortlist_section(eng, result, lg)
 parts.robustness_section(result, lg)
 parts.scenario_section(eng, result, lg, db)
 parts.export_section(eng, result, lg)
 parts.sync_url(result, lg)
-share_link(lcol, "pilot", st.query_params.to_dict(), key=f"{K}share")
+share_link(actions, "pilot", st.query_params.to_dict(), key=f"{K}share")
 credits_footer()

@@ -14,6 +14,8 @@ from app_pages._ui import (
     engine,
     lang,
     share_link,
+    title_bar,
+    button_row,
 )
 from povmap.core.access import Action
 from povmap.core.engine import QueryError
@@ -29,7 +31,7 @@ from povmap.core.vocab import (
 from povmap.present import charts
 from povmap.present.explorer import locator_map
 from povmap.present.householdtext import household_text
-from povmap.present.profile import build_profile, profile_codes, search_areas
+from povmap.present.profile import area_title, build_profile, profile_codes, search_areas
 from povmap.present.urlstate import page_params, shown
 
 eng = engine()
@@ -80,25 +82,25 @@ if st.query_params.get("area") != p.code:  # canonical link (e.g. an abolished c
 # ---- header ---------------------------------------------------------------------------------
 name = p.name_th if lg == "th" else p.name_en
 other = p.name_en if lg == "th" else p.name_th
-tcol, lcol = st.columns([6, 1.2], vertical_alignment="center")
-tcol.title(name)
-share_link(lcol, "profile", {"area": p.code, "lang": lg}, key="profile.share")
-brief_download(lcol, eng, p.code, key="profile.dl.brief")
+actions = title_bar(area_title(p.code, name, lg))
+share_link(actions, "profile", {"area": p.code, "lang": lg}, key="profile.share")
+brief_download(actions, eng, p.code, key="profile.dl.brief")
 crumbs = [f"{LEVEL_BY_KEY[p.level].label(lg)} · {other} · {t('profile.code', lg)} {p.code}"]
 st.caption(" › ".join([pn_th if lg == "th" else pn_en for _, pn_th, pn_en in p.parents] + crumbs))
-bcols = st.columns(len(p.parents) + 2)
-for i, (pc, pn_th, pn_en) in enumerate(p.parents):
-    if bcols[i].button("↑ " + (pn_th if lg == "th" else pn_en), key=f"profile.up.{pc}"):
+row = button_row()
+for pc, pn_th, pn_en in p.parents:
+    if row.button("↑ " + (pn_th if lg == "th" else pn_en), key=f"profile.up.{pc}"):
         open_area(pc)
-compare_button(p.code, bcols[-2], "profile.addcmp")
+compare_button(p.code, row, "profile.addcmp")
 if ss.get(COMPARE_KEY):
-    bcols[-1].page_link("app_pages/compare.py", label=t("profile.in_compare", lg, n=len(ss[COMPARE_KEY])),
+    row.page_link("app_pages/compare.py", label=t("profile.in_compare", lg, n=len(ss[COMPARE_KEY])),
                         query_params={"areas": ",".join(ss[COMPARE_KEY])})
 
 # ---- headline figures with their context -----------------------------------------------------
 parent_label = LEVEL_BY_KEY[level_of(p.code[:-2])].label(lg) if p.level != "province" else ""
-cols = st.columns(4)
-for col, f in zip(cols, p.figures):
+figures = st.container(horizontal=True, gap="large")  # wraps on a narrow screen: no figure is cut
+for f in p.figures:
+    col = figures.container(width=200)
     fmt = (lambda v: fmt_number(v, DECIMALS[f.key]) if v is not None else t("legend.no_data", lg))
     col.metric(t(f"fig.{f.key}", lg), fmt(f.value))
     context = (t("profile.vs", lg, parent_label=parent_label, parent=fmt(f.parent), country=fmt(f.country))
@@ -160,9 +162,11 @@ else:
 # ---- villages (subdistricts) and areas within ------------------------------------------------
 if p.villages is not None and len(p.villages):
     st.subheader(t("profile.villages", lg))
-    villages = p.villages.rename(columns={"code": t("table.code", lg), "name_th": t("table.name", lg),
-                                          "people": t("fig.people", lg), "households": t("fig.households", lg),
-                                          "rank": t("table.rank", lg)})
+    villages = p.villages[["rank", "moo", "name_th", "people", "households", "code"]].assign(
+        name_th=p.villages["name_th"].fillna(""))  # a village with no name in the source: an empty cell
+    villages = villages.rename(columns={"code": t("table.code", lg), "name_th": t("table.name", lg),
+                                        "people": t("fig.people", lg), "households": t("fig.households", lg),
+                                        "rank": t("table.rank", lg), "moo": t("profile.moo", lg)})
     st.dataframe(villages, hide_index=True)
     table_downloads(villages, f"{name} · {t('profile.villages', lg)}", key="profile.dl.villages")
     st.caption(t("profile.village_names", lg))

@@ -22,3 +22,32 @@ def open_page(at: AppTest | None = None, page: str | None = None, *, lang: str |
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def headline(at: AppTest) -> list[dict[str, str]]:
+    """The explorer's first figures (``povmap.present.explorer.headline``): [{label, value, note}] as shown."""
+    import html
+    import re
+
+    [block] = [m.value for m in at.markdown if 'data-testid="povmap-headline"' in m.value]
+    cards = re.findall(r'<div style="min-width:[^"]*">(.*?)</div></div>', block + "</div>")
+    out = []
+    for card in cards:
+        parts = [html.unescape(p) for p in re.findall(r"<div[^>]*>(.*?)</div>", card + "</div>")]
+        out.append(dict(zip(("label", "value", "note"), parts + [""] * (3 - len(parts)))))
+    return out
+
+
+def reconciled(at: AppTest, lang: str = "th") -> dict[str, str]:
+    """{placed, unplaced, total} of the explorer's "not on this map" line (``unplaced.reconcile``), as shown."""
+    import re
+
+    from povmap.core.i18n import t
+
+    marks = {k: f"\0{k}\0" for k in ("placed", "unplaced", "total")}
+    text = re.escape(t("unplaced.reconcile", lang, unit="\0unit\0", **marks))
+    for k in marks:  # the placed count may be followed by " + hidden …" (privacy.hidden_part)
+        text = text.replace(re.escape(marks[k]), rf"(?P<{k}>[^\s+=]+)" + (r"[^=]*?" if k == "placed" else ""))
+    text = text.replace(re.escape("\0unit\0"), r"\S+")
+    [m] = [m for md in at.markdown if (m := re.search(text, md.value))]
+    return m.groupdict()

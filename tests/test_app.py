@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest import headline, reconciled
 from povmap.core.engine import Query
 from povmap.core.vocab import DIMENSION_KEYS, INDICATOR_KEYS
 from povmap.web.maplayer import area_properties
@@ -42,8 +43,11 @@ def pick(app, key: str, code: str):
 def test_opens_on_the_national_province_map_in_thai(at):
     assert at.title[0].value == "แผนที่ความยากจนประเทศไทย"
     assert len(features(at)) == 77
-    assert [m.value for m in at.metric][:3] == ["1,032,987", "0", "1,032,987"]
-    assert at.metric[0].label == "ในแผนที่นี้ (คน)"
+    head = headline(at)
+    assert [h["label"] for h in head] == ["คนจนในมุมมองนี้ (คน)", "สูงสุด: อัตราคนจน (% ของผู้ถูกสำรวจ)", "มากที่สุด (คน)"]
+    assert [h["value"] for h in head] == ["1,032,987", "แม่ฮ่องสอน", "เชียงใหม่"]  # rate first: not the largest
+    assert head[0]["note"] == "76 พื้นที่ที่มีข้อมูล (จังหวัด)"  # Bangkok: no data
+    assert reconciled(at) == {"placed": "1,032,987", "unplaced": "0", "total": "1,032,987"}
     assert any("ไม่มีข้อมูล" in md.value for md in at.markdown)  # legend has a no-data entry
 
 
@@ -67,7 +71,7 @@ def test_dimensions_filter_is_the_union(at, engine):
         at.session_state["explorer.dims.th"] = dims
         at.run()
         expected = engine.compute(Query(dimensions=tuple(dims))).placed_count
-        assert at.metric[0].value == f"{expected:,}"
+        assert reconciled(at)["placed"] == f"{expected:,}"
     at.session_state["explorer.dims.th"] = []
     at.run()
     assert at.warning and not at.exception
@@ -94,7 +98,7 @@ def test_drill_down_province_then_district_by_map_click(at):
 def test_drill_down_by_ranking_table(at):
     at.session_state["explorer.table.TH.province"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
-    assert at.session_state["explorer.parent"] == "50"  # Chiang Mai ranks first by target poor
+    assert at.session_state["explorer.parent"] == "58"  # Mae Hong Son ranks first by the rate (the default)
 
 
 def test_scope_group_and_province(at):
@@ -121,15 +125,15 @@ def test_households_dataset_is_labelled_synthetic_and_filters_tiers(at, engine):
     at.selectbox(key="explorer.dataset.th").set_value("households").run()
     assert any("ข้อมูลสังเคราะห์" in w.value for w in at.warning)
     total = protected([1, 2, 3, 4])
-    assert at.metric[2].value == f"{total:,}"  # the protected total, not the file's 235,704
+    assert headline(at)[0]["value"] == reconciled(at)["total"] == f"{total:,}"  # the protected total, not the file's 235,704
     assert len(df) == 235_704 and abs(total - 235_704) < 0.01 * 235_704
     at.session_state["explorer.tiers.th"] = [1]
     at.run()
     assert not at.exception
     tier1 = pt.by_area("province", tiers=[1], deprived=1)["households"]
-    assert at.metric[2].value == f"{protected([1]):,}" == f"{int(tier1.sum()):,}"
+    assert reconciled(at)["total"] == f"{protected([1]):,}" == f"{int(tier1.sum()):,}"
     shown = tier1[(tier1 == 0) | (tier1 >= k)]  # the provinces shown on the map (every one has a polygon)
-    assert at.metric[0].value == f"{int(shown.sum()):,}"
+    assert reconciled(at)["placed"] == f"{int(shown.sum()):,}"
 
 
 def test_indicator_view(at):
@@ -179,7 +183,7 @@ def test_sources_page_shows_coverage_and_credits(at):
 
 def test_drilled_bangkok_says_no_data(at):
     pick(at, "explorer.map.TH.province", "10")
-    assert at.metric[0].value == "ไม่มีข้อมูล" and at.metric[2].value == "ไม่มีข้อมูล"
+    assert headline(at)[0]["value"] == "ไม่มีข้อมูล" and len(headline(at)) == 1  # no area leads
     assert not at.exception
 
 
@@ -230,7 +234,7 @@ def test_presentation_mode_shows_map_legend_and_sources_only(at):
     assert not at.exception, at.exception
     assert at.query_params.get("present") in ("1", ["1"])
     assert len(at.get("component_instance")) == 1 and map_args(at)["height"] == 780
-    assert not at.dataframe and not at.metric  # no table, no KPIs: the projector view
+    assert not at.dataframe and not any("povmap-headline" in m.value for m in at.markdown)  # the projector view
     assert any("povmap-legend" in m.value for m in at.markdown)
     assert any("NESDC" in c.value for c in at.caption)
     at.button(key="explorer.present.exit").click().run()

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest import headline, reconciled
 from povmap.core import households as hh
 from povmap.data import uploads as U
 from povmap.data.datasource import open_engine
@@ -124,9 +125,9 @@ def test_accept_households_then_maps_use_them_with_small_counts_hidden(data_page
     total = int(cells["households"].sum())
     true = int(hh.filter_mask(df, ("health", "living", "education", "income", "access"), (1, 2, 3, 4)).sum())
     assert abs(total - true) <= eng.protected.bound * len(cells)
-    kpis = {m.label.split(" (")[0]: m.value for m in ex.metric}
-    assert kpis["ยอดรวมตามแหล่งข้อมูล"] == f"{total:,}"
-    assert kpis["ในแผนที่นี้"] == f"{numbers.sum():,}" and numbers.sum() < total
+    kpis = reconciled(ex)
+    assert kpis["total"] == f"{total:,}"
+    assert kpis["placed"] == f"{numbers.sum():,}" and numbers.sum() < total
     # each subdistrict shows its own protected sum, hidden only when that sum itself is 1 to 4 (no area is hidden
     # to protect another)
     by_area = eng.protected.by_area("subdistrict", tiers=(1, 2, 3, 4), deprived=1)["households"]
@@ -146,8 +147,7 @@ def test_accept_counts_file_and_switch_back_and_delete(data_page, user_data):
     ex.query_params["level"] = "district"
     ex.run()
     assert not ex.exception, ex.exception
-    kpis = {m.label.split(" (")[0]: m.value for m in ex.metric}
-    assert kpis["ยอดรวมตามแหล่งข้อมูล"] == "100"  # the file's Kalasin total, not TPMAP 2561's
+    assert reconciled(ex)["total"] == headline(ex)[0]["value"] == "100"  # the file's Kalasin total, not TPMAP 2561's
 
     at.selectbox(key="data.use.tpmap").set_value(U.BUILTIN[U.KIND_COUNTS]).run()
     at.button(key="data.use_button.tpmap").click().run()

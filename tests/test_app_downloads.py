@@ -71,7 +71,7 @@ def test_error_goes_when_the_view_changes(store, monkeypatch, no_browser):
     at = open_app(store, monkeypatch)
     at.button(key=SLIDE).click().run()
     assert said(at, t("error.export.no_browser", "th"))
-    at.selectbox(key="explorer.metric.th").set_value("rate").run()
+    at.selectbox(key="explorer.metric.th").set_value("people").run()
     assert not said(at, t("error.export.no_browser", "th"))
 
 
@@ -86,5 +86,5 @@ def test_made_png_is_offered_for_its_view_only(store, monkeypatch):
     assert dl.proto.label == t("export.map_slide", "th") and dl.proto.url
     at.run()  # another run of the same view: the same file, not made again
     assert len(downloads(at, SLIDE + ".file")) == 1 and made == [mapimage.SLIDE]
-    at.selectbox(key="explorer.metric.th").set_value("rate").run()  # another view: the file of the old one goes
+    at.selectbox(key="explorer.metric.th").set_value("people").run()  # another view: the file of the old one goes
     assert not downloads(at, SLIDE + ".file") and at.button(key=SLIDE)

@@ -18,7 +18,7 @@ def at(store, monkeypatch):
 
 def test_profile_by_url(at):
     open_page(at, "app_pages/profile.py", area="4601")
-    assert at.title[0].value == "เมืองกาฬสินธุ์"
+    assert at.title[0].value == "อำเภอเมืองกาฬสินธุ์"
     assert at.metric[0].label == "คนจนเป้าหมาย"
     assert len(at.get("plotly_chart")) >= 2
     assert at.query_params["area"] == ["4601"] or at.query_params["area"] == "4601"
@@ -83,3 +83,18 @@ def test_clicking_a_unit_without_dopa_code_explains_itself(at, engine):
     at.run()
     assert not at.exception
     assert any("ไม่มีรหัสตำบล" in i.value for i in at.info)
+
+
+def test_a_subdistrict_is_titled_as_one_and_its_villages_told_apart(at):
+    """ตำบลกาฬสินธุ์ is not the province กาฬสินธุ์; villages of one name are told apart by หมู่ที่ (issue 15)."""
+    open_page(at, "app_pages/profile.py", area="460101")
+    assert at.title[0].value == "ตำบลกาฬสินธุ์"
+    open_page(at, "app_pages/profile.py", area="461207")
+    [villages] = [d.value for d in at.dataframe if "หมู่ที่" in d.value.columns]
+    assert villages["หมู่ที่"].is_unique and villages["หมู่ที่"].between(1, 99).all()
+    assert villages["ชื่อ"].isin(["โคกกลาง"]).sum() == 3  # the same name three times, three numbers
+    assert not villages["ชื่อ"].isna().any() and (villages["ชื่อ"] == "").any()  # no name: empty, not None
+    open_page(at, "app_pages/profile.py", area="1001", lang="en")
+    assert at.title[0].value.endswith(" District")
+    open_page(at, "app_pages/profile.py", area="1001", lang="th")
+    assert at.title[0].value.startswith("เขต")

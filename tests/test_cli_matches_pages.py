@@ -16,7 +16,6 @@ from povmap.cli import main
 from povmap.core import households as hh
 from povmap.core.i18n import t
 from povmap.core.thai import DECIMALS, fmt_number
-from povmap.core.vocab import metric_label
 from povmap.data import uploads as U
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -113,7 +112,7 @@ def test_a_higher_threshold_hides_more_on_the_command_line(env, capsys, monkeypa
 
 def test_explorer_rate_ranking_equals_query(env, capsys):
     at = page("app.py", level="district", scope="46", metric="rate")
-    shown = ranking(at)[metric_label("tpmap", "rate", "th")]
+    shown = ranking(at)[t("metric.short.rate", "th")]
     rows = {r["code"]: r for r in cli_rows(capsys, "query", "--level", "district", "--scope", "46", "--metric", "rate")}
     assert set(rows) == set(shown.index) and len(rows) == 18
     assert all(r["status"] == "shown" and r["value"] == pytest.approx(shown[c]) for c, r in rows.items())

@@ -160,18 +160,22 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
     from povmap.data.uploads.datasets import OS_CAUSES
     from povmap.data.uploads.problems import SEVERITY
     from povmap.data.uploads.validate import AREA_COUNT_LEVELS
+    from povmap import pilot
     from povmap.pilot import spatial
-    from povmap.present.profile import FIGURE_KEYS
+    from povmap.present.profile import FIGURE_KEYS, TITLED
     families = {
         "unit.": [m.key for m in vocab.METRICS if m.is_count],  # Result.count_label: what a count counts
         "fig.": FIGURE_KEYS,  # the profile's headline figures
         "cluster.": list(spatial.GEODA_COLOURS),  # LISA and Gi* classes
         "pilot.m.norm.": [n.key for n in vocab.NORMALISATIONS],
+        "metric.short.": [m.key for m in vocab.METRICS],
+        "area.titled.": TITLED,  # povmap/present/profile.py area_title  # the explorer's ranking header
         "data.format.": KINDS,  # the kinds of file the Data page imports
         "data.mode.": MODES,
         "reason.": _reasons(),
         "note.": ("recoded_successor", "dropped_polygon", "no_polygon"),  # povmap/data/boundaries.py's issues
-        "pilot.gate.": ("min_count", "not_covered"),  # povmap/pilot/__init__.py _gates
+        "pilot.gate.": ("min_count", "not_covered"),
+        "pilot.note.": pilot.NOTE_KINDS,  # povmap/pilot/__init__.py Note  # povmap/pilot/__init__.py _gates
         "ctl.view.": ("dimensions", "indicator"),  # the explorer's view switch
         "cov.": ("level", *store.manifest["coverage"]["province"]),  # the Data sources page's coverage table
         "error.dataset.kept_not_active.": OS_CAUSES,  # povmap/data/uploads/datasets.py: why a file operation failed

@@ -8,6 +8,7 @@ from export_readers import read_csv, read_xlsx
 
 from povmap import pilot
 from povmap.core.households import tier_of
+from povmap.core.i18n import t
 from povmap.core.vocab import DIMENSION_KEYS, combo_of
 from povmap.pilot.criteria import Frame, frame_data
 from povmap.present import exports, pilotview
@@ -215,3 +216,19 @@ def test_all_dimensions_default_frame_matches_explorer(engine):
     r = engine.compute(Query(level="subdistrict", scope="ppaos20", dimensions=DIMENSION_KEYS))
     t = r.table.set_index("code")
     assert (fd.areas["count"] == t.loc[fd.areas.index, "count"]).all()
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_a_shortlist_of_several_provinces_names_each_areas_province(engine, lang):
+    crit = pilot.criteria_set(engine, Frame(scope="sra7", level="subdistrict"), pilot.DEFAULTS, NO_AM)
+    res = pilot.run(crit, pilot.DEFAULTS, with_stability=False)
+    table = pilotview.shortlist_display(engine, res, lang)
+    col, name = t("pilot.col.province", lang), "name_th" if lang == "th" else "name_en"
+    expected = engine.names.loc[[c[:2] for c in table[t("table.code", lang)]], name]
+    assert table[col].tolist() == expected.tolist()
+    back, _ = read_csv(exports.to_csv(table, exports.Metadata("x", ())))
+    assert back[col].tolist() == expected.tolist()
+    assert set(pilot.shortlist_table(res)["province"]) <= set(engine.scope_provinces("sra7"))
+    one = pilot.run(pilot.criteria_set(engine, Frame(scope="46", level="subdistrict"), pilot.DEFAULTS, NO_AM),
+                    pilot.DEFAULTS, with_stability=False)
+    assert col not in pilotview.shortlist_display(engine, one, lang).columns  # one province: said in the title

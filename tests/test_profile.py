@@ -216,7 +216,8 @@ def test_villages_equal_the_village_file(engine, src, village_names, code):
     v = v[v["code"].astype(str).str.startswith(code)]
     p = build_profile(engine, code)
     got = p.villages
-    assert list(got.columns) == ["code", "name_th", "people", "households", "rank"]
+    assert list(got.columns) == ["code", "name_th", "people", "households", "rank", "moo"]
+    assert (got["moo"] == got["code"].str[6:8].astype(int)).all()  # หมู่ที่: the village number in its code
     assert len(got) == len(v) > 0
     assert got["people"].sum() <= p.figure("people").value
     assert got["people"].sum() == v["poor.JPT.MOFval.CNT"].sum()

@@ -162,7 +162,7 @@ def pilot_inputs(args, user_db):
     if off - set(CRITERION_KEYS):
         bad = sorted(off - set(CRITERION_KEYS))
         raise ArgumentError("error.cli.disable" if len(bad) == 1 else "error.cli.disable_many", bad=", ".join(bad))
-    settings = pilot.Settings(weights=tuple(weights.items()), enabled=tuple(k for k in CRITERION_KEYS if k not in off),
+    settings = pilot.Settings(weights=tuple(weights.items()), enabled=tuple(k for k in CRITERION_KEYS if k not in off and weights[k] > 0),
                               normalisation=_pick(args.normalisation, d.normalisation),
                               require_coverage=args.require_coverage, min_count=_pick(args.min_count, d.min_count),
                               top_n=_pick(args.top, d.top_n), per_district_k=args.per_district,
@@ -188,7 +188,7 @@ def run_pilot(args) -> int:
     write_json({
         "frame": result.frame.as_dict(), "settings": result.settings.as_dict(), "weights": result.weights,
         "method": [{"label": a, "text": b} for a, b in pilotview.method_lines(engine, result, lang)],
-        "notes": [th if lang == "th" else en for en, th in crit.notes],
+        "notes": [n.message(lang) for n in result.notes],
         "areas": records(table),
     })
     return 0

@@ -264,6 +264,12 @@ class Engine:
         return Result(q, frame, unplaced, no_data.reset_index(drop=True), scope_count, count_label,
                       extras={"combo": combo, "count_column": count_col})
 
+    def metrics(self, dataset: str, level: str, indicator: str | None = None) -> list[str]:
+        """The metrics a view of ``dataset`` at ``level`` can show with the data in use: an imported counts file
+        without surveyed people gives no rate."""
+        no_rate = dataset == "tpmap" and self.surveyed[level].empty and not self.data.tpmap("province").empty
+        return [m for m in metrics_for(dataset, indicator) if not (no_rate and m == "rate")]
+
     def _check_columns(self, q: Query, combo: str, count_col: str) -> None:
         """An imported counts file may lack a column or a combination of dimensions: say which."""
         table = self.data.tpmap("province")
@@ -273,7 +279,7 @@ class Engine:
         if combos and combo not in combos:
             have = ", ".join(sorted(combos))
             raise QueryError("error.query.no_combination", combo=combo, have=have)
-        if q.metric == "rate" and self.surveyed[q.level].empty and not table.empty:
+        if q.metric not in self.metrics(q.dataset, q.level, q.indicator):
             raise QueryError("error.query.no_surveyed")
 
     def _households(self, q: Query) -> Result:

@@ -17,7 +17,8 @@ import pandas as pd
 from povmap.core.caches import Cache
 from povmap.core.engine import Engine
 from povmap.core.errors import PovmapError
-from povmap.core.vocab import CRITERION_KEYS
+from povmap.core.i18n import t
+from povmap.core.vocab import CRITERION_BY_KEY, CRITERION_KEYS
 from povmap.pilot import scoring, sensitivity, spatial
 from povmap.pilot.criteria import DATASET_CRITERIA, PILOT_LEVELS, Frame, FrameData, frame_data
 from povmap.userdb import areamanagers
@@ -25,8 +26,13 @@ from povmap.userdb import areamanagers
 ALPHAS = (0.05, 0.01, 0.001)
 PERMUTATIONS = 999
 SEED = 2566
+# Poverty first (issue 15): the poverty criteria carry over four fifths of the default weight; an Area Manager's presence and
+# data readiness only break near-ties (with the PPAOS-20 subdistrict frame, every area they bring into the top 20
+# is within the top 50 on poverty alone; see tests/test_pilot_defaults.py). "share" ranks like "count" within a
+# scope, so it starts at 0 to count the poor once.
 DEFAULT_WEIGHTS = {"count": 1.0, "rate": 1.0, "share": 0.0, "lisa": 0.5, "gistar": 0.5, "depth": 1.0,
-                   "tier1": 1.0, "coverage": 1.0, "readiness": 0.5}
+                   "tier1": 1.0, "coverage": 0.5, "readiness": 0.25}
+DEFAULT_ENABLED = tuple(k for k in CRITERION_KEYS if DEFAULT_WEIGHTS[k] > 0)
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,7 @@ class Settings:
     """Everything the user chose besides the frame; saved with a scenario so it reopens exactly."""
 
     weights: tuple[tuple[str, float], ...] = tuple(DEFAULT_WEIGHTS.items())
-    enabled: tuple[str, ...] = CRITERION_KEYS
+    enabled: tuple[str, ...] = DEFAULT_ENABLED
     normalisation: str = "percentile"
     require_coverage: bool = False  # gate: only areas an Area Manager already works in
     min_count: int = 0  # gate: at least this many poor
@@ -76,6 +82,26 @@ def default_tiers(dataset: str) -> tuple[int, ...]:
     return DEFAULT_HOUSEHOLD_TIERS if dataset == "households" else DEFAULT_FRAME.tiers
 
 
+NOTE_KINDS = ("no_clusters", "constant")  # clustering failed for the frame; criteria left out of a run
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the user must know about a frame or a run, rendered in the language where it is shown."""
+
+    kind: str  # one of NOTE_KINDS: the catalogue's pilot.note.<kind>
+    error: PovmapError | None = None  # shown as {reason}
+    criteria: tuple[str, ...] = ()  # shown as {criteria}
+
+    def message(self, lang: str) -> str:
+        params = {}
+        if self.error is not None:
+            params["reason"] = self.error.message(lang)
+        if self.criteria:
+            params["criteria"] = ", ".join(CRITERION_BY_KEY[c].label(lang) for c in self.criteria)
+        return t(f"pilot.note.{self.kind}", lang, **params)
+
+
 @dataclass
 class PilotResult:
     criteria: "CriteriaSet"
@@ -84,6 +110,15 @@ class PilotResult:
     weights: dict[str, float]  # validated, positive
     ranked: pd.DataFrame  # index code: names, district, score, rank, group_rank, shortlisted, eligible, gate, values
     stability: "sensitivity.Stability | None"
+    # Enabled criteria left out of the score because every rankable area has the same value (no information:
+    # e.g. Area Manager coverage with no Area Manager entered); kept in the settings, so a scenario reopens as saved.
+    constant: tuple[str, ...] = ()
+
+    @property
+    def notes(self) -> list[Note]:
+        """The frame's notes, then the run's."""
+        extra = [Note("constant", criteria=self.constant)] if self.constant else []
+        return [*self.criteria.notes, *extra]
 
     @property
     def frame(self) -> Frame:
@@ -154,7 +189,7 @@ class CriteriaSet:
     values: pd.DataFrame  # index code: every available criterion's raw value
     contiguity: "spatial.Contiguity | None"
     clusters: "spatial.Clusters | None"
-    notes: list[tuple[str, str]] = field(default_factory=list)  # (en, th) messages about the frame
+    notes: list[Note] = field(default_factory=list)
 
 
 def criteria_set(engine: Engine, frame: Frame, settings: Settings, coverage: pd.DataFrame) -> CriteriaSet:
@@ -171,8 +206,13 @@ def criteria_set(engine: Engine, frame: Frame, settings: Settings, coverage: pd.
     values = values[[c for c in available_criteria(frame) if c in values.columns]]
     notes = []
     if err is not None:
-        notes.append((f"Spatial clustering is not available here: {err.en}", f"คำนวณการกระจุกตัวเชิงพื้นที่ไม่ได้: {err.th}"))
+        notes.append(Note("no_clusters", error=err))
     return CriteriaSet(frame, data, values, cont, cl, notes)
+
+
+def constant_criteria(values: pd.DataFrame) -> tuple[str, ...]:
+    """Criteria with one value (or none) over all rankable areas: they cannot tell areas apart."""
+    return tuple(k for k in values.columns if values[k].nunique(dropna=True) <= 1)
 
 
 def run(crit: CriteriaSet, settings: Settings, *, with_stability: bool = True) -> PilotResult:
@@ -180,7 +220,11 @@ def run(crit: CriteriaSet, settings: Settings, *, with_stability: bool = True) -
     frame, data, values = crit.frame, crit.data, crit.values
     if frame.level != "subdistrict" and settings.per_district_k:
         settings = replace(settings, per_district_k=None)
-    weights = scoring.check_weights(settings.effective_weights(values.columns), list(values.columns))
+    wanted = settings.effective_weights(values.columns)
+    constant = tuple(k for k in constant_criteria(values) if wanted.get(k, 0) > 0)
+    if constant and len(constant) == sum(1 for w in wanted.values() if w > 0):
+        raise scoring.ScoreError("error.score.all_constant")
+    weights = scoring.check_weights({k: w for k, w in wanted.items() if k not in constant}, list(values.columns))
     norm = scoring.normalise(values[list(weights)], settings.normalisation)
     scores = scoring.composite(norm, weights)
     eligible, gate = _gates(values, settings)
@@ -197,7 +241,7 @@ def run(crit: CriteriaSet, settings: Settings, *, with_stability: bool = True) -
     if with_stability and ranked["shortlisted"].any():
         stab = sensitivity.stability(norm, weights, eligible=eligible, groups=groups, rule=rule, seed=settings.seed)
         ranked = ranked.join(stab.table[["stay_share", "depends_on", "fragile"]])
-    return PilotResult(crit, settings, norm, weights, ranked, stab)
+    return PilotResult(crit, settings, norm, weights, ranked, stab, constant)
 
 
 def _gates(values: pd.DataFrame, settings: Settings) -> tuple[pd.Series, pd.Series]:
@@ -212,7 +256,7 @@ def _gates(values: pd.DataFrame, settings: Settings) -> tuple[pd.Series, pd.Seri
 
 def shortlist_table(result: PilotResult) -> pd.DataFrame:
     """The shortlist as saved and exported: plain columns, codes as text, sorted by rank."""
-    cols = ["rank", "group_rank", "name_th", "name_en", "district", "score", *CRITERION_KEYS, "lisa_class", "gi_class",
+    cols = ["rank", "group_rank", "name_th", "name_en", "district", "province", "score", *CRITERION_KEYS, "lisa_class", "gi_class",
             "stay_share", "depends_on", "fragile"]
     s = result.shortlist
     out = s[[c for c in cols if c in s.columns]].reset_index()

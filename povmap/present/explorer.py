@@ -14,7 +14,14 @@ from povmap.core.classify import NO_DATA_RGBA, Classes, classify
 from povmap.core.engine import Engine, Query, Result
 from povmap.core.i18n import t
 from povmap.core.thai import DECIMALS, fmt_metric, fmt_metric_many, fmt_number, fmt_number_many, thai_sort_key
-from povmap.core.vocab import INDICATOR_BY_KEY, LEVEL_KEYS, METRIC_BY_KEY, child_level, metric_label
+from povmap.core.vocab import (
+    INDICATOR_BY_KEY,
+    LEVEL_BY_KEY,
+    LEVEL_KEYS,
+    METRIC_BY_KEY,
+    child_level,
+    metric_label,
+)
 from povmap.web.maplayer import MAP_HEIGHT_PX, GeoChunk, MapSpec, bounds_of, build_map, chunk_text, feature_texts
 
 # Areas whose household figures are hidden for privacy: a paler grey than "no data", with a blue tint.
@@ -177,6 +184,46 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
         legend.append(LegendRow(HIDDEN_RGB, t("legend.hidden", lang, k=res.extras["k"]), int(hidden.sum())))
     return View(res, classes, spec, legend, ranking, unplaced, no_data, notes, title,
                 drillable=child_level(q.level) is not None)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One of the figures a newcomer reads first: a label, a big value and a line under it."""
+
+    label: str
+    value: str
+    note: str = ""
+
+
+def headline(engine: Engine, view: View, lang: str) -> list[Headline]:
+    """Where poverty is worst in this view, before any reconciliation: the poor of the view, the area with the
+    highest rate (or value of the shown metric), the area with the most poor. Areas hidden for privacy never lead."""
+    res, q = view.result, view.result.query
+    unit = t(f"unit.{res.count_label}", lang)
+    level = LEVEL_BY_KEY[q.level].label(lang)
+    ranked = view.ranking[view.ranking["rank"].notna()]
+    if res.extras.get("total_hidden"):
+        total = f"< {res.extras['k']}"
+    else:
+        total = fmt_number(res.scope_count) if res.has_data else t("kpi.no_data", lang)
+    out = [Headline(t("head.total", lang, unit=unit), total,
+                    t("head.areas", lang, count=len(ranked), level=level))]
+    if not len(ranked):
+        return out
+    top = ranked.iloc[0]
+    out.append(Headline(t("head.top", lang, metric=metric_label(q.dataset, q.metric, lang)), top["name"],
+                        fmt_metric(q.metric, top["value"], lang)))
+    if METRIC_BY_KEY[q.metric].is_count:
+        if "rate" in engine.metrics(q.dataset, q.level, q.indicator):  # the other way to be worst: the highest rate
+            rate = engine.compute(replace(q, metric="rate")).table.dropna(subset=["value"])
+            if len(rate):
+                r = rate.sort_values(["value", "code"], ascending=[False, True]).iloc[0]
+                out.append(Headline(t("head.top", lang, metric=metric_label(q.dataset, "rate", lang)),
+                                    r["name_th" if lang == "th" else "name_en"], fmt_metric("rate", r["value"], lang)))
+    elif pd.api.types.is_numeric_dtype(ranked["count"]):  # counts shown as text are household counts with "< k"
+        c = ranked.sort_values(["count", "code"], ascending=[False, True]).iloc[0]
+        out.append(Headline(t("head.top_count", lang, unit=unit), c["name"], f"{fmt_number(c['count'])} {unit}"))
+    return out
 
 
 LOCATOR_PX = (380, 300)

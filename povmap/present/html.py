@@ -49,6 +49,11 @@ def legend_html(rows: Iterable[LegendRow], *, lang: str, style: str, title: str 
                   note=t("legend.note", lang) if title is not None else None)
 
 
+def headline_html(items) -> Markup:
+    """The explorer's first figures (:func:`povmap.present.explorer.headline`) as cards."""
+    return render("headline.html.j2", items=items)
+
+
 def view_legend(view: View, lang: str, *, style: str, size: str = "1em") -> Markup:
     """The legend of a map view, headed by the view's title (the explorer page, the map PNG, the brief)."""
     return legend_html(view.legend, lang=lang, style=style, title=view.title, size=size)

@@ -155,6 +155,9 @@ def shortlist_display(engine: Engine, result: PilotResult, lang: str) -> pd.Data
         cols["group_rank"] = t("pilot.col.group_rank", lang)
     out["name"] = r[name].to_numpy()
     out["district"] = engine.names.reindex(r["district"])[name].to_numpy()
+    if len(result.frame.scope) != 2:  # a scope of several provinces: say which one each area is in
+        out["province"] = engine.names.reindex(r["province"])[name].to_numpy()
+        cols["province"] = t("pilot.col.province", lang)
     out["score"] = r["score"].round(4).to_numpy()
     cols.update(name=t("table.name", lang), district=t("pilot.col.district", lang), score=t("pilot.col.score", lang))
     for key in result.values.columns:
@@ -174,8 +177,8 @@ def shortlist_display(engine: Engine, result: PilotResult, lang: str) -> pd.Data
     cols["gate"] = t("pilot.col.gate", lang)
     out["shortlisted"] = r["shortlisted"].to_numpy()
     cols["shortlisted"] = t("pilot.col.shortlisted", lang)
-    order = [c for c in ("rank", "group_rank", "name", "district", "score", "code") if c in out] + \
-        [c for c in out.columns if c not in ("rank", "group_rank", "name", "district", "score", "code")]
+    lead = ("rank", "group_rank", "name", "district", "province", "score", "code")
+    order = [c for c in lead if c in out] + [c for c in out.columns if c not in lead]
     return out[order].rename(columns=cols)
 
 
@@ -205,6 +208,8 @@ def method_lines(engine: Engine, result: PilotResult, lang: str, *, scenario: st
     lines += frame_lines(engine, result, lang)
     lines += [
         (t("pilot.m.weights", lang), weights),
+        *([(t("pilot.m.constant", lang), ", ".join(CRITERION_BY_KEY[k].label(lang) for k in result.constant))]
+          if result.constant else []),
         (t("pilot.m.normalisation", lang), f"{norm.label(lang)} — {t(f'pilot.m.norm.{s.normalisation}', lang)}"),
         (t("pilot.m.score", lang), t("pilot.m.score_formula", lang)),
         (t("pilot.m.gates", lang), _gates_text(s, lang)),

@@ -24,6 +24,7 @@ from povmap.core.caches import Cache
 from povmap.core.cellkey import hidden, share
 from povmap.core.engine import BANGKOK, Engine, QueryError
 from povmap.core.households import CAPITAL_COLUMNS
+from povmap.core.i18n import t
 from povmap.core.vocab import CAPITAL_KEYS, DIMENSIONS, INDICATORS, LEVEL_KEYS, TIER_NUMBERS, child_level, level_of
 
 COMBO_ALL = "11111"  # TPMAP's headline: target poor in any of the 5 dimensions
@@ -294,7 +295,19 @@ def _village_frame(engine: Engine, code: str) -> pd.DataFrame:
     v = table.iloc[_prefix_slice(codes, code)]
     v = v.sort_values(["people", "code"], ascending=[False, True], kind="stable").reset_index(drop=True)
     v["rank"] = v["people"].rank(method="min", ascending=False).astype("int64")
+    # A village is told apart by its number (หมู่ที่), the 7th-8th digits of its code: names repeat in a subdistrict.
+    v["moo"] = v["code"].str[6:8].astype("int64")
     return v
+
+
+# The title of an area names its level as Thai usage does (ตำบลกาฬสินธุ์, not กาฬสินธุ์, which is also the province);
+# Bangkok's districts and subdistricts are เขต and แขวง, and Bangkok itself takes no prefix.
+TITLED = ("province", "district", "subdistrict", "province_bkk", "district_bkk", "subdistrict_bkk")
+
+
+def area_title(code: str, name: str, lang: str) -> str:
+    kind = level_of(code) + ("_bkk" if code[:2] == BANGKOK else "")
+    return t(f"area.titled.{kind}", lang, name=name)
 
 
 def _household_aggregates(engine: Engine, code: str) -> dict | None:

@@ -36,7 +36,7 @@ class ExplorerState:
     selected: str | None = None
     dims: tuple[str, ...] = DIMENSION_KEYS
     tiers: tuple[int, ...] = TIER_NUMBERS
-    metric: str = "people"
+    metric: str = "rate"  # the rate: counts crown the most populous provinces
     indicator: str | None = None
     scheme: str = "quantiles"
     k: int = 5

@@ -31,7 +31,7 @@ IMG = '"><img src=x onerror=alert(1)>'
 JS_LINK = "[x](javascript:alert(1))"
 LONG = "4" * 10_000
 PROFILE_IGNORED_TH = "ละเว้นค่าในลิงก์ที่ไม่ใช่รหัสพื้นที่"  # the profile's notice when no area code is left
-KALASIN_DISTRICT, COMPARE_TH = "เมืองกาฬสินธุ์", "เปรียบเทียบพื้นที่"
+KALASIN_DISTRICT, COMPARE_TH = "อำเภอเมืองกาฬสินธุ์", "เปรียบเทียบพื้นที่"
 LIVE_INJECTION_JS = """() => ({
   scripts: [...document.scripts].filter(s => s.textContent.includes("alert(1)")).length,
   onerror: document.querySelectorAll("[onerror]").length,
