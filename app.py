@@ -33,6 +33,7 @@ pages = [
             icon=":material/school:"),
     st.Page("app_pages/data.py", title=t("nav.data", lang()), url_path="data", icon=":material/database:"),
     st.Page("app_pages/sources.py", title=t("nav.sources", lang()), url_path="sources", icon=":material/menu_book:"),
+    st.Page("app_pages/glossary.py", title=t("nav.glossary", lang()), url_path="glossary", icon=":material/help:"),
 ]
 if current_user().can(Action.READ_AUDIT):  # absent for everyone else: /admin is then no page at all
     pages.append(st.Page("app_pages/admin.py", title=t("nav.admin", lang()), url_path="admin",

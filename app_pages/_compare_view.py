@@ -64,7 +64,8 @@ def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
         c1.plotly_chart(charts.capital_radar([(n, p.households["capitals"]["area"].tolist()) for n, p in with_hh], lg),
                         theme=None, key=f"{key}.radar")
         c2.plotly_chart(charts.tier_bars([(n, p.households["tiers"].sort_values("tier")["share"].tolist())
-                                          for n, p in with_hh], lg), theme=None, key=f"{key}.tiers")
+                                          for n, p in with_hh], lg, k=with_hh[0][1].households["k"]),
+                        theme=None, key=f"{key}.tiers")
         if any(p.households["synthetic"] for _, p in with_hh):
             st.warning(t("synthetic.badge", lg))
     if not households:

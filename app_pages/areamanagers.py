@@ -10,6 +10,7 @@ from povmap.core.access import Action
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
 from povmap.present import exports
+from povmap.present.profile import search_areas
 from povmap.userdb import areamanagers
 from povmap.userdb.db import user_db_path
 
@@ -36,7 +37,8 @@ except PovmapError as exc:
     st.stop()
 
 name = "name_th" if lg == "th" else "name_en"
-shown = table.assign(area=eng.names.reindex(table["code"])[name].fillna("").to_numpy())
+# An empty cell is shown empty, never as "None"
+shown = table.fillna("").assign(area=eng.names.reindex(table["code"])[name].fillna("").to_numpy())
 labels = {"manager": t("am.manager", lg), "code": t("am.code", lg), "area": t("am.area", lg), "note": t("am.note", lg)}
 if not editable:  # read-only for every role but admin: no editor, no import, nothing to send back
     st.caption(t("am.read_only", lg))
@@ -51,8 +53,9 @@ if base_key not in ss:
 base_version, base_table = ss[base_key]
 # One editor key per saved version: after a save the editor starts from the stored table again.
 # Neutralised for the grid's own "Download as CSV" (formulas), restored exactly before a save.
+start = exports.neutralise(shown[["manager", "code", "area", "note"]].rename(columns=labels))
 edited = st.data_editor(
-    exports.neutralise(shown[["manager", "code", "area", "note"]].rename(columns=labels)), num_rows="dynamic",
+    start, num_rows="dynamic",
     hide_index=True,
     key=f"{K}editor.{ss.get(K + 'version', 0)}", width="stretch",
     column_config={labels["code"]: st.column_config.TextColumn(help=t("am.code_help", lg), max_chars=6),
@@ -73,6 +76,32 @@ if st.button(t("am.save", lg), type="primary", key=f"{K}save"):
         ss[K + "version"] = ss.get(K + "version", 0) + 1
         ss[K + "flash"] = t("am.saved", lg, count=len(new))
         st.rerun()
+
+# ---- add one row by the area's name (saved at once) ----------------------------------------------
+with st.container(border=True):
+    st.markdown(f"**{t('am.add_title', lg)}**")
+    query = st.text_input(t("am.find_area", lg), key=f"{K}find", max_chars=80)
+    hits = dict(search_areas(query, lg, limit=20)) if query.strip() else {}
+    if query.strip() and not hits:
+        st.caption(t("profile.no_results", lg))
+    # shown once something matches: an empty list would show Streamlit's own English "No options to select"
+    code = st.selectbox(t("am.area", lg), list(hits), format_func=hits.get, key=f"{K}found") if hits else None
+    manager = st.text_input(t("am.manager", lg), key=f"{K}new_manager", max_chars=200)
+    note = st.text_input(t("am.note", lg), key=f"{K}new_note", max_chars=500)
+    unsaved = not edited.equals(start)  # adding saves at once: it would reset the table's unsaved edits
+    if unsaved:
+        st.caption(t("am.unsaved_first", lg))
+    if st.button(t("am.add", lg), key=f"{K}add", disabled=unsaved or not (code and manager.strip())):
+        try:
+            new = areamanagers.add(db, manager, code, note, valid_codes=valid, by=user, address=address())
+        except PovmapError as exc:
+            st.error(exc.message(lg))
+        else:
+            ss[K + "version"] = ss.get(K + "version", 0) + 1
+            ss[K + "flash"] = t("am.added" if new else "am.already", lg, manager=manager.strip(), area=hits[code])
+            for k in ("find", "new_manager", "new_note"):
+                ss.pop(f"{K}{k}", None)
+            st.rerun()
 
 if conflict := ss.get(K + "conflict"):
     st.error(conflict.message(lg))

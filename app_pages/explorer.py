@@ -176,10 +176,10 @@ if present:  # the projector view: title, map, legend and the source line only
     presentation_style()
     where = (area_name(eng, parent or scope, lg) if parent or scope not in scope_fmt
              else t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope])
-    h, x = st.columns([6, 1.4], vertical_alignment="center")
-    h.markdown(render("present_header.html.j2", place=where, title=v.title, level=LEVEL_BY_KEY[level].label(lg),
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")  # the exit button never cut
+    bar.markdown(render("present_header.html.j2", place=where, title=v.title, level=LEVEL_BY_KEY[level].label(lg),
                       dataset=next(d for d in DATASETS if d.key == dataset).label(lg)), unsafe_allow_html=True)
-    if x.button(t("present.exit", lg), key=f"{K}present.exit", icon=":material/close_fullscreen:"):
+    if bar.button(t("present.exit", lg), key=f"{K}present.exit", icon=":material/close_fullscreen:"):
         ss[K + "present"] = False
         st.rerun()
     m, leg = st.columns([4, 1.5], gap="medium")
@@ -239,6 +239,7 @@ elif DIMENSION_CHOICE[dataset]:
 else:
     st.caption(t("dims.households_note", lg))
     st.caption(privacy_note(res.extras["k"], lg))
+st.page_link("app_pages/glossary.py", label=t("glossary.see", lg), icon=":material/help:")
 
 # ---- map + legend | ranking -------------------------------------------------------------------
 left, right = st.columns([3, 2], gap="medium")
@@ -274,7 +275,7 @@ with right:  # the legend first, so it is in sight with the top of the map on a 
     tevent = st.dataframe(
         table, hide_index=True, height=RANKING_PX, on_select="rerun", selection_mode="single-row",
         key=f"{K}table.{parent or 'TH'}.{level}",
-        column_config={t("table.rank", lg): st.column_config.NumberColumn(width="small"),
+        column_config={t("table.rank", lg): st.column_config.NumberColumn(width="small", help=t("glossary.text.rank", lg)),
                        t("table.code", lg): st.column_config.TextColumn(width="small"),
                        value_col: st.column_config.NumberColumn(format=value_fmt, help=v.title),
                        t("table.profile", lg): st.column_config.LinkColumn(display_text=t("table.profile_link", lg)),

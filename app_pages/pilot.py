@@ -97,6 +97,7 @@ with st.sidebar:
 
 actions = title_bar(t("nav.pilot", lg))
 st.caption(t("pilot.intro", lg))
+st.page_link("app_pages/glossary.py", label=t("glossary.see", lg), icon=":material/help:")
 if ignored := ss.pop(K + "url_ignored", None):
     st.warning(t("url.ignored", lg, items=ignored))
 if not dims or not tiers:

@@ -98,9 +98,9 @@ if ss.get(COMPARE_KEY):
 
 # ---- headline figures with their context -----------------------------------------------------
 parent_label = LEVEL_BY_KEY[level_of(p.code[:-2])].label(lg) if p.level != "province" else ""
-figures = st.container(horizontal=True, gap="large")  # wraps on a narrow screen: no figure is cut
+figures = st.container(horizontal=True, gap="medium")  # wraps on a narrow screen: no figure is cut
 for f in p.figures:
-    col = figures.container(width=200)
+    col = figures.container(width=190)
     fmt = (lambda v: fmt_number(v, DECIMALS[f.key]) if v is not None else t("legend.no_data", lg))
     col.metric(t(f"fig.{f.key}", lg), fmt(f.value))
     context = (t("profile.vs", lg, parent_label=parent_label, parent=fmt(f.parent), country=fmt(f.country))
@@ -150,13 +150,14 @@ else:
     st.markdown(text.summary)
     c1, c2 = st.columns(2)
     shares = hh["tiers"].sort_values("tier")["share"].tolist()
-    c1.plotly_chart(charts.tier_bars([(name, shares)], lg), theme=None, key="profile.tiers")
+    c1.plotly_chart(charts.tier_bars([(name, shares)], lg, k=hh["k"]), theme=None, key="profile.tiers")
     c1.dataframe(pd.DataFrame(list(text.rows), columns=list(text.head)), hide_index=True)
     c1.caption(text.note)  # every household figure carries the adjustment, hidden or not
     cap = hh["capitals"]
-    c2.plotly_chart(charts.capital_radar([(name, cap["area"].tolist()),
-                                          (t("profile.province_mean", lg), cap["province"].tolist()),
-                                          (t("profile.ppaos_mean", lg), cap["ppaos20"].tolist())], lg),
+    means = [(t("profile.ppaos_mean", lg), cap["ppaos20"].tolist())]
+    if p.level != "province":  # a province's own mean is the area itself
+        means.insert(0, (t("profile.province_mean", lg), cap["province"].tolist()))
+    c2.plotly_chart(charts.capital_radar([(name, cap["area"].tolist()), *means], lg),
                     theme=None, key="profile.radar")
 
 # ---- villages (subdistricts) and areas within ------------------------------------------------

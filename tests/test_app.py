@@ -255,3 +255,15 @@ def test_presentation_link_opens_presentation_mode(store, monkeypatch):
 def test_every_table_has_csv_and_xlsx(at):
     labels = [b.label for b in at.get("download_button")]
     assert labels.count("CSV") >= 1 and labels.count("XLSX") >= 1
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_glossary_explains_every_term_in_the_language(at, lang):
+    from povmap.present.glossary import TERMS
+
+    at.session_state["lang"] = lang
+    at.switch_page("app_pages/glossary.py").run()
+    assert not at.exception
+    assert len(at.subheader) == len(TERMS) and all(s.value for s in at.subheader)
+    text = " ".join(m.value for m in at.markdown)
+    assert ("อันดับ 1 คือค่าสูงสุด" if lang == "th" else "Rank 1 is the highest value") in text

@@ -159,3 +159,17 @@ def test_scenario_link_reopens_it_and_bad_link_is_named(store, monkeypatch, db):
     bad.query_params["scenario"] = "99999<script>"
     bad.run()
     assert not bad.exception and any("scenario=" in w.value for w in bad.warning)
+
+
+def test_area_manager_added_by_the_areas_name(store, monkeypatch, db):
+    """Nobody has to know DOPA codes: find the subdistrict by its Thai name, add, and it is saved at once."""
+    am = new_session(store, monkeypatch, "app_pages/areamanagers.py")
+    am.text_input(key="am.find").input("กมลาไสย").run()
+    found = am.selectbox(key="am.found")
+    assert "อ.กมลาไสย · จ.กาฬสินธุ์" in found.options  # the district, told apart from its namesake subdistrict
+    found.set_value("4603").run()
+    am.text_input(key="am.new_manager").input("มรภ.กาฬสินธุ์").run()
+    am.button(key="am.add").click().run()
+    assert not am.exception, am.exception
+    assert areamanagers.list_coverage(db)[["manager", "code"]].values.tolist() == [["มรภ.กาฬสินธุ์", "4603"]]
+    assert any("เพิ่มแล้ว" in s.value for s in am.success)

@@ -140,6 +140,8 @@ def test_replace_all_is_all_or_nothing(db):
         am.replace_all(db, bad, valid_codes=CODES)
     assert (e.value.file, e.value.row, e.value.column) == (None, 5, "code")
     assert "Row 5" in e.value.en and "Nothing was saved" in e.value.en and "ยังไม่ได้บันทึก" in e.value.th
+    # the column as the table shows it, in the user's language, not the internal name
+    assert "column 'Area code'" in e.value.en and "'code'" not in e.value.en and "'รหัสพื้นที่'" in e.value.th
     assert len(rows(db)) == 2  # unchanged
 
     am.replace_all(db, table.iloc[:0], valid_codes=CODES)

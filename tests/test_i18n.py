@@ -162,6 +162,7 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
     from povmap.data.uploads.validate import AREA_COUNT_LEVELS
     from povmap import pilot
     from povmap.pilot import spatial
+    from povmap.present.glossary import TERMS as GLOSSARY_TERMS
     from povmap.present.profile import FIGURE_KEYS, TITLED
     families = {
         "unit.": [m.key for m in vocab.METRICS if m.is_count],  # Result.count_label: what a count counts
@@ -169,7 +170,10 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
         "cluster.": list(spatial.GEODA_COLOURS),  # LISA and Gi* classes
         "pilot.m.norm.": [n.key for n in vocab.NORMALISATIONS],
         "metric.short.": [m.key for m in vocab.METRICS],
-        "area.titled.": TITLED,  # povmap/present/profile.py area_title  # the explorer's ranking header
+        "area.titled.": TITLED,
+        "am.": ("manager", "code", "note"),  # povmap/userdb/areamanagers.py: the in-app table's column labels
+        "glossary.title.": GLOSSARY_TERMS,  # povmap/present/glossary.py
+        "glossary.text.": GLOSSARY_TERMS,  # povmap/present/profile.py area_title  # the explorer's ranking header
         "data.format.": KINDS,  # the kinds of file the Data page imports
         "data.mode.": MODES,
         "reason.": _reasons(),

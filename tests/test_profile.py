@@ -410,8 +410,8 @@ def test_search_ambiguous_thai_name_gives_distinct_labels():
     assert len(res) >= 5
     codes, labels = zip(*res)
     assert len(set(labels)) == len(labels) and len(set(codes)) == len(codes)
-    assert ("300101", "ในเมือง · อ.เมืองนครราชสีมา · จ.นครราชสีมา") in res
-    assert ("301501", "ในเมือง · อ.พิมาย · จ.นครราชสีมา") in res  # same name, same province: the district tells
+    assert ("300101", "ต.ในเมือง · อ.เมืองนครราชสีมา · จ.นครราชสีมา") in res
+    assert ("301501", "ต.ในเมือง · อ.พิมาย · จ.นครราชสีมา") in res  # same name, same province: the district tells
     for code, label in res:
         if len(code) == 6:
             assert geothai.subdistrict(code).name_th in label
@@ -420,14 +420,16 @@ def test_search_ambiguous_thai_name_gives_distinct_labels():
 
 def test_search_english():
     res = search_areas("Nai Mueang", "en", limit=50)
-    assert ("300101", "Nai Mueang · Mueang Nakhon Ratchasima · Nakhon Ratchasima") in res
+    assert ("300101", "Nai Mueang Subdistrict · Mueang Nakhon Ratchasima · Nakhon Ratchasima") in res
     assert len({label for _, label in res}) == len(res)
-    assert search_areas("kalasin", "en")[0] == ("46", "Kalasin")
+    assert search_areas("kalasin", "en")[0] == ("46", "Kalasin Province")
+    assert search_areas("กมลาไสย", "th")[:2] == [("4603", "อ.กมลาไสย · จ.กาฬสินธุ์"),
+                                                ("460301", "ต.กมลาไสย · อ.กมลาไสย · จ.กาฬสินธุ์")]
 
 
 def test_search_by_code():
-    assert search_areas("840503", "th")[0] == ("840503", "เกาะเต่า · อ.เกาะพะงัน · จ.สุราษฎร์ธานี")
-    assert search_areas("840503", "en")[0] == ("840503", "Ko Tao · Ko Pha-ngan · Surat Thani")
+    assert search_areas("840503", "th")[0] == ("840503", "ต.เกาะเต่า · อ.เกาะพะงัน · จ.สุราษฎร์ธานี")
+    assert search_areas("840503", "en")[0] == ("840503", "Ko Tao Subdistrict · Ko Pha-ngan · Surat Thani")
     assert search_areas("530306", "en")[0][0] == "530407"
     assert search_areas("1001", "th")[0] == ("1001", "เขตพระนคร · กรุงเทพมหานคร")  # no "อ."/"จ." in Bangkok
 

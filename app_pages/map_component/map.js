@@ -126,6 +126,15 @@ async function render(a) {
   }
 }
 
+// The server fits the view to the frame size it assumes; a narrower frame (a projector beside a legend, a phone)
+// zooms out by the same formula (maplayer.view_state) so nothing is clipped. It never zooms in.
+function fitted(a) {
+  const w = el.clientWidth;
+  if (!a.fit || !w) return a.view;
+  const z = Math.min(Math.log2(360 * w / (512 * a.fit[0])), Math.log2(360 * a.height / (512 * a.fit[1]))) - 0.15;
+  return {...a.view, zoom: Math.max(Math.min(a.view.zoom, Math.round(z * 100) / 100), a.view.minZoom)};
+}
+
 async function draw(a, mine) {
   el.style.height = `${a.height}px`;
   send("streamlit:setFrameHeight", {height: a.height});
@@ -146,10 +155,10 @@ async function draw(a, mine) {
   const vKey = JSON.stringify(a.view);
   const lKey = `${areas.key}|${context.key}|${a.selected}|${a.lineWidth}`;
   if (!deckgl) {
-    lines = new deck.Deck({parent: overlay, viewState: a.view, controller: false, views: new deck.MapView({repeat: false}),
+    lines = new deck.Deck({parent: overlay, viewState: fitted(a), controller: false, views: new deck.MapView({repeat: false}),
                            layers: lineLayers()});
     deckgl = new deck.Deck({
-      parent: el, initialViewState: a.view, controller: true, views: new deck.MapView({repeat: false}),
+      parent: el, initialViewState: fitted(a), controller: true, views: new deck.MapView({repeat: false}),
       layers: fillLayers(), getTooltip: tooltip, onClick,
       onViewStateChange: ({viewState}) => { lines.setProps({viewState}); return viewState; },
       getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
@@ -158,8 +167,8 @@ async function draw(a, mine) {
     });
   } else if (vKey !== viewKey) {
     // A new view (level or scope) re-centres the map; a filter change keeps the user's pan and zoom.
-    deckgl.setProps({layers: fillLayers(), initialViewState: {...a.view}});
-    lines.setProps({layers: lineLayers(), viewState: {...a.view}});
+    deckgl.setProps({layers: fillLayers(), initialViewState: fitted(a)});
+    lines.setProps({layers: lineLayers(), viewState: fitted(a)});
   } else {
     deckgl.setProps({layers: fillLayers()});
     if (lKey !== linesKey) lines.setProps({layers: lineLayers()});

@@ -151,7 +151,8 @@ def _households(p: Profile, lang: str) -> tuple[Markup, go.Figure | None]:
     if text.message is not None:
         return _part("households", heading=heading, message=text.message), None
     name = p.name_th if lang == "th" else p.name_en
-    fig = charts.tier_bars([(name, p.households["tiers"].sort_values("tier")["share"].tolist())], lang)
+    fig = charts.tier_bars([(name, p.households["tiers"].sort_values("tier")["share"].tolist())], lang,
+                           k=p.households["k"])
     return _part("households", heading=heading, badge=text.badge, summary=text.summary, rows=[list(r) for r in text.rows],
                  head=list(text.head), note=text.note), fig
 

@@ -41,23 +41,32 @@ def dimension_bars(profiles: list, lang: str) -> go.Figure:
 
 
 def capital_radar(series: list[tuple[str, list[float]]], lang: str) -> go.Figure:
-    """The 5 capitals (1–4) as a pentagon per series: [(name, [human, physical, financial, natural, social])]."""
+    """The 5 capitals (1–4) as a pentagon per series: [(name, [human, physical, financial, natural, social])].
+
+    Overlaid pentagons must stay apart: the first is filled, the others are outlines, each in its own dash."""
     theta = [c.label(lang) for c in CAPITALS]
     fig = go.Figure()
+    dashes = ("solid", "dash", "dot", "dashdot")
     for i, (name, values) in enumerate(series):
-        fig.add_scatterpolar(r=list(values) + [values[0]], theta=theta + [theta[0]], name=name, fill="toself",
-                             opacity=0.55, line=dict(color=SERIES[i % len(SERIES)]))
+        fig.add_scatterpolar(r=list(values) + [values[0]], theta=theta + [theta[0]], name=name,
+                             fill="toself" if i == 0 else "none", opacity=0.8 if i == 0 else 1.0, mode="lines+markers",
+                             line=dict(color=SERIES[i % len(SERIES)], width=2.5, dash=dashes[i % len(dashes)]))
     fig.update_polars(radialaxis=dict(range=[1, 4], tickvals=[1, 2, 3, 4]))
     return _layout(fig, t("chart.capitals", lang), 360)
 
 
-def tier_bars(series: list[tuple[str, list[float]]], lang: str) -> go.Figure:
-    """Tier shares (%) as stacked horizontal bars: [(name, [tier1, tier2, tier3, tier4])]."""
+def tier_bars(series: list[tuple[str, list[float]]], lang: str, *, k: int) -> go.Figure:
+    """Tier shares (%) as stacked horizontal bars: [(name, [tier1, tier2, tier3, tier4])]. A share hidden for
+    privacy (NaN) is one grey segment at the end, named, so the bar still reaches 100 %."""
     fig = go.Figure()
     names = [name for name, _ in series]
-    for k, tier in enumerate(TIERS):
-        fig.add_bar(y=names, x=[s[k] for _, s in series], orientation="h", name=f"{tier.number} {tier.label(lang)}",
-                    marker_color=TIER_COLORS[k], hovertemplate="%{y}: %{x:.1f}%<extra>%{fullData.name}</extra>")
+    for n, tier in enumerate(TIERS):
+        fig.add_bar(y=names, x=[s[n] for _, s in series], orientation="h", name=f"{tier.number} {tier.label(lang)}",
+                    marker_color=TIER_COLORS[n], hovertemplate="%{y}: %{x:.1f}%<extra>%{fullData.name}</extra>")
+    hidden = [100 - sum(v for v in s if v == v) if any(v != v for v in s) else 0 for _, s in series]
+    if any(hidden):
+        fig.add_bar(y=names, x=hidden, orientation="h", name=t("legend.hidden", lang, k=k),
+                    marker_color="#d6dce8", hovertemplate="%{y}: %{x:.1f}%<extra>%{fullData.name}</extra>")
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[0, 100], ticksuffix="%")
     fig.update_yaxes(autorange="reversed")
@@ -92,6 +101,7 @@ def stability_bars(names: list[str], stay_share: list[float], depends_on: list[s
     fig = go.Figure(go.Bar(y=names, x=[100 * s for s in stay_share], orientation="h", marker_color=colors,
                            text=[f"← {d}" if d else "" for d in depends_on], textposition="inside", insidetextanchor="end",
                            hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
+    fig.update_layout(uniformtext_minsize=12, uniformtext_mode="show")  # a name on a bar is never shrunk to 8 px
     fig.add_vline(x=100 * fragile_below, line_dash="dot", line_color="#888")
     fig.update_xaxes(range=[0, 100], ticksuffix="%", title=t("pilot.col.stay_share", lang), gridcolor="#eee")
     fig.update_yaxes(autorange="reversed")

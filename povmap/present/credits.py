@@ -33,8 +33,9 @@ CREDITS: tuple[Credit, ...] = (
            "ไม่ใช่สัญญาอนุญาตแบบเปิด (ต้นทางระบุว่าใช้เพื่อการศึกษาเท่านั้น) โหลดจากโฟลเดอร์ข้อมูลของผู้ใช้ ไม่แจกจ่ายไปกับ povmap",
            "TPMAP สำนักงานสภาพัฒนาการเศรษฐกิจและสังคมแห่งชาติ (สศช., NESDC) และ NECTEC ข้อมูลปี 2561"),
     Credit("hdx-cod-ab-tha", "ขอบเขตการปกครอง", "Administrative boundaries",
-           "Administrative boundaries: Royal Thai Survey Department, via OCHA / Humanitarian Data Exchange "
-           "(cod-ab-tha), CC BY 3.0 IGO; simplified copy from github.com/prasertcbs/thailand_gis.",
+           # shown after its title, this is the attribution PROVENANCE.md asks for, word for word
+           "Royal Thai Survey Department, via OCHA / Humanitarian Data Exchange "
+           "(cod-ab-tha), CC BY 3.0 IGO; simplified copy from github.com/prasertcbs/thailand_gis",
            "CC BY 3.0 IGO (upstream).", "สัญญาอนุญาต CC BY 3.0 IGO (ต้นทาง) ต้องระบุที่มา",
            "กรมแผนที่ทหาร (Royal Thai Survey Department) ผ่าน OCHA / Humanitarian Data Exchange (cod-ab-tha) สัญญาอนุญาต CC BY 3.0 IGO "
            "สำเนาแบบย่อจาก github.com/prasertcbs/thailand_gis"),

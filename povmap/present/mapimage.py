@@ -178,7 +178,7 @@ def source_line(dataset: str, metric: str, lang: str, synthetic: bool = True, k:
     if metric == "per1000" or dataset == "households":
         folders.add("dopa-population-ahtambon")
     # The credit lines are in the sources' own (English) wording; Thai readers get the Thai title in front.
-    parts = [f"{c.title(lang)}: {c.credit_text(lang)}" if lang == "th" else c.credit_text(lang) for c in CREDITS if c.folder in folders]
+    parts = [f"{c.title(lang)}: {c.credit_text(lang)}" for c in CREDITS if c.folder in folders]
     if dataset == "households" and synthetic:
         parts.append(t("synthetic.badge", lang))
     if dataset == "households" and k is not None:

@@ -430,12 +430,19 @@ def build_profile(engine: Engine, code: str, *, households: bool = True) -> Prof
 
 # --- search and comparison ------------------------------------------------------------------
 def _label(code: str, lang: str) -> str | None:
-    """``ในเมือง · อ.เมืองนครราชสีมา · จ.นครราชสีมา`` / ``Nai Mueang · Mueang Nakhon Ratchasima · Nakhon Ratchasima``."""
+    """``ต.ในเมือง · อ.เมืองนครราชสีมา · จ.นครราชสีมา`` / ``Nai Mueang Subdistrict · Mueang Nakhon Ratchasima ·
+    Nakhon Ratchasima``: the area's own level is named, so a district and its namesake subdistrict differ."""
     names = _admin_names()
     if code not in names:
         return None
     col = 0 if lang == "th" else 1
-    parts = [names[code][col]]
+    own = names[code][col]
+    if lang == "th":  # Thai abbreviations; Bangkok's khet names already start with "เขต", and Bangkok takes none
+        bkk = code[:2] == BANGKOK
+        own = {6: "แขวง" if bkk else "ต.", 4: "" if bkk else "อ.", 2: "" if bkk else "จ."}[len(code)] + own
+    else:
+        own = area_title(code, own, lang)
+    parts = [own]
     if len(code) == 6:
         d = names[code[:4]][col]
         # Bangkok's khet names already start with "เขต".

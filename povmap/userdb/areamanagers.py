@@ -48,7 +48,8 @@ class AreaManagerError(PovmapError):
     def message(self, lang: str) -> str:
         if not self.problems:
             return super().message(lang)
-        lines = [t("error.am.row_in_file" if self.file else "error.am.row", lang, file=self.file, row=n, column=col,
+        lines = [t("error.am.row_in_file" if self.file else "error.am.row", lang, file=self.file, row=n,
+                   column=col if self.file else t(f"am.{col}", lang),  # the in-app table: its column as shown
                    problem=err.message(lang)) for n, col, err in self.problems[:MAX_LISTED_PROBLEMS]]
         if len(self.problems) > MAX_LISTED_PROBLEMS:
             lines.append(t("error.am.more", lang, count=len(self.problems) - MAX_LISTED_PROBLEMS))

@@ -67,15 +67,22 @@ def area_properties(args: dict) -> list[dict]:
     return out
 
 
+def fit_spans(bounds: tuple[float, float, float, float]) -> tuple[float, float]:
+    """The extent to fit, as (longitude span, latitude span stretched as Web Mercator stretches it by 1/cos(lat));
+    map.js fits the same spans to the frame's real width (a projector or phone frame is narrower than assumed)."""
+    minx, miny, maxx, maxy = bounds
+    lat_c = (miny + maxy) / 2
+    return (round(max(maxx - minx, 0.01), 5),
+            round(max(maxy - miny, 0.01) / max(math.cos(math.radians(lat_c)), 0.2), 5))
+
+
 def view_state(bounds: tuple[float, float, float, float], width_px: int = 700, height_px: int = MAP_HEIGHT_PX) -> dict:
     """Centre and zoom that fit ``(minx, miny, maxx, maxy)`` in a map of the given size.
 
     deck.gl's zoom 0 shows the world in 512 px (not 256 as for raster tiles)."""
     minx, miny, maxx, maxy = bounds
-    lon_span = max(maxx - minx, 0.01)
-    # Web Mercator stretches latitude by 1/cos(lat)
+    lon_span, lat_span = fit_spans(bounds)
     lat_c = (miny + maxy) / 2
-    lat_span = max(maxy - miny, 0.01) / max(math.cos(math.radians(lat_c)), 0.2)
     zoom = min(math.log2(360 * width_px / (512 * lon_span)), math.log2(360 * height_px / (512 * lat_span)))
     return {"longitude": round((minx + maxx) / 2, 4), "latitude": round(lat_c, 4),
             "zoom": round(max(min(zoom - 0.15, 13), 4.0), 2), "minZoom": 4, "maxZoom": 14}
@@ -151,6 +158,7 @@ def build_map(
         "tips": [[key, template, list(values)] for key, (template, values) in tooltip_lines.items()],
         "selected": selected if selected is not None and selected in boundaries.index else None,
         "view": view_state(bounds, *size_px),
+        "fit": list(fit_spans(bounds)),
         "lineWidth": 0.4 if resolution == "overview" else 0.8,
         "context": None,
     }

@@ -95,7 +95,7 @@ def test_drill_down_by_ranking_table(app_page: Page):
     wait_settled(page)
     # glide-data-grid: row-marker column is 30 px wide, rows are 35 px, row 0 is the header
     table.click(position={"x": 15, "y": 35 + 35 / 2})
-    expect(child_crumbs(page)).to_have_text(["› เชียงใหม่"], timeout=RERUN_TIMEOUT_MS)
+    expect(child_crumbs(page)).to_have_text(["› แม่ฮ่องสอน"], timeout=RERUN_TIMEOUT_MS)  # first by the rate
     wait_script_done(page)
     expect(sidebar_combobox(page, "ระดับที่แสดง")).to_have_value("อำเภอ")
     wait_map_painted(page)

@@ -18,6 +18,7 @@ PAGES = {  # name: the address a shared link would open
     "areamanagers": "/areamanagers?",
     "data": "/data?",
     "sources": "/sources?",
+    "glossary": "/glossary?",
 }
 PAGES = {name: path + ("&" if "?" in path else "?") for name, path in PAGES.items()}
 # The sizes where the explorer's legend must be in sight on opening (a laptop and a large screen; on a projector
