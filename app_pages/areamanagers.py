@@ -11,6 +11,7 @@ from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
 from povmap.present import exports
 from povmap.present.profile import search_areas
+from povmap.present.text import md_text
 from povmap.userdb import areamanagers
 from povmap.userdb.db import user_db_path
 
@@ -98,7 +99,8 @@ with st.container(border=True):
             st.error(exc.message(lg))
         else:
             ss[K + "version"] = ss.get(K + "version", 0) + 1
-            ss[K + "flash"] = t("am.added" if new else "am.already", lg, manager=manager.strip(), area=hits[code])
+            ss[K + "flash"] = t("am.added" if new else "am.already", lg, manager=md_text(manager.strip()),
+                                    area=hits[code])  # a name typed by the user: shown as text, never markdown
             for k in ("find", "new_manager", "new_note"):
                 ss.pop(f"{K}{k}", None)
             st.rerun()

@@ -173,3 +173,12 @@ def test_area_manager_added_by_the_areas_name(store, monkeypatch, db):
     assert not am.exception, am.exception
     assert areamanagers.list_coverage(db)[["manager", "code"]].values.tolist() == [["มรภ.กาฬสินธุ์", "4603"]]
     assert any("เพิ่มแล้ว" in s.value for s in am.success)
+
+
+def test_area_manager_name_is_shown_as_text(store, monkeypatch, db):
+    am = new_session(store, monkeypatch, "app_pages/areamanagers.py")
+    am.text_input(key="am.find").input("4603").run()
+    am.text_input(key="am.new_manager").input("![x](http://example.invalid/x.png) **บ**").run()
+    am.button(key="am.add").click().run()
+    [msg] = [s.value for s in am.success]
+    assert "![x]" not in msg and "**" not in msg  # every markdown mark escaped: no image fetch, no bold
