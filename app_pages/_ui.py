@@ -43,7 +43,7 @@ def _store(path: str, version: str) -> Store:
     return Store(path)
 
 
-@st.cache_resource(show_spinner=False, max_entries=3)
+@st.cache_resource(show_spinner=False, max_entries=4)  # a change view reads two household rounds
 def _engine(choice: DataChoice) -> Engine:
     """One engine per store build and choice of datasets (Data page), shared by every session (read-only)."""
     engine = open_engine(choice, store=_store(choice.store, choice.store_version))
@@ -71,10 +71,41 @@ def _current_engine() -> Engine:
     """The engine of the installed store build and this session's datasets: its own (or its signed-in user's)
     choice if the user may see it, else the server's default (raises when the store is broken). One user's choice
     changes no other's."""
+    return _engine(datasource.choose(use=_session_ids().values()))
+
+
+def _session_ids() -> dict[str, str]:
     user = current_user()
     wanted = roles.user_datasets(user_db_path(), user) | st.session_state.get(SESSION_DATASETS, {})
-    ids = dataops.session_ids(user, wanted)
-    return _engine(datasource.choose(use=ids.values()))
+    return dataops.session_ids(user, wanted)
+
+
+def other_rounds(engine: Engine, dataset: str) -> list:
+    """The datasets of the view's kind this user may see, other than the one in use: each can be the other round
+    of a change view (newest first, built-ins first)."""
+    from povmap.data import uploads as U
+    from povmap.data.uploads.visibility import visible
+
+    kind = U.KIND_HOUSEHOLDS if dataset == "households" else U.KIND_COUNTS
+    in_use = engine.data.households_info.id if dataset == "households" else engine.data.counts_info.id
+    infos = U.list_datasets(kind, store=engine.data.store)
+    return [d for d in visible(infos, current_user()) if d.id != in_use and not d.damaged]
+
+
+def round_engine(dataset_id: str) -> Engine:
+    """The engine of this session's datasets with ``dataset_id`` in place of its kind's (the other round); the
+    caller offers only ids from :func:`other_rounds`, and the role is checked again here."""
+    ids = _session_ids()
+    ids_with = dataops.session_ids(current_user(), ids | {_kind_of(dataset_id): dataset_id})
+    if dataset_id not in ids_with.values():
+        raise PovmapError("error.dataset.unknown", id=dataset_id)
+    return _engine(datasource.choose(use=ids_with.values()))
+
+
+def _kind_of(dataset_id: str) -> str:
+    from povmap.data import uploads as U
+
+    return U.get_dataset(dataset_id).kind
 
 
 def engine() -> Engine | None:

@@ -205,7 +205,9 @@ else:
                 name = f1.text_input(t("data.name", lg), value=up.name.rsplit(".", 1)[0], max_chars=120)
                 source = f2.text_input(t("data.source", lg), value=up.name, max_chars=200)
                 licence = f1.text_input(t("data.licence", lg), max_chars=300, placeholder=t("data.licence_hint", lg))
-                synthetic = f2.checkbox(t("data.is_synthetic", lg))
+                definition = f2.text_input(t("data.definition", lg), max_chars=300,
+                                           placeholder=t("data.definition_hint", lg), help=t("data.definition_help", lg))
+                synthetic = f1.checkbox(t("data.is_synthetic", lg))
                 go, stop = st.columns([1, 5])
                 accept = go.form_submit_button(t("data.accept", lg), type="primary")
                 cancel = stop.form_submit_button(t("data.cancel", lg))
@@ -214,7 +216,8 @@ else:
                     with st.spinner(t("data.importing", lg)):
                         info = dataops.import_as(report, mode, by=user, db=db, address=address(),
                                                  name=name.strip() or None, source=source.strip() or None,
-                                                 licence=licence.strip(), synthetic=synthetic)
+                                                 licence=licence.strip(), synthetic=synthetic,
+                                                 definition=definition)
                 except PovmapError as exc:
                     st.error(exc.message(lg))
                 except OSError as exc:  # disk full, permissions: nothing was kept (the import is atomic)

@@ -7,8 +7,11 @@ import streamlit as st
 
 from app_pages._downloads import brief_download, map_downloads, table_downloads
 from app_pages._map import area_map
+from app_pages._change_view import show_change
 from app_pages._ui import (
     dataset_choices,
+    other_rounds,
+    round_engine,
     compare_button,
     credits_footer,
     page_start,
@@ -19,6 +22,7 @@ from app_pages._ui import (
     button_row,
 )
 from povmap.core.engine import Query, QueryError
+from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
 from povmap.core.privacy import privacy_note
 from povmap.core.thai import DECIMALS, fmt_number
@@ -37,6 +41,7 @@ from povmap.core.vocab import (
     levels_below,
     metric_label,
 )
+from povmap.present.changeview import round_label
 from povmap.present.credits import CREDITS
 from povmap.present.explorer import area_name, breadcrumb, build_view, headline, province_order
 from povmap.present.html import headline_html, render, view_legend
@@ -60,6 +65,8 @@ def url_widget_values(v: ExplorerState) -> dict:
            "metric": v.metric, "scheme": v.scheme, "k": v.k, "view": "indicator" if v.indicator else "dimensions"}
     if v.indicator:
         out["indicator"] = v.indicator
+    if v.vs:
+        out["vs"] = v.vs
     if v.scope in ("all", "ppaos20", "sra7"):
         out["scope"] = v.scope
     else:
@@ -142,6 +149,11 @@ with st.sidebar:
         force("metric", DEFAULT.metric if DEFAULT.metric in metrics else metrics[0])
     metric = keep("metric", st.selectbox(t("ctl.metric", lg), metrics, key=wkey("metric"),
                                          format_func=lambda m: metric_label(dataset, m, lg)))
+    rounds = {d.id: round_label(d, lg) for d in other_rounds(eng, dataset)}
+    if ss.get(f"{K}vs.{lg}", ss.get(K + "vs")) not in ("", *rounds):  # a link's round this user may not see
+        force("vs", "")
+    vs = keep("vs", st.selectbox(t("ctl.vs", lg), ["", *rounds], key=wkey("vs"), help=t("ctl.vs_help", lg),
+                                 format_func=lambda i: rounds.get(i, t("ctl.vs_none", lg)))) or None
     c1, c2 = st.columns([3, 2])
     opts, fmt = labelled(CLASS_SCHEMES)
     scheme = keep("scheme", c1.selectbox(t("ctl.scheme", lg), opts, format_func=fmt, key=wkey("scheme")))
@@ -166,7 +178,7 @@ res = v.result
 # The address bar always holds the view, so copying it shares exactly this view.
 shown_state = ExplorerState(lang=lg, dataset=dataset, scope=scope, level=level, parent=parent,
                             selected=ss[K + "selected"], dims=tuple(dims), tiers=tuple(tiers), metric=metric,
-                            indicator=indicator, scheme=scheme, k=int(k), present=present)
+                            indicator=indicator, scheme=scheme, k=int(k), present=present, vs=vs)
 if st.query_params.to_dict() != encode(shown_state):
     st.query_params.from_dict(encode(shown_state))
 
@@ -221,6 +233,23 @@ if focus:
     f1.page_link("app_pages/profile.py", label=f"{t('profile.open', lg)}: {area_name(eng, focus, lg)}", icon=":material/location_on:",
                  query_params={"area": focus})
     compare_button(focus, f2, f"{K}addcmp")
+
+if vs and not indicator:  # the change view replaces the one-round view below the header
+    try:
+        picked = show_change(eng, round_engine(vs), query, lang=lg, key=f"{K}change", selected=ss[K + "selected"],
+                             focus=focus, scope_provinces=eng.scope_provinces(scope))
+    except PovmapError as exc:
+        st.error(exc.message(lg))
+        st.stop()
+    if picked and picked in set(res.table["code"]):
+        if v.drillable:
+            go(parent=picked, level=child_level(level), selected=None)
+        elif picked != ss[K + "selected"]:
+            go(selected=picked)
+    credits_footer()
+    st.stop()
+elif vs:
+    st.info(t("change.no_indicator", lg))
 
 unit = t(f"unit.{res.count_label}", lg)
 

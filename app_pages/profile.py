@@ -7,8 +7,11 @@ import streamlit as st
 from app_pages._auth import may
 from app_pages._downloads import brief_download, table_downloads
 from app_pages._map import area_map
+from app_pages._change_view import show_area_change
 from app_pages._ui import (
     COMPARE_KEY,
+    other_rounds,
+    round_engine,
     compare_button,
     credits_footer,
     engine,
@@ -19,9 +22,12 @@ from app_pages._ui import (
 )
 from povmap.core.access import Action
 from povmap.core.engine import QueryError
+from povmap.core.errors import PovmapError
+from povmap.present.changeview import round_label
 from povmap.core.i18n import t
 from povmap.core.thai import DECIMALS, fmt_number
 from povmap.core.vocab import (
+    DATASETS,
     DIMENSION_BY_KEY,
     INDICATOR_BY_KEY,
     LEVEL_BY_KEY,
@@ -159,6 +165,20 @@ else:
         means.insert(0, (t("profile.province_mean", lg), cap["province"].tolist()))
     c2.plotly_chart(charts.capital_radar([(name, cap["area"].tolist()), *means], lg),
                     theme=None, key="profile.radar")
+
+# ---- change between rounds (another dataset of the same kind this user may see) --------------------
+for dataset in ("households", "tpmap"):
+    if dataset == "households" and (p.households_withheld or not may(Action.VIEW_HOUSEHOLDS)):
+        continue
+    rounds = {d.id: round_label(d, lg) for d in other_rounds(eng, dataset)}
+    if not rounds:
+        continue
+    st.subheader(t("profile.change", lg) + " · " + next(d for d in DATASETS if d.key == dataset).label(lg), anchor=False)
+    vs = st.selectbox(t("ctl.vs", lg), list(rounds), format_func=rounds.get, key=f"profile.vs.{dataset}")
+    try:
+        show_area_change(eng, round_engine(vs), p.code, dataset, lang=lg, key=f"profile.change.{dataset}")
+    except (PovmapError, QueryError) as exc:
+        st.info(exc.message(lg))
 
 # ---- villages (subdistricts) and areas within ------------------------------------------------
 if p.villages is not None and len(p.villages):

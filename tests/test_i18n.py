@@ -157,7 +157,8 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
     from povmap.core import access, vocab
     from povmap.data.uploads import KINDS, MODES
     from povmap.userdb import audit
-    from povmap.data.uploads.datasets import OS_CAUSES
+    from povmap.data.uploads.datasets import BUILTIN_STEM, OS_CAUSES
+    from povmap.core.transitions import SUMMARY_KEYS
     from povmap.data.uploads.problems import SEVERITY
     from povmap.data.uploads.validate import AREA_COUNT_LEVELS
     from povmap import pilot
@@ -174,6 +175,10 @@ def built_keys(store) -> dict[str, tuple[str, ...]]:
         "am.": ("manager", "code", "note"),  # povmap/userdb/areamanagers.py: the in-app table's column labels
         "glossary.title.": GLOSSARY_TERMS,  # povmap/present/glossary.py
         "glossary.text.": GLOSSARY_TERMS,  # povmap/present/profile.py area_title  # the explorer's ranking header
+        "dataset.builtin.": tuple(BUILTIN_STEM.values()),  # povmap/data/uploads/datasets.py: built-ins' names
+        "dataset.builtin_source.": tuple(BUILTIN_STEM.values()),
+        "change.sum.": SUMMARY_KEYS,  # povmap/core/transitions.py: the transition headline figures
+        "change.sum_help.": SUMMARY_KEYS,
         "data.format.": KINDS,  # the kinds of file the Data page imports
         "data.mode.": MODES,
         "reason.": _reasons(),

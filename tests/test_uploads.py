@@ -151,7 +151,7 @@ def test_modes_and_registry(user_data, store):
     assert (info.rows_accepted, info.rows_rejected, info.year, info.synthetic) == (5, 1, 2023, False)
     assert U.active_id("households") == info.id
     listed = U.list_datasets(store=store)
-    assert [d.id for d in listed] == [U.BUILTIN["tpmap"], U.BUILTIN["households"], info.id]
+    assert [d.id for d in listed] == [U.BUILTIN["tpmap"], U.BUILTIN["households"], U.ROUND2, info.id]
     tp = listed[0]
     assert tp.builtin and tp.coverage["people"] == 1_032_987 and "study" in tp.licence
     assert listed[1].synthetic
@@ -321,7 +321,7 @@ def test_builtins_catch_only_a_damaged_store(store, monkeypatch):
         def households(self):
             raise KeyError("subdistrict_code")
 
-    counts, households = datasets._builtins(Broken())
+    counts, households, _round2 = datasets._builtins(Broken())
     assert counts.coverage["people"] is None and households.coverage["areas"] is None
 
     class Bug(Broken):

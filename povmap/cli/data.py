@@ -54,6 +54,8 @@ def add_parsers(sub) -> None:
     imp.add_argument("--source", default=None, help="where the data comes from (default: the file name)")
     imp.add_argument("--licence", default="")
     imp.add_argument("--synthetic", action="store_true", help="the file holds made-up households")
+    imp.add_argument("--definition", default="",
+                     help="what the figures mean (survey, register year, cut-points): compared between rounds")
     imp.add_argument("--no-activate", action="store_true", help="keep the dataset in use as it is")
     use = act.add_parser("use", help="read this dataset from now on for its kind (a built-in id switches back)")
     use.add_argument("id")
@@ -169,7 +171,7 @@ def run_import(args) -> int:
             _print_report(report, args, lang)
         return REFUSED
     info = U.import_dataset(report, args.mode, name=args.name, source=args.source, licence=args.licence,
-                            synthetic=args.synthetic, activate=not args.no_activate)
+                            synthetic=args.synthetic, activate=not args.no_activate, definition=args.definition)
     if args.format == "json":
         write_json({"id": info.id, "kind": info.kind, "name": info.name, "rows_accepted": info.rows_accepted,
                     "rows_rejected": info.rows_rejected})

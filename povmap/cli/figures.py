@@ -1,4 +1,4 @@
-"""``povmap query | profile | compare | pilot``: the figures of the explorer, the profile, the comparison and
+"""``povmap query | profile | compare | change | pilot``: the figures of the explorer, the profile, the comparison and
 the pilot page, computed on the same data source as the app (:func:`povmap.data.datasource.open_engine`).
 
 The domain is imported when a command runs, not when the parser is built: ``povmap data install`` (run by every
@@ -57,6 +57,24 @@ def add_parsers(sub) -> None:
     add_common(c)
     c.add_argument("codes", nargs="+", help="area codes (space or comma separated)")
     c.set_defaults(run=run_compare)
+
+    ch = sub.add_parser("change", help="print the change of a view between two rounds (as the explorer's change "
+                                         "view), or the household tier transitions of an area")
+    add_common(ch)
+    ch.add_argument("--from", dest="round_a", required=True, metavar="ID", help="one round: a dataset id")
+    ch.add_argument("--to", dest="round_b", required=True, metavar="ID",
+                    help="the other round, of the same kind (the earlier year is round A whatever the order)")
+    ch.add_argument("--level", choices=LEVEL_KEYS, default="province")
+    ch.add_argument("--scope", default="all", help="all, ppaos20, sra7 or a 2-digit province code")
+    ch.add_argument("--parent", default=None, help="only the areas inside this province/district code")
+    ch.add_argument("--dimensions", default=",".join(DIMENSION_KEYS))
+    ch.add_argument("--tiers", default=",".join(str(t) for t in TIER_NUMBERS))
+    ch.add_argument("--metric", choices=list(METRIC_BY_KEY), default=None,
+                    help="default: the explorer's default for the rounds' kind (rate; households)")
+    ch.add_argument("--transitions", default=None, metavar="AREA",
+                    help="print the tier transitions of this area code (or 'all') instead; household rounds only")
+    ch.add_argument("--referred", action="store_true", help="transitions of households referred in round A only")
+    ch.set_defaults(run=run_change)
 
     pi = sub.add_parser("pilot", help="rank pilot areas as the pilot page does: frame, weights, rule")
     add_common(pi)
@@ -132,6 +150,36 @@ def run_compare(args) -> int:
         raise ArgumentError("error.cli.compare_count", n=len(codes))
     engine = engine_of(args)
     write_table(tables.compare_rows([build_profile(engine, c) for c in codes]), args.format)
+    return 0
+
+
+def run_change(args) -> int:
+    from povmap.core import change
+    from povmap.core.engine import Query
+    from povmap.core.vocab import metrics_for
+    from povmap.data.datasource import open_engine
+    from povmap.data.uploads import get_dataset
+    from povmap.present import changeview
+
+    settings = config.load(store=args.store)
+    infos = [get_dataset(i, root=settings.user_data) for i in (args.round_a, args.round_b)]
+    if infos[0].kind != infos[1].kind:
+        raise ArgumentError("error.cli.change_kinds", a=args.round_a, b=args.round_b)
+    engines = [open_engine(settings, use=[*args.use, i.id]) for i in infos]
+    (_, a), (_, b) = change.order(*zip(infos, engines))
+    dataset = "households" if infos[0].kind == "households" else "tpmap"
+    if args.transitions:
+        if dataset != "households":
+            raise ArgumentError("error.cli.transitions_households")
+        area = None if args.transitions == "all" else args.transitions
+        tr = change.transitions(a, b)
+        write_table(changeview.transition_rows(tr, area, True if args.referred else None), args.format)
+        return 0
+    metrics = metrics_for(dataset, None)
+    default = "rate" if "rate" in metrics else metrics[0]
+    query = Query(dataset=dataset, level=args.level, scope=args.scope, parent=args.parent,
+                  dimensions=_keys(args.dimensions), tiers=_numbers(args.tiers, "--tiers"), metric=args.metric or default)
+    write_table(changeview.change_table(change.compare(a, b, query)), args.format)
     return 0
 
 

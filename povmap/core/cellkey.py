@@ -121,14 +121,15 @@ def _person_keys(keys: np.ndarray, members: np.ndarray) -> np.ndarray:
     return (keys[hh, 0] + j * keys[hh, 1]) % KEY_RANGE, hh
 
 
-def _perturb(cells: pd.DataFrame, rkey: np.ndarray, ptable: pd.DataFrame) -> pd.DataFrame:
-    """ONS's ``create_perturbed_table`` on records with base-cell columns: one row per non-empty cell."""
+def perturb(cells: pd.DataFrame, rkey: np.ndarray, ptable: pd.DataFrame, columns=CELL_COLUMNS) -> pd.Series:
+    """ONS's ``create_perturbed_table`` on records with cell columns (``code`` first): the perturbed count of each
+    non-empty cell."""
     data = cells.assign(rkey=rkey)
     with contextlib.redirect_stdout(io.StringIO()):  # the package prints progress; a CLI's stdout is its output
-        out = create_perturbed_table(data, ptable, geog=["code"], tab_vars=list(CELL_COLUMNS[1:]),
+        out = create_perturbed_table(data, ptable, geog=[columns[0]], tab_vars=list(columns[1:]),
                                      record_key="rkey", use_existing_ons_id=False, threshold=0)
     out = out[out["pre_sdc_count"] > 0]
-    return out.set_index(list(CELL_COLUMNS))["count"].astype("int64")
+    return out.set_index(list(columns))["count"].astype("int64")
 
 
 @dataclass
@@ -156,9 +157,9 @@ class ProtectedTable:
                             "referred": (df["referred"].to_numpy() == 1).astype("int64"),
                             "complete": complete.astype("int64")})
         ptable = perturbation_table(k)
-        households = _perturb(rec, keys[:, 0], ptable)
+        households = perturb(rec, keys[:, 0], ptable)
         pkeys, owner = _person_keys(keys, np.clip(members, 0, None))
-        people = _perturb(rec.iloc[owner].reset_index(drop=True), pkeys, ptable)
+        people = perturb(rec.iloc[owner].reset_index(drop=True), pkeys, ptable)
         values = pd.DataFrame(caps, columns=list(capital_columns)).assign(dimensions=(flags == 1).sum(axis=1))
         grouped = values.groupby([rec[c] for c in CELL_COLUMNS])
         sums, n = grouped.sum(), grouped.size()

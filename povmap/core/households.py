@@ -22,7 +22,7 @@ HOUSEHOLD_COLUMNS = (
 )
 # Derived, never stored in the file: read_household_file and synthesize add it so aggregate need not recompute.
 TIER_COLUMN = "tier"
-_DTYPES = {
+HOUSEHOLD_DTYPES = {
     "household_id": "str",
     "subdistrict_code": "str",
     "members": "int64",
@@ -46,7 +46,7 @@ DEPRIVED_NOISE = 0.3
 MAX_MEMBERS = 12
 SYNTHETIC_YEAR = 2023
 _PROVINCE_MEAN_RANGE = (1.7, 2.1)
-_LATENT_SD, _CAPITAL_SD = 0.40, 0.35
+LATENT_SD, _CAPITAL_SD = 0.40, 0.35
 # Financial capital is the weakest for poor households; offsets sum to 0 so province means stay put.
 _CAPITAL_OFFSET = np.array([0.10, 0.05, -0.30, 0.05, 0.10])
 
@@ -92,6 +92,23 @@ def _members(rng: np.random.Generator, n: int, total: int) -> np.ndarray:
     return members
 
 
+def synthetic_capitals(rng: np.random.Generator, latent: np.ndarray) -> np.ndarray:
+    """Capital scores (quarter steps, 1-4) around each household's latent mean score."""
+    raw = latent[:, None] + _CAPITAL_OFFSET + rng.normal(0, _CAPITAL_SD, (len(latent), len(CAPITAL_KEYS)))
+    return np.round(np.clip(raw, 1, 4) * 4) / 4
+
+
+def deprivation(capitals: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The synthetic rule for a household's deprived dimensions, from the capital each dimension follows: always
+    at or below DEPRIVED_AT_MOST, sometimes up to MAYBE_DEPRIVED_AT_MOST, and at least one (it is on the list)."""
+    linked = capitals[:, [CAPITAL_KEYS.index(DIMENSION_CAPITAL[d]) for d in DIMENSION_KEYS]]
+    noise = rng.random(linked.shape) < DEPRIVED_NOISE
+    deprived = (linked <= DEPRIVED_AT_MOST) | ((linked <= MAYBE_DEPRIVED_AT_MOST) & noise)
+    none = ~deprived.any(axis=1)
+    deprived[none, np.argmin(linked[none], axis=1)] = True  # argmin: first (DIMENSION_KEYS order) on ties
+    return deprived
+
+
 def synthesize(
     weights: pd.DataFrame,
     *,
@@ -127,15 +144,10 @@ def synthesize(
     province_mean = rng.uniform(*_PROVINCE_MEAN_RANGE, len(provinces))
 
     members = _members(rng, n, total_members)
-    latent = province_mean[prov_of_row[sub]] + rng.normal(0, _LATENT_SD, n)
-    raw = latent[:, None] + _CAPITAL_OFFSET + rng.normal(0, _CAPITAL_SD, (n, len(CAPITAL_KEYS)))
-    capitals = np.round(np.clip(raw, 1, 4) * 4) / 4
+    latent = province_mean[prov_of_row[sub]] + rng.normal(0, LATENT_SD, n)
+    capitals = synthetic_capitals(rng, latent)
 
-    linked = capitals[:, [CAPITAL_KEYS.index(DIMENSION_CAPITAL[d]) for d in DIMENSION_KEYS]]
-    noise = rng.random(linked.shape) < DEPRIVED_NOISE
-    deprived = (linked <= DEPRIVED_AT_MOST) | ((linked <= MAYBE_DEPRIVED_AT_MOST) & noise)
-    none = ~deprived.any(axis=1)
-    deprived[none, np.argmin(linked[none], axis=1)] = True  # argmin: first (DIMENSION_KEYS order) on ties
+    deprived = deprivation(capitals, rng)
 
     means = capitals.sum(axis=1) / len(CAPITAL_KEYS)
     bottom = np.lexsort((np.arange(n), means))[: n // 5]
@@ -151,7 +163,7 @@ def synthesize(
         **dict(zip(DEPRIVED_COLUMNS, deprived.T)),
         "referred": is_referred,
         "survey_year": SYNTHETIC_YEAR,
-    }).astype(_DTYPES)
+    }).astype(HOUSEHOLD_DTYPES)
     df[TIER_COLUMN] = tier_of(means)
     return df
 
@@ -167,7 +179,7 @@ def read_household_file(path: str | os.PathLike) -> pd.DataFrame:
     missing = [c for c in HOUSEHOLD_COLUMNS if c not in df.columns]
     if missing:
         raise HouseholdFileError(f"{os.fspath(path)}: missing column(s): {', '.join(missing)}")
-    for col, dtype in _DTYPES.items():
+    for col, dtype in HOUSEHOLD_DTYPES.items():
         try:
             df[col] = df[col].astype(dtype)
         except (ValueError, TypeError) as exc:

@@ -20,6 +20,7 @@ from povmap.core import households
 from povmap.core.areas import admin_areas
 from povmap.core.config import PROVINCE_GROUPS_FILE
 from povmap.core.groups import group_provinces
+from povmap.core.synthetic_round import SECOND_ROUND_SEED, second_round
 from povmap.core.vocab import LEVEL_KEYS
 from povmap.data import sources
 from povmap.data.boundaries import prepare
@@ -28,7 +29,7 @@ from povmap.data.store import STORE_FORMAT, Store, StoreError
 SYNTH_SEED = 2566
 TPMAP_LEVELS = ("country", *LEVEL_KEYS)
 BUILD_MODULES = ("data/install.py", "data/boundaries.py", "data/sources.py", "core/households.py",
-                 "core/areas.py")  # below the povmap package folder
+                 "core/synthetic_round.py", "core/areas.py")  # below the povmap package folder
 
 
 def fingerprint(src: Path) -> str:
@@ -146,6 +147,11 @@ def _build(src: Path, out: Path, fp: str, log) -> dict:
     hh_meta = {"synthetic": True, "seed": SYNTH_SEED, "households": int(len(hh)),
                "members": int(hh["members"].sum()), "provinces": len(group_provinces("ppaos20")),
                "source": "povmap data synth (generated; not real households)"}
+    _say(log, "households: synthetic second round (seed %d) …" % SECOND_ROUND_SEED)
+    hh2 = second_round(hh)
+    hh2.to_parquet(out / "households_round2.parquet", index=False)
+    households.write_household_file(hh2, out / "households_synthetic_round2.csv")
+    hh_meta["round2"] = {"seed": SECOND_ROUND_SEED, "households": int(len(hh2)), "members": int(hh2["members"].sum())}
 
     for level, rep in report.items():
         _say(log, f"  {level:<11} TPMAP codes {rep['tpmap_codes']:>5}, on geothai {rep['matched']:>5}, "

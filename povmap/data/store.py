@@ -109,6 +109,11 @@ class Store:
     def households(self) -> pd.DataFrame:
         return self._table("households.parquet")
 
+    @cached_property
+    def households_round2(self) -> pd.DataFrame:
+        """The synthetic file's second survey round (:mod:`povmap.core.synthetic_round`)."""
+        return self._table("households_round2.parquet")
+
     @property
     def households_synthetic(self) -> bool:
         return bool(self.manifest.get("households", {}).get("synthetic", True))

@@ -5,6 +5,7 @@ reports what it had to ignore.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields, replace
 
 from povmap.core.i18n import LANGS
@@ -22,6 +23,7 @@ from povmap.core.vocab import (
     metrics_for,
 )
 
+_DATASET_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,80}")  # the form of a dataset id (built-in or imported)
 MAX_VALUE_CHARS = 200  # anything longer is not a value this app writes
 SHOWN_CHARS = 40  # how much of an ignored name or value the notice repeats
 
@@ -41,6 +43,7 @@ class ExplorerState:
     scheme: str = "quantiles"
     k: int = 5
     present: bool = False  # presentation mode: full-width map, large type, controls hidden
+    vs: str | None = None  # the other round of a change view: a dataset id (the page checks the user may see it)
 
 
 DEFAULT = ExplorerState()
@@ -125,6 +128,8 @@ def _parse(name: str, value: str, area_codes: set[str]):
         if not all(p.isdecimal() and int(p) in TIER_NUMBERS for p in parts):  # "²".isdigit(), but int() fails
             return None
         return tuple(sorted({int(p) for p in parts}))
+    if name == "vs":
+        return value if _DATASET_ID.fullmatch(value) else None
     if name == "present":
         return {"1": True, "0": False}.get(value)
     if name == "k":

@@ -30,7 +30,7 @@ def import_as(report: U.Report, mode: str, *, by: User, db: str | os.PathLike, a
 def delete_as(dataset_id: str, *, by: User, db: str | os.PathLike, address: str = "") -> U.DatasetInfo:
     # From the listing, so that a damaged dataset (no readable manifest) can still be deleted, by an admin.
     info = next((d for d in U.list_datasets() if d.id == dataset_id and not d.builtin), None)
-    if dataset_id in U.BUILTIN.values():
+    if dataset_id in U.BUILTIN_IDS:
         raise U.DatasetError("error.dataset.builtin_delete")
     if info is None:
         raise U.DatasetError("error.dataset.unknown", id=dataset_id)
@@ -53,7 +53,7 @@ def set_default_as(kind: str, dataset_id: str, *, by: User, db: str | os.PathLik
                    address: str = "") -> None:
     """The dataset new sessions start with (admins; in local mode the one person's choice)."""
     require(by, Action.SET_DEFAULTS)
-    if dataset_id not in U.BUILTIN.values():
+    if dataset_id not in U.BUILTIN_IDS:
         info = U.get_dataset(dataset_id, store=store)
         if not info.published and not by.local:
             raise U.DatasetError("error.dataset.default_unpublished", name=info.name)

@@ -16,6 +16,8 @@ problem type; its texts are in the catalogue, povmap/core/locales).
 from povmap.data.uploads.columns import KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, aliases_markdown
 from povmap.data.uploads.datasets import (
                        BUILTIN,
+                       BUILTIN_IDS,
+                       ROUND2,
                        USER_DATA_ENV,
                        DatasetError,
                        DatasetInfo,
@@ -36,7 +38,7 @@ from povmap.data.uploads.validate import ALL_OR_NOTHING, MODES, VALID_ROWS, Repo
 
 __all__ = [
     "KIND_COUNTS", "KIND_HOUSEHOLDS", "KINDS", "aliases_markdown",
-    "BUILTIN", "USER_DATA_ENV", "DatasetError", "DatasetInfo", "active_id", "delete_dataset", "get_dataset",
+    "BUILTIN", "BUILTIN_IDS", "ROUND2", "USER_DATA_ENV", "DatasetError", "DatasetInfo", "active_id", "delete_dataset", "get_dataset",
     "import_dataset", "list_datasets", "load_table", "report_provinces", "set_active", "set_published", "user_data_dir",
     "MAX_UPLOAD_BYTES", "UPLOAD_LIMIT_MB", "Parsed", "parse", "sheet_names",
     "ERROR", "SEVERITY", "WARNING", "UploadProblem",
