@@ -25,26 +25,40 @@ from povmap.web.maplayer import MAP_HEIGHT_PX
 RANKING_PX = MAP_HEIGHT_PX - 240
 
 
+def _rounds(eng: Engine, other: Engine, query: Query) -> tuple[Engine, Engine]:
+    """The engines of round A (the earlier) and round B."""
+    (_, a), (_, b) = ch.order((ch.info_of(eng, query), eng), (ch.info_of(other, query), other))
+    return a, b
+
+
+def present_change_view(eng: Engine, other: Engine, query: Query, *, lang: str, map_size) -> cv.ChangeView:
+    """The change view of the two rounds for presentation mode."""
+    return cv.build_change_view(*_rounds(eng, other, query), query, lang=lang, map_size=map_size)
+
+
 def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str, selected: str | None,
-                focus, scope_provinces: list[str]) -> str | None:
+                focus, scope_provinces: list[str], place: str) -> str | None:
     """Draw the change view; returns the code of an area the user clicked (map or table), if any."""
     lg = lang
-    (_, a), (_, b) = ch.order((ch.info_of(eng, query), eng), (ch.info_of(other, query), other))
+    a, b = _rounds(eng, other, query)
     v = cv.build_change_view(a, b, query, lang=lg, selected=selected)
     c, q = v.change, v.change.query
     households = q.dataset == "households"
     st.markdown(f"**{t('change.heading', lg)}** · {v.label_a} → {v.label_b} · {LEVEL_BY_KEY[q.level].label(lg)}")
-    kind, note = cv.definition_note(v, lg)
-    (st.caption if kind == "ok" else st.warning)(note)
+    kind, note = cv.definition_note(c.info_a, c.info_b, v.label_a, v.label_b, lg)
+    if kind != "ok":  # rounds defined differently (or not said): before any figure
+        st.warning(note)
     st.markdown(headline_html(cv.change_headline(v, lg)), unsafe_allow_html=True)
-    if households:
-        st.caption(privacy_note(b.privacy_k, lg) + " " + t("change.privacy", lg))
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
         picked = area_map(v.map, a, key=f"{key}.map.{q.parent or 'TH'}.{q.level}", height=MAP_HEIGHT_PX, lang=lg)
         for line in cv.reconcile_lines(v, lg):
             st.caption(line)
+        if kind == "ok":
+            st.caption(note)
+        if households:
+            st.caption(privacy_note(b.privacy_k, lg) + " " + t("change.privacy", lg))
     with right:
         st.markdown(legend_html(v.legend, lang=lg, style="page", title=v.title), unsafe_allow_html=True)
         dec = DECIMALS[q.metric]
@@ -52,8 +66,9 @@ def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str
         cols = {"name": t("table.name", lg), "value_a": v.label_a, "value_b": v.label_b,
                 "change": t("change.tip", lg), "relative": t("change.relative", lg), "code": t("table.code", lg)}
         table = v.ranking[list(cols)].rename(columns=cols)
+        shown_cols = [cols[c] for c in ("name", "value_a", "value_b", "change")]  # the rest in the download
         event = st.dataframe(
-            table, hide_index=True, height=RANKING_PX, on_select="rerun", selection_mode="single-row",
+            table, column_order=shown_cols, hide_index=True, height=RANKING_PX, on_select="rerun", selection_mode="single-row",
             key=f"{key}.table.{q.parent or 'TH'}.{q.level}",
             column_config={cols["value_a"]: st.column_config.NumberColumn(format=fmt),
                            cols["value_b"]: st.column_config.NumberColumn(format=fmt),
@@ -79,16 +94,8 @@ def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str
 
     if households:
         area = focus or (tuple(scope_provinces) if scope_provinces else None)
-        show_transitions(a, b, area, lang=lg, key=key, label_a=v.label_a, label_b=v.label_b,
-                         place=_place(eng, focus, lg))
+        show_transitions(a, b, area, lang=lg, key=key, label_a=v.label_a, label_b=v.label_b, place=place)
     return picked
-
-
-def _place(eng: Engine, focus: str | None, lg: str) -> str:
-    if not focus:
-        return t("change.this_view", lg)
-    row = eng.names.loc[focus]
-    return row["name_th"] if lg == "th" else row["name_en"]
 
 
 def show_transitions(a: Engine, b: Engine, area, *, lang: str, key: str, label_a: str, label_b: str,
@@ -134,7 +141,7 @@ def show_area_change(eng: Engine, other: Engine, code: str, dataset: str, *, lan
     """A profile's change between two rounds: the area's figures in both, the areas within that moved most and,
     for household rounds, where its households went."""
     lg = lang
-    (_, a), (_, b) = ch.order((ch.info_of(eng, Query(dataset=dataset)), eng), (ch.info_of(other, Query(dataset=dataset)), other))
+    a, b = _rounds(eng, other, Query(dataset=dataset))
     la, lb = cv.round_labels(ch.info_of(a, Query(dataset=dataset)), ch.info_of(b, Query(dataset=dataset)), lg)
     level = level_of(code)
     here = Query(dataset=dataset, level=level, scope=code[:2], parent=code[:-2] if level != "province" else None)

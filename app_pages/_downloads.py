@@ -144,8 +144,9 @@ def map_downloads(containers, eng: Engine, query, *, scheme: str, k: int, key: s
             file_name=f"{stem}-{suffix}.png", mime="image/png", icon=":material/image:")
 
 
-def brief_download(container, eng: Engine, code: str, *, key: str, shortlist=None, scenario: str | None = None) -> None:
-    """The area brief (A4 PDF) of ``code``, made when clicked."""
+def brief_download(container, eng: Engine, code: str, *, key: str, shortlist=None, scenario: str | None = None,
+                   other: Engine | None = None) -> None:
+    """The area brief (A4 PDF) of ``code``, made when clicked; ``other``: another round, whose change it adds."""
     lg = lang()
     _start_chromium()
     name = eng.names.at[code, "name_th" if lg == "th" else "name_en"]
@@ -154,7 +155,8 @@ def brief_download(container, eng: Engine, code: str, *, key: str, shortlist=Non
     _rendered_download(
         container, t("export.brief", lg),
         audited(lambda: brief.area_brief_pdf(eng, code, lang=lg, shortlist=shortlist, scenario=scenario,
-                                             households=households), f"brief-{code}.pdf", households),
-        spec=_digest(eng.data.version, code, lg, scenario, listed, households), key=key,
+                                             households=households, other=other), f"brief-{code}.pdf", households),
+        spec=_digest(eng.data.version, code, lg, scenario, listed, households,
+                     other.data.version if other is not None else ""), key=key,
         file_name=f"{exports.slug(f'brief-{code}-{name}')}.pdf", mime="application/pdf",
         icon=":material/picture_as_pdf:", help=t("export.brief_help", lg, name=name))

@@ -126,7 +126,7 @@ def widget_values(frame: Frame, settings: pilot.Settings) -> dict:
     out = {"dataset": frame.dataset, "level": frame.level, "dims": list(frame.dimensions), "tiers": list(frame.tiers),
            "norm": settings.normalisation, "per_district": bool(settings.per_district_k), "k": settings.per_district_k or 1,
            "top_n": settings.top_n, "gate_cov": settings.require_coverage, "min_count": settings.min_count,
-           "alpha": settings.alpha, "fdr": settings.fdr}
+           "alpha": settings.alpha, "fdr": settings.fdr, "vs": frame.vs or ""}
     if frame.scope in SCOPE_GROUP_KEYS:
         out["scope"] = frame.scope
     else:

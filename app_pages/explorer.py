@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages._downloads import brief_download, map_downloads, table_downloads
 from app_pages._map import area_map
-from app_pages._change_view import show_change
+from app_pages._change_view import present_change_view, show_change
 from app_pages._ui import (
     dataset_choices,
     other_rounds,
@@ -44,7 +44,7 @@ from povmap.core.vocab import (
 from povmap.present.changeview import round_label
 from povmap.present.credits import CREDITS
 from povmap.present.explorer import area_name, breadcrumb, build_view, headline, province_order
-from povmap.present.html import headline_html, render, view_legend
+from povmap.present.html import headline_html, legend_html, render, view_legend
 from povmap.present.text import md_text
 from povmap.present.urlstate import DEFAULT, ExplorerState, decode, encode
 from povmap.web.maplayer import MAP_HEIGHT_PX
@@ -188,16 +188,24 @@ if present:  # the projector view: title, map, legend and the source line only
     presentation_style()
     where = (area_name(eng, parent or scope, lg) if parent or scope not in scope_fmt
              else t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope])
+    shown_map, shown_legend, title = v.map, view_legend(v, lg, style="page", size="1.15em"), v.title
+    if vs and not indicator:  # the change between the rounds, as on the page
+        try:
+            cvv = present_change_view(eng, round_engine(vs), query, lang=lg, map_size=PRESENT_MAP_PX)
+            shown_map, title = cvv.map, f"{cvv.title} · {cvv.label_a} → {cvv.label_b}"
+            shown_legend = legend_html(cvv.legend, lang=lg, style="page", title=cvv.title, size="1.15em")
+        except PovmapError as exc:
+            st.error(exc.message(lg))
     bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")  # the exit button never cut
-    bar.markdown(render("present_header.html.j2", place=where, title=v.title, level=LEVEL_BY_KEY[level].label(lg),
+    bar.markdown(render("present_header.html.j2", place=where, title=title, level=LEVEL_BY_KEY[level].label(lg),
                       dataset=next(d for d in DATASETS if d.key == dataset).label(lg)), unsafe_allow_html=True)
     if bar.button(t("present.exit", lg), key=f"{K}present.exit", icon=":material/close_fullscreen:"):
         ss[K + "present"] = False
         st.rerun()
     m, leg = st.columns([4, 1.5], gap="medium")
     with m:
-        area_map(v.map, eng, key=map_key + ".present", height=PRESENT_MAP_PX[1], lang=lg)
-    leg.markdown(view_legend(v, lg, style="page", size="1.15em"), unsafe_allow_html=True)
+        area_map(shown_map, eng, key=map_key + ".present", height=PRESENT_MAP_PX[1], lang=lg)
+    leg.markdown(shown_legend, unsafe_allow_html=True)
     if res.synthetic:
         leg.warning(t("synthetic.badge", lg))
     st.caption(" · ".join(f"{c.title(lg)}: {c.credit_text(lg)}" for c in CREDITS))
@@ -236,8 +244,10 @@ if focus:
 
 if vs and not indicator:  # the change view replaces the one-round view below the header
     try:
+        place = (area_name(eng, focus or scope, lg) if focus or scope not in scope_fmt
+                 else t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope])
         picked = show_change(eng, round_engine(vs), query, lang=lg, key=f"{K}change", selected=ss[K + "selected"],
-                             focus=focus, scope_provinces=eng.scope_provinces(scope))
+                             focus=focus, scope_provinces=eng.scope_provinces(scope), place=place)
     except PovmapError as exc:
         st.error(exc.message(lg))
         st.stop()

@@ -4,7 +4,15 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _pilot_parts as parts
-from app_pages._ui import credits_footer, dataset_choices, page_start, share_link, title_bar
+from app_pages._ui import (
+    credits_footer,
+    dataset_choices,
+    other_rounds,
+    page_start,
+    round_engine,
+    share_link,
+    title_bar,
+)
 from povmap import pilot
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
@@ -20,6 +28,7 @@ from povmap.core.vocab import (
 )
 from povmap.pilot.criteria import PILOT_LEVELS, Frame
 from povmap.present import pilotview
+from povmap.present.changeview import round_label
 from povmap.present.explorer import area_name, province_order
 from povmap.userdb import areamanagers
 from povmap.userdb.db import user_db_path
@@ -70,6 +79,11 @@ with st.sidebar:
         ps.default("tiers", list(pilot.default_tiers(dataset)))
         tiers = keep("tiers", st.pills(t("ctl.tiers", lg), tiers, selection_mode="multi", key=wkey("tiers"),
                                        format_func=lambda n: f"{n} {TIERS[n - 1].label(lg)}"))
+    rounds = {d.id: round_label(d, lg) for d in other_rounds(eng, dataset)}
+    if ss.get(f"{K}vs.{lg}", ss.get(K + "vs")) not in ("", *rounds):  # a scenario's round this user may not see
+        force("vs", "")
+    vs = keep("vs", st.selectbox(t("ctl.vs", lg), ["", *rounds], key=wkey("vs"), help=t("pilot.vs_help", lg),
+                                 format_func=lambda i: rounds.get(i, t("ctl.vs_none", lg)))) or None
 
     st.markdown(f"**{t('pilot.rules', lg)}**")
     opts, fmt = labelled(NORMALISATIONS)
@@ -104,12 +118,12 @@ if not dims or not tiers:
     st.warning(f"{t('ctl.dimensions' if not dims else 'ctl.tiers', lg)}: {t('ctl.pick_one', lg)}")
     st.stop()
 
-frame = Frame(dataset=dataset, scope=scope, level=level, dimensions=tuple(dims), tiers=tuple(tiers))
+frame = Frame(dataset=dataset, scope=scope, level=level, dimensions=tuple(dims), tiers=tuple(tiers), vs=vs)
 try:
     coverage = areamanagers.list_coverage(db)
     base = pilot.Settings(alpha=float(alpha), fdr=bool(fdr))
     with st.spinner(t("pilot.computing", lg)):
-        crit = pilot.criteria_set(eng, frame, base, coverage)
+        crit = pilot.criteria_set(eng, frame, base, coverage, other=round_engine(vs) if vs else None)
 except PovmapError as exc:
     st.error(exc.message(lg))
     st.stop()

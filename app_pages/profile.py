@@ -90,7 +90,15 @@ name = p.name_th if lg == "th" else p.name_en
 other = p.name_en if lg == "th" else p.name_th
 actions = title_bar(area_title(p.code, name, lg))
 share_link(actions, "profile", {"area": p.code, "lang": lg}, key="profile.share")
-brief_download(actions, eng, p.code, key="profile.dl.brief")
+# The brief adds the change since the round chosen in the change section below (its choice from the last run).
+brief_round = ss.get("profile.vs.households") or ss.get("profile.vs.tpmap") or next(
+    (d.id for kind in ("households", "tpmap") if kind == "tpmap" or may(Action.VIEW_HOUSEHOLDS)
+     for d in other_rounds(eng, kind)), None)
+try:
+    brief_other = round_engine(brief_round) if brief_round else None
+except PovmapError:  # a round that is gone or no longer visible: the brief without it
+    brief_other = None
+brief_download(actions, eng, p.code, key="profile.dl.brief", other=brief_other)
 crumbs = [f"{LEVEL_BY_KEY[p.level].label(lg)} · {other} · {t('profile.code', lg)} {p.code}"]
 st.caption(" › ".join([pn_th if lg == "th" else pn_en for _, pn_th, pn_en in p.parents] + crumbs))
 row = button_row()

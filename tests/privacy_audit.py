@@ -128,13 +128,21 @@ class Audit:
         self.n = len(self.base)
 
     def mask(self, f: Figure) -> np.ndarray:
-        b = self.base
-        m = b["code"].str.startswith(f.prefix).to_numpy().copy()
-        if f.tiers is not None:
-            m &= b["tier"].isin(f.tiers).to_numpy()
-        for col in ("deprived", "referred"):
-            if getattr(f, col) is not None:
-                m &= (b[col] == getattr(f, col)).to_numpy()
+        """The base cells a figure adds up (the same for every face that shows it: kept)."""
+        key = (f.prefix, f.tiers, f.deprived, f.referred)
+        if not hasattr(self, "_masks"):
+            self._masks = {}
+        m = self._masks.get(key)
+        if m is None:
+            b = self.base
+            m = b["code"].str.startswith(f.prefix).to_numpy().copy()
+            if f.tiers is not None:
+                m &= b["tier"].isin(f.tiers).to_numpy()
+            for col in ("deprived", "referred"):
+                if getattr(f, col) is not None:
+                    m &= (b[col] == getattr(f, col)).to_numpy()
+            m.setflags(write=False)
+            self._masks[key] = m
         return m
 
     def check_sums(self, figs: list[Figure]) -> list[str]:
@@ -212,4 +220,391 @@ class Audit:
         hi = linprog(-c, A_ub=a, b_ub=b, bounds=bounds, method="highs")
         if lo.status != 0 or hi.status != 0:
             raise AssertionError(f"the attacker's programme failed for {cell}: {lo.message} {hi.message}")
+        return lo.fun, -hi.fun
+
+
+# --- Tier transitions between two rounds ---------------------------------------------------------------------------
+#
+# The change view publishes, for two household rounds A and B, each round's own figures (everything :func:`collect`
+# gathers, on each round's engine) and the tier transitions (:mod:`povmap.core.transitions`): the matrix of every
+# area at every level, of all households and of those referred in round A, and the area's summary. Round A's base
+# cells, round B's and the transition cells are three different partitions of the same households, each perturbed
+# on its own; the attacker's unknowns are the *joint* groups (atoms) that refine all three: a round-A base cell ×
+# a round-B base cell (either may be "not in that round"), which also fixes the transition cell.
+
+
+@dataclass(frozen=True)
+class Move:
+    """One published transition count: households of ``prefix`` from any of ``starts`` (round-A tier, 0 new) to
+    any of ``ends`` (round-B tier, 0 left); ``referred`` 1: referred in round A only."""
+
+    where: str
+    prefix: str
+    starts: tuple
+    ends: tuple
+    referred: int | None
+    shown: int | None  # None = shown as "< k"
+
+    @property
+    def key(self):
+        return self.prefix, self.starts, self.ends, self.referred
+
+
+def areas_of(codes, scope: str) -> list[str]:
+    """The province, its districts and its subdistricts among ``codes`` (subdistrict codes)."""
+    codes = sorted(c for c in codes if c[:2] == scope)
+    return [scope, *sorted({c[:4] for c in codes}), *codes]
+
+
+def collect_transitions(tr, scope: str) -> list[Move]:
+    """Every transition figure published about ``scope`` through the faces' functions: the matrix of the province,
+    of each district and of each subdistrict, all households and referred only (:func:`transition_rows`, the CLI
+    and the download; the page's table and Sankey show the same values), and each area's summary."""
+    from povmap.core.transitions import ENDS, OUTSIDE, POOR, STARTS, SUMMARY_KEYS, shown
+    from povmap.present import changeview as cv
+
+    k = tr.k
+    code_of = {"new": OUTSIDE, "left": OUTSIDE}
+    summary_cells = {"left_tier1": ((1,), tuple(e for e in ENDS if e != 1)), "fell_to_tier1": ((2, 3, 4), (1,)),
+                     "continuously_poor": (POOR, POOR), "new": ((OUTSIDE,), ENDS), "left": (STARTS, (OUTSIDE,))}
+    assert set(summary_cells) == set(SUMMARY_KEYS)
+    moves: list[Move] = []
+    for prefix in areas_of(tr.cells["code"].unique(), scope):
+        for referred in (None, True):
+            rows = cv.transition_rows(tr, prefix, referred)
+            table = cv.transition_table(tr, prefix, "en", referred)
+            sankey = cv.sankey_data(tr, prefix, "en", referred)
+            assert sorted(sankey["value"]) == sorted(int(v) for v in rows["households"] if v is not None and v > 0)
+            assert (table.iloc[:, 1:].to_numpy().ravel() == f"< {k}").sum() == (rows["status"] == "hidden").sum()
+            for r in rows.itertuples():
+                s, e = int(code_of.get(r._1, r._1)), int(code_of.get(r.to, r.to))
+                v = None if r.status == "hidden" else int(r.households)
+                moves.append(Move(f"matrix {prefix} {'referred' if referred else 'all'}", prefix, (s,), (e,),
+                                  1 if referred else None, v))
+        for name, value in tr.summary(prefix).items():
+            starts, ends = summary_cells[name]
+            moves.append(Move(f"summary {prefix} {name}", prefix, tuple(starts), tuple(ends), None, shown(value, k)))
+    return moves
+
+
+def record_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Each household's base cell (code, tier, deprived, referred, complete), derived here as the protected table
+    defines it (checked against the table's true counts by :class:`TransitionAudit`)."""
+    from povmap.core.households import CAPITAL_COLUMNS, DEPRIVED_COLUMNS
+
+    caps = df[list(CAPITAL_COLUMNS)].to_numpy(dtype="float64")
+    flags = df[list(DEPRIVED_COLUMNS)].to_numpy(dtype="float64")
+    members = df["members"].to_numpy(dtype="int64")
+    complete = ((members >= 1) & ((caps >= 1) & (caps <= 4)).all(axis=1)
+                & np.isin(flags, (0, 1)).all(axis=1) & df["survey_year"].notna().to_numpy())
+    return pd.DataFrame({"code": df["subdistrict_code"].astype(str).to_numpy(),
+                         "tier": df["tier"].to_numpy(dtype="int64"),
+                         "deprived": (flags == 1).any(axis=1).astype("int64"),
+                         "referred": (df["referred"].to_numpy() == 1).astype("int64"),
+                         "complete": complete.astype("int64")}, index=df.index)
+
+
+def exact_figures(audit: Audit, figs: list[Figure]) -> tuple[Audit, list[Figure]]:
+    """The negative control: the same figures with true counts and no adjustment, a figure of 1..k-1 households
+    still shown as "< k" (what per-view suppression alone would publish)."""
+    import copy
+
+    rec = record_cells(audit.records)
+    keys = list(audit.base.columns[:5])
+    true = (rec.assign(households=1, members=audit.records["members"].to_numpy())
+            .groupby(keys)[["households", "members"]].sum())
+    ex = copy.copy(audit)
+    ex.base = audit.base[keys].join(true, on=keys).fillna(0).astype({"households": "int64", "members": "int64"})
+    ex.bound = 0
+    out = []
+    values = {u: ex.base[u].to_numpy() for u in ("households", "members")}
+    for f in figs:
+        m = ex.mask(f)
+        n = int(values["households"][m].sum())
+        total = int(values[f.unit][m].sum())
+        out.append(Figure(f.where, f.unit, f.prefix, f.tiers, f.deprived, f.referred,
+                          None if 0 < n < ex.k else total))
+    return ex, out
+
+
+def _distinct(a: sp.csr_matrix, b: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The same programme with one row per distinct left-hand side (the tightest right-hand side): many figures
+    add up the same atoms (a tier subset without the empty tiers, a level with one child, each round's views)."""
+    a = a.tocsr()
+    a.sum_duplicates()
+    a.eliminate_zeros()
+    best: dict = {}
+    for i in range(a.shape[0]):
+        lo, hi = a.indptr[i], a.indptr[i + 1]
+        if hi == lo:
+            if b[i] < -1e-9:
+                raise AssertionError("an empty row that cannot hold")
+            continue
+        key = (a.indices[lo:hi].tobytes(), a.data[lo:hi].tobytes())
+        if key not in best or b[i] < b[best[key]]:
+            best[key] = i
+    keep = np.array(sorted(best.values()))
+    return a[keep], b[keep]
+
+
+def _tier9(t):
+    from povmap.core.transitions import NO_TIER
+    from povmap.core.vocab import TIER_NUMBERS
+
+    return np.where(np.isin(t, TIER_NUMBERS), t, NO_TIER)
+
+
+class TransitionAudit:
+    """Round A's and round B's base cells, the transition cells, and the joint groups (atoms) that refine them all,
+    for one province; the attackers' programmes over every figure of the change view.
+
+    The atoms are every pair (non-empty round-A base cell or "not in A", non-empty round-B base cell or "not in B")
+    whose transition cell is non-empty, within one subdistrict unless ``movers`` (then any two subdistricts of the
+    province). The attacker is so given which base and transition cells are empty (documented as not hidden: a zero
+    is not perturbed) and, without ``movers``, that households stay in their subdistrict: more than the figures say,
+    so the bounds are, if anything, too narrow.
+
+    Unknowns: households per atom, then people per round-A base cell, then people per round-B base cell."""
+
+    def __init__(self, a: Engine, b: Engine, tr, scope: str, *, movers: bool = False):
+        from povmap.core.cellkey import perturbation_table, record_keys
+        from povmap.core.transitions import OUTSIDE
+
+        self.scope, self.k, self.bound, self.tr = scope, tr.k, tr.bound, tr
+        self.A, self.B = Audit(a, scope), Audit(b, scope)
+        assert self.A.k == self.B.k == self.k and self.A.bound == self.B.bound == self.bound
+        keys = list(self.A.base.columns[:5])
+        index_a = {t: i for i, t in enumerate(self.A.base[keys].itertuples(index=False, name=None))}
+        index_b = {t: i for i, t in enumerate(self.B.base[keys].itertuples(index=False, name=None))}
+        ra, rb = self.A.records, self.B.records
+        ca = record_cells(ra).assign(household_id=ra["household_id"].to_numpy(), members=ra["members"].to_numpy())
+        cb = record_cells(rb).assign(household_id=rb["household_id"].to_numpy(), members=rb["members"].to_numpy())
+        self.problems = []
+        for audit, c, pt in ((self.A, ca, a.protected), (self.B, cb, b.protected)):
+            n = c.groupby(keys).size()
+            cells = pt.cells.assign(n=pt._n)
+            cells = cells[cells["code"].str[:2] == scope].set_index(keys)["n"]
+            if not n.sort_index().equals(cells.sort_index().rename(None)):
+                self.problems.append("the records' base cells do not match the protected table's true counts")
+        ca["ia"] = [index_a[t] for t in ca[keys].itertuples(index=False, name=None)]
+        cb["ib"] = [index_b[t] for t in cb[keys].itertuples(index=False, name=None)]
+        # every household of either round, as the transition table counts it (derived here on its own)
+        j = ca.merge(cb, on="household_id", how="outer", suffixes=("_a", "_b"), indicator=True)
+        in_a, in_b = (j["_merge"] != "right_only").to_numpy(), (j["_merge"] != "left_only").to_numpy()
+        j["ia"] = j["ia"].fillna(-1).astype("int64")
+        j["ib"] = j["ib"].fillna(-1).astype("int64")
+        hh = pd.DataFrame({
+            "household_id": j["household_id"].to_numpy(), "ia": j["ia"].to_numpy(), "ib": j["ib"].to_numpy(),
+            "code": np.where(in_a, j["code_a"], j["code_b"]).astype(str),
+            "start": np.where(in_a, _tier9(j["tier_a"].fillna(0).to_numpy(dtype="int64")), OUTSIDE),
+            "end": np.where(in_b, _tier9(j["tier_b"].fillna(0).to_numpy(dtype="int64")), OUTSIDE),
+            "referred": (in_a & (j["referred_a"].fillna(0).to_numpy() == 1)).astype("int64")})
+        self.households = hh
+        # the transition cells: each must be its true households' count plus the perturbation table's adjustment
+        # for that count and the sum of their record keys (the same keys as the rounds' tables)
+        tcols = ["code", "start", "end", "referred"]
+        rkey = record_keys(hh["household_id"].to_numpy(), a.data.record_key_secret)[:, 0]
+        true_t = hh.assign(rkey=rkey).groupby(tcols).agg(n=("rkey", "size"), ckey=("rkey", "sum"))
+        true_t["ckey"] %= 256
+        ptable = perturbation_table(self.k).set_index(["pcv", "ckey"])["pvalue"]
+        pcv = np.where(true_t["n"] <= 750, true_t["n"], (true_t["n"] - 1) % 250 + 501)
+        true_t["expected"] = true_t["n"].to_numpy() + ptable.loc[list(zip(pcv, true_t["ckey"]))].to_numpy()
+        tc = tr.cells[tr.cells["code"].str[:2] == scope].set_index(tcols)["households"]
+        both = true_t.join(tc, how="outer")
+        if both["n"].isna().any() or both["households"].isna().any():
+            self.problems.append("the transition table's non-empty cells are not the households' cells")
+        elif not (both["households"] == both["expected"]).all():
+            bad = both[both["households"] != both["expected"]]
+            self.problems.append(f"transition cells not perturbed by the cell key method: {bad.head().to_dict()}")
+        self.tcells = tc.reset_index()
+        self.t_true = true_t["n"].reindex(tc.index).fillna(0).to_numpy(dtype="int64")
+        tindex = {t: i for i, t in enumerate(tc.index)}
+        hh["it"] = [tindex.get(t, -1) for t in hh[tcols].itertuples(index=False, name=None)]
+
+        # the atoms
+        base_a, base_b = self.A.base, self.B.base
+        ne_a = np.flatnonzero(base_a["households"].to_numpy() > 0)
+        ne_b = np.flatnonzero(base_b["households"].to_numpy() > 0)
+        oa = pd.DataFrame({"ia": np.r_[ne_a, -1]})
+        ob = pd.DataFrame({"ib": np.r_[ne_b, -1]})
+        at = oa.merge(ob, how="cross")
+        at = at[(at["ia"] >= 0) | (at["ib"] >= 0)].reset_index(drop=True)
+        ia, ib = at["ia"].to_numpy(), at["ib"].to_numpy()
+        code_a = np.where(ia >= 0, base_a["code"].to_numpy()[ia], "")
+        code_b = np.where(ib >= 0, base_b["code"].to_numpy()[ib], "")
+        if not movers:
+            keep = (ia < 0) | (ib < 0) | (code_a == code_b)
+            at, ia, ib, code_a, code_b = at[keep].reset_index(drop=True), ia[keep], ib[keep], code_a[keep], code_b[keep]
+        tier_a = np.where(ia >= 0, base_a["tier"].to_numpy()[ia], 0)
+        tier_b = np.where(ib >= 0, base_b["tier"].to_numpy()[ib], 0)
+        at["code"] = np.where(ia >= 0, code_a, code_b)
+        at["start"] = np.where(ia >= 0, _tier9(tier_a), OUTSIDE)
+        at["end"] = np.where(ib >= 0, _tier9(tier_b), OUTSIDE)
+        at["referred"] = np.where(ia >= 0, base_a["referred"].to_numpy()[ia], 0)
+        at["it"] = [tindex.get(t, -1) for t in at[tcols].itertuples(index=False, name=None)]
+        at = at[at["it"] >= 0].reset_index(drop=True)
+        self.atoms = at
+        nx, na, nb, nt = len(at), len(base_a), len(base_b), len(tc)
+        self.nx, self.na, self.nb, self.nt = nx, na, nb, nt
+        self.nz = nx + na + nb
+        # households per atom and people per base cell, the true values (the truth must be feasible)
+        atom_of = {t: i for i, t in enumerate(at[["ia", "ib"]].itertuples(index=False, name=None))}
+        hh_atom = np.array([atom_of.get(t, -1) for t in hh[["ia", "ib"]].itertuples(index=False, name=None)])
+        if (hh_atom < 0).any():
+            self.problems.append("a household falls in no atom: the attacker's model is wrong")
+        self.x_true = np.bincount(hh_atom[hh_atom >= 0], minlength=nx)
+        self.z_true = np.concatenate([
+            self.x_true,
+            np.bincount(ca["ia"].to_numpy(), weights=ca["members"].to_numpy(), minlength=na),
+            np.bincount(cb["ib"].to_numpy(), weights=cb["members"].to_numpy(), minlength=nb)])
+        cols = np.arange(nx)
+
+        def incidence(rows, n):
+            ok = rows >= 0
+            return sp.csr_matrix((np.ones(ok.sum()), (rows[ok], cols[ok])), shape=(n, nx))
+
+        self.MA = incidence(at["ia"].to_numpy(), na)
+        self.MB = incidence(at["ib"].to_numpy(), nb)
+        self.MT = incidence(at["it"].to_numpy(), nt)
+        zero = sp.csr_matrix
+        # round X's (households, people) per base cell as a linear map of z
+        self.PA = sp.vstack([sp.hstack([self.MA, zero((na, na + nb))]),
+                             sp.hstack([zero((na, nx)), sp.identity(na), zero((na, nb))])]).tocsr()
+        self.PB = sp.vstack([sp.hstack([self.MB, zero((nb, na + nb))]),
+                             sp.hstack([zero((nb, nx + na)), sp.identity(nb)])]).tocsr()
+        self.PT = sp.hstack([self.MT, zero((nt, na + nb))]).tocsr()
+
+    # -- masks over each partition ---------------------------------------------------------------------------
+    def tmask(self, m: Move) -> np.ndarray:
+        c = self.tcells
+        out = c["code"].str.startswith(m.prefix).to_numpy() & c["start"].isin(m.starts).to_numpy() \
+            & c["end"].isin(m.ends).to_numpy()
+        if m.referred is not None:
+            out &= (c["referred"] == m.referred).to_numpy()
+        return out
+
+    def check_sums(self, moves: list[Move]) -> list[str]:
+        """Transition figures that are not exactly the sum of their perturbed cells, or hidden when that sum is not
+        1..k-1 (and shown when it is)."""
+        bad = list(self.problems)
+        p = self.tcells["households"].to_numpy()
+        for mv in moves:
+            total = int(p[self.tmask(mv)].sum())
+            if mv.shown is None and not 0 < total < self.k:
+                bad.append(f"{mv.where} {mv.starts}->{mv.ends}: hidden, but its cells add up to {total}")
+            if mv.shown is not None and (mv.shown != total or 0 < mv.shown < self.k):
+                bad.append(f"{mv.where} {mv.starts}->{mv.ends}: shown {mv.shown}, its cells add up to {total}")
+        return bad
+
+    def vector(self, side: str, mask: np.ndarray) -> np.ndarray:
+        """The households of a set of cells of one partition (``a``, ``b`` or ``t``) as a row over z."""
+        m = {"a": self.MA, "b": self.MB, "t": self.MT}[side]
+        row = np.zeros(self.nz)
+        row[: self.nx] = np.asarray(m[np.flatnonzero(mask)].sum(axis=0)).ravel()
+        return row
+
+    # -- the programmes --------------------------------------------------------------------------------------
+    def _round(self, audit: Audit, figs, informed: bool, exact: bool, p: sp.csr_matrix):
+        if exact:
+            audit, figs = exact_figures(audit, figs)
+        a, b, bounds = audit.constraints(figs, informed and not exact)
+        rows, rhs = [a @ p], [b]
+        lo = np.array([0.0 if v[0] is None else v[0] for v in bounds])
+        hi = np.array([np.inf if v[1] is None else v[1] for v in bounds])
+        n = len(lo) // 2
+        if informed and not exact:  # households per base cell: rows over the atoms
+            rows += [p[:n], -p[:n]]
+            rhs += [hi[:n], -lo[:n]]
+        # people per base cell: the unknowns' own bounds
+        return rows, rhs, [(float(x), None if np.isinf(y) else float(y)) for x, y in zip(lo[n:], hi[n:])]
+
+    def constraints(self, figs_a, figs_b, moves, *, informed: bool = False, exact=()):
+        """A_ub z <= b_ub and bounds: every figure of round A, round B and the transitions, each its true value
+        give or take the largest adjustment it can carry (D per non-empty perturbed cell it adds up), "< k" as
+        1..k-1. ``informed``: also every perturbed cell of the three tables and the perturbation table.
+        ``exact``: parts ("a", "b", "t") published without perturbation (the negative controls)."""
+        k = self.k
+        rows, rhs = [], []
+        ra, qa, bounds_a = self._round(self.A, figs_a, informed, "a" in exact, self.PA)
+        rb, qb, bounds_b = self._round(self.B, figs_b, informed, "b" in exact, self.PB)
+        rows += ra + rb
+        rhs += qa + qb
+        t_exact = "t" in exact
+        p = self.t_true if t_exact else self.tcells["households"].to_numpy()
+        d = 0 if t_exact else self.bound
+        unique = {}
+        for mv in moves:
+            unique[mv.key] = mv
+        trow, tlo, thi = [], [], []
+        for mv in unique.values():
+            mask = self.tmask(mv)
+            total = int(p[mask].sum())
+            adjust = d * int((p[mask] > 0).sum())
+            if t_exact:
+                shown_value = None if 0 < total < k else total
+            else:
+                shown_value = mv.shown
+            if shown_value is None and not 0 < total < k:
+                continue
+            trow.append(mask.astype("float64"))
+            lo, hi = (1 - adjust, k - 1 + adjust) if shown_value is None else (shown_value - adjust,
+                                                                                 shown_value + adjust)
+            tlo.append(lo)
+            thi.append(hi)
+        tm = sp.csr_matrix(np.array(trow)) @ self.PT
+        rows += [tm, -tm]
+        rhs += [np.array(thi, dtype="float64"), -np.array(tlo, dtype="float64")]
+        if informed and not t_exact:
+            pre = preimage(k)
+            lo = np.array([0 if v == 0 else pre.at[v, "min"] if v < len(pre) - 2 * d else v - d for v in p])
+            hi = np.array([0 if v == 0 else pre.at[v, "max"] if v < len(pre) - 2 * d else v + d for v in p])
+            rows += [self.PT, -self.PT]
+            rhs += [hi.astype("float64"), -lo.astype("float64")]
+        a, b = _distinct(sp.vstack(rows).tocsr(), np.concatenate(rhs).astype("float64"))
+        bounds = [(0, None)] * self.nx + bounds_a + bounds_b
+        return a, b, bounds
+
+    def feasible(self, a, b, bounds) -> bool:
+        """The truth satisfies the programme (else the attacker's model, not the protection, is wrong)."""
+        z = self.z_true
+        lo = np.array([-np.inf if v[0] is None else v[0] for v in bounds])
+        hi = np.array([np.inf if v[1] is None else v[1] for v in bounds])
+        return bool((a @ z <= b + 1e-6).all() and (z >= lo - 1e-6).all() and (z <= hi + 1e-6).all())
+
+    def targets(self) -> list[dict]:
+        """Every true count of 1..k-1: area × tier in round A and in round B (deprived households, the explorer's;
+        all households, the profile's), and area × start × end of the matrix (all, referred) at every level."""
+        from povmap.core.transitions import ENDS, STARTS
+
+        out = []
+        for side, audit in (("a", self.A), ("b", self.B)):
+            base_true = np.asarray((self.MA if side == "a" else self.MB) @ self.x_true).ravel()
+            for prefix in areas_of(audit.base["code"].unique(), self.scope):
+                for tier in range(1, 5):
+                    for deprived in (1, None):
+                        f = Figure("target", "households", prefix, (tier,), deprived, None, None)
+                        mask = audit.mask(f)
+                        n = int(base_true[mask].sum())
+                        if 0 < n < self.k:
+                            out.append({"kind": f"round {side.upper()}", "code": prefix, "cell": f"tier {tier}"
+                                        + (" deprived" if deprived else ""), "true": n,
+                                        "row": self.vector(side, mask)})
+        for prefix in areas_of(self.tcells["code"].unique(), self.scope):
+            for referred in (None, 1):
+                for s in STARTS:
+                    for e in ENDS:
+                        mv = Move("target", prefix, (s,), (e,), referred, None)
+                        mask = self.tmask(mv)
+                        n = int(self.t_true[mask].sum())
+                        if 0 < n < self.k:
+                            out.append({"kind": "transition", "code": prefix,
+                                        "cell": f"{s}->{e}" + (" referred" if referred else ""), "true": n,
+                                        "row": self.vector("t", mask)})
+        return out
+
+    def interval(self, a, b, bounds, row: np.ndarray) -> tuple[float, float]:
+        lo = linprog(row, A_ub=a, b_ub=b, bounds=bounds, method="highs")
+        hi = linprog(-row, A_ub=a, b_ub=b, bounds=bounds, method="highs")
+        if lo.status != 0 or hi.status != 0:
+            raise AssertionError(f"the attacker's programme failed: {lo.message} {hi.message}")
         return lo.fun, -hi.fun

@@ -71,13 +71,13 @@ def test_every_declared_cache_holds_at_most_its_size(name):
     last = ("filler", cache.maxsize + 24)
     assert cache.get(eng, last, n(None)) == cache.maxsize + 24 and n.calls == cache.maxsize + 25
     assert cache.why and cache.name.split(".")[0] in {"engine", "explorer", "profile", "pilot", "pilotview",
-                                                       "mapimage", "test"}
+                                                       "mapimage", "change", "test"}
 
 
 def test_the_feature_caches_are_declared_with_their_bounds():
     got = {n: c.maxsize for n, c in caches.declared().items() if not n.startswith("test.")}
     assert got == {
-        "engine.combos": 1, "engine.protected": 1,
+        "engine.combos": 1, "engine.protected": 1, "change.transitions": 2,
         "explorer.province_order": 2, "explorer.feature_texts": 6, "explorer.bounds": 4096,
         "mapimage.paths": 6,
         "profile.figures": 4, "profile.sorted_codes": 6, "profile.polygons": 3, "profile.villages": 1,

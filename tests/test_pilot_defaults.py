@@ -14,7 +14,7 @@ from povmap.present import pilotview
 from povmap.userdb import areamanagers
 
 NO_AM = pd.DataFrame(columns=["manager", "code", "note"], dtype=str)
-POVERTY_GROUPS = {"concentration", "clustering", "depth"}
+POVERTY_GROUPS = {"concentration", "clustering", "depth", "trend"}
 
 
 def poverty(keys) -> tuple[str, ...]:

@@ -85,6 +85,7 @@ def add_parsers(sub) -> None:
     pi.add_argument("--level", choices=["district", "subdistrict"], default=None, help="default: as the page")
     pi.add_argument("--dimensions", default=",".join(DIMENSION_KEYS))
     pi.add_argument("--tiers", default=None, help="household tiers (default 1,2 as on the page)")
+    pi.add_argument("--vs", default=None, metavar="ID", help="another round of the same kind: adds the trend criterion")
     pi.add_argument("--weights", default="", help="criterion=weight,… e.g. count=2,rate=1 (others keep the default)")
     pi.add_argument("--disable", default="", help="criteria to switch off, e.g. coverage,readiness")
     pi.add_argument("--normalisation", choices=[n.key for n in NORMALISATIONS], default=None)
@@ -196,7 +197,7 @@ def pilot_inputs(args, user_db):
     tiers = _numbers(args.tiers, "--tiers") if args.tiers else pilot.default_tiers(args.dataset)
     d, f = pilot.DEFAULTS, pilot.DEFAULT_FRAME
     frame = Frame(dataset=args.dataset, scope=_pick(args.scope, f.scope), level=_pick(args.level, f.level),
-                  dimensions=_keys(args.dimensions), tiers=tiers)
+                  dimensions=_keys(args.dimensions), tiers=tiers, vs=args.vs)
     weights = dict(pilot.DEFAULT_WEIGHTS)
     for item in _keys(args.weights):
         key, _, value = item.partition("=")
@@ -226,7 +227,12 @@ def run_pilot(args) -> int:
     engine = engine_of(args)
     user_db = config.load().user_db
     frame, settings = pilot_inputs(args, user_db)
-    crit = pilot.criteria_set(engine, frame, settings, areamanagers.list_coverage(user_db))
+    other = None
+    if frame.vs:
+        from povmap.data.datasource import open_engine
+
+        other = open_engine(config.load(store=args.store), use=[*args.use, frame.vs])
+    crit = pilot.criteria_set(engine, frame, settings, areamanagers.list_coverage(user_db), other=other)
     result = pilot.run(crit, settings)
     table = tables.pilot_table(result)
     if args.format == "csv":

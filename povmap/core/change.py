@@ -43,11 +43,12 @@ class Change:
     info_a: object
     info_b: object
 
-    @property
-    def same_definition(self) -> bool | None:
-        """True when both datasets state the same definition, False when they differ, None when one is silent."""
-        da, db = Definition.of(self.info_a).text, Definition.of(self.info_b).text
-        return None if not da or not db else da == db
+
+
+def same_definition(info_a, info_b) -> bool | None:
+    """True when both datasets state the same definition, False when they differ, None when one is silent."""
+    da, db = Definition.of(info_a).text, Definition.of(info_b).text
+    return None if not da or not db else da == db
 
 
 def order(first, second) -> tuple:
@@ -106,6 +107,8 @@ def movers(change: Change, n: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def transitions(a: Engine, b: Engine) -> Transitions:
     """The protected transition table from round A's households to round B's (built once per pair)."""
+    if a.data.households_info.id == b.data.households_info.id:
+        raise QueryError("error.change.same_dataset")
     if a.privacy_k != b.privacy_k:
         raise QueryError("error.change.different_k")
     return _TRANSITIONS.get(b, a.data.version, lambda: Transitions.build(

@@ -204,7 +204,7 @@ CLASS_SCHEME_KEYS = tuple(s.key for s in CLASS_SCHEMES)
 
 @dataclass(frozen=True)
 class Criterion(Term):
-    group: str  # concentration | clustering | depth | coverage | readiness
+    group: str  # concentration | clustering | depth | trend | coverage | readiness
     how_th: str
     how_en: str
 
@@ -236,6 +236,10 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("tier1", "สัดส่วนกลุ่มอยู่ลำบาก (%)", "Share in hardship, tier 1 (%)", "depth",
               "ครัวเรือนกลุ่มอยู่ลำบาก ÷ ครัวเรือนที่เข้าเกณฑ์",
               "tier-1 households ÷ selected households"),
+    Criterion("trend", "อัตราคนจนที่เพิ่มขึ้น (จุด)", "Rise in the poverty rate (points)", "trend",
+              "อัตราคนจนในรอบหลัง ลบ อัตราในรอบก่อน (มีเมื่อเลือกเทียบกับอีกรอบ) เพิ่มขึ้นมาก = เหตุผลที่จะเลือกมาก",
+              "the rate in the later round minus the rate in the earlier one (when another round is chosen): a larger "
+              "rise, more reason to choose the area"),
     Criterion("coverage", "มีผู้จัดการพื้นที่", "Area Manager present", "coverage",
               "1 เมื่อมีผู้จัดการพื้นที่ (มหาวิทยาลัย/หน่วยงาน) ทำงานในพื้นที่แล้ว มิฉะนั้น 0",
               "1 when an Area Manager (university or agency) already works in the area, else 0"),

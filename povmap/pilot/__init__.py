@@ -31,7 +31,7 @@ SEED = 2566
 # is within the top 50 on poverty alone; see tests/test_pilot_defaults.py). "share" ranks like "count" within a
 # scope, so it starts at 0 to count the poor once.
 DEFAULT_WEIGHTS = {"count": 1.0, "rate": 1.0, "share": 0.0, "lisa": 0.5, "gistar": 0.5, "depth": 1.0,
-                   "tier1": 1.0, "coverage": 0.5, "readiness": 0.25}
+                   "tier1": 1.0, "trend": 0.5, "coverage": 0.5, "readiness": 0.25}
 DEFAULT_ENABLED = tuple(k for k in CRITERION_KEYS if DEFAULT_WEIGHTS[k] > 0)
 
 
@@ -134,7 +134,8 @@ class PilotResult:
 
 
 def available_criteria(frame: Frame) -> tuple[str, ...]:
-    return DATASET_CRITERIA[frame.dataset]
+    """The criteria a frame offers: its dataset's, and the trend only with another round."""
+    return tuple(c for c in DATASET_CRITERIA[frame.dataset] if c != "trend" or frame.vs)
 
 
 # Frame-dependent work, per engine and data version (see povmap.core.caches). A frame's data is a table of its areas
@@ -150,7 +151,7 @@ _SHAPES = Cache("pilot.shapes", maxsize=len(PILOT_LEVELS), why="the shapes of ea
 
 
 def cached_frame_data(engine: Engine, frame: Frame) -> FrameData:
-    frame = frame.normalised()
+    frame = replace(frame.normalised(), vs=None)  # one round's data: the other round does not change it
     return _FRAMES.get(engine, frame, lambda: frame_data(engine, frame))
 
 
@@ -164,7 +165,7 @@ def _shapes(engine: Engine, level: str):
 
 def cached_clusters(engine: Engine, frame: Frame, settings: Settings):
     """(contiguity, clusters, error) of the frame's rate; cached per frame and inference settings."""
-    frame = frame.normalised()
+    frame = replace(frame.normalised(), vs=None)
     key = (frame, settings.alpha, settings.fdr, settings.permutations, settings.seed)
 
     def compute():
@@ -192,9 +193,13 @@ class CriteriaSet:
     notes: list[Note] = field(default_factory=list)
 
 
-def criteria_set(engine: Engine, frame: Frame, settings: Settings, coverage: pd.DataFrame) -> CriteriaSet:
-    """Raw criterion values per rankable area, with the clustering objects."""
+def criteria_set(engine: Engine, frame: Frame, settings: Settings, coverage: pd.DataFrame,
+                 other: Engine | None = None) -> CriteriaSet:
+    """Raw criterion values per rankable area, with the clustering objects. ``other``: the engine of the frame's
+    other round (``frame.vs``), needed for the trend."""
     frame = frame.normalised()
+    if frame.vs and other is None:
+        raise PovmapError("error.pilot.no_round", id=frame.vs)
     data = cached_frame_data(engine, frame)
     cont, cl, err = cached_clusters(engine, frame, settings)
     values = data.areas[[c for c in ("count", "rate", "share", "depth", "tier1", "readiness") if c in data.areas]].copy()
@@ -202,12 +207,26 @@ def criteria_set(engine: Engine, frame: Frame, settings: Settings, coverage: pd.
         t = cl.table.reindex(values.index)
         values["lisa"] = np.where(t["lisa_class"].isna(), np.nan, (t["lisa_class"] == "HH").astype("float64"))
         values["gistar"] = np.where(t["gi_class"].isna(), np.nan, (t["gi_class"] == "hot").astype("float64"))
+    if frame.vs:
+        values["trend"] = _trend(engine, other, frame).reindex(values.index)
     values["coverage"] = areamanagers.covered(coverage, values.index).astype("float64").to_numpy()
     values = values[[c for c in available_criteria(frame) if c in values.columns]]
     notes = []
     if err is not None:
         notes.append(Note("no_clusters", error=err))
     return CriteriaSet(frame, data, values, cont, cl, notes)
+
+
+def _trend(engine: Engine, other: Engine, frame: Frame) -> pd.Series:
+    """The rate in the later round minus the earlier one's, per area (rounds ordered as in the change view)."""
+    from povmap.core import change
+
+    q = frame.query("rate")
+    (_, a), (_, b) = change.order((change.info_of(engine, q), engine), (change.info_of(other, q), other))
+    if change.info_of(a, q).id == change.info_of(b, q).id:
+        raise PovmapError("error.change.same_dataset")
+    rates = [cached_frame_data(e, replace(frame, vs=None)).areas["rate"] for e in (a, b)]
+    return (rates[1] - rates[0]).rename("trend")
 
 
 def constant_criteria(values: pd.DataFrame) -> tuple[str, ...]:

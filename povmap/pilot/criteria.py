@@ -12,6 +12,8 @@ Every criterion is "higher = more reason to choose the area". How each is derive
   for every union of dimensions, the people failing each dimension among that union's target poor, so
   depth = sum of the chosen dimensions' counts / the union's count, exactly, with no individual records.
 - ``tier1``: households only: share of the selected households in tier 1 (อยู่ลำบาก).
+- ``trend``: only when the frame names another round (``vs``): the rate in the later round minus the rate in the
+  earlier one (percentage points), each computed as ``rate`` above; a rise counts for the area.
 - ``coverage``: 1 when an Area Manager already works in the area.
 - ``readiness``: TPMAP: survey coverage = people surveyed / registered residents (capped at 1); households: the
   mean of that coverage and the share of complete household records in the area.
@@ -44,6 +46,7 @@ class Frame:
     level: str = "subdistrict"
     dimensions: tuple[str, ...] = DIMENSION_KEYS
     tiers: tuple[int, ...] = TIER_NUMBERS
+    vs: str | None = None  # another round of the frame's kind (a dataset id): gives the "trend" criterion
 
     def query(self, metric: str) -> Query:
         return Query(dataset=self.dataset, level=self.level, scope=self.scope, dimensions=self.dimensions,
@@ -57,12 +60,12 @@ class Frame:
 
     def as_dict(self) -> dict:
         return {"dataset": self.dataset, "scope": self.scope, "level": self.level,
-                "dimensions": list(self.dimensions), "tiers": list(self.tiers)}
+                "dimensions": list(self.dimensions), "tiers": list(self.tiers), "vs": self.vs}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Frame":
         return cls(dataset=d["dataset"], scope=d["scope"], level=d["level"],
-                   dimensions=tuple(d["dimensions"]), tiers=tuple(int(t) for t in d["tiers"]))
+                   dimensions=tuple(d["dimensions"]), tiers=tuple(int(t) for t in d["tiers"]), vs=d.get("vs"))
 
 
 @dataclass

@@ -7,12 +7,13 @@ The map is the export map's SVG, and the charts are the profile page's plotly fi
 drawn in the page by plotly.js from the installed plotly package, so both stay vector (sharp, text selectable).
 
 Page 1: the area, its headline figures, the map of its children coloured by target poor with the legend and the
-top areas within, the dimension chart. Page 2: the shortlist of a scenario (if given), households by tier, the 17
-indicators, sources and licences. The footer of every page carries the area, the date (Buddhist Era in Thai)
+top areas within, the dimension chart. Page 2: the shortlist of a scenario (if given), households by tier, the
+change since another round (if given), the 17 indicators, sources and licences. The footer of every page carries the area, the date (Buddhist Era in Thai)
 and the page number.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
@@ -28,6 +29,7 @@ from povmap.core.vocab import (
     LEVEL_BY_KEY,
     child_level,
     level_of,
+    metric_label,
 )
 from povmap.present import charts
 from povmap.present.credits import CREDITS
@@ -157,6 +159,41 @@ def _households(p: Profile, lang: str) -> tuple[Markup, go.Figure | None]:
                  head=list(text.head), note=text.note), fig
 
 
+def _change(engine: Engine, other: Engine | None, p: Profile, lang: str, households: bool) -> Markup:
+    """The area in two rounds (``other``: the engine of the other round, of either kind): its figures in both,
+    and for household rounds where its households went. Nothing without another round."""
+    from povmap.core import change as ch
+    from povmap.present import changeview as cv
+
+    if other is None:
+        return Markup()
+    dataset = "households" if other.data.households_info.id != engine.data.households_info.id else "tpmap"
+    if dataset == "households" and not households:
+        return Markup()
+    q0 = Query(dataset=dataset)
+    (_, a), (_, b) = ch.order((ch.info_of(engine, q0), engine), (ch.info_of(other, q0), other))
+    la, lb = cv.round_labels(ch.info_of(a, q0), ch.info_of(b, q0), lang)
+    here = Query(dataset=dataset, level=p.level, scope=p.code[:2], parent=p.code[:-2] if p.level != "province" else None)
+    rows = []
+    for metric in ("households", "members") if dataset == "households" else ("people", "rate"):
+        r = ch.compare(a, b, replace(here, metric=metric)).table.set_index("code").loc[p.code]
+        dec = FIGURE_DECIMALS[metric]
+        cells = [f"< {b.privacy_k}"] * 3 if r["hidden"] else [
+            "–" if pd.isna(v) else fmt_number(v, dec) for v in (r["value_a"], r["value_b"])] + [
+            "–" if pd.isna(r["change"]) else f"{r['change']:+,.{dec}f}"]
+        rows.append([metric_label(dataset, metric, lang), *cells])
+    moves = None
+    if dataset == "households":
+        tr = ch.transitions(a, b)
+        table = cv.transition_table(tr, p.code, lang)
+        moves = {"title": t("change.transitions", lang, place=p.name_th if lang == "th" else p.name_en),
+                 "head": list(table.columns), "rows": table.to_numpy().tolist(),
+                 "note": t("change.transitions_note", lang, k=tr.k, d=tr.bound)}
+    _, note = cv.definition_note(ch.info_of(a, q0), ch.info_of(b, q0), la, lb, lang)
+    return _part("change", heading=f"{t('profile.change', lang)} · {la} → {lb}", note=note,
+                 head=["", la, lb, t("change.tip", lang)], rows=rows, moves=moves)
+
+
 def _indicators(p: Profile, lang: str) -> Markup:
     if p.tpmap_note:
         return Markup()
@@ -183,7 +220,7 @@ def _footer(p: Profile, lang: str, when: datetime | None) -> Markup:
 
 def brief_html(engine: Engine, p: Profile, view: View, *, lang: str, highlight: str | None,
                shortlist: pd.DataFrame | None, scenario: str | None,
-               when: datetime | None = None) -> tuple[Markup, list[tuple[str, str]]]:
+               when: datetime | None = None, change: Markup = Markup()) -> tuple[Markup, list[tuple[str, str]]]:
     """The brief's page (HTML) and the charts to draw into it: [(element id, plotly figure JSON)]."""
     name, other = (p.name_th, p.name_en) if lang == "th" else (p.name_en, p.name_th)
     parents = " › ".join(pth if lang == "th" else pen for _, pth, pen in p.parents)
@@ -212,25 +249,27 @@ def brief_html(engine: Engine, p: Profile, view: View, *, lang: str, highlight: 
                   figures=_figures(p, lang), alert=t(f"reason.{p.tpmap_note}", lang) if p.tpmap_note else None,
                   map_title=map_title, svg=drawn.svg, legend=view_legend(view, lang, style="export"),
                   top_areas=_top_areas(p, lang), dims_note=dims_note, shortlist=short_html, households=hh_html,
-                  indicators=_indicators(p, lang),
+                  change=change, indicators=_indicators(p, lang),
                   sources=_sources(lang, bool(p.households and p.households.get("synthetic"))),
                   stamp=stamp(when, lang))
     return page, figures
 
 
 def area_brief_pdf(engine: Engine, code: str, *, lang: str, shortlist: pd.DataFrame | None = None,
-                   scenario: str | None = None, when: datetime | None = None, households: bool = True) -> bytes:
+                   scenario: str | None = None, when: datetime | None = None, households: bool = True,
+                   other: Engine | None = None) -> bytes:
     """The A4 brief (two pages) of a province, district or subdistrict, as PDF bytes.
 
     ``shortlist``: a pilot shortlist (``PilotResult.ranked`` or ``.shortlist``: codes in the index or a ``code``
     column; ``rank``, ``score`` and ``shortlisted`` used when present). Its areas inside this area are listed
     and outlined on the map; ``scenario`` names it (default: "unsaved shortlist"). ``when``: the date printed.
     ``households=False``: without household figures (a user who may not see them).
+    ``other``: the engine of another round: the brief adds the area's change between the two (:func:`_change`).
     Raises :class:`QueryError` for a code that is no current area, :class:`povmap.present.headless.ExportError` if rendering fails.
     """
     p = build_profile(engine, code, households=households)
     query, highlight = _map_query(p)
     view = build_view(engine, query, lang=lang)
     page, figures = brief_html(engine, p, view, lang=lang, highlight=highlight, shortlist=shortlist,
-                               scenario=scenario, when=when)
+                               scenario=scenario, when=when, change=_change(engine, other, p, lang, households))
     return CHROMIUM.pdf(page, figures, footer=_footer(p, lang, when))

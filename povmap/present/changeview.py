@@ -142,8 +142,11 @@ def build_change_view(a: Engine, b: Engine, query: Query, *, lang: str, selected
     for lo, hi, colour, n in classes.rows:
         if lo == hi == 0:
             label = t("change.none", lang)
-        else:
-            label = f"{_fmt_change(q.metric, lo, lang)} – {_fmt_change(q.metric, hi, lang)}"
+        else:  # "fell by 5–15", "rose by 1–3": sizes, not signed bounds, read at a glance
+            small, big = sorted((abs(lo), abs(hi)))
+            span = (_fmt_change(q.metric, small, lang, sign=False) if small == big else
+                    f"{_fmt_change(q.metric, small, lang, sign=False)}–{_fmt_change(q.metric, big, lang, sign=False)}")
+            label = t("change.fell" if hi <= 0 else "change.rose", lang, span=span)
         legend.append(LegendRow(colour, label, n))
     no_data = int(((classes.index < 0) & ~hidden).sum())
     if no_data:
@@ -206,15 +209,15 @@ def reconcile_lines(view: ChangeView, lang: str) -> list[str]:
     return out
 
 
-def definition_note(view: ChangeView, lang: str) -> tuple[str, str]:
+def definition_note(info_a, info_b, label_a: str, label_b: str, lang: str) -> tuple[str, str]:
     """(kind, text): "ok" when both rounds state the same definition, "differ" or "unknown" otherwise."""
-    same = view.change.same_definition
-    da, db = (definition_text(i, lang) for i in (view.change.info_a, view.change.info_b))
+    same = ch.same_definition(info_a, info_b)
+    da, db = (definition_text(i, lang) for i in (info_a, info_b))
     if same is None:
         return "unknown", t("change.definition_unknown", lang)
     if same:
         return "ok", t("change.definition_same", lang, definition=da)
-    return "differ", t("change.definition_differ", lang, a=view.label_a, b=view.label_b, da=da, db=db)
+    return "differ", t("change.definition_differ", lang, a=label_a, b=label_b, da=da, db=db)
 
 
 def definition_text(info, lang: str) -> str:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from povmap.core.config import browser_path
 from povmap.core.errors import PovmapError
-from povmap.core.i18n import t
 
 RENDER_TIMEOUT_S = 90
 # The page the browser renders into, and Chromium's profile, live in a temporary folder per process, named with

@@ -19,6 +19,9 @@ PAGES = {  # name: the address a shared link would open
     "data": "/data?",
     "sources": "/sources?",
     "glossary": "/glossary?",
+    "admin": "/admin?",
+    # the explorer's change view between the synthetic file's two rounds, scattered provinces
+    "change": "/?dataset=households&vs=builtin-households-synthetic-2567&scope=sra7&level=district",
 }
 PAGES = {name: path + ("&" if "?" in path else "?") for name, path in PAGES.items()}
 # The sizes where the explorer's legend must be in sight on opening (a laptop and a large screen; on a projector
@@ -64,13 +67,13 @@ def test_every_page_fits_the_screen(browser, app_url, layout_dir, size, lang):
             problems += [f"{name}: cut text {c!r}" for c in page.evaluate(CUT_TEXT)]
             if (extra := page.evaluate(SIDEWAYS)) > 1:
                 problems.append(f"{name}: the page scrolls sideways by {extra} px")
-            if name == "explorer" and size in LEGEND_IN_SIGHT:
+            if name in ("explorer", "change") and size in LEGEND_IN_SIGHT:
                 box = page.get_by_test_id("povmap-legend").bounding_box()
                 if box is None or box["y"] + box["height"] > height:
-                    problems.append(f"explorer: the legend ends below the fold ({box})")
+                    problems.append(f"{name}: the legend ends below the fold ({box})")
                 head = page.get_by_test_id("povmap-headline").bounding_box()
                 if head is None or head["y"] + head["height"] > height:
-                    problems.append(f"explorer: the headline figures end below the fold ({head})")
+                    problems.append(f"{name}: the headline figures end below the fold ({head})")
     finally:
         context.close()
     assert not problems, f"{width}×{height} {lang}:\n" + "\n".join(problems)

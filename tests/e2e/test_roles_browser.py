@@ -41,7 +41,9 @@ FIXTURES = REPO / "tests" / "fixtures" / "uploads"
 VIEWPORT = {"width": 1366, "height": 900}
 # What a household view sends, in both languages: a guest's websocket must carry none of it.
 GUEST_VISITS = ("?dataset=households&scope=46&level=district", "profile?area=46", "compare?areas=46,4601",
-                "pilot?dataset=households")
+                "pilot?dataset=households",
+                # a hand-made link to the change view between the two household rounds
+                "?dataset=households&vs=builtin-households-synthetic-2567&scope=46&level=district")
 
 
 @pytest.fixture(scope="module")
