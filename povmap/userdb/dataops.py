@@ -22,8 +22,10 @@ def import_as(report: U.Report, mode: str, *, by: User, db: str | os.PathLike, a
     default as before; a signed-in user's import changes nobody else's screen."""
     check_import(report, by=by)
     info = U.import_dataset(report, mode, owner=by.id, owner_name=by.name, activate=by.local, **fields)
-    audit.record(db, by, "dataset_import", info.id, {"name": info.name, "kind": info.kind, "rows": info.rows_accepted,
-                                                      "provinces": info.provinces}, address=address)
+    details = {"name": info.name, "kind": info.kind, "rows": info.rows_accepted, "provinces": info.provinces}
+    if info.extra.get("rounds_in_file"):  # one file, several survey rounds: a dataset each (this is the latest)
+        details["rounds"] = info.extra["rounds_in_file"]
+    audit.record(db, by, "dataset_import", info.id, details, address=address)
     return info
 
 

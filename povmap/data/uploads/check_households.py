@@ -69,7 +69,7 @@ def check(parsed: Parsed, log: ProblemLog, *, year=None, choices=None) -> tuple[
     else:
         survey = np.full(n, default_year, dtype="float64")
 
-    _duplicates(ctx, ids, blank_id)
+    _duplicates(ctx, ids, blank_id, survey)
     ok = ~log.rejected
     df = pd.DataFrame({
         "household_id": pd.array(ids[ok], dtype="str"),
@@ -132,8 +132,19 @@ def _subdistrict_only(p: places.Place) -> places.Place:
                                               "expected_th": places.LEVEL_TH["subdistrict"]}, p.level)
 
 
-def _duplicates(ctx: Ctx, ids: np.ndarray, blank: np.ndarray) -> None:
-    s = pd.Series(ids, dtype=object)
+def rounds(df: pd.DataFrame) -> list[int]:
+    """The survey rounds a file holds: its survey years when some household id recurs in more than one of them
+    (the same households surveyed again); otherwise one round, whatever its years (a round may span two)."""
+    years = sorted(int(y) for y in df["survey_year"].dropna().unique())
+    if len(years) < 2 or not df.duplicated("household_id").any():
+        return years[:1] if years else []
+    return years
+
+
+def _duplicates(ctx: Ctx, ids: np.ndarray, blank: np.ndarray, survey: np.ndarray) -> None:
+    """A household id twice in one survey year (the same id in two years is the household's next round)."""
+    year = pd.Series(survey).fillna(-1).astype("int64").astype(str).to_numpy(dtype=object)
+    s = pd.Series(ids.astype(object) + "\x1f" + year, dtype=object)
     dup = s.duplicated(keep="first").to_numpy() & ~blank
     if not dup.any():
         return

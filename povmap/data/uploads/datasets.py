@@ -238,8 +238,12 @@ def import_dataset(report: Report, mode: str = VALID_ROWS, *, name: str | None =
                      if d.extra.get("fingerprint") == facts["fingerprint"] and d.name == shown_name), None)
         if twin is not None:
             raise DatasetError("error.dataset.duplicate", name=twin.name)
-        info = _write_dataset(report, root, mode, facts, name=name, source=source, licence=licence,
-                              synthetic=synthetic, owner=owner, owner_name=owner_name)
+        parts = _round_reports(report)  # a household file holding several survey rounds: one dataset each
+        for part in parts:  # the latest round last: it is the one returned (and made active)
+            part_facts = facts if len(parts) == 1 else {**facts, "rounds_in_file": [p.year for p in parts]}
+            info = _write_dataset(part, root, mode, part_facts, name=name or Path(report.file_name).stem,
+                                  source=source, licence=licence, synthetic=synthetic, owner=owner,
+                                  owner_name=owner_name)
     if activate:
         try:
             set_active(report.kind, info.id, root=root)
@@ -305,6 +309,24 @@ def _write_dataset(report: Report, root: Path, mode: str, facts: dict, *, name, 
     finally:
         _writing.discard(tmp.name)
     return info
+
+
+def _round_reports(report: Report) -> list[Report]:
+    """The report itself, or one per survey round when a household file holds several (check_households.rounds),
+    each with its round's rows, oldest first."""
+    from dataclasses import replace
+
+    from povmap.data.uploads.check_households import rounds
+
+    df = report.tables.get("households")
+    years = rounds(df) if report.kind == KIND_HOUSEHOLDS and df is not None and not df.empty else []
+    if len(years) < 2:
+        return [report]
+    out = []
+    for y in years:
+        part = df[df["survey_year"] == y].reset_index(drop=True)
+        out.append(replace(report, tables={"households": part}, accepted=len(part), year=y))
+    return out
 
 
 def _survey_year(report: Report) -> int | None:

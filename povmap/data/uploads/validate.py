@@ -82,6 +82,15 @@ class Report:
         return {"areas": int(sum(self.facts.get("areas", {}).values())), "people": self.facts.get("people"),
                 "households": self.facts.get("households")}
 
+    @property
+    def rounds(self) -> list[int]:
+        """The survey rounds of a household file (years): several when household ids recur across years, and each
+        is then imported as its own dataset."""
+        from povmap.data.uploads.check_households import rounds
+
+        df = self.tables.get("households")
+        return rounds(df) if df is not None and not df.empty else []
+
     def summary(self, lang: str = "en") -> str:
         """A few sentences for a person: how many rows, what can be imported, what to do next."""
         th = lang == "th"
@@ -107,6 +116,9 @@ class Report:
                            problems=t("upload.n.problem", lang, count=n_err)))
         if n_warn:
             parts.append(t("upload.summary.warnings", lang, count=n_warn))
+        if self.kind == KIND_HOUSEHOLDS and len(found := self.rounds) > 1:
+            parts.append(t("upload.summary.rounds", lang, count=len(found),
+                           years=", ".join(str(buddhist_year(y) if th else y) for y in found)))
         return " ".join([*parts, t("upload.summary.pending", lang)])
 
     def questions(self) -> list[tuple[str, list[str], int]]:
