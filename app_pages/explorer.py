@@ -144,16 +144,25 @@ with st.sidebar:
         ss.setdefault(K + "tiers", tiers)
         tiers = keep("tiers", st.pills(t("ctl.tiers", lg), tiers, selection_mode="multi", key=wkey("tiers"),
                                        format_func=lambda n: f"{n} {TIERS[n - 1].label(lg)}"))
-    metrics = eng.metrics(dataset, level, indicator)
-    if ss.get(f"{K}metric.{lg}", ss.get(K + "metric")) not in metrics:
-        force("metric", DEFAULT.metric if DEFAULT.metric in metrics else metrics[0])
-    metric = keep("metric", st.selectbox(t("ctl.metric", lg), metrics, key=wkey("metric"),
-                                         format_func=lambda m: metric_label(dataset, m, lg)))
     rounds = {d.id: round_label(d, lg) for d in other_rounds(eng, dataset)}
     if ss.get(f"{K}vs.{lg}", ss.get(K + "vs")) not in ("", *rounds):  # a link's round this user may not see
         force("vs", "")
     vs = keep("vs", st.selectbox(t("ctl.vs", lg), ["", *rounds], key=wkey("vs"), help=t("ctl.vs_help", lg),
                                  format_func=lambda i: rounds.get(i, t("ctl.vs_none", lg)))) or None
+    other = None
+    if vs:
+        try:
+            other = round_engine(vs)
+        except PovmapError as exc:
+            st.error(exc.message(lg))
+            vs = None
+    metrics = eng.metrics(dataset, level, indicator)
+    if other is not None:  # a change needs the metric in both rounds (an imported file may have no rate)
+        metrics = [m for m in metrics if m in other.metrics(dataset, level, indicator)] or metrics
+    if ss.get(f"{K}metric.{lg}", ss.get(K + "metric")) not in metrics:
+        force("metric", DEFAULT.metric if DEFAULT.metric in metrics else metrics[0])
+    metric = keep("metric", st.selectbox(t("ctl.metric", lg), metrics, key=wkey("metric"),
+                                         format_func=lambda m: metric_label(dataset, m, lg)))
     c1, c2 = st.columns([3, 2])
     opts, fmt = labelled(CLASS_SCHEMES)
     scheme = keep("scheme", c1.selectbox(t("ctl.scheme", lg), opts, format_func=fmt, key=wkey("scheme")))
@@ -191,7 +200,7 @@ if present:  # the projector view: title, map, legend and the source line only
     shown_map, shown_legend, title = v.map, view_legend(v, lg, style="page", size="1.15em"), v.title
     if vs and not indicator:  # the change between the rounds, as on the page
         try:
-            cvv = present_change_view(eng, round_engine(vs), query, lang=lg, map_size=PRESENT_MAP_PX)
+            cvv = present_change_view(eng, other, query, lang=lg, map_size=PRESENT_MAP_PX)
             shown_map, title = cvv.map, f"{cvv.title} · {cvv.label_a} → {cvv.label_b}"
             shown_legend = legend_html(cvv.legend, lang=lg, style="page", title=cvv.title, size="1.15em")
         except PovmapError as exc:
@@ -246,7 +255,7 @@ if vs and not indicator:  # the change view replaces the one-round view below th
     try:
         place = (area_name(eng, focus or scope, lg) if focus or scope not in scope_fmt
                  else t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope])
-        picked = show_change(eng, round_engine(vs), query, lang=lg, key=f"{K}change", selected=ss[K + "selected"],
+        picked = show_change(eng, other, query, lang=lg, key=f"{K}change", selected=ss[K + "selected"],
                              focus=focus, scope_provinces=eng.scope_provinces(scope), place=place)
     except PovmapError as exc:
         st.error(exc.message(lg))

@@ -87,3 +87,31 @@ def test_the_pilot_page_adds_the_trend_when_another_round_is_chosen(store, monke
     assert not at.exception, at.exception
     assert any(trend in m.value for m in at.markdown)
     assert at.checkbox(key="pilot.on.trend.en").value
+
+
+def test_two_counts_files_compare_and_the_definitions_are_checked(store, monkeypatch, tmp_path):
+    """An imported TPMAP-layout file of 2566 against the built-in TPMAP 2561: no rate in the file, so the change
+    is of counts, and the page warns that the file does not say how its figures are defined."""
+    from pathlib import Path
+
+    from povmap.data import uploads as U
+
+    monkeypatch.setenv("POVMAP_STORE", str(store.path))
+    monkeypatch.setenv(U.USER_DATA_ENV, str(tmp_path / "ud"))
+    fixture = Path(__file__).parent / "fixtures" / "uploads" / "good_counts_province_and_districts.csv"
+    report = U.check(fixture.read_bytes(), fixture.name, kind="tpmap", year=2566)
+    info = U.import_dataset(report, U.ALL_OR_NOTHING, name="Kalasin 2566", activate=False)
+    at = open_page(lang="en", vs=info.id, scope="46", level="district")
+    texts = _texts(at)
+    assert t("change.heading", "en") in texts
+    assert any(w.value == t("change.definition_unknown", "en") for w in at.warning)
+    assert "rate" not in at.selectbox(key="explorer.metric.en").options
+    a = open_engine(store=store)
+    total_a = a.compute(Query(level="district", scope="46", metric="people")).scope_count
+    total_b = int(report.tables["tpmap_province"].query("combo == '11111'")["people"].sum())
+    assert headline(at)[0]["value"] == f"{'+' if total_b > total_a else '−'}{fmt_number(abs(total_b - total_a))}"
+    # the same with a definition that differs from TPMAP 2561's: the warning names both
+    other = U.import_dataset(U.check(fixture.read_bytes(), "second.csv", kind="tpmap", year=2567), U.ALL_OR_NOTHING,
+                             name="Kalasin 2567", activate=False, definition="BMN 2567 × welfare register 2566")
+    at = open_page(lang="en", vs=other.id, scope="46", level="district")
+    assert any("BMN 2567 × welfare register 2566" in w.value for w in at.warning)

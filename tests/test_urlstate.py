@@ -17,6 +17,9 @@ VIEWS = [
     ExplorerState(indicator="ind20", metric="per1000", scheme="fisher_jenks", k=7, dims=("health",)),
     ExplorerState(level="district", parent="10", metric="households"),
     ExplorerState(scope="46", level="subdistrict", present=True),
+    ExplorerState(dataset="households", metric="households", vs="builtin-households-synthetic-2567", level="district",
+                  scope="sra7"),
+    ExplorerState(vs="tpmap-20261204T055113-05af26"),  # an imported dataset's id (the page checks who may see it)
 ]
 
 
@@ -36,6 +39,7 @@ def test_default_view_is_an_empty_query():
     ({"metric": "members", "dataset": "tpmap"}, "metric"), ({"level": "village"}, "level"),
     ({"lang": "fr"}, "lang"), ({"dims": ""}, "dims"), ({"parent": "4" * 10_000}, "parent"),
     ({"present": "true<script>"}, "present"), ({"k": "²"}, "k"), ({"tiers": "1,²"}, "tiers"),
+    ({"vs": "../../etc/passwd"}, "vs"), ({"vs": "<b>x</b>"}, "vs"), ({"vs": "a" * 300}, "vs"),
 ])
 def test_hostile_values_are_ignored_and_named(params, name):
     state, ignored = decode(params, CODES)
@@ -45,7 +49,7 @@ def test_hostile_values_are_ignored_and_named(params, name):
 
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.sampled_from(["lang", "dataset", "scope", "level", "parent", "selected", "dims",
-                                        "tiers", "metric", "indicator", "scheme", "k", "present", "zzz"]),
+                                        "tiers", "metric", "indicator", "scheme", "k", "present", "vs", "zzz"]),
                        st.text(max_size=60)))
 def test_any_query_decodes_to_a_valid_view(params):
     state, _ = decode(params, CODES)

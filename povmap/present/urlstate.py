@@ -23,7 +23,7 @@ from povmap.core.vocab import (
     metrics_for,
 )
 
-_DATASET_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,80}")  # the form of a dataset id (built-in or imported)
+_DATASET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,80}")  # the form of a dataset id (built-in or imported)
 MAX_VALUE_CHARS = 200  # anything longer is not a value this app writes
 SHOWN_CHARS = 40  # how much of an ignored name or value the notice repeats
 
