@@ -49,6 +49,7 @@ def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str
     if kind != "ok":  # rounds defined differently (or not said): before any figure
         st.warning(note)
     st.markdown(headline_html(cv.change_headline(v, lg)), unsafe_allow_html=True)
+    st.page_link("app_pages/glossary.py", label=t("glossary.see", lg), icon=":material/help:")
 
     left, right = st.columns([3, 2], gap="medium")
     with left:

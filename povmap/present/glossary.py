@@ -9,7 +9,8 @@ from povmap.core.i18n import t
 
 TERMS = (
     "target_poor", "dimension", "indicator", "rate", "per1000", "share", "rank", "classes", "not_placeable",
-    "no_data", "tier", "capitals", "privacy", "ppaos", "area_manager", "score", "lisa", "gistar", "robustness",
+    "no_data", "tier", "capitals", "privacy", "round", "transition", "ppaos", "area_manager", "score", "lisa",
+    "gistar", "robustness",
 )
 
 
