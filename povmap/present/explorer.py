@@ -113,7 +113,7 @@ def map_chunk_text(engine: Engine, chunk: GeoChunk) -> str:
     return chunk_text(_feature_texts(engine, chunk.level, chunk.resolution), chunk)
 
 
-def _bounds(engine: Engine, q: Query, bnd: pd.DataFrame, codes: pd.Series) -> tuple[float, float, float, float]:
+def view_bounds(engine: Engine, q: Query, bnd: pd.DataFrame, codes: pd.Series) -> tuple[float, float, float, float]:
     return _BOUNDS.get(engine, (q.level, q.scope, q.parent), lambda: bounds_of(bnd, codes))
 
 
@@ -141,7 +141,7 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
         context = [q.parent[:2]] if len(q.parent) == 4 else engine.boundaries("province").index.tolist()
     spec = build_map(
         bnd, frame["code"].to_numpy(dtype=object), fills=fills, tooltip_lines=tips, selected=selected,
-        context_codes=context, bounds=_bounds(engine, q, bnd, frame["code"]) if len(frame) else None,
+        context_codes=context, bounds=view_bounds(engine, q, bnd, frame["code"]) if len(frame) else None,
         size_px=map_size, level=q.level,
     )
     order = frame.assign(_nan=frame["value"].isna()).sort_values(["_nan", "value", "code"], ascending=[True, False, True])
