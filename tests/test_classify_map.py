@@ -111,3 +111,29 @@ def test_map_component_loads_nothing_from_the_internet():
     folder = Path(__file__).resolve().parent.parent / "app_pages" / "map_component"
     for f in folder.iterdir():
         assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", f.read_text(encoding="utf-8")), f.name
+
+
+def test_scattered_groups_are_drawn_in_panels_north_first(engine):
+    from povmap.core.engine import Query
+    from povmap.present.explorer import build_view, scope_panels
+    from povmap.web.maplayer import panel_bounds
+
+    boxes, titles = scope_panels(engine, Query(scope="sra7"), "en")
+    assert titles == ["Lampang", "Kalasin · Mukdahan · Roi Et", "Pattani · Phatthalung · Yala"]
+    assert [b[3] for b in boxes] == sorted((b[3] for b in boxes), reverse=True)  # north first
+    prov = engine.boundaries("province")
+    for box, title in zip(boxes, scope_panels(engine, Query(scope="sra7"), "th")[1]):
+        inside = [c for c in ("52", "45", "46", "49", "93", "94", "95")
+                  if box[0] <= prov.at[c, "minx"] and prov.at[c, "maxx"] <= box[2]]
+        assert len(inside) == len(title.split(" · "))
+    # one province, neighbours, a drilled-down view, the whole country: one view
+    assert scope_panels(engine, Query(scope="46"), "en") is None
+    assert scope_panels(engine, Query(scope="sra7", level="district", parent="46"), "en") is None
+    assert scope_panels(engine, Query(scope="all"), "en") is None
+    b = prov.loc[["45", "46", "49"], ["minx", "miny", "maxx", "maxy"]].to_numpy().tolist()
+    assert panel_bounds(b) == []
+    # the map carries the panels and their titles; each panel zooms to its own box, so subdistricts use detail files
+    v = build_view(engine, Query(scope="sra7", level="subdistrict", metric="rate"), lang="en")
+    assert len(v.map.args["panels"]) == 3 and v.map.args["panelTitles"][0] == "Lampang"
+    assert v.map.resolution == "detail"
+    assert build_view(engine, Query(scope="46", level="district"), lang="en").map.args["panels"] is None

@@ -135,6 +135,72 @@ function fitted(a) {
   return {...a.view, zoom: Math.max(Math.min(a.view.zoom, Math.round(z * 100) / 100), a.view.minZoom)};
 }
 
+// Panels (maplayer.panel_bounds): scattered provinces each get a panel of the frame, fitted to their own box. The
+// grid (columns x rows) is the one whose smallest panel zoom is largest, so the smallest cluster stays readable.
+function zoomFor(b, w, h) {
+  const latC = (b[1] + b[3]) / 2;
+  const lon = Math.max(b[2] - b[0], 0.01), lat = Math.max(b[3] - b[1], 0.01) / Math.max(Math.cos(latC * Math.PI / 180), 0.2);
+  return Math.min(Math.log2(360 * w / (512 * lon)), Math.log2(360 * h / (512 * lat))) - 0.2;
+}
+
+function panelLayout(a) {
+  const w = el.clientWidth || 700, h = a.height, n = a.panels.length;
+  let best = null;
+  for (let cols = 1; cols <= n; cols++) {
+    const rows = Math.ceil(n / cols), cw = w / cols, ch = h / rows;
+    const z = Math.min(...a.panels.map((b) => zoomFor(b, cw, ch)));
+    if (!best || z > best.z) best = {cols, rows, z};
+  }
+  return a.panels.map((b, i) => {
+    const col = i % best.cols, row = Math.floor(i / best.cols);
+    const box = {x: `${(100 * col) / best.cols}%`, y: `${(100 * row) / best.rows}%`,
+                 width: `${100 / best.cols}%`, height: `${100 / best.rows}%`};
+    const z = zoomFor(b, w / best.cols, h / best.rows);
+    const state = {longitude: (b[0] + b[2]) / 2, latitude: (b[1] + b[3]) / 2, zoom: Math.max(Math.min(z, 13), 4),
+                   minZoom: 4, maxZoom: 14};
+    return {id: `panel${i}`, box, state};
+  });
+}
+
+let states = null;  // the view state of each panel, as the user pans and zooms them
+function viewsOf(a) {
+  const frame = document.getElementById("frames");
+  frame.innerHTML = "";
+  if (!a.panels) {
+    states = null;
+    el.dataset.panels = "1";
+    return {views: new deck.MapView({repeat: false}), viewState: fitted(a)};
+  }
+  const panels = panelLayout(a);
+  states = Object.fromEntries(panels.map((p) => [p.id, p.state]));
+  panels.forEach((p, i) => {  // a thin frame around each panel and the provinces it shows, read as separate maps
+    const d = document.createElement("div");
+    Object.assign(d.style, {position: "absolute", left: p.box.x, top: p.box.y, width: p.box.width, height: p.box.height,
+                            boxSizing: "border-box", border: "1px solid #c8c8c8", pointerEvents: "none"});
+    const title = (a.panelTitles || [])[i];
+    if (title) {
+      const t = document.createElement("div");
+      t.className = "panel-title";
+      t.textContent = title;
+      d.appendChild(t);
+    }
+    frame.appendChild(d);
+  });
+  el.dataset.panels = String(panels.length);
+  return {views: panels.map((p) => new deck.MapView({id: p.id, ...p.box, repeat: false, controller: true})),
+          viewState: {...states}};
+}
+
+function onView({viewId, viewState}) {
+  if (states && viewId in states) {
+    states = {...states, [viewId]: viewState};
+    lines.setProps({viewState: {...states}});
+  } else {
+    lines.setProps({viewState});
+  }
+  return viewState;
+}
+
 async function draw(a, mine) {
   el.style.height = `${a.height}px`;
   send("streamlit:setFrameHeight", {height: a.height});
@@ -152,23 +218,24 @@ async function draw(a, mine) {
   selected = a.selected ? areas.list.find((f) => f.properties.c === a.selected) || null : null;
   el.dataset.features = String(areas.list.length);
   el.dataset.fill = String(fillVersion);
-  const vKey = JSON.stringify(a.view);
+  const vKey = JSON.stringify([a.view, a.panels]);
   const lKey = `${areas.key}|${context.key}|${a.selected}|${a.lineWidth}`;
   if (!deckgl) {
-    lines = new deck.Deck({parent: overlay, viewState: fitted(a), controller: false, views: new deck.MapView({repeat: false}),
-                           layers: lineLayers()});
+    const {views, viewState} = viewsOf(a);
+    lines = new deck.Deck({parent: overlay, viewState, controller: false, views, layers: lineLayers()});
     deckgl = new deck.Deck({
-      parent: el, initialViewState: fitted(a), controller: true, views: new deck.MapView({repeat: false}),
+      parent: el, initialViewState: viewState, controller: true, views,
       layers: fillLayers(), getTooltip: tooltip, onClick,
-      onViewStateChange: ({viewState}) => { lines.setProps({viewState}); return viewState; },
+      onViewStateChange: onView,
       getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
       // data-painted: the last rerun whose colours are on screen (the browser tests and the bench wait on it)
       onAfterRender: () => { if (painted !== committed) { painted = committed; el.dataset.painted = String(painted); } },
     });
   } else if (vKey !== viewKey) {
     // A new view (level or scope) re-centres the map; a filter change keeps the user's pan and zoom.
-    deckgl.setProps({layers: fillLayers(), initialViewState: fitted(a)});
-    lines.setProps({layers: lineLayers(), viewState: fitted(a)});
+    const {views, viewState} = viewsOf(a);
+    deckgl.setProps({views, layers: fillLayers(), initialViewState: viewState});
+    lines.setProps({views, layers: lineLayers(), viewState});
   } else {
     deckgl.setProps({layers: fillLayers()});
     if (lKey !== linesKey) lines.setProps({layers: lineLayers()});

@@ -21,7 +21,7 @@ from povmap.core.i18n import t
 from povmap.core.thai import DECIMALS, fmt_number
 from povmap.core.transitions import ENDS, OUTSIDE, STARTS, Transitions, shown
 from povmap.core.vocab import LEVEL_BY_KEY, TIERS, metric_label
-from povmap.present.explorer import HIDDEN_FILL, HIDDEN_RGB, LegendRow, view_bounds
+from povmap.present.explorer import HIDDEN_FILL, HIDDEN_RGB, LegendRow, scope_panels, view_bounds
 from povmap.web.maplayer import MAP_HEIGHT_PX, MapSpec, build_map
 
 _RDBU = [hex_to_rgb(c) if c.startswith("#") else tuple(int(v) for v in c[4:-1].split(",")) for c in colorbrewer.RdBu]
@@ -137,7 +137,7 @@ def build_change_view(a: Engine, b: Engine, query: Query, *, lang: str, selected
         context = [q.parent[:2]] if len(q.parent) == 4 else a.boundaries("province").index.tolist()
     spec = build_map(bnd, frame["code"].to_numpy(dtype=object), fills=fills, tooltip_lines=tips, selected=selected,
                      context_codes=context, bounds=view_bounds(a, q, bnd, frame["code"]) if len(frame) else None,
-                     size_px=map_size, level=q.level)
+                     size_px=map_size, level=q.level, panels=scope_panels(a, q, lang))
     legend = []
     for lo, hi, colour, n in classes.rows:
         if lo == hi == 0:

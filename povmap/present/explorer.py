@@ -19,10 +19,20 @@ from povmap.core.vocab import (
     LEVEL_BY_KEY,
     LEVEL_KEYS,
     METRIC_BY_KEY,
+    SCOPE_GROUP_KEYS,
     child_level,
     metric_label,
 )
-from povmap.web.maplayer import MAP_HEIGHT_PX, GeoChunk, MapSpec, bounds_of, build_map, chunk_text, feature_texts
+from povmap.web.maplayer import (
+    MAP_HEIGHT_PX,
+    GeoChunk,
+    MapSpec,
+    bounds_of,
+    build_map,
+    chunk_text,
+    feature_texts,
+    panel_bounds,
+)
 
 # Areas whose household figures are hidden for privacy: a paler grey than "no data", with a blue tint.
 HIDDEN_RGB = (214, 220, 232)
@@ -117,6 +127,28 @@ def view_bounds(engine: Engine, q: Query, bnd: pd.DataFrame, codes: pd.Series) -
     return _BOUNDS.get(engine, (q.level, q.scope, q.parent), lambda: bounds_of(bnd, codes))
 
 
+_PANELS = Cache("explorer.panels", maxsize=8, why="the panels of each province group (a few boxes each)")
+
+
+def scope_panels(engine: Engine, q: Query, lang: str) -> tuple[list, list[str]] | None:
+    """The panels of a view of scattered provinces (a province group, not drilled down), as (boxes, titles: the
+    provinces each shows): see :func:`povmap.web.maplayer.panel_bounds`; None for one view."""
+    if q.parent or q.scope not in SCOPE_GROUP_KEYS or q.scope == "all":
+        return None
+
+    def compute():
+        b = engine.boundaries("province").reindex(engine.scope_provinces(q.scope)).dropna(subset=["minx"])
+        boxes = panel_bounds(b[["minx", "miny", "maxx", "maxy"]].to_numpy().tolist())
+        if not boxes:
+            return None
+        names = engine.names.reindex(b.index)["name_th" if lang == "th" else "name_en"]
+        inside = [[names[c] for c, r in b.iterrows() if box[0] <= r["minx"] and r["maxx"] <= box[2]
+                   and box[1] <= r["miny"] and r["maxy"] <= box[3]] for box in boxes]
+        return boxes, [" · ".join(sorted(n)) for n in inside]
+
+    return _PANELS.get(engine, (q.scope, lang), compute)
+
+
 def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quantiles", k: int = 5,
                selected: str | None = None, map_size: tuple[int, int] = (700, MAP_HEIGHT_PX)) -> View:
     res = engine.compute(query)
@@ -142,7 +174,7 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
     spec = build_map(
         bnd, frame["code"].to_numpy(dtype=object), fills=fills, tooltip_lines=tips, selected=selected,
         context_codes=context, bounds=view_bounds(engine, q, bnd, frame["code"]) if len(frame) else None,
-        size_px=map_size, level=q.level,
+        size_px=map_size, level=q.level, panels=scope_panels(engine, q, lang),
     )
     order = frame.assign(_nan=frame["value"].isna()).sort_values(["_nan", "value", "code"], ascending=[True, False, True])
     ranking = pd.DataFrame({

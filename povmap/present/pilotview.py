@@ -13,7 +13,7 @@ import pandas as pd
 from povmap import __version__
 from povmap.core.caches import Cache
 from povmap.core.classify import classify
-from povmap.core.engine import Engine
+from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
 from povmap.core.privacy import export_line
 from povmap.core.thai import fmt_datetime, fmt_number, fmt_number_many
@@ -29,7 +29,7 @@ from povmap.core.vocab import (
 from povmap.pilot import CriteriaSet, PilotResult, spatial
 from povmap.present import smallmaps
 from povmap.present.credits import CREDITS
-from povmap.present.explorer import LegendRow
+from povmap.present.explorer import LegendRow, scope_panels
 from povmap.web.maplayer import MapSpec, bounds_of, build_map
 
 COVERED_RGB = (44, 127, 184)
@@ -136,7 +136,7 @@ def shortlist_map(engine: Engine, result: PilotResult, lang: str, selected: str 
             "s": (f"{t('pilot.col.score', lang)}: {{s}}", fmt_number_many(r["score"].tolist(), 3))}
     spec = build_map(bnd, codes, fills=fills, tooltip_lines=tips, selected=selected,
                      context_codes=sorted(set(r["province"])), bounds=bounds_of(bnd, codes) if len(codes) else None,
-                     level=level)
+                     level=level, panels=scope_panels(engine, Query(scope=result.frame.scope), lang))
     n_short = int(r["shortlisted"].sum())
     legend = [LegendRow((178, 24, 43), t("pilot.legend.shortlisted", lang), n_short),
               LegendRow((253, 219, 199), t("pilot.legend.ranked", lang), int((r["eligible"] & ~r["shortlisted"]).sum())),

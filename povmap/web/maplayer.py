@@ -135,6 +135,7 @@ def build_map(
     context_codes=None,
     bounds: tuple[float, float, float, float] | None = None,
     size_px: tuple[int, int] = (700, MAP_HEIGHT_PX),
+    panels: list | None = None,
 ) -> MapSpec:
     """The map of the areas ``codes`` of ``level`` (in the order of ``fills``); ``boundaries`` is that level's table.
 
@@ -142,11 +143,14 @@ def build_map(
     ``tooltip_lines``: key -> (template, values): a tooltip line such as ``"Rate: {v}"`` and the
     per-area values of ``{key}``. Constant text stays in the template, not in every area.
     ``context_codes``: provinces drawn in grey under the areas (None: none).
+    ``panels``: (boxes, titles): each box (see :func:`panel_bounds`) drawn in a panel of its own under its title,
+    instead of one view of ``bounds``.
     """
     codes = np.asarray(codes, dtype=object)
     if bounds is None:
         bounds = bounds_of(boundaries, codes) if len(codes) else THAILAND_BOUNDS
-    span = max(bounds[2] - bounds[0], bounds[3] - bounds[1])
+    boxes, titles = panels if panels else ([bounds], [])  # each panel is zoomed to its own box
+    span = max(max(b[2] - b[0], b[3] - b[1]) for b in boxes)
     resolution = "overview" if span > OVERVIEW_SPAN_DEG else "detail"
     chunks = chunks_for(level, resolution, codes)
     palette, fill = _palette_index(fills)
@@ -161,6 +165,8 @@ def build_map(
         "fit": list(fit_spans(bounds)),
         "lineWidth": 0.4 if resolution == "overview" else 0.8,
         "context": None,
+        "panels": [[round(v, 4) for v in b] for b in boxes] if len(boxes) > 1 else None,
+        "panelTitles": list(titles) if len(boxes) > 1 else None,
     }
     if context_codes is not None and len(context_codes):
         # several provinces are a backdrop: the nationwide overview file, already cached for the province map
@@ -177,6 +183,53 @@ def selected_code(value) -> str | None:
         return None
     code = value.get("code")
     return str(code) if isinstance(code, (str, int)) and str(code).isdigit() else None
+
+
+PANEL_GAP_DEG = 1.0  # provinces closer than this (between their boxes) share a panel
+MAX_PANELS = 4
+COMPACT_SHARE = 0.35  # groups covering more of their joint box than this are drawn in one view
+
+
+def _gap(a, b) -> float:
+    """Distance in degrees between two boxes (0 when they overlap)."""
+    dx = max(a[0] - b[2], b[0] - a[2], 0.0)
+    dy = max(a[1] - b[3], b[1] - a[3], 0.0)
+    return math.hypot(dx, dy)
+
+
+def _union(a, b):
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _area(b) -> float:
+    return max(b[2] - b[0], 0.01) * max(b[3] - b[1], 0.01)
+
+
+def panel_bounds(boxes) -> list[tuple[float, float, float, float]]:
+    """Scattered areas (the 7 SRA provinces: one in the north, three in the north-east, three in the south) drawn
+    in one view are specks; this groups their boxes into at most MAX_PANELS clusters of near boxes, north first,
+    so each cluster gets a panel of its own. [] when one view is better: a single cluster, or clusters that
+    already fill most of their joint box.
+
+    Written by hand: a few boxes merged by distance, where a clustering library would add nothing."""
+    clusters = [tuple(float(v) for v in b) for b in boxes]
+    if len(clusters) < 2:
+        return []
+    while len(clusters) > 1:
+        pairs = [(_gap(clusters[i], clusters[j]), i, j) for i in range(len(clusters)) for j in range(i + 1, len(clusters))]
+        gap, i, j = min(pairs)
+        if gap >= PANEL_GAP_DEG and len(clusters) <= MAX_PANELS:
+            break
+        merged = _union(clusters[i], clusters[j])
+        clusters = [c for k, c in enumerate(clusters) if k not in (i, j)] + [merged]
+    if len(clusters) < 2:
+        return []
+    joint = clusters[0]
+    for c in clusters[1:]:
+        joint = _union(joint, c)
+    if sum(_area(c) for c in clusters) / _area(joint) > COMPACT_SHARE:
+        return []
+    return sorted(clusters, key=lambda c: -c[3])
 
 
 def bounds_of(boundaries: pd.DataFrame, codes) -> tuple[float, float, float, float]:

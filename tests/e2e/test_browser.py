@@ -211,3 +211,26 @@ def test_shared_link_opens_that_view(app_page: Page):
     expect(page.get_by_test_id("stAlert").filter(has_text="bogus")).to_be_visible()
     wait_map_painted(page)
     assert_no_exception(page)
+
+
+def test_scattered_provinces_get_a_panel_each_and_drill_down_from_it(app_page: Page):
+    """The 7 SRA provinces: Lampang, three in the north-east, three in the south, each group in its own panel under
+    its provinces' names, every panel painted, and a click in the Lampang panel drills into Lampang."""
+    page = app_page
+    page.goto(page.app_url + "/?lang=en&scope=sra7&level=province")  # type: ignore[attr-defined]
+    wait_script_done(page, LOAD_TIMEOUT_MS)
+    wait_map_painted(page)
+    frame = page.frame_locator(MAP_FRAME).first
+    expect(frame.locator("#map")).to_have_attribute("data-panels", "3")
+    expect(frame.locator(".panel-title")).to_have_text(["Lampang", "Kalasin · Mukdahan · Roi Et",
+                                                       "Pattani · Phatthalung · Yala"])
+    canvas = map_canvas(page)
+    box = canvas.bounding_box()
+    first = frame.locator(".panel-title").first.locator("xpath=..").bounding_box()  # the Lampang panel's frame
+    assert box and first
+    page.mouse.click(first["x"] + first["width"] / 2, first["y"] + first["height"] / 2)
+    expect(child_crumbs(page)).to_have_text(["› Lampang"], timeout=RERUN_TIMEOUT_MS)
+    wait_script_done(page)
+    wait_map_painted(page)
+    expect(frame.locator("#map")).to_have_attribute("data-panels", "1")
+    assert_no_exception(page)
