@@ -138,9 +138,17 @@ with left:
         ind_table = ind[["worst", "indicator", "dimension", "people", "share"]].rename(columns={
             "worst": "", "indicator": t("ctl.indicator", lg), "dimension": t("ctl.view.dimensions", lg),
             "people": t("fig.people", lg), "share": t("chart.share_of_poor", lg)})
-        st.dataframe(ind_table, hide_index=True,
-                     column_config={t("fig.people", lg): st.column_config.NumberColumn(format="localized"),
-                                    t("chart.share_of_poor", lg): st.column_config.NumberColumn(format="%.1f")})
+        # On screen the figures come right after the name (a narrow column shows them without scrolling), the
+        # three worst marked in the name itself; the download keeps a column of its own for the mark.
+        shown = ind_table.assign(**{t("ctl.indicator", lg): [("⚠ " if w else "") + n for w, n in
+                                                           zip(p.indicators["worst"], ind_table[t("ctl.indicator", lg)])]})
+        st.dataframe(shown, hide_index=True,
+                     column_order=[t("ctl.indicator", lg), t("fig.people", lg), t("chart.share_of_poor", lg),
+                                   t("ctl.view.dimensions", lg)],
+                     column_config={t("fig.people", lg): st.column_config.NumberColumn(format="localized", width="small"),
+                                    t("chart.share_of_poor", lg): st.column_config.NumberColumn(format="%.1f",
+                                                                                                width="small")})
+        st.caption(t("profile.worst_note", lg))
         table_downloads(ind_table.rename(columns={"": t("profile.worst", lg)}), f"{name} · {t('profile.indicators', lg)}",
                         key="profile.dl.indicators")
 with right:

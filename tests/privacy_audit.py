@@ -608,3 +608,97 @@ class TransitionAudit:
         if lo.status != 0 or hi.status != 0:
             raise AssertionError(f"the attacker's programme failed: {lo.message} {hi.message}")
         return lo.fun, -hi.fun
+
+    # -- an attacker who also knows every household outside one area (for large provinces) ---------------------
+    def localised(self, a, b, bounds, area: str):
+        """The programme for an attacker who, besides the figures, knows the true households and people of every
+        atom and base cell outside ``area``: a smaller programme whose intervals lie inside the full one's (so
+        passing it is passing the full one). Returns (A_ub, b_ub, bounds, kept unknowns)."""
+        keep = np.concatenate([self.atoms["code"].str.startswith(area).to_numpy(),
+                               self.A.base["code"].str.startswith(area).to_numpy(),
+                               self.B.base["code"].str.startswith(area).to_numpy()])
+        csc = a.tocsc()
+        rhs = b - csc[:, ~keep] @ self.z_true[~keep]
+        sub = csc[:, keep].tocsr()
+        used = np.diff(sub.indptr) > 0
+        if (rhs[~used] < -1e-6).any():
+            raise AssertionError("the truth outside the area breaks a figure: the model is wrong")
+        sub, rhs = _distinct(sub[used], rhs[used])
+        return sub, rhs, [bounds[i] for i in np.flatnonzero(keep)], keep
+
+    # -- differencing: one published figure minus others -------------------------------------------------------
+    def term(self, side: str, key, shown: dict, exact: bool) -> tuple[np.ndarray, float, float] | None:
+        """A published figure as (row over z, lowest and highest true value its shown value allows), or None when
+        no face publishes it. ``side`` a or b: ``key`` a Figure key (unit, prefix, tiers, deprived, referred);
+        t: a Move key (prefix, starts, ends, referred). ``exact``: as if published without perturbation."""
+        if key not in shown:
+            return None
+        k = self.k
+        if side == "t":
+            mask = self.tmask(Move("", *key, None))
+            p, true = self.tcells["households"].to_numpy()[mask], int(self.t_true[mask].sum())
+        else:
+            audit = self.A if side == "a" else self.B
+            mask = audit.mask(Figure("", *key, None))
+            p = audit.base["households"].to_numpy()[mask]
+            true = int(np.asarray((self.MA if side == "a" else self.MB) @ self.x_true)[mask].sum())
+        row = self.vector(side, mask)
+        if exact:
+            return (row, 1, k - 1) if 0 < true < k else (row, true, true)
+        adjust = self.bound * int((p > 0).sum())
+        v = shown[key]
+        lo, hi = (1 - adjust, k - 1 + adjust) if v is None else (v - adjust, v + adjust)
+        return row, max(lo, 0), hi
+
+    def route(self, terms, target: np.ndarray, shown: dict, *, exact: bool = False):
+        """``terms``: (sign, side, key). The interval for the target that adding and subtracting these published
+        figures gives, or None when one is not published or they do not add up to the target's households."""
+        total, lo, hi = np.zeros(self.nz), 0.0, 0.0
+        for sign, side, key in terms:
+            t = self.term(side, key, shown[side], exact)
+            if t is None:
+                return None
+            row, a, b = t
+            total += sign * row
+            lo, hi = (lo + a, hi + b) if sign > 0 else (lo - b, hi - a)
+        if not np.array_equal(total[: self.nx], target[: self.nx]):
+            return None
+        return lo, hi
+
+    def routes(self, code: str, tier: int):
+        """Ways to work out round A's households of ``tier`` in subdistrict ``code`` by adding and subtracting
+        published figures of both rounds and the transitions: name → terms."""
+        from povmap.core.transitions import ENDS, OUTSIDE, STARTS
+
+        def a(x, t=None):
+            return "a", ("households", x, None if t is None else (t,), None, None)
+
+        def b(x):
+            return "b", ("households", x, None, None, None)
+
+        def row(x, t):
+            return [("t", (x, (t,), (e,), None)) for e in ENDS]
+
+        new = lambda x: ("t", (x, (OUTSIDE,), tuple(ENDS), None))  # noqa: E731 - the summary's "new"
+        left = lambda x: ("t", (x, tuple(STARTS), (OUTSIDE,), None))  # noqa: E731 - the summary's "left"
+        others = [t for t in range(1, 5) if t != tier]
+        out = {"own transition row": [(1, *r) for r in row(code, tier)],
+               "round B minus new plus left": [(1, *b(code)), (-1, *new(code)), (1, *left(code))]
+               + [(-1, *a(code, t)) for t in others]}
+        if tier == 1:
+            out["summary: left tier 1 plus stayed"] = [(1, "t", (code, (1,), tuple(e for e in ENDS if e != 1), None)),
+                                                      (1, "t", (code, (1,), (1,), None))]
+        subs = sorted(c for c in self.A.base["code"].unique())
+        for parent in (code[:4], code[:2]):
+            sib = [c for c in subs if c.startswith(parent) and c != code]
+            out[f"{parent} round A minus siblings"] = [(1, *a(parent, tier))] + [(-1, *a(c, tier)) for c in sib]
+            out[f"{parent} transitions minus siblings"] = [(1, *r) for r in row(parent, tier)] + [
+                (-1, *r) for c in sib for r in row(c, tier)]
+            out[f"{parent} round A minus siblings' transitions"] = [(1, *a(parent, tier))] + [
+                (-1, *r) for c in sib for r in row(c, tier)]
+            out[f"{parent} transitions minus siblings' round A"] = [(1, *r) for r in row(parent, tier)] + [
+                (-1, *a(c, tier)) for c in sib]
+            out[f"{parent} round B minus new plus left minus siblings"] = [
+                (1, *b(parent)), (-1, *new(parent)), (1, *left(parent))] + [(-1, *a(c)) for c in sib] + [
+                (-1, *a(code, t)) for t in others]
+        return out

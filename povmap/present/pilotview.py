@@ -177,7 +177,7 @@ def shortlist_display(engine: Engine, result: PilotResult, lang: str) -> pd.Data
     cols["gate"] = t("pilot.col.gate", lang)
     out["shortlisted"] = r["shortlisted"].to_numpy()
     cols["shortlisted"] = t("pilot.col.shortlisted", lang)
-    lead = ("rank", "group_rank", "name", "district", "province", "score", "code")
+    lead = ("rank", "group_rank", "name", "score", "province", "district", "code")  # the score right after the name
     order = [c for c in lead if c in out] + [c for c in out.columns if c not in lead]
     return out[order].rename(columns=cols)
 
