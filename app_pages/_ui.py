@@ -247,6 +247,25 @@ def dataset_choices(ps: PageState, lg: str) -> tuple[list[str], Callable[[str], 
     return keys, {d.key: d.label(lg) for d in allowed}.__getitem__
 
 
+def uploader_in(lg: str, types: list[str]) -> None:
+    """Streamlit's file uploader writes its button and limit in English whatever the page's language: show the
+    catalogue's texts instead (CSS, as the widget has no option for them)."""
+    from povmap.data.uploads import UPLOAD_LIMIT_MB
+
+    def css_text(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    button = css_text(t("upload.button", lg))
+    limit = css_text(t("upload.limit", lg, mb=UPLOAD_LIMIT_MB, types=", ".join(x.upper() for x in types)))
+    st.html(f"""<style>
+      [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ font-size: 0; }}
+      [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+        content: {button}; font-size: 1rem; }}
+      [data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+      [data-testid="stFileUploaderDropzoneInstructions"] span::after {{ content: {limit}; font-size: .875rem; }}
+    </style>""")
+
+
 def presentation_style() -> None:
     """Projector layout: no sidebar or toolbar, full width, larger type (readable from the back of the room)."""
     st.html("""<style>

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._auth import address, current_user
-from app_pages._ui import credits_footer, engine, lang
+from app_pages._ui import credits_footer, engine, lang, uploader_in
 from povmap.core.access import Action
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
@@ -116,6 +116,7 @@ if conflict := ss.get(K + "conflict"):
 
 st.subheader(t("am.import", lg))
 st.caption(t("am.import_help", lg))
+uploader_in(lg, ["csv"])
 up = st.file_uploader(t("am.import", lg), type=["csv"], key=f"{K}upload.{ss.get(K + 'version', 0)}",
                       label_visibility="collapsed")
 if up is not None and st.button(t("am.import_go", lg), key=f"{K}import"):

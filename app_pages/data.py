@@ -12,10 +12,11 @@ import streamlit as st
 
 from app_pages._auth import address, current_user
 from app_pages._downloads import table_downloads
-from app_pages._ui import SESSION_DATASETS, button_row, credits_footer, page_start
+from app_pages._ui import SESSION_DATASETS, button_row, credits_footer, page_start, uploader_in
 from povmap.core.access import Action
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
+from povmap.present.changeview import round_label
 from povmap.core.privacy import privacy_text
 from povmap.core.thai import fmt_number
 from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
@@ -58,8 +59,7 @@ for kind in U.KINDS:
     for d in infos:
         if d.damaged:
             st.warning(d.damage(lg), icon=":material/warning:")
-    names = {d.id: f"{d.label(lg)} ({d.year_label(lg)})" + (f" · {t('data.synthetic', lg)}" if d.synthetic else "")
-             for d in infos}
+    names = {d.id: round_label(d, lg) + (f" · {t('data.synthetic', lg)}" if d.synthetic else "") for d in infos}
     by_id = {d.id: d for d in infos}
     c1 = st.container()
     c2 = c3 = c4 = button_row()
@@ -127,6 +127,7 @@ if not user.can(Action.MANAGE_DATA):  # import and check: data stewards and admi
 st.subheader(t("data.upload", lg))
 kind = st.radio(t("data.kind", lg), list(U.KINDS), format_func=KIND_LABEL.get, horizontal=True, key=f"{K}kind")
 st.caption(t(f"data.format.{kind}", lg, mb=U.UPLOAD_LIMIT_MB))
+uploader_in(lg, ["csv", "txt", "xlsx"])
 up = st.file_uploader(t("data.file", lg), type=["csv", "txt", "xlsx"], key=f"{K}file.{kind}")
 if up is None:
     ss.pop(K + "report", None)

@@ -15,7 +15,28 @@ HTML page that holds the title, legend, scale bar, credits and date, rasterised 
 
 Projection: equirectangular with its standard parallel at the map's centre latitude (x = lon·cos φ₀, y = lat),
 as in :mod:`povmap.present.smallmaps`; the scale bar is true at that latitude. A bar rather than a "1 : N" ratio,
-because a PNG has no physical size until it is shown or printed; the bar stays right at any size.
+because a PNG has no physical size until it is shown or printed; the bar stays right at any size. The bar is true
+at the centre latitude only (east-west, off it by about 1 % across a province and up to ~4 % at the country's
+ends): this is said here and in the bar's SVG ``<title>`` (read by screen readers, never drawn), not printed on
+the slide, where it only took room from the map.
+
+Slide layout (1920×1080 design, type in rem that scales with the canvas): the title says where and what
+(":func:`map_title`: place — metric by level"), the subtitle the dataset and filters; the map takes most of the
+width, its viewBox widened or heightened to the box it gets so the frame fills it (neighbouring provinces fill the
+sides); the legend column beside it is :data:`SIDE_EM` wide.
+
+Area labels (:func:`place_labels`): the areas' names, with their figure on a second line, as SVG ``<text>`` over
+the map (Chromium shapes Thai in SVG text as in HTML), white-haloed (``paint-order: stroke``). Areas are taken by
+importance — highest value first, then larger areas; areas hidden for privacy and areas without data after all
+figures, by size — and each label is set at a point inside its area: the boundary table's ``lon``/``lat`` is
+the centroid, which lies outside ~5 district and ~80 subdistrict polygons, so where it does, shapely's
+``point_on_surface`` of the area's polygon is used instead. An area wide enough for its label has it centred on
+that point; a smaller one gets a dot there and the label beside it (right, else left). A label is skipped when
+its estimated box (text width estimated from per-character advances of the fonts Chromium picks, Noto Sans Thai
+and Laksaman, within about +10 %) leaves the map, overlaps the scale bar or a label already placed; at most
+:data:`LABEL_CAP` are placed, so a nationwide subdistrict map shows its top areas rather than clutter. An area
+hidden for privacy is labelled with its name only, never a figure. Anchors are computed for the candidates only
+(a few dozen per export, ~0.05 ms each from the stored GeoJSON), so they need no cache.
 """
 from __future__ import annotations
 
@@ -56,13 +77,6 @@ A4_LANDSCAPE = (2339, 1654)  # 297 × 210 mm at 200 dpi
 _DESIGN = SLIDE  # type sizes are set for this canvas and scale with the canvas
 KM_PER_DEGREE = 111.195  # mean Earth radius 6,371 km
 
-# New UI strings; the catalogue (povmap/i18n.py) will take them over, then _t becomes t.
-
-
-
-
-
-
 # --- the map as SVG ------------------------------------------------------------------------------------------------
 
 def _svg_path(geojson: str) -> str:
@@ -101,18 +115,151 @@ def nice_length(limit: float) -> float:
 
 
 @dataclass(frozen=True)
+class AreaLabel:
+    """A label candidate: an area's name and the figure under it (None: the name only)."""
+
+    code: str
+    name: str
+    figure: str | None = None
+
+
+@dataclass(frozen=True)
+class PlacedLabel:
+    """A label set on the map, in viewBox units: text position and anchor, the box it is estimated to cover, and
+    the dot marking its area when the label sits beside it (None when centred in the area)."""
+
+    code: str
+    name: str
+    figure: str | None
+    x: float
+    y: float  # baseline of the name
+    anchor: str  # SVG text-anchor: middle (centred), start (right of the dot), end (left of it)
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 (y downwards, as in the viewBox)
+    dot: tuple[float, float] | None
+
+
+@dataclass(frozen=True)
 class MapSvg:
     svg: str
     aspect: float  # width ÷ height of its viewBox
+    labels: tuple[PlacedLabel, ...] = ()
+
+
+LABEL_CAP = 25  # area labels on one map at most
+_NAME_LINE, _FIGURE_LINE = 1.3, 1.2  # line heights in em: Thai marks reach above and below the Latin ones
+_BASELINE = 0.98  # from the top of a line to its baseline, in em
+_HALO = 0.24  # white halo (stroke) width in em of the name
+_THAI_MARKS = frozenset(chr(c) for c in (0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)))
+
+
+def text_width_em(text: str) -> float:
+    """A text's estimated advance width in em of its font size, from per-character widths of the fonts Chromium
+    uses for it here (Noto Sans Thai for Thai, Laksaman for Latin and digits), bold. Measured over every area name
+    (Pillow with raqm shaping): at most 5 % short, about 8 % (Thai) and 15 % (English) long at the median, so
+    boxes err on the large side."""
+    w = 0.0
+    for ch in text:
+        if ch in _THAI_MARKS:  # vowels and tone marks above and below take no width
+            continue
+        if "\u0e00" <= ch <= "\u0e7f":
+            w += 0.42 if ch in "เโใไะาำ" else 0.95 if ch in "ญณฒฌ" else 0.66
+        elif ch in "ijlIftr.,:;'!|()- ":
+            w += 0.4
+        elif ch in "mwMW%":
+            w += 1.04
+        elif ch.isupper():
+            w += 0.74
+        elif ch.isdigit():
+            w += 0.57
+        else:
+            w += 0.66
+    return w
+
+
+def _anchors(engine: Engine, level: str, codes: list[str]) -> dict[str, tuple[float, float]]:
+    """A point inside each area (lon, lat): the boundary table's centroid where it lies inside the polygon, else
+    the polygon's ``point_on_surface``."""
+    b = engine.boundaries(level).reindex(codes).dropna(subset=["geojson_detail"])
+    if not len(b):
+        return {}
+    geoms = shapely.from_geojson(b["geojson_detail"].to_numpy())
+    lon, lat = b["lon"].to_numpy(dtype=float), b["lat"].to_numpy(dtype=float)
+    inside = shapely.contains_xy(geoms, lon, lat)
+    if not inside.all():
+        surface = shapely.point_on_surface(geoms[~inside])
+        lon, lat = lon.copy(), lat.copy()
+        lon[~inside], lat[~inside] = shapely.get_x(surface), shapely.get_y(surface)
+    return dict(zip(b.index.tolist(), zip(lon.tolist(), lat.tolist())))
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_labels(engine: Engine, level: str, candidates, *, vb: tuple[float, float, float, float], kx: float,
+                 name_size: float, figure_size: float, obstacles=(), cap: int = LABEL_CAP) -> list[PlacedLabel]:
+    """Labels for ``candidates`` (:class:`AreaLabel`, most important first), greedily: each at a point inside its
+    area, skipped when its box leaves the viewBox ``vb`` or overlaps an obstacle or a label already placed; at
+    most ``cap``. Sizes are in viewBox units (font sizes of the name and of the figure)."""
+    candidates = list(candidates)
+    bnd = engine.boundaries(level)
+    placed: list[PlacedLabel] = []
+    taken = [tuple(o) for o in obstacles]
+    gap = 0.15 * name_size  # free space kept between two labels
+    x_lo, y_lo, x_hi, y_hi = vb[0], vb[1], vb[0] + vb[2], vb[1] + vb[3]
+    batch = max(4 * cap, 50)
+    tries = 0
+    for start in range(0, min(len(candidates), 20 * max(cap, 1)), batch):  # anchors for a batch at a time
+        chunk = candidates[start:start + batch]
+        points = _anchors(engine, level, [c.code for c in chunk])
+        for c in chunk:
+            if len(placed) >= cap:
+                return placed
+            if c.code not in points:
+                continue
+            tries += 1
+            lon, lat = points[c.code]
+            px, py = lon * kx, -lat
+            w = max(text_width_em(c.name) * name_size,
+                    text_width_em(c.figure) * figure_size if c.figure else 0.0) + 2 * _HALO * name_size
+            h = _NAME_LINE * name_size + (_FIGURE_LINE * figure_size if c.figure else 0.0)
+            row = bnd.loc[c.code]
+            area_w, area_h = (row["maxx"] - row["minx"]) * kx, row["maxy"] - row["miny"]
+            options = []
+            if w <= 1.5 * area_w and h <= 1.2 * area_h:  # fits (roughly) inside: centred on the point
+                options.append(("middle", px, (px - w / 2, py - h / 2, px + w / 2, py + h / 2), None))
+            else:  # a dot on the area, the label beside it
+                r, off = 0.2 * name_size, 0.45 * name_size
+                options.append(("start", px + off, (px - r, py - h / 2, px + off + w, py + h / 2), (px, py)))
+                options.append(("end", px - off, (px - off - w, py - h / 2, px + r, py + h / 2), (px, py)))
+            for anchor, x, box, dot in options:
+                if box[0] < x_lo or box[1] < y_lo or box[2] > x_hi or box[3] > y_hi:
+                    continue
+                padded = (box[0] - gap, box[1] - gap, box[2] + gap, box[3] + gap)
+                if any(_overlaps(padded, o) for o in taken):
+                    continue
+                if anchor == "start":
+                    x += _HALO * name_size
+                elif anchor == "end":
+                    x -= _HALO * name_size
+                placed.append(PlacedLabel(c.code, c.name, c.figure, x, box[1] + _BASELINE * name_size, anchor, box, dot))
+                taken.append(box)
+                break
+    return placed
 
 
 def map_svg(engine: Engine, level: str, codes, fills: list[str], *, lang: str, box_px: tuple[float, float],
-            bounds: tuple[float, float, float, float] | None = None, outline=(), highlight: str | None = None) -> MapSvg:
+            bounds: tuple[float, float, float, float] | None = None, outline=(), highlight: str | None = None,
+            fill_box: bool = False, labels=(), label_px: tuple[float, float] = (17.0, 15.0),
+            label_cap: int = LABEL_CAP) -> MapSvg:
     """The areas ``codes`` of ``level`` filled with ``fills`` (CSS colours), as an inline ``<svg>`` that fits its box.
 
     Around them: the provinces in view in light grey (orientation), province borders over sub-province levels, a
     black outline for ``outline`` codes and a thick one for ``highlight``, and a km scale bar in a strip below.
-    ``box_px`` is the box the SVG will roughly fill (only the scale bar's type size depends on it).
+    ``box_px`` is the box the SVG will roughly fill: the scale bar's and labels' type sizes depend on it, and with
+    ``fill_box`` the viewBox is widened (or heightened) around the areas to the box's shape, so the map fills it.
+    ``labels``: :class:`AreaLabel` candidates, most important first, placed by :func:`place_labels` (at most
+    ``label_cap``) with the name and figure ``label_px`` pixels high at ``box_px``.
     """
     codes = [str(c) for c in codes]
     bnd = engine.boundaries(level)
@@ -127,6 +274,14 @@ def map_svg(engine: Engine, level: str, codes, fills: list[str], *, lang: str, b
     pad = 0.03 * max(w, h)
     strip = 0.08 * max(h, w)
     vb = (minx * kx - pad, -maxy - pad, w + 2 * pad, h + 2 * pad + strip)
+    if fill_box and box_px[0] > 0 and box_px[1] > 0:  # the box's shape, the areas centred in it
+        want = box_px[0] / box_px[1]
+        if vb[2] / vb[3] < want:
+            extra = vb[3] * want - vb[2]
+            vb = (vb[0] - extra / 2, vb[1], vb[2] + extra, vb[3])
+        else:
+            extra = vb[2] / want - vb[3]
+            vb = (vb[0], vb[1] - extra / 2, vb[2], vb[3] + extra)
     unit_px = min(box_px[0] / vb[2], box_px[1] / vb[3])  # screen px per projected unit, roughly
 
     prov = engine.boundaries("province")
@@ -134,29 +289,40 @@ def map_svg(engine: Engine, level: str, codes, fills: list[str], *, lang: str, b
     context = []
     national = not codes or len(prov.index) == len(set(c[:2] for c in codes))
     if not national:  # neighbouring provinces for orientation (clipped by the viewBox)
-        x0, x1, y0, y1 = minx - pad / kx, maxx + pad / kx, miny - pad - strip, maxy + pad
+        x0, x1, y0, y1 = vb[0] / kx, (vb[0] + vb[2]) / kx, -(vb[1] + vb[3]), -vb[1]
         near = prov[(prov["maxx"] >= x0) & (prov["minx"] <= x1) & (prov["maxy"] >= y0) & (prov["miny"] <= y1)]
         context = _paths(engine, "province", resolution).loc[near.index].tolist()
     borders = []
     if level != "province" and codes:  # province borders over districts/subdistricts
         provs = sorted({c[:2] for c in codes} & set(prov.index))
         borders = _paths(engine, "province", resolution).loc[provs].tolist()
+    bar = _scale_bar(vb, strip, unit_px, lang)
+    placed = []
+    if labels and label_cap > 0:
+        bar_box = (bar["x0"] - bar["font"], bar["y"] - 1.6 * bar["font"], bar["x0"] + bar["length"] + 2 * bar["font"],
+                   bar["y"] + bar["bar_h"] + 0.3 * bar["font"])
+        placed = place_labels(engine, level, labels, vb=vb, kx=kx, name_size=label_px[0] / unit_px,
+                              figure_size=label_px[1] / unit_px, obstacles=[bar_box], cap=label_cap)
+    label_font = {"name": label_px[0] / unit_px, "figure": label_px[1] / unit_px,
+                  "halo": 2 * _HALO * label_px[0] / unit_px, "dot": 0.2 * label_px[0] / unit_px,
+                  "line": (_NAME_LINE - _BASELINE) * label_px[0] / unit_px + _BASELINE * label_px[1] / unit_px}
     svg = render("mapsvg.html.j2", vb=vb, kx=kx, context=context,
                  width=0.8 if len(codes) <= 300 else 0.5 if len(codes) <= 1500 else 0.25,
                  areas=list(zip(fills, paths.loc[codes].tolist())), borders=borders,
                  outline=paths.loc[[c for c in outline if c in paths.index]].tolist(),
                  highlight=paths[highlight] if highlight is not None and highlight in paths.index else None,
-                 font=FONT, bar=_scale_bar(vb, strip, unit_px, lang))
-    return MapSvg(svg, vb[2] / vb[3])
+                 font=FONT, bar=bar, labels=placed, label_font=label_font)
+    return MapSvg(svg, vb[2] / vb[3], tuple(placed))
 
 
 def _scale_bar(vb: tuple[float, float, float, float], strip: float, unit_px: float, lang: str) -> dict:
     """Two-segment km bar in the strip under the map, in map units so its length is right at any size."""
-    km = nice_length(0.25 * vb[2] * KM_PER_DEGREE)
+    km = nice_length(0.25 * min(vb[2], 1.6 * vb[3]) * KM_PER_DEGREE)
     length = km / KM_PER_DEGREE  # projected units: 1 unit = 1° of latitude = KM_PER_DEGREE km (true at φ₀ across)
     return {"x0": vb[0] + 0.02 * vb[2], "y": vb[1] + vb[3] - 0.55 * strip, "bar_h": 7 / unit_px,
             "font": 15 / unit_px, "half": length / 2, "length": length,
-            "label": f"{fmt_number(km, 0 if km >= 1 else 1)} {t('export.km', lang)}"}
+            "label": f"{fmt_number(km, 0 if km >= 1 else 1)} {t('export.km', lang)}",
+            "note": t("export.scale_note", lang)}
 
 
 def view_fills(view: View) -> list[str]:
