@@ -5,15 +5,19 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._auth import address, current_user
+from app_pages._map import area_map
 from app_pages._ui import credits_footer, engine, lang, uploader_in
 from povmap.core.access import Action
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
 from povmap.present import exports
+from povmap.present.coverage import coverage_map
+from povmap.present.html import legend_html
 from povmap.present.profile import search_areas
 from povmap.present.text import md_text
 from povmap.userdb import areamanagers
 from povmap.userdb.db import user_db_path
+from povmap.web.maplayer import MAP_HEIGHT_PX
 
 K = "am."
 eng = engine()
@@ -41,9 +45,27 @@ name = "name_th" if lg == "th" else "name_en"
 # An empty cell is shown empty, never as "None"
 shown = table.fillna("").assign(area=eng.names.reindex(table["code"])[name].fillna("").to_numpy())
 labels = {"manager": t("am.manager", lg), "code": t("am.code", lg), "area": t("am.area", lg), "note": t("am.note", lg)}
+
+
+def coverage_section() -> None:
+    """Where the Area Managers work, on a map of the districts (as the saved table has it)."""
+    st.subheader(t("am.map.title", lg), anchor=False)
+    if table.empty:
+        st.caption(t("am.map.empty", lg))
+        return
+    spec, legend = coverage_map(eng, table, lg)
+    m, leg = st.columns([3, 2], gap="medium")
+    with m:
+        area_map(spec, eng, key=f"{K}map", height=MAP_HEIGHT_PX, lang=lg)
+    leg.markdown(f"**{t('am.map.legend', lg)}**")  # categories: no class-range note under them
+    leg.markdown(legend_html(legend, lang=lg, style="page"), unsafe_allow_html=True)
+    leg.caption(t("am.map.note", lg))
+
+
 if not editable:  # read-only for every role but admin: no editor, no import, nothing to send back
     st.caption(t("am.read_only", lg))
     st.dataframe(exports.neutralise(shown[["manager", "code", "area", "note"]].rename(columns=labels)), hide_index=True)
+    coverage_section()
     credits_footer()
     st.stop()
 # The table and version the editor starts from, kept until a save: a save made by someone else in between is
@@ -131,4 +153,5 @@ if up is not None and st.button(t("am.import_go", lg), key=f"{K}import"):
         st.rerun()
 st.download_button(t("am.template", lg), data=pd.DataFrame(columns=["manager", "code", "note"]).to_csv(index=False),
                    file_name="area_managers.csv", mime="text/csv", on_click="ignore", key=f"{K}template")
+coverage_section()
 credits_footer()

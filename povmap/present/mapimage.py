@@ -42,10 +42,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
+import shapely
 
 from povmap import __version__
 from povmap.core.caches import Cache
@@ -53,29 +55,31 @@ from povmap.core.classify import NO_DATA_RGBA
 from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
 from povmap.core.privacy import export_line
-from povmap.core.thai import fmt_datetime, fmt_number
+from povmap.core.thai import fmt_datetime, fmt_metric, fmt_number
 from povmap.core.vocab import (
     DATASETS,
     DIMENSION_BY_KEY,
     DIMENSION_KEYS,
     LEVEL_BY_KEY,
     LEVEL_KEYS,
+    METRIC_BY_KEY,
     SCOPE_GROUPS,
     TIER_NUMBERS,
     TIERS,
 )
 from povmap.present.charts import FONT
 from povmap.present.credits import CREDITS
-from povmap.present.explorer import HIDDEN_RGB, View, breadcrumb, build_view
+from povmap.present.explorer import HIDDEN_RGB, LegendRow, View, breadcrumb, build_view
 from povmap.present.headless import CHROMIUM
 from povmap.present.html import hex_colour as _hex
-from povmap.present.html import render, view_legend
+from povmap.present.html import legend_html, render
 from povmap.web.maplayer import OVERVIEW_SPAN_DEG
 
 SLIDE = (1920, 1080)
 A4_LANDSCAPE = (2339, 1654)  # 297 × 210 mm at 200 dpi
 _DESIGN = SLIDE  # type sizes are set for this canvas and scale with the canvas
 KM_PER_DEGREE = 111.195  # mean Earth radius 6,371 km
+
 
 # --- the map as SVG ------------------------------------------------------------------------------------------------
 
@@ -360,20 +364,28 @@ def stamp(when: datetime | None, lang: str) -> str:
 # --- the slide / print page ----------------------------------------------------------------------------------------
 
 def _place(engine: Engine, q: Query, lang: str) -> str:
+    """Where the view is: Thailand, a province group, or the province (› district) it shows."""
     if q.parent:
-        return " › ".join(label for _, label in breadcrumb(engine, q.parent, lang))
+        return " › ".join(label for _, label in breadcrumb(engine, q.parent, lang)[1:])
     if q.scope == "all":
         return t("crumb.thailand", lang)
     group = next((s for s in SCOPE_GROUPS if s.key == q.scope), None)
     if group is not None:
         return group.label(lang)
-    return " › ".join(label for _, label in breadcrumb(engine, q.scope, lang))
+    return " › ".join(label for _, label in breadcrumb(engine, q.scope, lang)[1:])
+
+
+def map_title(engine: Engine, view: View, lang: str) -> str:
+    """The slide's title: where and what, e.g. "Kalasin — Rate (% of surveyed people) by district"."""
+    q = view.result.query
+    level = LEVEL_BY_KEY[q.level].label(lang)
+    return t("export.map_title", lang, place=_place(engine, q, lang), metric=view.title,
+             level=level.lower() if lang == "en" else level)
 
 
 def subtitle(engine: Engine, q: Query, lang: str) -> str:
-    """Dataset · level · place, then the filters that narrow the view (dimensions, tiers)."""
-    dataset = next(d for d in DATASETS if d.key == q.dataset).label(lang)
-    parts = [dataset, LEVEL_BY_KEY[q.level].label(lang), _place(engine, q, lang)]
+    """The dataset, then the filters that narrow the view (dimensions, tiers); place and level are in the title."""
+    parts = [next(d for d in DATASETS if d.key == q.dataset).label(lang)]
     if q.dataset == "tpmap" and not q.indicator and tuple(q.dimensions) != DIMENSION_KEYS:
         parts.append(f"{t('ctl.view.dimensions', lang)}: " + ", ".join(DIMENSION_BY_KEY[d].label(lang) for d in q.dimensions))
     if q.dataset == "households" and tuple(q.tiers) != TIER_NUMBERS:
@@ -381,33 +393,80 @@ def subtitle(engine: Engine, q: Query, lang: str) -> str:
     return " · ".join(parts)
 
 
-SIDE_EM = 26  # the legend column, in em
+def label_candidates(engine: Engine, view: View, lang: str) -> list[AreaLabel]:
+    """The view's areas as label candidates, most important first: by value (highest first), then by size (the
+    projected box of the area); areas hidden for privacy or without data last, by size. A hidden area's label
+    is its name only: no figure, and its order does not depend on its (hidden) value."""
+    res = view.result
+    frame = res.table
+    if not len(frame):
+        return []
+    codes = frame["code"].astype(str).tolist()
+    hidden = frame["hidden"].to_numpy(dtype=bool) if "hidden" in frame else np.zeros(len(frame), dtype=bool)
+    value = frame["value"].to_numpy(dtype=float).copy()
+    value[hidden] = np.nan
+    bnd = engine.boundaries(res.query.level).reindex(codes)
+    kx = math.cos(math.radians(float(bnd["lat"].mean()))) if bnd["lat"].notna().any() else 1.0
+    size = ((bnd["maxx"] - bnd["minx"]) * kx * (bnd["maxy"] - bnd["miny"])).fillna(0).to_numpy()
+    order = np.lexsort((codes, -size, -np.nan_to_num(value, nan=-np.inf), np.isnan(value)))
+    names = frame["name_th" if lang == "th" else "name_en"].tolist()
+    metric = res.query.metric
+    return [AreaLabel(codes[i], str(names[i]) if isinstance(names[i], str) and names[i] else codes[i],
+                      None if np.isnan(value[i]) else fmt_metric(metric, value[i], lang)) for i in order.tolist()]
+
+
+def export_legend(view: View) -> list[LegendRow]:
+    """The view's legend rows, the classes of a percentage metric with their unit ("1.15 – 1.83 %")."""
+    q = view.result.query
+    rows = list(view.legend)
+    if METRIC_BY_KEY[q.metric].unit_en == "%":
+        n = len(view.classes.upper)  # the class rows come first (then no data, hidden)
+        rows[:n] = [replace(r, label=f"{r.label} %") for r in rows[:n]]
+    return rows
+
+
+SIDE_EM = 19  # the legend column, in em (26 before the map was widened: the map had a third of the slide)
+_GAP_EM = 2  # between the map and the legend
+
+
+def _lines(text: str, size_em: float, width_em: float) -> int:
+    """Lines a text of ``size_em`` takes in a column ``width_em`` wide, estimated."""
+    return max(1, math.ceil(text_width_em(text) * size_em / max(width_em, 1)))
 
 
 def map_page(engine: Engine, view: View, *, lang: str, size: tuple[int, int], when: datetime | None = None) -> str:
-    """The export page (HTML) of a view: title, map, legend, totals, scale note, credits and date."""
+    """The export page (HTML) of a view: title, map with area labels, legend, totals, credits and date."""
     w, h = int(size[0]), int(size[1])
     portrait = h > w
     design = _DESIGN if not portrait else _DESIGN[::-1]
     rem = 20 * min(w / design[0], h / design[1])  # type scales with the canvas
     res = view.result
     q = res.query
-    # The largest box the map may fill (the legend beside it, or under it in portrait), for the scale bar's type.
-    box = ((w - 3.6 * rem, 0.7 * h - 10 * rem) if portrait
-           else (w - 3.6 * rem - (SIDE_EM + 2.5) * rem, h - (10.5 if res.synthetic else 9) * rem))
-    drawn = map_svg(engine, q.level, res.table["code"].tolist(), view_fills(view), lang=lang,
-                    box_px=(max(box[0], 100), max(box[1], 100)))
+    title = map_title(engine, view, lang)
+    sub = subtitle(engine, q, lang)
+    sources = source_line(q.dataset, q.metric, lang, res.synthetic, res.extras.get("k"))
+    # The box the map fills (the legend beside it, or under it in portrait): the page's heights as its CSS sets
+    # them, with the title's, subtitle's and footer's lines estimated; the SVG keeps its shape if they are off.
+    inner = w / rem - 3.6
+    head = (1.3 + _lines(title, 2.1, inner) * 2.1 * 1.25 + 0.2 + _lines(sub, 1.1, inner) * 1.1 * 1.35
+            + (1.95 if res.synthetic else 0))
+    foot = (_lines(sources, 0.72, inner) + 1) * 0.72 * 1.35 + 0.45 + 1.0
+    box = ((inner * rem, 0.7 * h - 10 * rem) if portrait
+           else ((inner - SIDE_EM - _GAP_EM) * rem, h - (head + 2 * 0.8 + foot) * rem))
+    box = (max(box[0], 100), max(box[1], 100))
+    drawn = map_svg(engine, q.level, res.table["code"].tolist(), view_fills(view), lang=lang, box_px=box,
+                    fill_box=True, labels=label_candidates(engine, view, lang), label_px=(0.85 * rem, 0.75 * rem))
     unit = t(f"unit.{res.count_label}", lang)
     totals = None
     if res.has_data:
         totals = {"in_view": t("kpi.in_view", lang), "placed": fmt_number(res.placed_count), "unit": unit,
                   "not_on_map": t("kpi.not_on_map", lang),
                   "unplaced": fmt_number(res.unplaced_count) if res.unplaced_count else None}
-    return render("mappage.html.j2", w=w, h=h, font=FONT, rem=rem, side=SIDE_EM, aspect=drawn.aspect,
-                  portrait=portrait, lang=lang, title=view.title, subtitle=subtitle(engine, q, lang), totals=totals,
+    legend = legend_html(export_legend(view), lang=lang, style="export", title=view.title)
+    return render("mappage.html.j2", w=w, h=h, font=FONT, rem=rem, side=SIDE_EM, gap=_GAP_EM,
+                  portrait=portrait, lang=lang, title=title, subtitle=sub, totals=totals,
                   badge=t("synthetic.badge", lang) if res.synthetic else None, svg=drawn.svg,
-                  legend=view_legend(view, lang, style="export"), scale_note=t("export.scale_note", lang),
-                  sources=source_line(q.dataset, q.metric, lang, res.synthetic, res.extras.get("k")), stamp=stamp(when, lang))
+                  legend=legend, sources=sources, stamp=stamp(when, lang))
 
 
 def map_png(engine: Engine, query: Query, *, lang: str, scheme: str = "quantiles", k: int = 5,
