@@ -31,9 +31,38 @@ def _rounds(eng: Engine, other: Engine, query: Query) -> tuple[Engine, Engine]:
     return a, b
 
 
-def present_change_view(eng: Engine, other: Engine, query: Query, *, lang: str, map_size) -> cv.ChangeView:
+def present_change_view(eng: Engine, other: Engine, query: Query, *, lang: str, map_size,
+                        labels: int) -> cv.ChangeView:
     """The change view of the two rounds for presentation mode."""
-    return cv.build_change_view(*_rounds(eng, other, query), query, lang=lang, map_size=map_size)
+    return cv.build_change_view(*_rounds(eng, other, query), query, lang=lang, map_size=map_size, labels=labels,
+                                label_px=16)
+
+
+PRESENT_TOP = 5
+
+
+def present_top(ranking: pd.DataFrame, metric: str, lg: str) -> str:
+    """Presentation mode, under the legend: the highest areas of the view as a short numbered list (markdown)."""
+    from povmap.present.text import md_text
+
+    from povmap.core.thai import fmt_metric
+
+    top = ranking[ranking["rank"].notna()].head(PRESENT_TOP)
+    lines = [f"{int(r['rank'])}. {md_text(r['name'])} — {fmt_metric(metric, r['value'], lg)}" for _, r in top.iterrows()]
+    return f"**{t('present.top', lg, count=len(top))}**\n\n" + "\n".join(lines) if lines else ""
+
+
+def present_movers(v: cv.ChangeView, lg: str) -> str:
+    """Presentation mode of a change view, under the legend: the areas that fell and rose most."""
+    from povmap.present.text import md_text
+
+    dec = DECIMALS[v.change.query.metric]
+    out = []
+    for frame, fell in ((v.improved, True), (v.worsened, False)):
+        rows = [f"- {md_text(r['name'])} {r['change']:+,.{dec}f}" for _, r in frame.head(3).iterrows()]
+        if rows:
+            out.append(f"**{t('change.improved' if fell else 'change.worsened', lg)}**\n\n" + "\n".join(rows))
+    return "\n\n".join(out)
 
 
 def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str, selected: str | None,
@@ -41,7 +70,7 @@ def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str
     """Draw the change view; returns the code of an area the user clicked (map or table), if any."""
     lg = lang
     a, b = _rounds(eng, other, query)
-    v = cv.build_change_view(a, b, query, lang=lg, selected=selected)
+    v = cv.build_change_view(a, b, query, lang=lg, selected=selected, labels=12)
     c, q = v.change, v.change.query
     households = q.dataset == "households"
     st.markdown(f"**{t('change.heading', lg)}** · {v.label_a} → {v.label_b} · {LEVEL_BY_KEY[q.level].label(lg)}")

@@ -274,6 +274,9 @@ def presentation_style() -> None:
       .block-container, [data-testid="stMainBlockContainer"] { max-width: 100% !important;
         padding: 1rem 2rem !important; }
       html { font-size: 20px; }
+      @media (max-width: 1100px) { html { font-size: 17px; } }  /* a 1024 px projector: the legend stays in lines */
+      /* the map ends above the bottom of the window (map.js fitScreen): its box follows it */
+      [class*="present.box"] { height: auto !important; min-height: 0 !important; overflow: visible !important; }
     </style>""")
 
 

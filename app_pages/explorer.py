@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages._downloads import brief_download, map_downloads, table_downloads
 from app_pages._map import area_map
-from app_pages._change_view import present_change_view, show_change
+from app_pages._change_view import present_change_view, present_movers, present_top, show_change
 from app_pages._ui import (
     dataset_choices,
     other_rounds,
@@ -47,11 +47,12 @@ from povmap.present.explorer import area_name, breadcrumb, build_view, headline,
 from povmap.present.html import headline_html, legend_html, render, view_legend
 from povmap.present.text import md_text
 from povmap.present.urlstate import DEFAULT, ExplorerState, decode, encode
-from povmap.web.maplayer import MAP_HEIGHT_PX
+from povmap.web.maplayer import MAP_HEIGHT_PX, fit_to_screen
 
 K = "explorer."  # prefix of this page's session-state keys
 PENDING = K + "pending"  # state to apply before the widgets of the next run are created
 PRESENT_MAP_PX = (1400, 780)
+PAGE_LABELS, PRESENT_LABELS = 12, 30  # area names the map may write on itself (as many as fit, highest first)
 RANKING_PX = MAP_HEIGHT_PX - 240  # beside the map, under the legend
 
 eng, lg, ps = page_start(K)
@@ -178,7 +179,8 @@ query = Query(dataset=dataset, level=level, scope=scope, parent=parent, dimensio
 try:
     present = bool(ss.get(K + "present"))
     v = build_view(eng, query, lang=lg, scheme=scheme, k=int(k), selected=ss[K + "selected"],
-                   map_size=PRESENT_MAP_PX if present else (700, MAP_HEIGHT_PX))
+                   map_size=PRESENT_MAP_PX if present else (700, MAP_HEIGHT_PX),
+                   labels=PRESENT_LABELS if present else PAGE_LABELS, label_px=16 if present else 13)
 except QueryError as exc:
     st.error(f"{t('error.query', lg)}: {exc.message(lg)}")
     st.stop()
@@ -198,11 +200,13 @@ if present:  # the projector view: title, map, legend and the source line only
     where = (area_name(eng, parent or scope, lg) if parent or scope not in scope_fmt
              else t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope])
     shown_map, shown_legend, title = v.map, view_legend(v, lg, style="page", size="1.15em"), v.title
+    top_list_md = present_top(v.ranking, v.result.query.metric, lg)
     if vs and not indicator:  # the change between the rounds, as on the page
         try:
-            cvv = present_change_view(eng, other, query, lang=lg, map_size=PRESENT_MAP_PX)
+            cvv = present_change_view(eng, other, query, lang=lg, map_size=PRESENT_MAP_PX, labels=PRESENT_LABELS)
             shown_map, title = cvv.map, f"{cvv.title} · {cvv.label_a} → {cvv.label_b}"
             shown_legend = legend_html(cvv.legend, lang=lg, style="page", title=cvv.title, size="1.15em")
+            top_list_md = present_movers(cvv, lg)
         except PovmapError as exc:
             st.error(exc.message(lg))
     bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")  # the exit button never cut
@@ -213,8 +217,9 @@ if present:  # the projector view: title, map, legend and the source line only
         st.rerun()
     m, leg = st.columns([4, 1.5], gap="medium")
     with m:
-        area_map(shown_map, eng, key=map_key + ".present", height=PRESENT_MAP_PX[1], lang=lg)
+        area_map(fit_to_screen(shown_map), eng, key=map_key + ".present", height=PRESENT_MAP_PX[1], lang=lg)
     leg.markdown(shown_legend, unsafe_allow_html=True)
+    leg.markdown(top_list_md, unsafe_allow_html=False)  # the room reads the leaders without hovering
     if res.synthetic:
         leg.warning(t("synthetic.badge", lg))
     st.caption(" · ".join(f"{c.title(lg)}: {c.credit_text(lg)}" for c in CREDITS))

@@ -191,7 +191,44 @@ function viewsOf(a) {
           viewState: {...states}};
 }
 
+// Area names over the map, as HTML (the browser shapes Thai): most important first, each kept only if its box
+// meets no label placed before it and lies inside its panel. Laid out again after each frame that moved the view.
+let labelsDirty = true, labelSig = "";
+function labelSignature() {
+  return deckgl.getViewports().map((v) => [v.x, v.y, v.width, v.height, v.zoom.toFixed(3), v.longitude.toFixed(5),
+                                          v.latitude.toFixed(5)].join(",")).join(";");
+}
+function placeLabels() {
+  const box = document.getElementById("labels");
+  box.innerHTML = "";
+  if (!args || !args.labels || !deckgl) { el.dataset.labels = "0"; return; }
+  const viewports = deckgl.getViewports();
+  const taken = [];
+  for (const [name, lon, lat] of args.labels) {
+    const vp = viewports.find((v) => {
+      const [x, y] = v.project([lon, lat]);
+      return x >= 0 && y >= 0 && x <= v.width && y <= v.height;
+    });
+    if (!vp) continue;
+    const [x, y] = vp.project([lon, lat]);
+    const d = document.createElement("div");
+    d.className = "label";
+    d.style.fontSize = `${args.labelPx || 13}px`;
+    d.textContent = name;
+    box.appendChild(d);
+    const w = d.offsetWidth, h = d.offsetHeight, cx = vp.x + x, cy = vp.y + y;
+    const r = {l: cx - w / 2, t: cy - h / 2, r: cx + w / 2, b: cy + h / 2};
+    const outside = r.l < vp.x || r.t < vp.y || r.r > vp.x + vp.width || r.b > vp.y + vp.height;
+    if (outside || taken.some((o) => !(r.r < o.l || r.l > o.r || r.b < o.t || r.t > o.b))) { d.remove(); continue; }
+    taken.push(r);
+    d.style.left = `${r.l}px`;
+    d.style.top = `${r.t}px`;
+  }
+  el.dataset.labels = String(taken.length);
+}
+
 function onView({viewId, viewState}) {
+  labelsDirty = true;
   if (states && viewId in states) {
     states = {...states, [viewId]: viewState};
     lines.setProps({viewState: {...states}});
@@ -201,7 +238,19 @@ function onView({viewId, viewState}) {
   return viewState;
 }
 
+// Presentation mode (fitScreen): the map ends above the bottom of the window, so a projector shows all of it.
+function screenHeight(a) {
+  if (!a.fitScreen) return a.height;
+  try {
+    const top = window.frameElement.getBoundingClientRect().top;
+    return Math.max(320, Math.min(a.height, Math.floor(window.parent.innerHeight - top - 16)));
+  } catch (e) {  // another origin: the height asked for
+    return a.height;
+  }
+}
+
 async function draw(a, mine) {
+  a = {...a, height: screenHeight(a)};
   el.style.height = `${a.height}px`;
   send("streamlit:setFrameHeight", {height: a.height});
   const codes = a.codes ? a.codes.split(",") : [];
@@ -229,7 +278,11 @@ async function draw(a, mine) {
       onViewStateChange: onView,
       getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
       // data-painted: the last rerun whose colours are on screen (the browser tests and the bench wait on it)
-      onAfterRender: () => { if (painted !== committed) { painted = committed; el.dataset.painted = String(painted); } },
+      onAfterRender: () => {
+        const sig = labelSignature();  // the frame was resized, or the view moved: the labels follow
+        if (labelsDirty || sig !== labelSig) { labelsDirty = false; labelSig = sig; placeLabels(); }
+        if (painted !== committed) { painted = committed; el.dataset.painted = String(painted); }
+      },
     });
   } else if (vKey !== viewKey) {
     // A new view (level or scope) re-centres the map; a filter change keeps the user's pan and zoom.
@@ -243,6 +296,8 @@ async function draw(a, mine) {
   }
   linesKey = lKey;
   viewKey = vKey;
+  labelsDirty = true;
+  if (deckgl) deckgl.redraw(true);  // lay the labels out for this rerun's names and view
   committed = mine;
   recovered();
   if (painted === mine) el.dataset.painted = String(painted);

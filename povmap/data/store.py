@@ -67,7 +67,8 @@ class Store:
 
     @cached_property
     def _boundaries(self) -> dict[str, pd.DataFrame]:
-        cols = ["code", "geojson_detail", "geojson_overview", "minx", "miny", "maxx", "maxy", "lon", "lat"]
+        cols = ["code", "geojson_detail", "geojson_overview", "minx", "miny", "maxx", "maxy", "lon", "lat",
+                "label_lon", "label_lat"]
         return LazyDict(lambda lv: self._table(f"boundaries_{lv}.parquet", lambda f: pd.read_parquet(f, columns=cols)))
 
     def shapes(self, level: str) -> gpd.GeoDataFrame:

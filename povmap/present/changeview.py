@@ -21,7 +21,7 @@ from povmap.core.i18n import t
 from povmap.core.thai import DECIMALS, fmt_number
 from povmap.core.transitions import ENDS, OUTSIDE, STARTS, Transitions, shown
 from povmap.core.vocab import LEVEL_BY_KEY, TIERS, metric_label
-from povmap.present.explorer import HIDDEN_FILL, HIDDEN_RGB, LegendRow, scope_panels, view_bounds
+from povmap.present.explorer import HIDDEN_FILL, HIDDEN_RGB, LegendRow, map_labels, scope_panels, view_bounds
 from povmap.web.maplayer import MAP_HEIGHT_PX, MapSpec, build_map
 
 _RDBU = [hex_to_rgb(c) if c.startswith("#") else tuple(int(v) for v in c[4:-1].split(",")) for c in colorbrewer.RdBu]
@@ -113,8 +113,10 @@ def _fmt_change(metric: str, v: float, lang: str, sign: bool = True) -> str:
 
 
 def build_change_view(a: Engine, b: Engine, query: Query, *, lang: str, selected: str | None = None,
-                      map_size: tuple[int, int] = (700, MAP_HEIGHT_PX)) -> ChangeView:
-    """The explorer's change view: ``query`` on round A (engine ``a``) and round B (``b``)."""
+                      map_size: tuple[int, int] = (700, MAP_HEIGHT_PX), labels: int = 0,
+                      label_px: int = 13) -> ChangeView:
+    """The explorer's change view: ``query`` on round A (engine ``a``) and round B (``b``); ``labels``: how many
+    area names (largest change first) the map may write on itself."""
     c = ch.compare(a, b, query)
     q, frame = c.query, c.table
     classes = diverging(frame["change"].to_numpy())
@@ -137,7 +139,8 @@ def build_change_view(a: Engine, b: Engine, query: Query, *, lang: str, selected
         context = [q.parent[:2]] if len(q.parent) == 4 else a.boundaries("province").index.tolist()
     spec = build_map(bnd, frame["code"].to_numpy(dtype=object), fills=fills, tooltip_lines=tips, selected=selected,
                      context_codes=context, bounds=view_bounds(a, q, bnd, frame["code"]) if len(frame) else None,
-                     size_px=map_size, level=q.level, panels=scope_panels(a, q, lang))
+                     size_px=map_size, level=q.level, panels=scope_panels(a, q, lang), label_px=label_px,
+                     labels=map_labels(a, q.level, *_largest_changes(frame, name_col), labels))
     legend = []
     for lo, hi, colour, n in classes.rows:
         if lo == hi == 0:
@@ -191,6 +194,12 @@ def change_headline(view: ChangeView, lang: str) -> list:
                       metric=metric_label(q.dataset, q.metric, lang))
             out.append(Headline(label, r["name"], _fmt_change(q.metric, r["change"], lang)))
     return out
+
+
+def _largest_changes(frame: pd.DataFrame, name_col: str) -> tuple[list, list]:
+    t_ = frame.dropna(subset=["change"]).assign(size=lambda d: d["change"].abs())
+    t_ = t_.sort_values(["size", "code"], ascending=[False, True])
+    return t_["code"].tolist(), t_[name_col].tolist()
 
 
 def reconcile_lines(view: ChangeView, lang: str) -> list[str]:

@@ -149,8 +149,25 @@ def scope_panels(engine: Engine, q: Query, lang: str) -> tuple[list, list[str]] 
     return _PANELS.get(engine, (q.scope, lang), compute)
 
 
+def map_labels(engine: Engine, level: str, codes, names, n: int) -> list[tuple[str, float, float]] | None:
+    """The first ``n`` of ``codes`` (most important first) as map labels: (name, lon, lat) at the area's label
+    point (inside the area)."""
+    if n <= 0:
+        return None
+    bnd = engine.boundaries(level)
+    out = []
+    for code, name in zip(codes, names):
+        if code in bnd.index and isinstance(name, str) and name:
+            out.append((name, bnd.at[code, "label_lon"], bnd.at[code, "label_lat"]))
+        if len(out) >= n:
+            break
+    return out
+
+
 def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quantiles", k: int = 5,
-               selected: str | None = None, map_size: tuple[int, int] = (700, MAP_HEIGHT_PX)) -> View:
+               selected: str | None = None, map_size: tuple[int, int] = (700, MAP_HEIGHT_PX), labels: int = 0,
+               label_px: int = 13) -> View:
+    """``labels``: how many area names (highest value first) the map may write on itself."""
     res = engine.compute(query)
     q = res.query
     frame = res.table
@@ -171,12 +188,13 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
     context = None
     if q.parent:
         context = [q.parent[:2]] if len(q.parent) == 4 else engine.boundaries("province").index.tolist()
+    order = frame.assign(_nan=frame["value"].isna()).sort_values(["_nan", "value", "code"], ascending=[True, False, True])
     spec = build_map(
         bnd, frame["code"].to_numpy(dtype=object), fills=fills, tooltip_lines=tips, selected=selected,
         context_codes=context, bounds=view_bounds(engine, q, bnd, frame["code"]) if len(frame) else None,
-        size_px=map_size, level=q.level, panels=scope_panels(engine, q, lang),
+        size_px=map_size, level=q.level, panels=scope_panels(engine, q, lang), label_px=label_px,
+        labels=map_labels(engine, q.level, order["code"], order[name_col], labels),
     )
-    order = frame.assign(_nan=frame["value"].isna()).sort_values(["_nan", "value", "code"], ascending=[True, False, True])
     ranking = pd.DataFrame({
         "rank": range(1, len(order) + 1),
         "code": order["code"].to_numpy(),

@@ -14,29 +14,30 @@ HTML page that holds the title, legend, scale bar, credits and date, rasterised 
   kept open for the process: starting Chromium per export (``chromium --headless --screenshot``) took ~3 s.
 
 Projection: equirectangular with its standard parallel at the map's centre latitude (x = lon·cos φ₀, y = lat),
-as in :mod:`povmap.present.smallmaps`; the scale bar is true at that latitude. A bar rather than a "1 : N" ratio,
-because a PNG has no physical size until it is shown or printed; the bar stays right at any size. The bar is true
-at the centre latitude only (east-west, off it by about 1 % across a province and up to ~4 % at the country's
-ends): this is said here and in the bar's SVG ``<title>`` (read by screen readers, never drawn), not printed on
-the slide, where it only took room from the map.
+as in :mod:`povmap.present.smallmaps`. A scale bar rather than a "1 : N" ratio, because a PNG has no physical
+size until it is shown or printed; the bar stays right at any size. The scale bar is true at the map's centre
+latitude (east-west; off it by about 1 % across a province, up to ~4 % at the country's ends): this caveat is
+kept here and in the bar's SVG ``<title>`` (for screen readers, never drawn), not printed on the slide.
 
 Slide layout (1920×1080 design, type in rem that scales with the canvas): the title says where and what
-(":func:`map_title`: place — metric by level"), the subtitle the dataset and filters; the map takes most of the
-width, its viewBox widened or heightened to the box it gets so the frame fills it (neighbouring provinces fill the
-sides); the legend column beside it is :data:`SIDE_EM` wide.
+(:func:`map_title`: "place — metric by level"), the subtitle the dataset and filters; the map takes most of the
+width, its viewBox widened (or heightened) to the box it gets so its frame fills it, neighbouring provinces
+filling the sides; the legend column beside it is :data:`SIDE_EM` wide. The legend of a percentage metric
+gives its unit on each class (:func:`export_legend`).
 
-Area labels (:func:`place_labels`): the areas' names, with their figure on a second line, as SVG ``<text>`` over
-the map (Chromium shapes Thai in SVG text as in HTML), white-haloed (``paint-order: stroke``). Areas are taken by
-importance — highest value first, then larger areas; areas hidden for privacy and areas without data after all
-figures, by size — and each label is set at a point inside its area: the boundary table's ``lon``/``lat`` is
-the centroid, which lies outside ~5 district and ~80 subdistrict polygons, so where it does, shapely's
-``point_on_surface`` of the area's polygon is used instead. An area wide enough for its label has it centred on
-that point; a smaller one gets a dot there and the label beside it (right, else left). A label is skipped when
-its estimated box (text width estimated from per-character advances of the fonts Chromium picks, Noto Sans Thai
-and Laksaman, within about +10 %) leaves the map, overlaps the scale bar or a label already placed; at most
-:data:`LABEL_CAP` are placed, so a nationwide subdistrict map shows its top areas rather than clutter. An area
-hidden for privacy is labelled with its name only, never a figure. Anchors are computed for the candidates only
-(a few dozen per export, ~0.05 ms each from the stored GeoJSON), so they need no cache.
+Area labels (:func:`place_labels`): the areas' names, their figure on a second line, as SVG ``<text>`` over the
+map (Chromium shapes Thai in SVG text as in HTML), white-haloed (``paint-order: stroke``). Areas are taken by
+importance: highest value first, then larger areas; areas hidden for privacy and areas without data after all
+figures, by size (:func:`label_candidates`). Each label goes at a point inside its area: the store's label point
+(``label_lon``/``label_lat``, the pole of inaccessibility of the area's largest part) where the store has one;
+in a store built without it, the boundary table's ``lon``/``lat`` — the centroid, outside its polygon for 5
+districts and ~70 subdistricts — where it lies inside, else shapely's ``point_on_surface`` of the polygon,
+computed for the candidates only (~0.05 ms each from the stored GeoJSON, so no cache). An area wide enough for
+its label has it centred on that point; a smaller one, or one whose centre is taken, gets a dot there and the
+label beside it (right, left, above or below). A label is skipped when its estimated box (:func:`text_width_em`) leaves the map or overlaps the scale
+bar or a label already placed; at most :data:`LABEL_CAP` are placed, so a nationwide subdistrict map names its
+top areas rather than a clutter. An area hidden for privacy is labelled with its name only, never a figure, and
+its place in the order does not depend on its hidden value.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ from povmap.core.classify import NO_DATA_RGBA
 from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
 from povmap.core.privacy import export_line
-from povmap.core.thai import fmt_datetime, fmt_metric, fmt_number
+from povmap.core.thai import DECIMALS, fmt_datetime, fmt_number
 from povmap.core.vocab import (
     DATASETS,
     DIMENSION_BY_KEY,
@@ -152,7 +153,7 @@ class MapSvg:
 LABEL_CAP = 25  # area labels on one map at most
 _NAME_LINE, _FIGURE_LINE = 1.3, 1.2  # line heights in em: Thai marks reach above and below the Latin ones
 _BASELINE = 0.98  # from the top of a line to its baseline, in em
-_HALO = 0.24  # white halo (stroke) width in em of the name
+_HALO = 0.2  # white halo (stroke) width in em of the name
 _THAI_MARKS = frozenset(chr(c) for c in (0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)))
 
 
@@ -181,19 +182,26 @@ def text_width_em(text: str) -> float:
 
 
 def _anchors(engine: Engine, level: str, codes: list[str]) -> dict[str, tuple[float, float]]:
-    """A point inside each area (lon, lat): the boundary table's centroid where it lies inside the polygon, else
-    the polygon's ``point_on_surface``."""
+    """A point inside each area (lon, lat): the store's label point (``label_lon``/``label_lat``, the pole of
+    inaccessibility of the largest part) where the store has one; else the boundary table's centroid where it
+    lies inside the polygon, else the polygon's ``point_on_surface``."""
     b = engine.boundaries(level).reindex(codes).dropna(subset=["geojson_detail"])
+    out: dict[str, tuple[float, float]] = {}
+    if {"label_lon", "label_lat"} <= set(b.columns):
+        ready = b["label_lon"].notna() & b["label_lat"].notna()
+        out = dict(zip(b.index[ready].tolist(), zip(b.loc[ready, "label_lon"].astype(float).tolist(),
+                                                    b.loc[ready, "label_lat"].astype(float).tolist())))
+        b = b[~ready]
     if not len(b):
-        return {}
+        return out
     geoms = shapely.from_geojson(b["geojson_detail"].to_numpy())
-    lon, lat = b["lon"].to_numpy(dtype=float), b["lat"].to_numpy(dtype=float)
+    lon, lat = b["lon"].to_numpy(dtype=float).copy(), b["lat"].to_numpy(dtype=float).copy()
     inside = shapely.contains_xy(geoms, lon, lat)
     if not inside.all():
         surface = shapely.point_on_surface(geoms[~inside])
-        lon, lat = lon.copy(), lat.copy()
         lon[~inside], lat[~inside] = shapely.get_x(surface), shapely.get_y(surface)
-    return dict(zip(b.index.tolist(), zip(lon.tolist(), lat.tolist())))
+    out.update(zip(b.index.tolist(), zip(lon.tolist(), lat.tolist())))
+    return out
 
 
 def _overlaps(a, b) -> bool:
@@ -212,7 +220,6 @@ def place_labels(engine: Engine, level: str, candidates, *, vb: tuple[float, flo
     gap = 0.15 * name_size  # free space kept between two labels
     x_lo, y_lo, x_hi, y_hi = vb[0], vb[1], vb[0] + vb[2], vb[1] + vb[3]
     batch = max(4 * cap, 50)
-    tries = 0
     for start in range(0, min(len(candidates), 20 * max(cap, 1)), batch):  # anchors for a batch at a time
         chunk = candidates[start:start + batch]
         points = _anchors(engine, level, [c.code for c in chunk])
@@ -221,7 +228,6 @@ def place_labels(engine: Engine, level: str, candidates, *, vb: tuple[float, flo
                 return placed
             if c.code not in points:
                 continue
-            tries += 1
             lon, lat = points[c.code]
             px, py = lon * kx, -lat
             w = max(text_width_em(c.name) * name_size,
@@ -232,10 +238,12 @@ def place_labels(engine: Engine, level: str, candidates, *, vb: tuple[float, flo
             options = []
             if w <= 1.5 * area_w and h <= 1.2 * area_h:  # fits (roughly) inside: centred on the point
                 options.append(("middle", px, (px - w / 2, py - h / 2, px + w / 2, py + h / 2), None))
-            else:  # a dot on the area, the label beside it
-                r, off = 0.2 * name_size, 0.45 * name_size
-                options.append(("start", px + off, (px - r, py - h / 2, px + off + w, py + h / 2), (px, py)))
-                options.append(("end", px - off, (px - off - w, py - h / 2, px + r, py + h / 2), (px, py)))
+            # else, or where that is taken: a dot on the area, the label right of it, left, above or below
+            r, off = 0.2 * name_size, 0.45 * name_size
+            options += [("start", px + off, (px - r, py - h / 2, px + off + w, py + h / 2), (px, py)),
+                        ("end", px - off, (px - off - w, py - h / 2, px + r, py + h / 2), (px, py)),
+                        ("middle", px, (px - w / 2, py - off - h, px + w / 2, py + r), (px, py)),
+                        ("middle", px, (px - w / 2, py - r, px + w / 2, py + off + h), (px, py))]
             for anchor, x, box, dot in options:
                 if box[0] < x_lo or box[1] < y_lo or box[2] > x_hi or box[3] > y_hi:
                     continue
@@ -300,10 +308,11 @@ def map_svg(engine: Engine, level: str, codes, fills: list[str], *, lang: str, b
     if level != "province" and codes:  # province borders over districts/subdistricts
         provs = sorted({c[:2] for c in codes} & set(prov.index))
         borders = _paths(engine, "province", resolution).loc[provs].tolist()
-    bar = _scale_bar(vb, strip, unit_px, lang)
+    bar = _scale_bar(vb, strip, unit_px, lang, areas=(minx * kx - pad, w + 2 * pad))
     placed = []
     if labels and label_cap > 0:
-        bar_box = (bar["x0"] - bar["font"], bar["y"] - 1.6 * bar["font"], bar["x0"] + bar["length"] + 2 * bar["font"],
+        half_label = (text_width_em(bar["label"]) / 2 + 0.3) * bar["font"]  # its km label is centred on its end
+        bar_box = (bar["x0"] - bar["font"], bar["y"] - 1.6 * bar["font"], bar["x0"] + bar["length"] + half_label,
                    bar["y"] + bar["bar_h"] + 0.3 * bar["font"])
         placed = place_labels(engine, level, labels, vb=vb, kx=kx, name_size=label_px[0] / unit_px,
                               figure_size=label_px[1] / unit_px, obstacles=[bar_box], cap=label_cap)
@@ -319,11 +328,14 @@ def map_svg(engine: Engine, level: str, codes, fills: list[str], *, lang: str, b
     return MapSvg(svg, vb[2] / vb[3], tuple(placed))
 
 
-def _scale_bar(vb: tuple[float, float, float, float], strip: float, unit_px: float, lang: str) -> dict:
-    """Two-segment km bar in the strip under the map, in map units so its length is right at any size."""
-    km = nice_length(0.25 * min(vb[2], 1.6 * vb[3]) * KM_PER_DEGREE)
+def _scale_bar(vb: tuple[float, float, float, float], strip: float, unit_px: float, lang: str,
+               areas: tuple[float, float]) -> dict:
+    """Two-segment km bar in the strip under the map, in map units so its length is right at any size: under the
+    left of the areas' frame ``areas`` (left x, width; the viewBox may be wider), about a quarter of its width."""
+    km = nice_length(0.25 * areas[1] * KM_PER_DEGREE)
+    x0 = max(vb[0], areas[0]) + 0.02 * areas[1]
     length = km / KM_PER_DEGREE  # projected units: 1 unit = 1° of latitude = KM_PER_DEGREE km (true at φ₀ across)
-    return {"x0": vb[0] + 0.02 * vb[2], "y": vb[1] + vb[3] - 0.55 * strip, "bar_h": 7 / unit_px,
+    return {"x0": x0, "y": vb[1] + vb[3] - 0.55 * strip, "bar_h": 7 / unit_px,
             "font": 15 / unit_px, "half": length / 2, "length": length,
             "label": f"{fmt_number(km, 0 if km >= 1 else 1)} {t('export.km', lang)}",
             "note": t("export.scale_note", lang)}
@@ -410,9 +422,14 @@ def label_candidates(engine: Engine, view: View, lang: str) -> list[AreaLabel]:
     size = ((bnd["maxx"] - bnd["minx"]) * kx * (bnd["maxy"] - bnd["miny"])).fillna(0).to_numpy()
     order = np.lexsort((codes, -size, -np.nan_to_num(value, nan=-np.inf), np.isnan(value)))
     names = frame["name_th" if lang == "th" else "name_en"].tolist()
-    metric = res.query.metric
-    return [AreaLabel(codes[i], str(names[i]) if isinstance(names[i], str) and names[i] else codes[i],
-                      None if np.isnan(value[i]) else fmt_metric(metric, value[i], lang)) for i in order.tolist()]
+    metric = METRIC_BY_KEY[res.query.metric]
+    unit = "%" if metric.unit_en == "%" else ""  # counts and per 1,000: the number alone, the title says what
+
+    def figure(v: float) -> str | None:
+        return None if np.isnan(v) else fmt_number(v, DECIMALS[metric.key]) + unit
+
+    return [AreaLabel(codes[i], names[i] if isinstance(names[i], str) and names[i] else codes[i], figure(value[i]))
+            for i in order.tolist()]
 
 
 def export_legend(view: View) -> list[LegendRow]:
@@ -455,7 +472,7 @@ def map_page(engine: Engine, view: View, *, lang: str, size: tuple[int, int], wh
            else ((inner - SIDE_EM - _GAP_EM) * rem, h - (head + 2 * 0.8 + foot) * rem))
     box = (max(box[0], 100), max(box[1], 100))
     drawn = map_svg(engine, q.level, res.table["code"].tolist(), view_fills(view), lang=lang, box_px=box,
-                    fill_box=True, labels=label_candidates(engine, view, lang), label_px=(0.85 * rem, 0.75 * rem))
+                    fill_box=True, labels=label_candidates(engine, view, lang), label_px=(0.9 * rem, 0.8 * rem))
     unit = t(f"unit.{res.count_label}", lang)
     totals = None
     if res.has_data:

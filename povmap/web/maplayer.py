@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -136,6 +136,8 @@ def build_map(
     bounds: tuple[float, float, float, float] | None = None,
     size_px: tuple[int, int] = (700, MAP_HEIGHT_PX),
     panels: list | None = None,
+    labels: list | None = None,
+    label_px: int = 13,
 ) -> MapSpec:
     """The map of the areas ``codes`` of ``level`` (in the order of ``fills``); ``boundaries`` is that level's table.
 
@@ -145,6 +147,9 @@ def build_map(
     ``context_codes``: provinces drawn in grey under the areas (None: none).
     ``panels``: (boxes, titles): each box (see :func:`panel_bounds`) drawn in a panel of its own under its title,
     instead of one view of ``bounds``.
+    ``labels``: area names to write on the map, most important first, as (name, lon, lat); the browser places
+    as many as fit without overlapping (HTML text over the map, so Thai marks are shaped by the browser, which
+    deck.gl's own text layer, a glyph atlas, does not do).
     """
     codes = np.asarray(codes, dtype=object)
     if bounds is None:
@@ -167,6 +172,8 @@ def build_map(
         "context": None,
         "panels": [[round(v, 4) for v in b] for b in boxes] if len(boxes) > 1 else None,
         "panelTitles": list(titles) if len(boxes) > 1 else None,
+        "labels": [[str(n), round(float(x), 5), round(float(y), 5)] for n, x, y in labels] if labels else None,
+        "labelPx": label_px,
     }
     if context_codes is not None and len(context_codes):
         # several provinces are a backdrop: the nationwide overview file, already cached for the province map
@@ -175,6 +182,12 @@ def build_map(
         args["context"] = {"geo": [c.name for c in ctx], "codes": ",".join(str(c) for c in context_codes)}
     return MapSpec(args, chunks, len(codes), resolution)
 
+
+
+def fit_to_screen(spec: MapSpec) -> MapSpec:
+    """The same map, its height cut to what the browser window has left below the map's top (presentation mode:
+    a 780 px map on a 768 px projector would be cut); never taller than asked."""
+    return replace(spec, args={**spec.args, "fitScreen": True})
 
 
 def selected_code(value) -> str | None:
