@@ -647,6 +647,8 @@ class TransitionAudit:
             return (row, 1, k - 1) if 0 < true < k else (row, true, true)
         adjust = self.bound * int((p > 0).sum())
         v = shown[key]
+        if v is None and not 0 < p.sum() < k:
+            return None  # hidden with its area: says nothing of its own count
         lo, hi = (1 - adjust, k - 1 + adjust) if v is None else (v - adjust, v + adjust)
         return row, max(lo, 0), hi
 
@@ -702,3 +704,66 @@ class TransitionAudit:
                 (1, *b(parent)), (-1, *new(parent)), (1, *left(parent))] + [(-1, *a(c)) for c in sib] + [
                 (-1, *a(code, t)) for t in others]
         return out
+
+    def pairs(self, target: np.ndarray, code: str, shown: dict, *, exact: bool = False):
+        """Every published household figure of ``code`` (either round, the transitions) that is the target by
+        itself, and every two whose difference is the target: (names, lowest, highest) of each."""
+        terms = []
+        for side, figs in shown.items():
+            for key in figs:
+                if key[0 if side == "t" else 1] != code or (side != "t" and key[0] != "households"):
+                    continue
+                t = self.term(side, key, figs, exact)
+                if t is not None:
+                    terms.append((f"{side} {key}", np.rint(t[0][: self.nx]).astype("int8"), t[1], t[2]))
+        index: dict = {}
+        for i, (_, row, _, _) in enumerate(terms):
+            index.setdefault(row.tobytes(), []).append(i)
+        goal = np.rint(target[: self.nx]).astype("int8")
+        out = [((name,), lo, hi) for name, row, lo, hi in terms if np.array_equal(row, goal)]
+        for name, row, lo, hi in terms:
+            for j in index.get((row - goal).tobytes(), []):
+                other, _, lo2, hi2 = terms[j]
+                out.append(((name, "minus " + other), lo - hi2, hi - lo2))
+        return out
+
+    # -- the attack ----------------------------------------------------------------------------------------------
+    def attack(self, figs_a, figs_b, moves, *, informed: bool = False, exact=(), local: bool = False,
+               upper_only: bool = False) -> pd.DataFrame:
+        """Each target's interval (lo, hi) for one attacker. ``local``: the attacker who also knows every household
+        outside the target's area (:meth:`localised`; its intervals lie inside the full programme's)."""
+        a, b, bounds = self.constraints(figs_a, figs_b, moves, informed=informed, exact=exact)
+        if not self.feasible(a, b, bounds):
+            raise AssertionError("the true counts break the attacker's programme: the model is wrong")
+        targets = self.targets()
+        out = []
+        for area in sorted({g["code"] for g in targets}):
+            if local and len(area) > 2:
+                sa, sb, sbounds, keep = self.localised(a, b, bounds, area)
+            else:
+                sa, sb, sbounds, keep = a, b, bounds, np.ones(self.nz, dtype=bool)
+            for g in (g for g in targets if g["code"] == area):
+                row = g["row"]
+                assert not row[~keep].any()
+                hi = linprog(-row[keep], A_ub=sa, b_ub=sb, bounds=sbounds, method="highs")
+                lo = None if upper_only else linprog(row[keep], A_ub=sa, b_ub=sb, bounds=sbounds, method="highs")
+                if hi.status != 0 or (lo is not None and lo.status != 0):
+                    raise AssertionError(f"the attacker's programme failed for {g['code']} {g['cell']}")
+                out.append({"kind": g["kind"], "code": g["code"], "cell": g["cell"], "true": g["true"],
+                            "lo": np.nan if lo is None else lo.fun, "hi": -hi.fun})
+        return pd.DataFrame(out)
+
+
+def shown_index(figs_a, figs_b, moves) -> dict:
+    """What was shown for each published household figure, by side (a, b, t) and key (a figure hidden on one face
+    and shown on another counts as shown)."""
+    out: dict = {"a": {}, "b": {}, "t": {}}
+    for side, figs in (("a", figs_a), ("b", figs_b)):
+        for f in figs:
+            key = (f.unit, f.prefix, f.tiers, f.deprived, f.referred)
+            if out[side].get(key) is None:
+                out[side][key] = f.shown
+    for m in moves:
+        if out["t"].get(m.key) is None:
+            out["t"][m.key] = m.shown
+    return out

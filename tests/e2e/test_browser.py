@@ -234,3 +234,29 @@ def test_scattered_provinces_get_a_panel_each_and_drill_down_from_it(app_page: P
     wait_map_painted(page)
     expect(frame.locator("#map")).to_have_attribute("data-panels", "1")
     assert_no_exception(page)
+
+
+def test_presentation_names_the_areas_and_fits_a_projector(browser, app_url):
+    """On a 1024×768 projector the presentation map ends inside the window, and it writes area names on itself
+    (shaped by the browser, none overlapping, each over its own area); the five highest are listed."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/?scope=46&level=district&present=1&lang=th")
+        wait_script_done(page, LOAD_TIMEOUT_MS)
+        wait_map_painted(page)
+        frame = page.frame_locator(MAP_FRAME).first
+        expect(frame.locator("#map")).not_to_have_attribute("data-labels", "0")
+        boxes = frame.locator(".label").evaluate_all(
+            "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, e.textContent]; })")
+        assert len(boxes) >= 8, boxes
+        assert any(b[4] == "เมืองกาฬสินธุ์" for b in boxes)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+        frame_box = page.locator(MAP_FRAME).first.bounding_box()
+        assert frame_box and frame_box["y"] + frame_box["height"] <= 768, frame_box
+        expect(page.get_by_text("สูงสุด 5 อันดับ")).to_be_visible()
+        assert_no_exception(page)
+    finally:
+        context.close()
