@@ -148,10 +148,11 @@ class Audit:
     def check_sums(self, figs: list[Figure]) -> list[str]:
         """Figures that are not exactly the sum of their base cells (or hidden when the sum is not 1..k-1)."""
         bad = []
+        values = {u: self.base[u].to_numpy() for u in ("households", "members")}
         for f in figs:
-            total = int(self.base.loc[self.mask(f), f.unit].sum())
+            total = int(values[f.unit][self.mask(f)].sum())
             # hidden: its own sum is 1..k-1, or it goes with the area's hidden households (members, referred)
-            area = int(self.base.loc[self.base["code"].str.startswith(f.prefix), "households"].sum())
+            area = int(values["households"][self.mask(Figure("", "households", f.prefix, None, None, None, None))].sum())
             if f.shown is None and not 0 < total < self.k and not 0 < area < self.k and f.unit == "households" \
                     and f.referred is None:
                 bad.append(f"{f.where} {f.prefix}: hidden, but its base cells add up to {total}")
@@ -438,6 +439,7 @@ class TransitionAudit:
         tier_a = np.where(ia >= 0, base_a["tier"].to_numpy()[ia], 0)
         tier_b = np.where(ib >= 0, base_b["tier"].to_numpy()[ib], 0)
         at["code"] = np.where(ia >= 0, code_a, code_b)
+        at["code_a"], at["code_b"] = code_a, code_b
         at["start"] = np.where(ia >= 0, _tier9(tier_a), OUTSIDE)
         at["end"] = np.where(ib >= 0, _tier9(tier_b), OUTSIDE)
         at["referred"] = np.where(ia >= 0, base_a["referred"].to_numpy()[ia], 0)
@@ -476,12 +478,19 @@ class TransitionAudit:
 
     # -- masks over each partition ---------------------------------------------------------------------------
     def tmask(self, m: Move) -> np.ndarray:
-        c = self.tcells
-        out = c["code"].str.startswith(m.prefix).to_numpy() & c["start"].isin(m.starts).to_numpy() \
-            & c["end"].isin(m.ends).to_numpy()
-        if m.referred is not None:
-            out &= (c["referred"] == m.referred).to_numpy()
-        return out
+        """The transition cells a figure adds up (kept)."""
+        memo = self.__dict__.setdefault("_tmasks", {})
+        key = (m.prefix, m.starts, m.ends, m.referred)
+        if key not in memo:
+            c = self.tcells
+            if m.prefix not in memo:
+                memo[m.prefix] = c["code"].str.startswith(m.prefix).to_numpy()
+            out = memo[m.prefix] & np.isin(c["start"].to_numpy(), m.starts) & np.isin(c["end"].to_numpy(), m.ends)
+            if m.referred is not None:
+                out &= c["referred"].to_numpy() == m.referred
+            out.setflags(write=False)
+            memo[key] = out
+        return memo[key]
 
     def check_sums(self, moves: list[Move]) -> list[str]:
         """Transition figures that are not exactly the sum of their perturbed cells, or hidden when that sum is not
@@ -614,7 +623,9 @@ class TransitionAudit:
         """The programme for an attacker who, besides the figures, knows the true households and people of every
         atom and base cell outside ``area``: a smaller programme whose intervals lie inside the full one's (so
         passing it is passing the full one). Returns (A_ub, b_ub, bounds, kept unknowns)."""
-        keep = np.concatenate([self.atoms["code"].str.startswith(area).to_numpy(),
+        at = self.atoms
+        keep = np.concatenate([(at["code"].str.startswith(area) | at["code_a"].str.startswith(area)
+                                | at["code_b"].str.startswith(area)).to_numpy(),
                                self.A.base["code"].str.startswith(area).to_numpy(),
                                self.B.base["code"].str.startswith(area).to_numpy()])
         csc = a.tocsc()
@@ -633,6 +644,13 @@ class TransitionAudit:
         t: a Move key (prefix, starts, ends, referred). ``exact``: as if published without perturbation."""
         if key not in shown:
             return None
+        memo = self.__dict__.setdefault("_terms", {})
+        cached = (side, key, exact, shown[key])
+        if cached not in memo:
+            memo[cached] = self._term(side, key, shown, exact)
+        return memo[cached]
+
+    def _term(self, side: str, key, shown: dict, exact: bool):
         k = self.k
         if side == "t":
             mask = self.tmask(Move("", *key, None))
@@ -708,14 +726,19 @@ class TransitionAudit:
     def pairs(self, target: np.ndarray, code: str, shown: dict, *, exact: bool = False):
         """Every published household figure of ``code`` (either round, the transitions) that is the target by
         itself, and every two whose difference is the target: (names, lowest, highest) of each."""
+        by_code = self.__dict__.setdefault("_keys_by_code", {})
+        if id(shown) not in by_code:
+            keys: dict = {}
+            for side, figs in shown.items():
+                for key in figs:
+                    if side == "t" or key[0] == "households":
+                        keys.setdefault(key[0 if side == "t" else 1], []).append((side, key))
+            by_code[id(shown)] = (shown, keys)
         terms = []
-        for side, figs in shown.items():
-            for key in figs:
-                if key[0 if side == "t" else 1] != code or (side != "t" and key[0] != "households"):
-                    continue
-                t = self.term(side, key, figs, exact)
-                if t is not None:
-                    terms.append((f"{side} {key}", np.rint(t[0][: self.nx]).astype("int8"), t[1], t[2]))
+        for side, key in by_code[id(shown)][1].get(code, []):
+            t = self.term(side, key, shown[side], exact)
+            if t is not None:
+                terms.append((f"{side} {key}", np.rint(t[0][: self.nx]).astype("int8"), t[1], t[2]))
         index: dict = {}
         for i, (_, row, _, _) in enumerate(terms):
             index.setdefault(row.tobytes(), []).append(i)

@@ -96,13 +96,11 @@ def test_page_holds_title_legend_scale_credits_and_date(engine):
 
 
 def test_scale_note_is_not_drawn(engine):
-    """The scale bar's caveat (true at the centre latitude) is in its SVG <title> and the module docstring only."""
+    """The scale bar's caveat (true at the centre latitude) is for the module docstring, not for the room."""
     q = Query(level="district", scope="46", metric="rate")
-    for lang, i in (("th", 0), ("en", 1)):
+    for lang, caveat in (("th", "ละติจูดกึ่งกลาง"), ("en", "centre latitude")):
         page = map_page(engine, build_view(engine, q, lang=lang), lang=lang, size=SLIDE, when=WHEN)
-        note = escape(CATALOGUE["export.scale_note"][i])
-        assert note not in visible(page)
-        assert f"<title>{note}</title>" in page
+        assert caveat not in page
 
 
 def test_title_says_where_and_what(engine):
@@ -162,7 +160,8 @@ def test_area_labels_are_placed_without_overlap(engine, query, lang):
         assert inner.startswith(str(escape(names[code])))
     top = view.ranking.iloc[0]  # the highest value is labelled first, with its figure
     assert labels[0][0] == top["code"]
-    assert labels[0][2].endswith(f'>{top["value"]:,.2f}%</tspan>' if query.metric == "rate" else f'>{top["value"]:,.0f}</tspan>')
+    figure = f'{top["value"]:,.2f}%' if query.metric == "rate" else f'{top["value"]:,.0f}'
+    assert labels[0][2].endswith(f">{figure}</tspan>")
     if query == Query(level="district", scope="46", metric="rate"):
         assert len(labels) == 18  # every district of Kalasin fits on a slide
     if query.level == "subdistrict" and query.scope == "all":
@@ -228,8 +227,9 @@ def test_percentage_legend_shows_its_unit(engine):
     assert re.fullmatch(r"\d+\.\d\d – \d+\.\d\d %", legend[0])
     people = build_view(engine, Query(level="district", scope="46"), lang="th")
     assert not any("%" in r.label for r in export_legend(people))
-    hh = build_view(engine, Query(dataset="households", level="subdistrict", scope="46", metric="households"), lang="en")
-    assert [r.label for r in export_legend(hh)] == [r.label for r in hh.legend]  # counts, and the hidden row as is
+    hh = build_view(engine, Query(dataset="households", level="subdistrict", scope="46", metric="households"),
+                    lang="en")
+    assert [r.label for r in export_legend(hh)] == [r.label for r in hh.legend]  # counts; the hidden row as is
 
 
 def test_map_takes_most_of_the_slide(engine):

@@ -41,9 +41,9 @@ def legend_html(rows: Iterable[LegendRow], *, lang: str, style: str, title: str 
     """
     if style not in LEGEND_STYLES:
         raise ValueError(f"legend style {style!r} is none of {LEGEND_STYLES}")
-    areas = t("legend.areas", lang) if style != "small" else None
     items = [{"colour": hex_colour(r.color), "label": r.label,
-              "count": fmt_number(r.count) + (f" {areas}" if areas else "")} for r in rows]
+              "count": t("legend.n_areas", lang, count=r.count) if style != "small" else fmt_number(r.count)}
+             for r in rows]
     return render("legend.html.j2", style=style, rows=items, size=size,
                   heading=t("legend.title", lang) if title is not None else None, title=title,
                   note=t("legend.note", lang) if title is not None else None)

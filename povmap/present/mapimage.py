@@ -34,10 +34,11 @@ in a store built without it, the boundary table's ``lon``/``lat`` — the centro
 districts and ~70 subdistricts — where it lies inside, else shapely's ``point_on_surface`` of the polygon,
 computed for the candidates only (~0.05 ms each from the stored GeoJSON, so no cache). An area wide enough for
 its label has it centred on that point; a smaller one, or one whose centre is taken, gets a dot there and the
-label beside it (right, left, above or below). A label is skipped when its estimated box (:func:`text_width_em`) leaves the map or overlaps the scale
-bar or a label already placed; at most :data:`LABEL_CAP` are placed, so a nationwide subdistrict map names its
-top areas rather than a clutter. An area hidden for privacy is labelled with its name only, never a figure, and
-its place in the order does not depend on its hidden value.
+label beside it (right, left, above or below). A label is skipped when its estimated box
+(:func:`text_width_em`) leaves the map or overlaps the scale bar or a label already placed; at most
+:data:`LABEL_CAP` are placed (of the first :data:`LABEL_TRIES` × that many candidates), so a nationwide
+subdistrict map names its top areas rather than a clutter. An area hidden for privacy is labelled with its name
+only, never a figure, and its place in the order does not depend on its hidden value.
 """
 from __future__ import annotations
 
@@ -151,9 +152,10 @@ class MapSvg:
 
 
 LABEL_CAP = 25  # area labels on one map at most
+LABEL_TRIES = 20  # candidates tried per label allowed, at most (a crowded map gives up on the rest)
 _NAME_LINE, _FIGURE_LINE = 1.3, 1.2  # line heights in em: Thai marks reach above and below the Latin ones
 _BASELINE = 0.98  # from the top of a line to its baseline, in em
-_HALO = 0.2  # white halo (stroke) width in em of the name
+_HALO = 0.26  # white halo (stroke) width in em of the name
 _THAI_MARKS = frozenset(chr(c) for c in (0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)))
 
 
@@ -220,10 +222,11 @@ def place_labels(engine: Engine, level: str, candidates, *, vb: tuple[float, flo
     gap = 0.15 * name_size  # free space kept between two labels
     x_lo, y_lo, x_hi, y_hi = vb[0], vb[1], vb[0] + vb[2], vb[1] + vb[3]
     batch = max(4 * cap, 50)
-    for start in range(0, min(len(candidates), 20 * max(cap, 1)), batch):  # anchors for a batch at a time
+    for start in range(0, min(len(candidates), LABEL_TRIES * cap), batch):  # anchors for a batch at a time
         chunk = candidates[start:start + batch]
         points = _anchors(engine, level, [c.code for c in chunk])
-        for c in chunk:
+        extent = bnd.reindex([c.code for c in chunk])[["minx", "miny", "maxx", "maxy"]].to_numpy(dtype=float)
+        for c, (minx, miny, maxx, maxy) in zip(chunk, extent.tolist()):
             if len(placed) >= cap:
                 return placed
             if c.code not in points:
@@ -233,8 +236,7 @@ def place_labels(engine: Engine, level: str, candidates, *, vb: tuple[float, flo
             w = max(text_width_em(c.name) * name_size,
                     text_width_em(c.figure) * figure_size if c.figure else 0.0) + 2 * _HALO * name_size
             h = _NAME_LINE * name_size + (_FIGURE_LINE * figure_size if c.figure else 0.0)
-            row = bnd.loc[c.code]
-            area_w, area_h = (row["maxx"] - row["minx"]) * kx, row["maxy"] - row["miny"]
+            area_w, area_h = (maxx - minx) * kx, maxy - miny
             options = []
             if w <= 1.5 * area_w and h <= 1.2 * area_h:  # fits (roughly) inside: centred on the point
                 options.append(("middle", px, (px - w / 2, py - h / 2, px + w / 2, py + h / 2), None))
@@ -254,7 +256,8 @@ def place_labels(engine: Engine, level: str, candidates, *, vb: tuple[float, flo
                     x += _HALO * name_size
                 elif anchor == "end":
                     x -= _HALO * name_size
-                placed.append(PlacedLabel(c.code, c.name, c.figure, x, box[1] + _BASELINE * name_size, anchor, box, dot))
+                baseline = box[1] + _BASELINE * name_size
+                placed.append(PlacedLabel(c.code, c.name, c.figure, x, baseline, anchor, box, dot))
                 taken.append(box)
                 break
     return placed
@@ -337,8 +340,7 @@ def _scale_bar(vb: tuple[float, float, float, float], strip: float, unit_px: flo
     length = km / KM_PER_DEGREE  # projected units: 1 unit = 1° of latitude = KM_PER_DEGREE km (true at φ₀ across)
     return {"x0": x0, "y": vb[1] + vb[3] - 0.55 * strip, "bar_h": 7 / unit_px,
             "font": 15 / unit_px, "half": length / 2, "length": length,
-            "label": f"{fmt_number(km, 0 if km >= 1 else 1)} {t('export.km', lang)}",
-            "note": t("export.scale_note", lang)}
+            "label": f"{fmt_number(km, 0 if km >= 1 else 1)} {t('export.km', lang)}"}
 
 
 def view_fills(view: View) -> list[str]:
@@ -405,10 +407,11 @@ def subtitle(engine: Engine, q: Query, lang: str) -> str:
     return " · ".join(parts)
 
 
-def label_candidates(engine: Engine, view: View, lang: str) -> list[AreaLabel]:
-    """The view's areas as label candidates, most important first: by value (highest first), then by size (the
-    projected box of the area); areas hidden for privacy or without data last, by size. A hidden area's label
-    is its name only: no figure, and its order does not depend on its (hidden) value."""
+def label_candidates(engine: Engine, view: View, lang: str, limit: int | None = None) -> list[AreaLabel]:
+    """The view's areas as label candidates, most important first (the first ``limit``; None: all): by value
+    (highest first), then by size (the projected box of the area); areas hidden for privacy or without data last,
+    by size. A hidden area's label is its name only: no figure, and its order does not depend on its (hidden)
+    value."""
     res = view.result
     frame = res.table
     if not len(frame):
@@ -429,7 +432,7 @@ def label_candidates(engine: Engine, view: View, lang: str) -> list[AreaLabel]:
         return None if np.isnan(v) else fmt_number(v, DECIMALS[metric.key]) + unit
 
     return [AreaLabel(codes[i], names[i] if isinstance(names[i], str) and names[i] else codes[i], figure(value[i]))
-            for i in order.tolist()]
+            for i in order[:limit].tolist()]
 
 
 def export_legend(view: View) -> list[LegendRow]:
@@ -472,7 +475,8 @@ def map_page(engine: Engine, view: View, *, lang: str, size: tuple[int, int], wh
            else ((inner - SIDE_EM - _GAP_EM) * rem, h - (head + 2 * 0.8 + foot) * rem))
     box = (max(box[0], 100), max(box[1], 100))
     drawn = map_svg(engine, q.level, res.table["code"].tolist(), view_fills(view), lang=lang, box_px=box,
-                    fill_box=True, labels=label_candidates(engine, view, lang), label_px=(0.9 * rem, 0.8 * rem))
+                    fill_box=True, labels=label_candidates(engine, view, lang, limit=LABEL_TRIES * LABEL_CAP),
+                    label_px=(0.9 * rem, 0.8 * rem))
     unit = t(f"unit.{res.count_label}", lang)
     totals = None
     if res.has_data:
