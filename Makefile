@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml
 # Idempotent: does nothing when the sources and the build code are unchanged.
 store: setup
 	$(BIN)/povmap data install
+	$(BIN)/python -c "from povmap.core import compiled; compiled.warm()"
 
 # Headless Chromium and Thai fonts (browser tests, PNG/PDF exports), pdftotext for the PDF tests (Debian packages).
 system-deps:

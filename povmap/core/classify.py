@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 from plotly.colors import colorbrewer, hex_to_rgb
 
 from povmap.core.vocab import CLASS_SCHEME_KEYS
+from povmap.core.compiled import import_cached
+
+# mapclassify compiles a numba kernel eagerly when imported (~3.5 s in every new server process, issue 16); cached
+# on disk it loads in a fraction of that from the second process on (the Makefile warms it at install).
+mapclassify = import_cached("mapclassify")
 
 SCHEMES = {"quantiles": "Quantiles", "fisher_jenks": "FisherJenks", "equal_interval": "EqualInterval"}
 

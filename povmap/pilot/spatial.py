@@ -9,7 +9,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
-import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -20,7 +19,10 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from povmap.core.compiled import import_cached
 from povmap.core.errors import PovmapError
+
+esda = import_cached("esda")  # its permutation kernels compile on first use: cached on disk, not every process
 
 # GeoDa's cluster-map colours (Explore/LisaMapNewView.cpp); Gi* High/Low reuse the HH/LL colours as GeoDa does.
 GEODA_COLOURS: dict[str, tuple[int, int, int]] = {
