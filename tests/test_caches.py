@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+import povmap.core.change  # noqa: F401
 import povmap.pilot  # noqa: F401
 import povmap.present.explorer  # noqa: F401  (each feature module declares its caches on import)
 import povmap.present.mapimage  # noqa: F401
