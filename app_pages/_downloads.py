@@ -144,6 +144,20 @@ def map_downloads(containers, eng: Engine, query, *, scheme: str, k: int, key: s
             file_name=f"{stem}-{suffix}.png", mime="image/png", icon=":material/image:")
 
 
+def scope_brief_download(container, eng: Engine, result, *, key: str, scenario: str | None = None) -> None:
+    """One brief (A4 PDF) of a shortlist over a scope of several provinces, made when clicked."""
+    lg = lang()
+    _start_chromium()
+    households = result.frame.dataset == "households"
+    _rendered_download(
+        container, t("export.scope_brief", lg),
+        audited(lambda: brief.scope_brief_pdf(eng, result, lang=lg, scenario=scenario),
+                f"brief-{result.frame.scope}.pdf", households),
+        spec=_digest(eng.data.version, result.frame, lg, scenario, result.shortlist.to_csv()), key=key,
+        file_name=f"{exports.slug(f'brief-{result.frame.scope}')}.pdf", mime="application/pdf",
+        icon=":material/picture_as_pdf:", help=t("export.scope_brief_help", lg))
+
+
 def brief_download(container, eng: Engine, code: str, *, key: str, shortlist=None, scenario: str | None = None,
                    other: Engine | None = None) -> None:
     """The area brief (A4 PDF) of ``code``, made when clicked; ``other``: another round, whose change it adds."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages._compare_view import render_comparison
-from app_pages._downloads import audited, brief_download
+from app_pages._downloads import audited, brief_download, scope_brief_download
 from app_pages._auth import address, current_user
 from app_pages._map import area_map
 from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare, button_row
@@ -309,6 +309,7 @@ def _brief(eng: Engine, result: pilot.PilotResult, lg: str, col, title: str) -> 
         if not provinces:
             return
         name = "name_th" if lg == "th" else "name_en"
+        scope_brief_download(col, eng, result, key=f"{K}dl.scope_brief", scenario=title)  # the whole scope
         provinces = [col.selectbox(t("pilot.brief_province", lg), provinces, key=f"{K}brief_province",
                                    format_func=lambda c: t("pilot.brief_choice", lg, name=eng.names.at[c, name],
                                                            count=int(counts[c])))]

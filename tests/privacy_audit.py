@@ -21,6 +21,7 @@ in the counts and are not modelled here (see docs/privacy.md).
 """
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass
 
@@ -29,11 +30,14 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from povmap.core.cellkey import preimage
+from povmap.core.cellkey import KEY_RANGE, MAX_PCV, perturbation_table, preimage, record_keys
 from povmap.core.engine import Engine, Query
-from povmap.core.households import MAX_MEMBERS
+from povmap.core.households import CAPITAL_COLUMNS, DEPRIVED_COLUMNS, MAX_MEMBERS
+from povmap.core.transitions import ENDS, NO_TIER, OUTSIDE, POOR, STARTS, SUMMARY_KEYS
+from povmap.core.transitions import shown as shown_as
 from povmap.core.vocab import DIMENSION_KEYS, LEVEL_KEYS, TIER_NUMBERS
 from povmap.pilot.criteria import Frame, frame_data
+from povmap.present import changeview as cv
 from povmap.present.profile import build_profile
 
 TIER_SUBSETS = [s for r in range(1, 5) for s in itertools.combinations(TIER_NUMBERS, r)]
@@ -261,11 +265,7 @@ def collect_transitions(tr, scope: str) -> list[Move]:
     """Every transition figure published about ``scope`` through the faces' functions: the matrix of the province,
     of each district and of each subdistrict, all households and referred only (:func:`transition_rows`, the CLI
     and the download; the page's table and Sankey show the same values), and each area's summary."""
-    from povmap.core.transitions import ENDS, OUTSIDE, POOR, STARTS, SUMMARY_KEYS, shown
-    from povmap.present import changeview as cv
-
     k = tr.k
-    code_of = {"new": OUTSIDE, "left": OUTSIDE}
     summary_cells = {"left_tier1": ((1,), tuple(e for e in ENDS if e != 1)), "fell_to_tier1": ((2, 3, 4), (1,)),
                      "continuously_poor": (POOR, POOR), "new": ((OUTSIDE,), ENDS), "left": (STARTS, (OUTSIDE,))}
     assert set(summary_cells) == set(SUMMARY_KEYS)
@@ -277,22 +277,21 @@ def collect_transitions(tr, scope: str) -> list[Move]:
             sankey = cv.sankey_data(tr, prefix, "en", referred)
             assert sorted(sankey["value"]) == sorted(int(v) for v in rows["households"] if v is not None and v > 0)
             assert (table.iloc[:, 1:].to_numpy().ravel() == f"< {k}").sum() == (rows["status"] == "hidden").sum()
-            for r in rows.itertuples():
-                s, e = int(code_of.get(r._1, r._1)), int(code_of.get(r.to, r.to))
-                v = None if r.status == "hidden" else int(r.households)
+            for start, end, v, status in zip(rows["from"], rows["to"], rows["households"], rows["status"]):
+                s = OUTSIDE if start == "new" else int(start)
+                e = OUTSIDE if end == "left" else int(end)
+                v = None if status == "hidden" else int(v)
                 moves.append(Move(f"matrix {prefix} {'referred' if referred else 'all'}", prefix, (s,), (e,),
                                   1 if referred else None, v))
         for name, value in tr.summary(prefix).items():
             starts, ends = summary_cells[name]
-            moves.append(Move(f"summary {prefix} {name}", prefix, tuple(starts), tuple(ends), None, shown(value, k)))
+            moves.append(Move(f"summary {prefix} {name}", prefix, tuple(starts), tuple(ends), None, shown_as(value, k)))
     return moves
 
 
 def record_cells(df: pd.DataFrame) -> pd.DataFrame:
     """Each household's base cell (code, tier, deprived, referred, complete), derived here as the protected table
     defines it (checked against the table's true counts by :class:`TransitionAudit`)."""
-    from povmap.core.households import CAPITAL_COLUMNS, DEPRIVED_COLUMNS
-
     caps = df[list(CAPITAL_COLUMNS)].to_numpy(dtype="float64")
     flags = df[list(DEPRIVED_COLUMNS)].to_numpy(dtype="float64")
     members = df["members"].to_numpy(dtype="int64")
@@ -308,8 +307,6 @@ def record_cells(df: pd.DataFrame) -> pd.DataFrame:
 def exact_figures(audit: Audit, figs: list[Figure]) -> tuple[Audit, list[Figure]]:
     """The negative control: the same figures with true counts and no adjustment, a figure of 1..k-1 households
     still shown as "< k" (what per-view suppression alone would publish)."""
-    import copy
-
     rec = record_cells(audit.records)
     keys = list(audit.base.columns[:5])
     true = (rec.assign(households=1, members=audit.records["members"].to_numpy())
@@ -349,9 +346,7 @@ def _distinct(a: sp.csr_matrix, b: np.ndarray) -> tuple[sp.csr_matrix, np.ndarra
 
 
 def _tier9(t):
-    from povmap.core.transitions import NO_TIER
-    from povmap.core.vocab import TIER_NUMBERS
-
+    """A tier as the transition table counts it: 1-4, else no tier."""
     return np.where(np.isin(t, TIER_NUMBERS), t, NO_TIER)
 
 
@@ -368,9 +363,6 @@ class TransitionAudit:
     Unknowns: households per atom, then people per round-A base cell, then people per round-B base cell."""
 
     def __init__(self, a: Engine, b: Engine, tr, scope: str, *, movers: bool = False):
-        from povmap.core.cellkey import perturbation_table, record_keys
-        from povmap.core.transitions import OUTSIDE
-
         self.scope, self.k, self.bound, self.tr = scope, tr.k, tr.bound, tr
         self.A, self.B = Audit(a, scope), Audit(b, scope)
         assert self.A.k == self.B.k == self.k and self.A.bound == self.B.bound == self.bound
@@ -406,9 +398,9 @@ class TransitionAudit:
         tcols = ["code", "start", "end", "referred"]
         rkey = record_keys(hh["household_id"].to_numpy(), a.data.record_key_secret)[:, 0]
         true_t = hh.assign(rkey=rkey).groupby(tcols).agg(n=("rkey", "size"), ckey=("rkey", "sum"))
-        true_t["ckey"] %= 256
+        true_t["ckey"] %= KEY_RANGE
         ptable = perturbation_table(self.k).set_index(["pcv", "ckey"])["pvalue"]
-        pcv = np.where(true_t["n"] <= 750, true_t["n"], (true_t["n"] - 1) % 250 + 501)
+        pcv = np.where(true_t["n"] <= MAX_PCV, true_t["n"], (true_t["n"] - 1) % 250 + 501)  # ONS: 501-750 reused
         true_t["expected"] = true_t["n"].to_numpy() + ptable.loc[list(zip(pcv, true_t["ckey"]))].to_numpy()
         tc = tr.cells[tr.cells["code"].str[:2] == scope].set_index(tcols)["households"]
         both = true_t.join(tc, how="outer")
@@ -583,8 +575,6 @@ class TransitionAudit:
     def targets(self) -> list[dict]:
         """Every true count of 1..k-1: area × tier in round A and in round B (deprived households, the explorer's;
         all households, the profile's), and area × start × end of the matrix (all, referred) at every level."""
-        from povmap.core.transitions import ENDS, STARTS
-
         out = []
         for side, audit in (("a", self.A), ("b", self.B)):
             base_true = np.asarray((self.MA if side == "a" else self.MB) @ self.x_true).ravel()
@@ -688,8 +678,6 @@ class TransitionAudit:
     def routes(self, code: str, tier: int):
         """Ways to work out round A's households of ``tier`` in subdistrict ``code`` by adding and subtracting
         published figures of both rounds and the transitions: name → terms."""
-        from povmap.core.transitions import ENDS, OUTSIDE, STARTS
-
         def a(x, t=None):
             return "a", ("households", x, None if t is None else (t,), None, None)
 
@@ -737,7 +725,7 @@ class TransitionAudit:
         terms = []
         for side, key in by_code[id(shown)][1].get(code, []):
             t = self.term(side, key, shown[side], exact)
-            if t is not None:
+            if t is not None and t[0][: self.nx].any():  # a figure of nobody subtracts nothing
                 terms.append((f"{side} {key}", np.rint(t[0][: self.nx]).astype("int8"), t[1], t[2]))
         index: dict = {}
         for i, (_, row, _, _) in enumerate(terms):

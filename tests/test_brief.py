@@ -106,3 +106,26 @@ def test_shortlist_of_a_scenario_is_listed_and_escaped(engine):
 def test_unknown_area_is_refused(engine):
     with pytest.raises(QueryError):
         area_brief_pdf(engine, "99", lang="th")
+
+
+def test_a_scope_brief_lists_the_whole_shortlist_with_its_provinces(engine):
+    """One brief for the SRA-7 shortlist: one map panel per group of near provinces, the shortlisted areas per
+    province, every shortlisted area with its district and province; no scope key in the Thai text."""
+
+
+    from povmap import pilot
+    from povmap.pilot.criteria import Frame
+    from povmap.present.brief import scope_brief_pdf
+
+    no_am = pd.DataFrame(columns=["manager", "code", "note"], dtype=str)
+    res = pilot.run(pilot.criteria_set(engine, Frame(scope="sra7", level="subdistrict"), pilot.DEFAULTS, no_am),
+                    pilot.DEFAULTS, with_stability=False)
+    pdf = scope_brief_pdf(engine, res, lang="th", scenario="ลองเลือก")
+    pages = pdf_pages(pdf)
+    assert page_sizes(pdf) == [A4_PT] * len(pages) and len(pages) == 2
+    text = " ".join(" ".join(p.split()) for p in pages)
+    assert "7 จังหวัด SRA" in text and "ลองเลือก" in text and "sra7" not in text
+    assert "ลำปาง" in text and "ปัตตานี · พัทลุง · ยะลา" in text  # the panels' titles
+    for code in res.shortlist.index:
+        assert engine.names.at[code, "name_th"] in text
+        assert engine.names.at[code[:2], "name_th"] in text

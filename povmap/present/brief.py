@@ -27,6 +27,7 @@ from povmap.core.vocab import (
     DIMENSION_BY_KEY,
     INDICATOR_BY_KEY,
     LEVEL_BY_KEY,
+    SCOPE_GROUPS,
     child_level,
     level_of,
     metric_label,
@@ -273,3 +274,92 @@ def area_brief_pdf(engine: Engine, code: str, *, lang: str, shortlist: pd.DataFr
     page, figures = brief_html(engine, p, view, lang=lang, highlight=highlight, shortlist=shortlist,
                                scenario=scenario, when=when, change=_change(engine, other, p, lang, households))
     return CHROMIUM.pdf(page, figures, footer=_footer(p, lang, when))
+
+
+SCOPE_SHORTLIST_ROWS = 40
+
+
+def scope_brief_pdf(engine: Engine, result, *, lang: str, scenario: str | None = None,
+                    when: datetime | None = None) -> bytes:
+    """One A4 brief of a pilot shortlist over a scope of several provinces (the 20 PPAOS, the 7 SRA, all): the
+    frame's areas on one map with the shortlist in red, each province's share of it, and the shortlist itself
+    with each area's district and province. ``result``: a :class:`povmap.pilot.PilotResult`."""
+    from povmap.present.pilotview import frame_lines, shortlist_map
+
+    frame = result.frame
+    scope = next((s.label(lang) for s in SCOPE_GROUPS if s.key == frame.scope), None) or t("crumb.thailand", lang)
+    name_col = "name_th" if lang == "th" else "name_en"
+    r = result.ranked
+    bnd = engine.boundaries(frame.level)
+    codes = [c for c in r.index if c in bnd.index]
+    spec, legend_rows = shortlist_map(engine, result, lang)
+    fills = [f"rgba({c[0]},{c[1]},{c[2]},{c[3] / 255:.3f})" for c in
+             (spec.args["palette"][i] for i in spec.args["fill"])]
+    shortlisted = [c for c in codes if bool(r.at[c, "shortlisted"])]
+    drawn = _scope_svg(engine, frame, codes, fills, shortlisted, lang)
+    short = result.shortlist
+    per_province = short.groupby("province").size().sort_values(ascending=False)
+    prov_rows = [[engine.names.at[p, name_col], fmt_number(int(n))] for p, n in per_province.items()]
+    top = _part("top_areas", title=t("brief.scope_provinces", lang),
+                head=[t("pilot.col.province", lang), t("brief.scope_n_short", lang)], rows=prov_rows, note=None,
+                more=None)
+    df = _shortlist_codes(short)
+    rows = [[fmt_number(row["rank"]) if pd.notna(row.get("rank")) else "", engine.names.at[row["code"], name_col],
+             engine.names.at[row["code"][:4], name_col], engine.names.at[row["code"][:2], name_col],
+             f"{row['score']:.3f}" if pd.notna(row.get("score")) else ""]
+            for _, row in df.head(SCOPE_SHORTLIST_ROWS).iterrows()]
+    more = len(df) - SCOPE_SHORTLIST_ROWS
+    listed = _part("shortlist", heading=t("brief.shortlist", lang, name=scenario or t("pilot.unsaved", lang)),
+                   summary=" · ".join(f"{k}: {v}" for k, v in frame_lines(engine, result, lang)),
+                   head=[t("pilot.col.rank", lang), t("table.name", lang), t("pilot.col.district", lang),
+                         t("pilot.col.province", lang), t("pilot.col.score", lang)], rows=rows,
+                   more=t("brief.more_rows", lang, n=fmt_number(more)) if more > 0 else None, num=[0, 4])
+    data = result.criteria.data
+    unit = t(f"unit.{data.count_label}", lang)
+    tiles = [{"k": t("brief.scope_total", lang, unit=unit),
+              "v": f"< {data.k}" if data.total_hidden else fmt_number(data.scope_count or 0), "c": scope},
+             {"k": t("brief.scope_ranked", lang), "v": fmt_number(len(data.areas)),
+              "c": LEVEL_BY_KEY[frame.level].label(lang)},
+             {"k": t("brief.scope_shortlisted", lang), "v": fmt_number(len(short)),
+              "c": t("brief.scope_in_provinces", lang, count=len(per_province))}]
+    from povmap.present.html import legend_html
+
+    page = render("brief.html.j2", font=charts.FONT, map_w=MAP_PX[0], map_h=MAP_PX[1], text_px=TEXT_PX,
+                  fit_px=PAGE_PX, lang=lang, kicker=t("brief.scope_title", lang),
+                  level=LEVEL_BY_KEY[frame.level].label(lang), code_label="", code="", name=scope, other="",
+                  parents="", figures=_part("figures", tiles=tiles), alert=None,
+                  map_title=t("brief.scope_map", lang), svg=drawn,
+                  legend=legend_html(legend_rows, lang=lang, style="export"), top_areas=top, dims_note=None,
+                  shortlist=listed, households=Markup(), change=Markup(), indicators=Markup(),
+                  sources=_sources(lang, bool(frame.dataset == "households" and data.synthetic)),
+                  stamp=stamp(when, lang))
+    footer = render("brief_footer.html.j2", font=charts.FONT, title=t("brief.scope_title", lang), name=scope,
+                    code="", stamp=stamp(when, lang), page=t("brief.page", lang))
+    return CHROMIUM.pdf(page, [], footer=footer)
+
+
+def _scope_svg(engine: Engine, frame, codes, fills, shortlisted, lang: str) -> Markup:
+    """The frame's map: one SVG, or for scattered provinces one per cluster (as the explorer's panels), each
+    titled with its provinces, so every province is large enough to read."""
+    from povmap.present.explorer import scope_panels
+
+    panels = scope_panels(engine, Query(scope=frame.scope), lang)
+    if not panels:
+        return map_svg(engine, frame.level, codes, fills, lang=lang, box_px=MAP_PX, outline=shortlisted).svg
+    boxes, titles = panels
+    cols = 2 if len(boxes) > 1 else 1
+    w = int(MAP_PX[0] / cols) - 8
+    h = int(MAP_PX[1] / ((len(boxes) + cols - 1) // cols)) - 24
+    parts = []
+    for box, title in zip(boxes, titles):
+        inside = [(c, f) for c, f in zip(codes, fills) if c[:2] in _provinces_in(engine, box)]
+        svg = map_svg(engine, frame.level, [c for c, _ in inside], [f for _, f in inside], lang=lang, box_px=(w, h),
+                      bounds=box, outline=[c for c in shortlisted if c[:2] in _provinces_in(engine, box)]).svg
+        parts.append(render("brief_panel.html.j2", title=title, w=w, h=h, svg=svg))
+    return Markup('<div class="panels">' + "".join(parts) + "</div>")
+
+
+def _provinces_in(engine: Engine, box) -> set[str]:
+    b = engine.boundaries("province")
+    inside = (b["minx"] >= box[0]) & (b["maxx"] <= box[2]) & (b["miny"] >= box[1]) & (b["maxy"] <= box[3])
+    return set(b.index[inside])
