@@ -16,7 +16,7 @@ from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
 from povmap.core.privacy import privacy_note
 from povmap.core.thai import DECIMALS, fmt_number
-from povmap.core.transitions import SUMMARY_KEYS, shown
+from povmap.core.transitions import SUMMARY_KEYS, margin, shown
 from povmap.core.vocab import CAPITALS, LEVEL_BY_KEY, child_level, level_of, metric_label
 from povmap.present import changeview as cv
 from povmap.present.html import headline_html, legend_html
@@ -122,27 +122,34 @@ def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str
         else:
             col.caption(t("change.no_movers", lg))
 
-    if households:
-        area = focus or (tuple(scope_provinces) if scope_provinces else None)
-        show_transitions(a, b, area, lang=lg, key=key, label_a=v.label_a, label_b=v.label_b, place=place)
+    if households:  # transitions are shown for provinces and larger areas (Transitions.published)
+        area = focus[:2] if focus else (tuple(scope_provinces) if scope_provinces else None)
+        if focus:
+            place = eng.names.at[focus[:2], "name_th" if lg == "th" else "name_en"]
+        show_transitions(a, b, area, lang=lg, key=key, label_a=v.label_a, label_b=v.label_b, place=place,
+                         smaller=bool(focus and len(focus) > 2))
     return picked
 
 
 def show_transitions(a: Engine, b: Engine, area, *, lang: str, key: str, label_a: str, label_b: str,
-                     place: str) -> None:
-    """Where the households of ``area`` (a code or a tuple of province codes) went between the two rounds."""
+                     place: str, smaller: bool = False) -> None:
+    """Where the households of ``area`` (a province code, a tuple of them, None: all) went between the two rounds;
+    ``smaller``: the user looks at a district or subdistrict, whose province this is."""
     lg = lang
     tr = ch.transitions(a, b)
     st.subheader(t("change.transitions", lg, place=place), anchor=False)
+    if smaller:
+        st.caption(t("change.transitions_province", lg, place=place))
     referred = st.toggle(t("change.referred_only", lg), key=f"{key}.referred", help=t("change.referred_help", lg))
     who = True if referred else None
     summary = tr.summary(area) if not referred else None
     if summary:
         row = button_row()
         for name in SUMMARY_KEYS:
-            value = shown(summary[name], tr.k)
-            row.metric(t(f"change.sum.{name}", lg), f"< {tr.k}" if value is None else fmt_number(value),
-                       help=t(f"change.sum_help.{name}", lg), width="content")
+            raw = summary[name]
+            value = None if raw is None else shown(raw, tr.k)
+            text = "–" if raw is None else f"< {tr.k}" if value is None else fmt_number(value)
+            row.metric(t(f"change.sum.{name}", lg), text, help=t(f"change.sum_help.{name}", lg), width="content")
     data = cv.sankey_data(tr, area, lg, who)
     if data["value"]:
         fig = go.Figure(go.Sankey(
@@ -156,7 +163,8 @@ def show_transitions(a: Engine, b: Engine, area, *, lang: str, key: str, label_a
         st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key=f"{key}.sankey")
     table = cv.transition_table(tr, area, lg, who)
     st.dataframe(table, hide_index=True)
-    st.caption(t("change.transitions_note", lg, k=tr.k, d=tr.bound))
+    st.caption(t("change.transitions_note", lg, k=tr.k, d=tr.bound) + " " +
+               t("change.transitions_margin", lg, n=margin(tr.k)))
     table_downloads(table, f"{t('change.transitions', lg, place=place)} · {label_a} → {label_b}", key=f"{key}.dl.tr",
                     household_k=tr.k)
     caps = cv.capital_change(a, b, area)
@@ -202,7 +210,6 @@ def show_area_change(eng: Engine, other: Engine, code: str, dataset: str, *, lan
                                             t("change.tip", lg): frame["change"]}), hide_index=True)
             else:
                 col.caption(t("change.no_movers", lg))
-    if dataset == "households":
-        row = eng.names.loc[code]
-        show_transitions(a, b, code, lang=lg, key=key, label_a=la, label_b=lb,
-                         place=row["name_th"] if lg == "th" else row["name_en"])
+    if dataset == "households":  # the province's transitions (Transitions.published)
+        show_transitions(a, b, code[:2], lang=lg, key=key, label_a=la, label_b=lb,
+                         place=eng.names.at[code[:2], "name_th" if lg == "th" else "name_en"], smaller=len(code) > 2)

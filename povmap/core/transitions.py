@@ -6,7 +6,8 @@ round A. A household counts in its round-A subdistrict (a new one in its round-B
 table (a round-A tier) holds exactly the households of that tier in round A's file, and a column those of round
 B, up to households that moved between subdistricts.
 
-The cells are perturbed like the rounds' own base tables (:mod:`povmap.core.cellkey`: the same record keys, the
+What may be shown is :meth:`Transitions.published`: provinces and larger areas only, without small rows and
+columns. The cells are perturbed like the rounds' own base tables (:mod:`povmap.core.cellkey`: the same record keys, the
 same perturbation table), and every figure here is a sum of them. A cell holding the same households as a round's
 base cell gets the same adjustment there, and the sums of a row or column match the round's own tier figures
 within the documented adjustment (D per non-empty cell added up).
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from povmap.core.cellkey import hidden, noise_bound, perturb, perturbation_table, record_keys
+from povmap.core.errors import PovmapError
 from povmap.core.vocab import TIER_NUMBERS
 
 OUTSIDE = 0  # not in that round: "new" as a start, "left" as an end
@@ -80,24 +82,64 @@ class Transitions:
         table = c.pivot_table(index="start", columns="end", values="households", aggfunc="sum", fill_value=0)
         return table.reindex(index=list(STARTS), columns=list(ENDS), fill_value=0).astype("int64")
 
+    def published(self, prefix=None, referred: bool | None = None) -> pd.DataFrame:
+        """The matrix as it may be shown (float; NaN: not shown), for a province or more (:func:`check_area`).
+
+        Transition cells group the same households as the rounds' own base cells, differently, each perturbed on
+        its own. Subtracting one grouping from the other leaves the difference of independent adjustments, and a
+        small row or column split into non-empty cells bounds each cell below k (the privacy audit's finding). So
+        only provinces and larger areas are shown (each figure then sums the cells of many subdistricts, with an
+        adjustment of up to D for each), and a row or a column holding fewer than :func:`margin` households is not
+        shown at all."""
+        check_area(prefix)
+        m = self.matrix(prefix, referred).astype("float64")
+        lim = margin(self.k)
+        m.loc[m.sum(axis=1) < lim, :] = np.nan
+        # then the columns, counting only the rows still shown: a column must hold enough shown households (more
+        # is suppressed than from whole-matrix sums; the audit's exact-transitions control then pins nothing)
+        m.loc[:, m.sum(axis=0) < lim] = np.nan
+        return m
+
     def by_area(self, level_len: int, starts, ends, referred: bool | None = None) -> pd.Series:
         """Per area (code cut to ``level_len``): the households going from any of ``starts`` to any of ``ends``."""
         c = self._cells(None, referred)
         c = c[c["start"].isin(list(starts)) & c["end"].isin(list(ends))]
         return c.groupby(c["code"].str[:level_len])["households"].sum()
 
-    def summary(self, prefix=None) -> dict[str, int]:
-        """The headline movements of an area: households that left tier 1 (to a better tier or off the list),
-        fell into tier 1 from a better tier, stayed poor (tier 1-2 in both rounds), were new, or left the list."""
-        t = self.matrix(prefix)
+    def summary(self, prefix=None) -> dict[str, int | None]:
+        """The headline movements of an area, from the shown matrix (None where a cell it needs is not shown):
+        households that left tier 1 (to a better tier or off the list), fell into tier 1 from a better tier,
+        stayed poor (tier 1-2 in both rounds), were new, or left the list."""
+        t = self.published(prefix)
         better = [e for e in ENDS if e != 1]
+
+        def total(cells) -> int | None:
+            values = np.asarray(cells, dtype="float64").ravel()
+            return None if np.isnan(values).any() else int(values.sum())
+
         return {
-            "left_tier1": int(t.loc[1, better].sum()),
-            "fell_to_tier1": int(t.loc[[2, 3, 4], 1].sum()),
-            "continuously_poor": int(t.loc[list(POOR), list(POOR)].to_numpy().sum()),
-            "new": int(t.loc[OUTSIDE].sum()),
-            "left": int(t[OUTSIDE].sum()),
+            "left_tier1": total(t.loc[1, better]),
+            "fell_to_tier1": total(t.loc[[2, 3, 4], 1]),
+            "continuously_poor": total(t.loc[list(POOR), list(POOR)]),
+            "new": total(t.loc[OUTSIDE]),
+            "left": total(t[OUTSIDE]),
         }
+
+
+def margin(k: int) -> int:
+    """The fewest households (published) a row or a column of a shown matrix must hold: 2k + 2D."""
+    return 2 * k + 2 * noise_bound(k)
+
+
+class TransitionAreaError(PovmapError):
+    """Transitions asked for an area smaller than a province."""
+
+
+def check_area(prefix) -> None:
+    """Transitions are published for a province, a group of provinces (a tuple) or everything (None), never for
+    a district or subdistrict: see :meth:`Transitions.published`."""
+    if isinstance(prefix, str) and len(prefix) != 2:
+        raise TransitionAreaError("error.change.transitions_level", code=prefix)
 
 
 def shown(value: int, k: int) -> int | None:

@@ -185,11 +185,14 @@ def _change(engine: Engine, other: Engine | None, p: Profile, lang: str, househo
         rows.append([metric_label(dataset, metric, lang), *cells])
     moves = None
     if dataset == "households":
-        tr = ch.transitions(a, b)
-        table = cv.transition_table(tr, p.code, lang)
-        moves = {"title": t("change.transitions", lang, place=p.name_th if lang == "th" else p.name_en),
-                 "head": list(table.columns), "rows": table.to_numpy().tolist(),
-                 "note": t("change.transitions_note", lang, k=tr.k, d=tr.bound)}
+        tr = ch.transitions(a, b)  # the province's (Transitions.published): a district's would single out
+        province = engine.names.at[p.code[:2], "name_th" if lang == "th" else "name_en"]
+        table = cv.transition_table(tr, p.code[:2], lang)
+        note = t("change.transitions_note", lang, k=tr.k, d=tr.bound)
+        if p.level != "province":
+            note = t("change.transitions_province", lang, place=province) + " " + note
+        moves = {"title": t("change.transitions", lang, place=province), "head": list(table.columns),
+                 "rows": table.to_numpy().tolist(), "note": note}
     _, note = cv.definition_note(ch.info_of(a, q0), ch.info_of(b, q0), la, lb, lang)
     return _part("change", heading=f"{t('profile.change', lang)} · {la} → {lb}", note=note,
                  head=["", la, lb, t("change.tip", lang)], rows=rows, moves=moves)

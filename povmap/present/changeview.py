@@ -245,44 +245,52 @@ def tier_name(n: int, lang: str, start: bool) -> str:
     return f"{n} {TIERS[n - 1].label(lang)}"
 
 
-def transition_table(tr: Transitions, prefix: str | None, lang: str, referred: bool | None = None) -> pd.DataFrame:
-    """The transition matrix as shown: rows round A's tiers (and new), columns round B's (and left), figures of
-    1 to k-1 as "< k"."""
-    m = tr.matrix(prefix, referred)
-    k = tr.k
+def transition_table(tr: Transitions, prefix, lang: str, referred: bool | None = None) -> pd.DataFrame:
+    """The shown matrix (:meth:`Transitions.published`): rows round A's tiers (and new), columns round B's (and
+    left); figures of 1 to k-1 as "< k", a row or column too small to show as "–"."""
+    m = tr.published(prefix, referred)
     out = pd.DataFrame({t("change.from", lang): [tier_name(s, lang, True) for s in STARTS]})
     for e in ENDS:
-        out[tier_name(e, lang, False)] = [_cell(v, k) for v in m[e].tolist()]
+        out[tier_name(e, lang, False)] = [_cell(v, tr.k) for v in m[e].tolist()]
     return out
 
 
-def _cell(v: int, k: int) -> str:
-    s = shown(v, k)
+def _cell(v: float, k: int) -> str:
+    if pd.isna(v):
+        return "–"
+    s = shown(int(v), k)
     return f"< {k}" if s is None else fmt_number(s)
 
 
-def transition_rows(tr: Transitions, prefix: str | None, referred: bool | None = None) -> pd.DataFrame:
-    """The matrix as one row per cell (for ``povmap change --transitions`` and the CSV): start, end,
-    households (empty where hidden), status."""
-    m = tr.matrix(prefix, referred)
+def transition_rows(tr: Transitions, prefix, referred: bool | None = None) -> pd.DataFrame:
+    """The shown matrix as one row per cell (``povmap change --transitions`` and the CSV): start, end,
+    households (empty where not shown), status (shown, hidden: 1 to k-1, suppressed: its row or column is too
+    small to show)."""
+    m = tr.published(prefix, referred)
     rows = []
     for s in STARTS:
         for e in ENDS:
-            v = shown(int(m.loc[s, e]), tr.k)
+            raw = m.loc[s, e]
+            v = None if pd.isna(raw) else shown(int(raw), tr.k)
+            status = "suppressed" if pd.isna(raw) else "hidden" if v is None else "shown"
             rows.append({"from": "new" if s == OUTSIDE else str(s), "to": "left" if e == OUTSIDE else str(e),
-                         "households": v, "status": "hidden" if v is None else "shown"})
-    return pd.DataFrame(rows)
+                         "households": v, "status": status})
+    out = pd.DataFrame(rows)
+    out["households"] = pd.array(out["households"], dtype="Int64")
+    return out
 
 
-def sankey_data(tr: Transitions, prefix: str | None, lang: str, referred: bool | None = None) -> dict:
-    """Nodes and links of the transition Sankey: hidden cells (1 to k-1) are left out, never drawn to size."""
-    m = tr.matrix(prefix, referred)
+def sankey_data(tr: Transitions, prefix, lang: str, referred: bool | None = None) -> dict:
+    """Nodes and links of the transition Sankey: only shown cells of k or more (a hidden or suppressed cell is
+    never drawn to size)."""
+    m = tr.published(prefix, referred)
     left = [tier_name(s, lang, True) for s in STARTS]
     right = [tier_name(e, lang, False) for e in ENDS]
     src, dst, val = [], [], []
     for i, s in enumerate(STARTS):
         for j, e in enumerate(ENDS):
-            v = shown(int(m.loc[s, e]), tr.k)
+            raw = m.loc[s, e]
+            v = None if pd.isna(raw) else shown(int(raw), tr.k)
             if v:
                 src.append(i)
                 dst.append(len(left) + j)
