@@ -16,7 +16,6 @@ from markupsafe import escape
 from PIL import Image
 
 from povmap.core.engine import Query, QueryError
-from povmap.core.i18n import CATALOGUE
 from povmap.present.explorer import build_view
 from povmap.present.mapimage import (
     A4_LANDSCAPE,
