@@ -2,8 +2,6 @@
 and worsened most, each round's reconciliation and, for household rounds, the tier transitions."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -26,9 +24,7 @@ RANKING_PX = MAP_HEIGHT_PX - 240
 
 
 def _rounds(eng: Engine, other: Engine, query: Query) -> tuple[Engine, Engine]:
-    """The engines of round A (the earlier) and round B."""
-    (_, a), (_, b) = ch.order((ch.info_of(eng, query), eng), (ch.info_of(other, query), other))
-    return a, b
+    return cv.rounds_of(eng, other, query.dataset)
 
 
 def present_change_view(eng: Engine, other: Engine, query: Query, *, lang: str, map_size,
@@ -179,20 +175,17 @@ def show_area_change(eng: Engine, other: Engine, code: str, dataset: str, *, lan
     """A profile's change between two rounds: the area's figures in both, the areas within that moved most and,
     for household rounds, where its households went."""
     lg = lang
-    a, b = _rounds(eng, other, Query(dataset=dataset))
+    a, b = cv.rounds_of(eng, other, dataset)
     la, lb = cv.round_labels(ch.info_of(a, Query(dataset=dataset)), ch.info_of(b, Query(dataset=dataset)), lg)
     level = level_of(code)
-    here = Query(dataset=dataset, level=level, scope=code[:2], parent=code[:-2] if level != "province" else None)
-    metrics = ("households", "members") if dataset == "households" else ("people", "rate")
+    metrics = cv.AREA_METRICS[dataset]
     row = button_row()
-    for metric in metrics:
-        c = ch.compare(a, b, replace(here, metric=metric))
-        r = c.table.set_index("code").reindex([code]).iloc[0]
-        label = metric_label(dataset, metric, lg)
-        if bool(r["hidden"]):
+    for r in cv.area_rounds(a, b, code, dataset):
+        label = metric_label(dataset, r["metric"], lg)
+        if r["hidden"]:
             row.metric(label, f"< {b.privacy_k}", width="content")
             continue
-        dec = DECIMALS[metric]
+        dec = DECIMALS[r["metric"]]
         value = "–" if pd.isna(r["value_b"]) else fmt_number(r["value_b"], dec)
         delta = None if pd.isna(r["change"]) else f"{r['change']:+,.{dec}f}"
         row.metric(f"{label} ({la} → {lb})", value, delta, delta_color="inverse", width="content",

@@ -194,11 +194,19 @@ if st.query_params.to_dict() != encode(shown_state):
     st.query_params.from_dict(encode(shown_state))
 
 
+
+
+def place_of(code: str | None) -> str:
+    """What the view shows: the area ``code``, else the scope (a province, a group, Thailand)."""
+    if code or scope not in scope_fmt:
+        return area_name(eng, code or scope, lg)
+    return t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope]
+
+
 map_key = f"{K}map.{parent or 'TH'}.{level}"
 if present:  # the projector view: title, map, legend and the source line only
     presentation_style()
-    where = (area_name(eng, parent or scope, lg) if parent or scope not in scope_fmt
-             else t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope])
+    where = place_of(parent)
     shown_map, shown_legend, title = v.map, view_legend(v, lg, style="page", size="1.15em"), v.title
     top_list_md = present_top(v.ranking, v.result.query.metric, lg)
     if vs and not indicator:  # the change between the rounds, as on the page
@@ -258,10 +266,8 @@ if focus:
 
 if vs and not indicator:  # the change view replaces the one-round view below the header
     try:
-        place = (area_name(eng, focus or scope, lg) if focus or scope not in scope_fmt
-                 else t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope])
         picked = show_change(eng, other, query, lang=lg, key=f"{K}change", selected=ss[K + "selected"],
-                             focus=focus, scope_provinces=eng.scope_provinces(scope), place=place)
+                             focus=focus, scope_provinces=eng.scope_provinces(scope), place=place_of(focus))
     except PovmapError as exc:
         st.error(exc.message(lg))
         st.stop()

@@ -100,12 +100,6 @@ class Transitions:
         m.loc[:, m.sum(axis=0) < lim] = np.nan
         return m
 
-    def by_area(self, level_len: int, starts, ends, referred: bool | None = None) -> pd.Series:
-        """Per area (code cut to ``level_len``): the households going from any of ``starts`` to any of ``ends``."""
-        c = self._cells(None, referred)
-        c = c[c["start"].isin(list(starts)) & c["end"].isin(list(ends))]
-        return c.groupby(c["code"].str[:level_len])["households"].sum()
-
     def summary(self, prefix=None) -> dict[str, int | None]:
         """The headline movements of an area, from the shown matrix (None where a cell it needs is not shown):
         households that left tier 1 (to a better tier or off the list), fell into tier 1 from a better tier,

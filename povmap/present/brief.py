@@ -13,7 +13,6 @@ and the page number.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
@@ -172,17 +171,15 @@ def _change(engine: Engine, other: Engine | None, p: Profile, lang: str, househo
     if dataset == "households" and not households:
         return Markup()
     q0 = Query(dataset=dataset)
-    (_, a), (_, b) = ch.order((ch.info_of(engine, q0), engine), (ch.info_of(other, q0), other))
+    a, b = cv.rounds_of(engine, other, dataset)
     la, lb = cv.round_labels(ch.info_of(a, q0), ch.info_of(b, q0), lang)
-    here = Query(dataset=dataset, level=p.level, scope=p.code[:2], parent=p.code[:-2] if p.level != "province" else None)
     rows = []
-    for metric in ("households", "members") if dataset == "households" else ("people", "rate"):
-        r = ch.compare(a, b, replace(here, metric=metric)).table.set_index("code").loc[p.code]
-        dec = FIGURE_DECIMALS[metric]
+    for r in cv.area_rounds(a, b, p.code, dataset):
+        dec = FIGURE_DECIMALS[r["metric"]]
         cells = [f"< {b.privacy_k}"] * 3 if r["hidden"] else [
             "–" if pd.isna(v) else fmt_number(v, dec) for v in (r["value_a"], r["value_b"])] + [
             "–" if pd.isna(r["change"]) else f"{r['change']:+,.{dec}f}"]
-        rows.append([metric_label(dataset, metric, lang), *cells])
+        rows.append([metric_label(dataset, r["metric"], lang), *cells])
     moves = None
     if dataset == "households":
         tr = ch.transitions(a, b)  # the province's (Transitions.published): a district's would single out

@@ -7,7 +7,7 @@ inside a coloured class.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mapclassify
 import numpy as np
@@ -296,6 +296,29 @@ def sankey_data(tr: Transitions, prefix, lang: str, referred: bool | None = None
                 dst.append(len(left) + j)
                 val.append(v)
     return {"labels": left + right, "source": src, "target": dst, "value": val}
+
+
+AREA_METRICS = {"households": ("households", "members"), "tpmap": ("people", "rate")}
+
+
+def rounds_of(first: Engine, second: Engine, dataset: str) -> tuple[Engine, Engine]:
+    """The engines of round A (the earlier dataset of ``dataset``'s kind) and round B."""
+    q = Query(dataset=dataset)
+    (_, a), (_, b) = ch.order((ch.info_of(first, q), first), (ch.info_of(second, q), second))
+    return a, b
+
+
+def area_rounds(a: Engine, b: Engine, code: str, dataset: str) -> list[dict]:
+    """One area's figures in both rounds (the profile and the brief): per metric of :data:`AREA_METRICS`, its
+    ``value_a``, ``value_b``, ``change`` and ``hidden``, as the change view computes them for its level."""
+    level = {2: "province", 4: "district", 6: "subdistrict"}[len(code)]
+    here = Query(dataset=dataset, level=level, scope=code[:2], parent=code[:-2] if level != "province" else None)
+    out = []
+    for metric in AREA_METRICS[dataset]:
+        r = ch.compare(a, b, replace(here, metric=metric)).table.set_index("code").reindex([code]).iloc[0]
+        out.append({"metric": metric, "value_a": r["value_a"], "value_b": r["value_b"], "change": r["change"],
+                    "hidden": bool(r["hidden"]) if pd.notna(r["hidden"]) else False})
+    return out
 
 
 def capital_change(a: Engine, b: Engine, prefix: str | None) -> pd.DataFrame:
