@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages._downloads import table_downloads
 from app_pages._map import area_map
-from app_pages._ui import button_row
+from app_pages._ui import button_row, ranking_page
 from povmap.core import change as ch
 from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
@@ -93,9 +93,11 @@ def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str
                 "change": t("change.tip", lg), "relative": t("change.relative", lg), "code": t("table.code", lg)}
         table = v.ranking[list(cols)].rename(columns=cols)
         shown_cols = [cols[c] for c in ("name", "value_a", "value_b", "change")]  # the rest in the download
-        event = st.dataframe(
-            table, column_order=shown_cols, hide_index=True, height=RANKING_PX, on_select="rerun", selection_mode="single-row",
-            key=f"{key}.table.{q.parent or 'TH'}.{q.level}",
+        table_box, pager = st.container(), st.container()
+        rows_shown, first_row = ranking_page(table, f"{key}.rpage.{q.parent or 'TH'}.{q.level}", lg, pager)
+        event = table_box.dataframe(
+            rows_shown, column_order=shown_cols, hide_index=True, height=RANKING_PX, on_select="rerun",
+            selection_mode="single-row", key=f"{key}.table.{q.parent or 'TH'}.{q.level}" + (f".{first_row}" if first_row else ""),
             column_config={cols["value_a"]: st.column_config.NumberColumn(format=fmt),
                            cols["value_b"]: st.column_config.NumberColumn(format=fmt),
                            cols["change"]: st.column_config.NumberColumn(format="%+." + str(dec) + "f"),
@@ -106,7 +108,7 @@ def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str
                         household_k=b.privacy_k if households else None)
     rows = event.selection.rows if event else []
     if not picked and rows:
-        picked = str(v.ranking.iloc[rows[0]]["code"])
+        picked = str(v.ranking.iloc[first_row + rows[0]]["code"])
 
     i, w = st.columns(2, gap="medium")
     for col, frame, fell in ((i, v.improved, True), (w, v.worsened, False)):

@@ -302,3 +302,22 @@ def share_link(container, path: str, params: dict[str, str], key: str) -> None:
     with container.popover(t("share.button", lang()), icon=":material/link:"):
         st.caption(t("share.help", lang()))
         st.code(url, language=None, wrap_lines=True)
+
+
+RANKING_PAGE_ROWS = 250  # rows of a ranking sent at a time; the download holds them all
+
+
+def ranking_page(table, key: str, lg: str, below) -> tuple:
+    """The rows of ``table`` on the page the user picked in ``below`` (a container under the table), and the
+    first row's position. Streamlit sends every row of a dataframe with each rerun: the 7,423 subdistricts were
+    0.7 MB of every filter change (issue 16), a page of them is a thirtieth of that."""
+    n = len(table)
+    if n <= RANKING_PAGE_ROWS:
+        return table, 0
+    starts = list(range(0, n, RANKING_PAGE_ROWS))
+    last = lambda s: min(s + RANKING_PAGE_ROWS, n)  # noqa: E731
+    start = below.selectbox(
+        t("table.page", lg), starts, key=key,
+        format_func=lambda s: t("table.page_range", lg, first=fmt_number(s + 1), last=fmt_number(last(s)), total=fmt_number(n)),
+        help=t("table.page_note", lg, rows=fmt_number(RANKING_PAGE_ROWS), total=fmt_number(n)))
+    return table.iloc[start:last(start)], start

@@ -20,6 +20,7 @@ from app_pages._ui import (
     synthetic_badge,
     title_bar,
     button_row,
+    ranking_page,
 )
 from povmap.core.engine import Query, QueryError
 from povmap.core.errors import PovmapError
@@ -331,9 +332,11 @@ with right:  # the legend first, so it is in sight with the top of the map on a 
         hit = table[t("table.code", lg)] == sel
         table.loc[hit, t("table.name", lg)] = "▶ " + table.loc[hit, t("table.name", lg)]
     value_fmt = "localized" if DECIMALS[metric] == 0 else f"%.{DECIMALS[metric]}f"
-    tevent = st.dataframe(
-        table, hide_index=True, height=RANKING_PX, on_select="rerun", selection_mode="single-row",
-        key=f"{K}table.{parent or 'TH'}.{level}",
+    table_box, pager = st.container(), st.container()
+    rows_shown, first_row = ranking_page(table, f"{K}rpage.{parent or 'TH'}.{level}", lg, pager)
+    tevent = table_box.dataframe(
+        rows_shown, hide_index=True, height=RANKING_PX, on_select="rerun", selection_mode="single-row",
+        key=f"{K}table.{parent or 'TH'}.{level}" + (f".{first_row}" if first_row else ""),
         column_config={t("table.rank", lg): st.column_config.NumberColumn(width="small", help=t("glossary.text.rank", lg)),
                        t("table.code", lg): st.column_config.TextColumn(width="small"),
                        value_col: st.column_config.NumberColumn(format=value_fmt, help=v.title),
@@ -348,7 +351,7 @@ with right:  # the legend first, so it is in sight with the top of the map on a 
 # ---- clicks: drill down (or select at the deepest level) --------------------------------------
 rows = (tevent or {}).get("selection", {}).get("rows", []) if isinstance(tevent, dict) else tevent.selection.rows
 if not picked and rows:
-    picked = str(v.ranking.iloc[rows[0]]["code"])
+    picked = str(v.ranking.iloc[first_row + rows[0]]["code"])
 if picked and picked in set(res.table["code"]):
     if v.drillable:
         go(parent=picked, level=child_level(level), selected=None)

@@ -101,6 +101,28 @@ def test_drill_down_by_ranking_table(at):
     assert at.session_state["explorer.parent"] == "58"  # Mae Hong Son ranks first by the rate (the default)
 
 
+def test_long_ranking_is_sent_a_page_at_a_time_and_a_row_on_a_later_page_selects_its_area(at):
+    """The nationwide subdistrict ranking (7,423 rows) is sent 250 rows at a time (issue 16: 0.7 MB per change
+    before); the pages cover every row once, and a click on page 2 picks the 251st area, not the first."""
+    from app_pages._ui import RANKING_PAGE_ROWS
+    at.selectbox(key="explorer.level.th").set_value("subdistrict").run()
+    [ranking] = [d.value for d in at.dataframe if "อันดับ" in d.value.columns]
+    assert len(ranking) == RANKING_PAGE_ROWS and list(ranking["อันดับ"]) == list(range(1, RANKING_PAGE_ROWS + 1))
+    pager = at.selectbox(key="explorer.rpage.TH.subdistrict")
+    assert pager.options[0].startswith("1–250 จาก ")
+    total = int(pager.options[0].split("จาก ")[1].replace(",", ""))
+    assert len(pager.options) == -(-total // RANKING_PAGE_ROWS)
+    pager.set_value(RANKING_PAGE_ROWS).run()
+    [ranking] = [d.value for d in at.dataframe if "อันดับ" in d.value.columns]
+    assert ranking["อันดับ"].iloc[0] == RANKING_PAGE_ROWS + 1
+    second = ranking["รหัส"].iloc[0]
+    at.session_state[f"explorer.table.TH.subdistrict.{RANKING_PAGE_ROWS}"] = {"selection": {"rows": [0], "columns": [],
+                                                                                            "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["explorer.selected"] == second
+
+
 def test_scope_group_and_province(at):
     at.selectbox(key="explorer.scope.th").set_value("sra7").run()
     assert len(features(at)) == 7

@@ -50,7 +50,7 @@ async function features(base, names, codes) {
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (ch) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch]));
 
-let deckgl = null, lines = null, linesKey = null, args = null, seq = 0, committed = 0, painted = 0;
+let deckgl = null, linesKey = null, args = null, seq = 0, committed = 0, painted = 0;
 let areas = {key: null, list: [], pos: new Map()}, context = {key: null, list: []};
 let fillKey = null, fillVersion = 0, viewKey = null, selected = null;
 
@@ -70,9 +70,8 @@ function onClick(info) {
   }
 }
 
-// Two canvases: fills below (recoloured on every filter change, picking and hover), outlines above (redrawn
-// only when the view or the areas change). Without a GPU a full redraw of the 7,423 subdistrict outlines
-// takes ~2.5 s in software WebGL and the fills alone ~0.1 s, so a filter change must not redraw outlines.
+// Two canvases: fills below (deck.gl: recoloured on every filter change, picking and hover), outlines above (a 2D
+// canvas, drawOutlines: redrawn only when the view or the areas change).
 function fillLayers() {
   const a = args, pos = areas.pos, out = [];
   if (context.list.length) {
@@ -88,19 +87,90 @@ function fillLayers() {
   return out;
 }
 
-function lineLayers() {
-  const out = [];
-  if (context.list.length) {
-    out.push(new deck.GeoJsonLayer({id: "context-lines", data: context.list, stroked: true, filled: false, pickable: false,
-      getLineColor: [150, 150, 150, 255], lineWidthMinPixels: 0.6}));
+// Outlines on a 2D canvas above the fills, stroked by the browser (Skia) rather than deck.gl's PathLayer: in
+// software WebGL (no usable GPU, a remote desktop) the PathLayer took ~3 s to stroke the 7,423 subdistricts and
+// held the page that long after every new view; one 2D path of the same rings takes ~0.1 s. Written by hand because
+// deck.gl has no 2D-canvas layer. Each ring is kept in Web Mercator world units once per geometry file, so a redraw
+// is one affine map per point, taken from deck.gl's own viewport (never a projection formula of our own).
+const outlineCanvas = document.createElement("canvas");
+overlay.appendChild(outlineCanvas);
+const worldRings = new WeakMap();  // feature -> [Float64Array of x, y Web Mercator world coordinates, one per ring]
+const RAD = Math.PI / 180;
+function ringsOf(f) {
+  let rings = worldRings.get(f);
+  if (!rings) {
+    const g = f.geometry, polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    rings = [];
+    for (const poly of polys) {
+      for (const ring of poly) {
+        const w = new Float64Array(ring.length * 2);
+        for (let i = 0; i < ring.length; i++) {  // Web Mercator; scale and offset come from deck.gl (affine)
+          w[2 * i] = ring[i][0] * RAD;
+          w[2 * i + 1] = Math.log(Math.tan(Math.PI / 4 + ring[i][1] * RAD / 2));
+        }
+        rings.push(w);
+      }
+    }
+    worldRings.set(f, rings);
   }
-  out.push(new deck.GeoJsonLayer({id: "area-lines", data: areas.list, stroked: true, filled: false, pickable: false,
-    getLineColor: [110, 110, 110, 200], lineWidthMinPixels: args.lineWidth}));
-  if (selected) {
-    out.push(new deck.GeoJsonLayer({id: "selected", data: [selected], stroked: true, filled: false, pickable: false,
-      getLineColor: [20, 20, 20, 255], lineWidthMinPixels: 3}));
+  return rings;
+}
+
+function strokeAll(ctx, list, m, colour, width) {
+  if (!list.length) return;
+  ctx.beginPath();
+  for (const f of list) {
+    for (const w of ringsOf(f)) {
+      ctx.moveTo(w[0] * m.sx + m.ox, w[1] * m.sy + m.oy);
+      // GeoJSON rings end on their first point; closePath() would add nothing but cost Skia ~20x the stroke time
+      for (let i = 2; i < w.length; i += 2) ctx.lineTo(w[i] * m.sx + m.ox, w[i + 1] * m.sy + m.oy);
+    }
   }
-  return out;
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = width;
+  ctx.stroke();
+}
+
+// World units -> this viewport's pixels, from two points deck.gl projects (an unrotated, unpitched map view has the
+// same scale and offset everywhere).
+function affine(vp) {
+  const a = [vp.longitude - 1, vp.latitude - 1], b = [vp.longitude + 1, vp.latitude + 1];
+  const wa = [a[0] * RAD, Math.log(Math.tan(Math.PI / 4 + a[1] * RAD / 2))];
+  const wb = [b[0] * RAD, Math.log(Math.tan(Math.PI / 4 + b[1] * RAD / 2))];
+  const pa = vp.project(a), pb = vp.project(b);
+  const sx = (pb[0] - pa[0]) / (wb[0] - wa[0]), sy = (pb[1] - pa[1]) / (wb[1] - wa[1]);
+  return {sx, sy, ox: pa[0] - wa[0] * sx + vp.x, oy: pa[1] - wa[1] * sy + vp.y};
+}
+
+let outlineSig = "";
+const renders = window.povmapRenders = [];
+function drawOutlines() {
+  if (!deckgl || !args) return;
+  const dpr = window.devicePixelRatio || 1, w = el.clientWidth, h = el.clientHeight;
+  const sig = `${labelSignature()}|${linesKey}|${w}x${h}@${dpr}`;
+  if (sig === outlineSig) return;
+  outlineSig = sig;
+  const cw = Math.round(w * dpr), ch = Math.round(h * dpr);
+  if (outlineCanvas.width !== cw || outlineCanvas.height !== ch) {  // a resize reallocates: only when it changed
+    outlineCanvas.width = cw;
+    outlineCanvas.height = ch;
+    outlineCanvas.style.width = `${w}px`;
+    outlineCanvas.style.height = `${h}px`;
+  }
+  const ctx = outlineCanvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);  // miter joins (the default): round ones cost an arc per vertex, ~20x the time
+  for (const vp of deckgl.getViewports()) {
+    const m = affine(vp);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(vp.x, vp.y, vp.width, vp.height);
+    ctx.clip();
+    strokeAll(ctx, context.list, m, "rgba(150, 150, 150, 1)", 0.6);
+    strokeAll(ctx, areas.list, m, "rgba(110, 110, 110, 0.78)", args.lineWidth);
+    if (selected) strokeAll(ctx, [selected], m, "rgba(20, 20, 20, 1)", 3);
+    ctx.restore();
+  }
 }
 
 function fail(error, lang) {
@@ -117,7 +187,11 @@ function recovered() {
   delete el.dataset.error;
 }
 
+// Performance marks (povmap:render, povmap:geometry, povmap:painted): the bench reads where a first paint's time goes.
+const mark = (name) => { try { performance.mark(`povmap:${name}`); } catch (e) { /* no User Timing: no marks */ } };
+
 async function render(a) {
+  mark("render");
   const mine = ++seq;
   try {
     await draw(a, mine);
@@ -227,13 +301,38 @@ function placeLabels() {
   el.dataset.labels = String(taken.length);
 }
 
-function onView({viewId, viewState}) {
+// Pan and zoom. In software WebGL a redraw of the 7,423 subdistrict fills takes ~0.1 s, so a drag that redrew every
+// move ran at 6-8 frames a second. While a drag lasts the drawn frame is moved instead (a CSS transform of the
+// canvases and names, as a tiled map moves its tiles) and the map is drawn once for where the drag ends. The
+// view state is controlled here: deck.gl draws only the state given to it. Panels (several views) draw as they move.
+function moving() {
+  return [el.querySelector(":scope > canvas"), outlineCanvas, document.getElementById("labels")].filter(Boolean);
+}
+
+function showMoved(next) {
+  const r = deckgl.getViewports()[0];
+  if (!r) return;
+  const p = new deck.WebMercatorViewport({...next, width: r.width, height: r.height});
+  const k = 2 ** (p.zoom - r.zoom), [cx, cy] = p.project(r.unproject([r.width / 2, r.height / 2]));
+  const css = `matrix(${k}, 0, 0, ${k}, ${cx - k * r.width / 2}, ${cy - k * r.height / 2})`;
+  for (const node of moving()) { node.style.transformOrigin = "0 0"; node.style.transform = css; }
+}
+
+function commit(viewState) {
+  for (const node of moving()) node.style.transform = "";
+  labelsDirty = true;
+  deckgl.setProps({viewState});
+}
+
+function onView({viewId, viewState, interactionState}) {
   labelsDirty = true;
   if (states && viewId in states) {
     states = {...states, [viewId]: viewState};
-    lines.setProps({viewState: {...states}});
+    commit({...states});
+  } else if (interactionState && interactionState.isDragging) {
+    showMoved(viewState);
   } else {
-    lines.setProps({viewState});
+    commit(viewState);
   }
   return viewState;
 }
@@ -260,6 +359,7 @@ async function draw(a, mine) {
   const nextContext = cKey === context.key ? context
     : {key: cKey, list: a.context ? (await features(a.geoBase, a.context.geo, a.context.codes.split(","))).list : []};
   if (mine !== seq) return;  // a newer rerun arrived while the files loaded
+  mark("geometry");
   const fKey = JSON.stringify([a.palette, a.fill]);
   const recoloured = fKey !== fillKey || nextAreas !== areas;
   if (recoloured) fillVersion += 1;
@@ -271,27 +371,28 @@ async function draw(a, mine) {
   const lKey = `${areas.key}|${context.key}|${a.selected}|${a.lineWidth}`;
   if (!deckgl) {
     const {views, viewState} = viewsOf(a);
-    lines = new deck.Deck({parent: overlay, viewState, controller: false, views, layers: lineLayers()});
     deckgl = new deck.Deck({
-      parent: el, initialViewState: viewState, controller: true, views,
+      parent: el, viewState, controller: true, views,
       layers: fillLayers(), getTooltip: tooltip, onClick,
       onViewStateChange: onView,
       getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
       // data-painted: the last rerun whose colours are on screen (the browser tests and the bench wait on it)
       onAfterRender: () => {
+        renders.push(performance.now());  // when each frame was drawn (bench/bench_firstpaint.py's pan frame time)
+        if (renders.length > 1000) renders.splice(0, 500);
+        drawOutlines();
         const sig = labelSignature();  // the frame was resized, or the view moved: the labels follow
         if (labelsDirty || sig !== labelSig) { labelsDirty = false; labelSig = sig; placeLabels(); }
-        if (painted !== committed) { painted = committed; el.dataset.painted = String(painted); }
+        if (painted !== committed) { painted = committed; el.dataset.painted = String(painted); mark("painted"); }
       },
     });
   } else if (vKey !== viewKey) {
     // A new view (level or scope) re-centres the map; a filter change keeps the user's pan and zoom.
     const {views, viewState} = viewsOf(a);
-    deckgl.setProps({views, layers: fillLayers(), initialViewState: viewState});
-    lines.setProps({views, layers: lineLayers(), viewState});
+    for (const node of moving()) node.style.transform = "";
+    deckgl.setProps({views, layers: fillLayers(), viewState});
   } else {
     deckgl.setProps({layers: fillLayers()});
-    if (lKey !== linesKey) lines.setProps({layers: lineLayers()});
     if (!recoloured && lKey === linesKey) painted = mine;  // nothing to draw: what is on screen is this rerun
   }
   linesKey = lKey;
