@@ -82,25 +82,23 @@ def test_removed_folder_is_rebuilt(tmp_path, engine):
     assert all((tmp_path / "web" / f).exists() for f in ("index.html", "map.js", "deck.js", rel))
 
 
-# ---- deck.gl from pydeck, written on first use (issue 12) -----------------------------------------------------
+# ---- deck.gl, bundled at install (issue 12, slimmed in issue 16) ----------------------------------------------
 
-def test_deck_bundle_is_the_file_the_installed_pydeck_ships():
-    """The map loads deck.gl from a path inside pydeck that pydeck does not promise to keep: a pydeck release that
-    moves or drops the file fails here, not in a user's browser."""
-    import importlib.metadata
-
-    import pydeck
+def test_deck_bundle_is_built_and_holds_what_the_map_uses():
+    """make bundle builds web/build/deck.js from web/deck-entry.js: every deck.<name> that map.js uses is exported,
+    and the bundle stays a fraction of the whole deck.gl (4.2 MB), which every new browser session parses."""
+    import re
 
     from povmap.web.mapweb import check_deck_bundle
 
-    package = Path(pydeck.__file__).resolve().parent
-    shipped = {Path(str(f)) for f in importlib.metadata.files("pydeck") or ()}
-    assert Path("pydeck") / DECK_BUNDLE.relative_to(package) in shipped, \
-        f"pydeck {pydeck.__version__} no longer ships {DECK_BUNDLE.relative_to(package)}"
-    assert check_deck_bundle() == DECK_BUNDLE and DECK_BUNDLE.stat().st_size > 1_000_000
+    assert check_deck_bundle() == DECK_BUNDLE
+    used = set(re.findall(r"\bdeck\.([A-Z][A-Za-z]+)", (COMPONENT_DIR / "map.js").read_text(encoding="utf-8")))
+    entry = (DECK_BUNDLE.parents[1] / "deck-entry.js").read_text(encoding="utf-8")
+    exported = set(re.findall(r"\b([A-Z][A-Za-z]+)\b", entry.split("export", 1)[1]))
+    assert used and used <= exported, f"map.js uses deck.{sorted(used - exported)}, which web/deck-entry.js does not export"
     text = DECK_BUNDLE.read_text(encoding="utf-8", errors="replace")
-    for name in ("GeoJsonLayer", "MapView", "Deck"):  # what map.js uses as deck.<name>
-        assert name in text, f"{DECK_BUNDLE} has no {name}"
+    assert text.startswith(("var deck=", '"use strict";var deck=')), text[:80]  # esbuild's IIFE: the global deck
+    assert 200_000 < DECK_BUNDLE.stat().st_size < 1_500_000
 
 
 def test_missing_deck_bundle_fails_loudly_naming_the_file(tmp_path, monkeypatch):
@@ -108,7 +106,7 @@ def test_missing_deck_bundle_fails_loudly_naming_the_file(tmp_path, monkeypatch)
 
     from povmap.web import mapweb
 
-    gone = tmp_path / "pydeck" / "nbextension" / "static" / "index.js"
+    gone = tmp_path / "web" / "build" / "deck.js"
     monkeypatch.setattr(mapweb, "DECK_BUNDLE", gone)
     with pytest.raises(mapweb.MapWebError) as info:
         mapweb.open_web(tmp_path / "web", "build-1", COMPONENT_DIR)

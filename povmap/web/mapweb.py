@@ -1,16 +1,17 @@
 """The map's web folder: the files the browser fetches once and caches (see ``povmap.web.maplayer``).
 
 Layout: ``index.html`` and ``map.js`` (the component, copied from ``app_pages/map_component``),
-``deck.js`` (deck.gl, the bundle the ``pydeck`` package ships: no CDN, no second copy to keep
-current) and ``geo/<store key>/<chunk>.json`` (geometry, written on first use). Streamlit serves the
+``deck.js`` (the deck.gl modules the map uses, bundled from the npm registry's packages at install by
+``make bundle`` into ``web/build/deck.js``: no CDN at run time) and ``geo/<store key>/<chunk>.json``
+(geometry, written on first use). Streamlit serves the
 folder as a component; it refuses symlinks leading out of it, so files are copied. Every write is
 atomic (temporary file, then rename), so concurrent sessions and servers sharing the folder never
 see half a file.
 
 Nothing is written when a module is imported: :func:`open_web` writes the folder on first use. Where the
 folder's own place cannot be written (a read-only install), it goes to the user's :data:`FALLBACK_DIR`, one
-folder reused by every process, so none is left behind per process. A missing deck.gl bundle (a pydeck that
-moved or dropped it) is a :class:`MapWebError` naming the file, never a map that silently stays blank.
+folder reused by every process, so none is left behind per process. A missing deck.gl bundle (``make bundle`` not
+run) is a :class:`MapWebError` naming the file, never a map that silently stays blank.
 """
 from __future__ import annotations
 
@@ -22,14 +23,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pydeck
-
 from povmap.core.errors import PovmapError
 from povmap.web.maplayer import GeoChunk
 
-# pydeck's own copy of deck.gl (its Jupyter extension's bundle): not a public path of the package, so
-# tests/test_mapweb.py checks it against the installed pydeck's file list, and a missing file stops the map loudly.
-DECK_BUNDLE = Path(pydeck.__file__).resolve().parent / "nbextension" / "static" / "index.js"
+# Built by `make bundle` (web/package.json, web/deck-entry.js); derived, so git ignores it. A missing file stops the
+# map loudly, naming the command that builds it.
+DECK_BUNDLE = Path(__file__).resolve().parents[2] / "web" / "build" / "deck.js"
 DECK_NAME = "deck.js"
 STALE_GEO_S = 24 * 3600  # geometry of other store builds is removed after a day
 # The web folder of a read-only install: the user's cache folder, one for every process (never a temporary folder
@@ -45,8 +44,7 @@ def check_deck_bundle(bundle: Path | None = None) -> Path:
     """The deck.gl bundle the map loads, or a :class:`MapWebError` naming the file that is missing."""
     bundle = Path(DECK_BUNDLE if bundle is None else bundle)
     if not bundle.is_file():
-        version = getattr(pydeck, "__version__", "?")
-        raise MapWebError("error.mapweb.no_deck", bundle=bundle, version=version)
+        raise MapWebError("error.mapweb.no_deck", bundle=bundle)
     return bundle
 
 
@@ -71,8 +69,8 @@ def install_assets(root: Path, component_dir: Path) -> int:
     written = 0
     for src in [*sorted(p for p in Path(component_dir).iterdir() if p.is_file()), bundle]:
         dst = root / (DECK_NAME if src == bundle else src.name)
-        try:  # deck.js: its size is its version; our own small files: compare contents
-            same = dst.stat().st_size == src.stat().st_size and (src == bundle or dst.read_bytes() == src.read_bytes())
+        try:
+            same = dst.stat().st_size == src.stat().st_size and dst.read_bytes() == src.read_bytes()
         except OSError:
             same = False
         if not same:
