@@ -78,7 +78,7 @@ def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str
 
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        picked = area_map(v.map, a, key=f"{key}.map.{q.parent or 'TH'}.{q.level}", height=MAP_HEIGHT_PX, lang=lg)
+        picked = area_map(v.map, a, key=f"{key}.map", height=MAP_HEIGHT_PX, lang=lg, once=True)
         for line in cv.reconcile_lines(v, lg):
             st.caption(line)
         if kind == "ok":

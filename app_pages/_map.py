@@ -41,8 +41,11 @@ def _component(root: Path):
         return _components[str(root)]
 
 
-def area_map(spec: MapSpec, engine, *, key: str, height: int, lang: str) -> str | None:
-    """Draw the map; returns the code of the area the user clicked (kept until the key changes)."""
+def area_map(spec: MapSpec, engine, *, key: str, height: int, lang: str, once: bool = False) -> str | None:
+    """Draw the map; returns the code of the area the user clicked (kept until the key changes).
+
+    ``once``: each click is returned in one run only, so a map can keep its key (and its frame) from view to view.
+    A drill-down then redraws in the same frame: no new frame loading deck.gl, no new WebGL context (issue 16)."""
     try:
         web = _web(str(web_dir()), engine.data.store.version)  # the build the engine reads: no second manifest read
         web.ensure_assets()
@@ -59,4 +62,17 @@ def area_map(spec: MapSpec, engine, *, key: str, height: int, lang: str) -> str 
         # and fetches again what failed before the folder healed (map.js).
         value = _component(web.root)(map={**spec.args, "geoBase": f"geo/{web.key}/", "height": height, "lang": lang,
                                           "revision": web.revision}, key=key, default=None)
+    return new_click(key) if once else selected_code(value)
+
+
+def new_click(key: str) -> str | None:
+    """The area of the map ``key``'s latest click if no run has taken it yet (then it is taken), else None.
+
+    Streamlit keeps a component's last value from run to run; map.js stamps each click with its time, so a value
+    seen before is an old click. Safe to call before the map is drawn in this run (the value of the last run)."""
+    value = st.session_state.get(key)
+    at = value.get("at") if isinstance(value, dict) else None
+    if at is None or st.session_state.get(f"{key}.clicked") == at:
+        return None
+    st.session_state[f"{key}.clicked"] = at
     return selected_code(value)

@@ -6,7 +6,7 @@ import html
 import streamlit as st
 
 from app_pages._downloads import brief_download, map_downloads, table_downloads
-from app_pages._map import area_map
+from app_pages._map import area_map, new_click
 from app_pages._change_view import present_change_view, present_movers, present_top, show_change
 from app_pages._ui import (
     dataset_choices,
@@ -91,6 +91,31 @@ for name, value in ss.pop(PENDING, {}).items():
     force(name, value)
 ss.setdefault(K + "parent", None)
 ss.setdefault(K + "selected", None)
+MAP_KEY = f"{K}map"  # one frame for every view: a drill-down redraws in it (area_map's once)
+
+
+def clicked_area() -> str | None:
+    """The area the user clicked on the map or in the ranking since the last run, if any."""
+    code = new_click(MAP_KEY)
+    table_key, codes = ss.get(K + "table.shown") or (None, [])
+    chosen = ss.get(table_key) if table_key else None  # the ranking the last run drew: its selection, if any
+    rows = tuple((chosen or {}).get("selection", {}).get("rows", []))
+    if rows and (table_key, rows) != ss.get(K + "table.taken"):  # a selection stays: take each one once
+        ss[K + "table.taken"] = (table_key, rows)
+        if code is None and rows[0] < len(codes):
+            code = codes[rows[0]]
+    return code if code in eng.names.index else None
+
+
+# A click is read here, before the view is built, so the drill-down is drawn by this run. Read where the map is
+# drawn, it cost a whole run of the old view and then a second run (issue 16).
+picked = clicked_area()
+if picked:
+    if child_level(level_of(picked)):
+        for name, value in {"parent": picked, "level": child_level(level_of(picked)), "selected": None}.items():
+            force(name, value)
+    else:  # at the deepest level a click selects (and highlights)
+        force("selected", picked)
 
 
 def go(**state) -> None:
@@ -204,7 +229,6 @@ def place_of(code: str | None) -> str:
     return t("crumb.thailand", lg) if scope == "all" else scope_fmt[scope]
 
 
-map_key = f"{K}map.{parent or 'TH'}.{level}"
 if present:  # the projector view: title, map, legend and the source line only
     presentation_style()
     where = place_of(parent)
@@ -226,7 +250,7 @@ if present:  # the projector view: title, map, legend and the source line only
         st.rerun()
     m, leg = st.columns([4, 1.5], gap="medium")
     with m:
-        area_map(fit_to_screen(shown_map), eng, key=map_key + ".present", height=PRESENT_MAP_PX[1], lang=lg)
+        area_map(fit_to_screen(shown_map), eng, key=MAP_KEY + ".present", height=PRESENT_MAP_PX[1], lang=lg, once=True)
     leg.markdown(shown_legend, unsafe_allow_html=True)
     leg.markdown(top_list_md, unsafe_allow_html=False)  # the room reads the leaders without hovering
     if res.synthetic:
@@ -259,8 +283,8 @@ for i, (code, label) in enumerate(crumbs):
         go(parent=code, level=nxt, selected=None)
 row.caption(t("crumb.hint", lg), width="content")
 focus = ss[K + "selected"] or parent  # the area the user is looking at
+f1 = f2 = button_row()  # there in every view, so the map below keeps its place in the page and its frame
 if focus:
-    f1 = f2 = button_row()
     f1.page_link("app_pages/profile.py", label=f"{t('profile.open', lg)}: {area_name(eng, focus, lg)}", icon=":material/location_on:",
                  query_params={"area": focus})
     compare_button(focus, f2, f"{K}addcmp")
@@ -304,7 +328,7 @@ st.page_link("app_pages/glossary.py", label=t("glossary.see", lg), icon=":materi
 # ---- map + legend | ranking -------------------------------------------------------------------
 left, right = st.columns([3, 2], gap="medium")
 with left:
-    picked = area_map(v.map, eng, key=map_key, height=MAP_HEIGHT_PX, lang=lg)
+    area_map(v.map, eng, key=MAP_KEY, height=MAP_HEIGHT_PX, lang=lg, once=True)  # its clicks: clicked_area()
     if res.has_data and not res.extras.get("total_hidden"):
         st.caption(t("head.reconcile_some" if res.unplaced_count else "head.reconcile_all", lg,
                      placed=shown(res.placed_count), total=shown(res.scope_count), unit=unit))
@@ -334,9 +358,11 @@ with right:  # the legend first, so it is in sight with the top of the map on a 
     value_fmt = "localized" if DECIMALS[metric] == 0 else f"%.{DECIMALS[metric]}f"
     table_box, pager = st.container(), st.container()
     rows_shown, first_row = ranking_page(table, f"{K}rpage.{parent or 'TH'}.{level}", lg, pager)
-    tevent = table_box.dataframe(
+    table_key = f"{K}table.{parent or 'TH'}.{level}" + (f".{first_row}" if first_row else "")
+    ss[K + "table.shown"] = (table_key, rows_shown[t("table.code", lg)].tolist())  # for clicked_area()
+    table_box.dataframe(
         rows_shown, hide_index=True, height=RANKING_PX, on_select="rerun", selection_mode="single-row",
-        key=f"{K}table.{parent or 'TH'}.{level}" + (f".{first_row}" if first_row else ""),
+        key=table_key,
         column_config={t("table.rank", lg): st.column_config.NumberColumn(width="small", help=t("glossary.text.rank", lg)),
                        t("table.code", lg): st.column_config.TextColumn(width="small"),
                        value_col: st.column_config.NumberColumn(format=value_fmt, help=v.title),
@@ -347,16 +373,6 @@ with right:  # the legend first, so it is in sight with the top of the map on a 
     st.caption(t("table.hint", lg) if v.drillable else t("selected", lg))
     table_downloads(table.drop(columns=[t("table.profile", lg)]), f"{v.title} · {LEVEL_BY_KEY[level].label(lg)}",
                     key=f"{K}dl.ranking", household_k=res.extras.get("k") if dataset == "households" else None)
-
-# ---- clicks: drill down (or select at the deepest level) --------------------------------------
-rows = (tevent or {}).get("selection", {}).get("rows", []) if isinstance(tevent, dict) else tevent.selection.rows
-if not picked and rows:
-    picked = str(v.ranking.iloc[first_row + rows[0]]["code"])
-if picked and picked in set(res.table["code"]):
-    if v.drillable:
-        go(parent=picked, level=child_level(level), selected=None)
-    elif picked != ss[K + "selected"]:
-        go(selected=picked)
 
 # ---- what is not on this map ------------------------------------------------------------------
 n_hidden = res.extras.get("hidden_areas", 0)

@@ -1,6 +1,7 @@
 """The explorer in Streamlit's AppTest: filters, drill-down through state, first run, no tracebacks."""
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -34,9 +35,12 @@ def features(app) -> list[dict]:
     return [{"properties": p} for p in area_properties(map_args(app))]
 
 
+_clicks = itertools.count(1)
+
+
 def pick(app, key: str, code: str):
-    """What the map component sends when a user clicks an area (``map.js``: ``setComponentValue``)."""
-    app.session_state[key] = {"code": code, "at": 1}
+    """What the map component sends when a user clicks an area (``map.js``: ``setComponentValue``, stamped)."""
+    app.session_state[key] = {"code": code, "at": next(_clicks)}
     return app.run()
 
 
@@ -78,21 +82,47 @@ def test_dimensions_filter_is_the_union(at, engine):
 
 
 def test_drill_down_province_then_district_by_map_click(at):
-    pick(at, "explorer.map.TH.province", "46")
+    pick(at, "explorer.map", "46")
     assert at.session_state["explorer.parent"] == "46"
     assert at.selectbox(key="explorer.level.th").value == "district"
     assert {f["properties"]["c"][:2] for f in features(at)} == {"46"}
     assert any(b.label == "› กาฬสินธุ์" for b in at.button)
-    pick(at, "explorer.map.46.district", "4601")
+    pick(at, "explorer.map", "4601")
     assert at.selectbox(key="explorer.level.th").value == "subdistrict"
     assert {f["properties"]["c"][:4] for f in features(at)} == {"4601"}
     # at the deepest level a click selects (and highlights) instead of drilling
-    pick(at, "explorer.map.4601.subdistrict", "460102")
+    pick(at, "explorer.map", "460102")
     assert at.session_state["explorer.selected"] == "460102"
     assert map_args(at)["selected"] == "460102"
     # breadcrumb back to Thailand
     next(b for b in at.button if b.label == "ประเทศไทย").click().run()
     assert at.session_state["explorer.parent"] is None and len(features(at)) == 77
+
+
+def test_the_map_keeps_its_frame_and_an_old_click_never_drills_again(at):
+    """One map key for every view (the browser keeps the frame, deck.gl and its WebGL context); the component
+    keeps its last value, so a click must count once: back on Thailand, the earlier click on Kalasin stays spent."""
+    pick(at, "explorer.map", "46")
+    assert at.session_state["explorer.parent"] == "46"
+    next(b for b in at.button if b.label == "ประเทศไทย").click().run()
+    assert at.session_state["explorer.parent"] is None and len(features(at)) == 77
+    at.run()  # the component still holds {"code": "46", ...}
+    assert at.session_state["explorer.parent"] is None
+    pick(at, "explorer.map", "46")  # the same area clicked again is a new click
+    assert at.session_state["explorer.parent"] == "46"
+
+
+def test_at_the_deepest_level_a_row_then_a_map_click_selects_the_map_area_and_it_stays(at):
+    """A ranking row stays selected from run to run; it must not take back the selection a later map click made."""
+    at.selectbox(key="explorer.level.th").set_value("subdistrict").run()
+    at.session_state["explorer.table.TH.subdistrict"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    first = at.session_state["explorer.selected"]
+    assert first and len(first) == 6
+    pick(at, "explorer.map", "460102")
+    assert at.session_state["explorer.selected"] == "460102"
+    at.run()
+    assert at.session_state["explorer.selected"] == "460102"
 
 
 def test_drill_down_by_ranking_table(at):
@@ -204,7 +234,7 @@ def test_sources_page_shows_coverage_and_credits(at):
 
 
 def test_drilled_bangkok_says_no_data(at):
-    pick(at, "explorer.map.TH.province", "10")
+    pick(at, "explorer.map", "10")
     assert headline(at)[0]["value"] == "ไม่มีข้อมูล" and len(headline(at)) == 1  # no area leads
     assert not at.exception
 
