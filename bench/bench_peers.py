@@ -477,11 +477,15 @@ def heap(cdp) -> dict:
 
 
 def visit(browser, app: str, server: Server, changes: int, sequence, timeout_s: float, quiet_ms: int,
-          n_features: int, shots: Path | None, tag: str) -> dict:
-    """One session of one app. Returns the first-load record and the filter-change records."""
+          n_features: int, shots: Path | None, tag: str, path: str | None = None, after=None) -> dict:
+    """One session of one app. Returns the first-load record and the filter-change records.
+
+    ``path``: another page of the app than APPS names; ``after(page, record)``: more measuring in the same session
+    once the changes are done (bench_firstpaint.py drags the map)."""
     from playwright.sync_api import TimeoutError as PWTimeout
 
-    _script, path, map_sel = APPS[app]
+    _script, default_path, map_sel = APPS[app]
+    path = path or default_path
     min_features = int(n_features * 0.95)
     ctx = browser.new_context(viewport=VIEWPORT, locale="th-TH")
     ctx.set_default_timeout(timeout_s * 1000)
@@ -567,6 +571,8 @@ def visit(browser, app: str, server: Server, changes: int, sequence, timeout_s: 
             img.save(shots / f"{tag}-{app}-last.png")
         if out["changes"] and not out["changes"][-1].get("timeout"):
             out["after_changes"] = heap(cdp)
+        if after is not None:
+            after(page, out)
     finally:
         out["exceptions"] = exceptions
         out["failed_requests"] = wire.failed[:20]
