@@ -379,7 +379,10 @@ n_hidden = res.extras.get("hidden_areas", 0)
 n_no_data = (int(v.no_data['areas'].sum()) if len(v.no_data) else 0) + n_hidden
 gaps = ([t("unplaced.n_rows", lg, count=len(v.unplaced))] if len(v.unplaced) else []) + \
     ([t("unplaced.n_no_data", lg, count=n_no_data)] if n_no_data else [])
-with st.expander(f"{t('unplaced.title', lg)}: {', '.join(gaps) or t('unplaced.n_none', lg)}", expanded=False):
+# The tables are drawn only while the box is open: the 593 unplaced subdistricts and the boundary notes were 0.2 MB
+# of every rerun at subdistrict level, sent whether anyone looked or not (issue 16). The totals line stays.
+with st.expander(f"{t('unplaced.title', lg)}: {', '.join(gaps) or t('unplaced.n_none', lg)}", expanded=False,
+                 key=f"{K}gaps", on_change="rerun") as gaps_box:
     hidden_part = ""
     if n_hidden:
         hidden_part = t("privacy.hidden_part", lg, hidden=fmt_number(res.hidden_count) if res.hidden_count is not None
@@ -389,7 +392,7 @@ with st.expander(f"{t('unplaced.title', lg)}: {', '.join(gaps) or t('unplaced.n_
     if res.extras.get("hidden_areas"):
         st.markdown(t("privacy.reconcile", lg, count=res.extras["hidden_areas"], unit=unit, k=res.extras["k"],
                       hidden=fmt_number(res.hidden_count) if res.hidden_count is not None else f"< {res.extras['k']}"))
-    if len(v.unplaced):
+    if gaps_box.open and len(v.unplaced):
         st.markdown(f"**{t('unplaced.rows', lg)}**")
         st.dataframe(v.unplaced.rename(columns={"code": t("table.code", lg), "name": t("table.name", lg),
                                                 "reason": t("unplaced.reason", lg), "count": f"{t('unplaced.count', lg)} ({unit})",
@@ -400,14 +403,14 @@ with st.expander(f"{t('unplaced.title', lg)}: {', '.join(gaps) or t('unplaced.n_
                                                    "reason": t("unplaced.reason", lg), "count": t("unplaced.count", lg),
                                                    "value": t("unplaced.value", lg)}),
                         t("unplaced.rows", lg), key=f"{K}dl.unplaced")
-    else:
+    elif gaps_box.open:
         st.caption(t("unplaced.none", lg))
-    if len(v.no_data):
+    if gaps_box.open and len(v.no_data):
         st.markdown(f"**{t('unplaced.no_data', lg)}**")
         st.dataframe(v.no_data.rename(columns={"reason": t("unplaced.reason", lg), "areas": t("unplaced.areas", lg)}),
                      hide_index=True)
 
-    if len(v.notes):
+    if gaps_box.open and len(v.notes):
         st.markdown(f"**{t('unplaced.notes', lg)}**")
         st.dataframe(v.notes.rename(columns={"code": t("table.code", lg), "issue": t("note.issue", lg),
                                              "detail": t("note.detail", lg)}), hide_index=True)

@@ -55,7 +55,8 @@ VIEWPORT = {"width": 1500, "height": 1100}
 LEAFLET_DIRS = ("/usr/share/javascript/leaflet",)  # Debian: apt-get install libjs-leaflet
 HEALTH_DEADLINE_S = 120
 # What the three servers run from: a copy taken at the start (see snapshot()).
-SNAPSHOT_ITEMS = ("app.py", "app_pages", "povmap", "bench/peers", ".streamlit", "static", "data/province_groups.csv")
+SNAPSHOT_ITEMS = ("app.py", "app_pages", "povmap", "bench/peers", ".streamlit", "static", "data/province_groups.csv",
+                  "web/build")
 
 # name, script, URL path, CSS selector of the map element (for the screenshot checks)
 APPS = {

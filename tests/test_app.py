@@ -153,6 +153,19 @@ def test_long_ranking_is_sent_a_page_at_a_time_and_a_row_on_a_later_page_selects
     assert at.session_state["explorer.selected"] == second
 
 
+def test_what_is_not_on_the_map_is_sent_when_its_box_is_opened(at):
+    """The totals line is always there; the tables of unplaced rows and notes only once the box is opened (0.2 MB
+    of every subdistrict rerun otherwise, issue 16)."""
+    at.selectbox(key="explorer.level.th").set_value("subdistrict").run()
+    assert reconciled(at)["unplaced"] != "0"
+    assert not [d for d in at.dataframe if "เหตุผล" in d.value.columns]
+    at.session_state["explorer.gaps"] = True  # what opening the box sends
+    at.run()
+    assert not at.exception, at.exception
+    [unplaced] = [d.value for d in at.dataframe if "เหตุผล" in d.value.columns and "รหัส" in d.value.columns]
+    assert len(unplaced) == 593
+
+
 def test_scope_group_and_province(at):
     at.selectbox(key="explorer.scope.th").set_value("sra7").run()
     assert len(features(at)) == 7
