@@ -360,6 +360,7 @@ async function draw(a, mine) {
     : {key: cKey, list: a.context ? (await features(a.geoBase, a.context.geo, a.context.codes.split(","))).list : []};
   if (mine !== seq) return;  // a newer rerun arrived while the files loaded
   mark("geometry");
+  if (!deckgl) throw deckError || new Error("the map could not be made");
   const fKey = JSON.stringify([a.palette, a.fill]);
   const recoloured = fKey !== fillKey || nextAreas !== areas;
   if (recoloured) fillVersion += 1;
@@ -369,25 +370,8 @@ async function draw(a, mine) {
   el.dataset.fill = String(fillVersion);
   const vKey = JSON.stringify([a.view, a.panels]);
   const lKey = `${areas.key}|${context.key}|${a.selected}|${a.lineWidth}`;
-  if (!deckgl) {
-    const {views, viewState} = viewsOf(a);
-    deckgl = new deck.Deck({
-      parent: el, viewState, controller: true, views,
-      layers: fillLayers(), getTooltip: tooltip, onClick,
-      onViewStateChange: onView,
-      getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
-      // data-painted: the last rerun whose colours are on screen (the browser tests and the bench wait on it)
-      onAfterRender: () => {
-        renders.push(performance.now());  // when each frame was drawn (bench/bench_firstpaint.py's pan frame time)
-        if (renders.length > 1000) renders.splice(0, 500);
-        drawOutlines();
-        const sig = labelSignature();  // the frame was resized, or the view moved: the labels follow
-        if (labelsDirty || sig !== labelSig) { labelsDirty = false; labelSig = sig; placeLabels(); }
-        if (painted !== committed) { painted = committed; el.dataset.painted = String(painted); mark("painted"); }
-      },
-    });
-  } else if (vKey !== viewKey) {
-    // A new view (level or scope) re-centres the map; a filter change keeps the user's pan and zoom.
+  if (vKey !== viewKey) {
+    // A new view (level or scope, or the first) re-centres the map; a filter change keeps the user's pan and zoom.
     const {views, viewState} = viewsOf(a);
     for (const node of moving()) node.style.transform = "";
     deckgl.setProps({views, layers: fillLayers(), viewState});
@@ -398,10 +382,35 @@ async function draw(a, mine) {
   linesKey = lKey;
   viewKey = vKey;
   labelsDirty = true;
-  if (deckgl) deckgl.redraw(true);  // lay the labels out for this rerun's names and view
+  deckgl.redraw(true);  // lay the labels out for this rerun's names and view
   committed = mine;
   recovered();
   if (painted === mine) el.dataset.painted = String(painted);
+}
+
+// The map is made before the first render message: deck.gl sets up WebGL and compiles the fill layer's shaders
+// (slow in software WebGL) while Streamlit sends the arguments and the geometry loads. If it cannot be made (deck.gl
+// missing, no WebGL), the first render says so over the map (draw throws, render shows the message).
+let deckError = null;
+try {
+  deckgl = new deck.Deck({
+    parent: el, viewState: {longitude: 101, latitude: 13, zoom: 4.6, minZoom: 4, maxZoom: 14}, controller: true,
+    views: new deck.MapView({repeat: false}),
+    layers: [new deck.GeoJsonLayer({id: "areas", data: [], stroked: false, filled: true, pickable: true})],
+    getTooltip: tooltip, onClick, onViewStateChange: onView,
+    getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
+    // data-painted: the last rerun whose colours are on screen (the browser tests and the bench wait on it)
+    onAfterRender: () => {
+      renders.push(performance.now());  // when each frame was drawn (bench/bench_firstpaint.py's pan frame time)
+      if (renders.length > 1000) renders.splice(0, 500);
+      drawOutlines();
+      const sig = labelSignature();  // the frame was resized, or the view moved: the labels follow
+      if (labelsDirty || sig !== labelSig) { labelsDirty = false; labelSig = sig; placeLabels(); }
+      if (painted !== committed) { painted = committed; el.dataset.painted = String(painted); mark("painted"); }
+    },
+  });
+} catch (e) {
+  deckError = e;
 }
 
 window.addEventListener("message", (event) => {
