@@ -12,7 +12,7 @@ DECK_JS := web/build/deck.js
 .PHONY: run test setup store system-deps bundle bench bench-deps clean-store
 
 run: store system-deps bundle
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(BIN)/python serve.py run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: store system-deps bundle
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

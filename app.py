@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages._auth import current_user, refresh_user, sign_in_box
-from app_pages._ui import LANG_KEY, first_run, lang
+from app_pages._ui import LANG_KEY, first_run, lang, warm_up_spatial
 from povmap.core.access import Action
 from povmap.core.i18n import DEFAULT_LANG, LANGS, t
 from povmap.data.store import StoreError
@@ -51,6 +51,7 @@ with st.sidebar:
     sign_in_box(lang())
 try:
     page.run()
+    warm_up_spatial()  # once per server, in the background, after a first page is on its way
 except StoreError as exc:  # a store file went missing or was damaged while the app runs
     first_run(exc)
 except Exception:  # noqa: BLE001 - the user gets a message, the server log gets the traceback

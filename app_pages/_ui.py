@@ -20,7 +20,6 @@ from povmap.data import datasource
 from povmap.data.datasource import DataChoice, open_engine
 from povmap.data.store import Store, StoreError
 from povmap.data.uploads.visibility import may_view_kind
-from povmap.pilot import spatial
 from povmap.present.credits import CREDITS
 from povmap.present.text import md_text
 from povmap.userdb import dataops, roles
@@ -48,14 +47,16 @@ def _engine(choice: DataChoice) -> Engine:
     """One engine per store build and choice of datasets (Data page), shared by every session (read-only)."""
     engine = open_engine(choice, store=_store(choice.store, choice.store_version))
     engine.boundaries("province")  # touch the tables every view needs, so errors surface here
-    _warm_up_spatial()
     return engine
 
 
 @st.cache_resource(show_spinner=False)
-def _warm_up_spatial() -> None:
+def warm_up_spatial() -> None:
     """esda compiles its numba kernels on first use (~15-60 s): do it in the background once per server,
-    so the first pilot-area page does not wait for it."""
+    so the first pilot-area page does not wait for it. Started after the first page has run (app.py): imported
+    and compiled beside that run, it held the interpreter while the first visitor waited (issue 16)."""
+    from povmap.pilot import spatial  # libpysal and scikit-learn: not for the first page
+
     thread = threading.Thread(target=spatial.warm_up, name="povmap-spatial-warm-up", daemon=True)
     thread.start()
     # LLVM aborts the process (exit 134) if the interpreter shuts down while numba is compiling in this

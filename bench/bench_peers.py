@@ -55,8 +55,8 @@ VIEWPORT = {"width": 1500, "height": 1100}
 LEAFLET_DIRS = ("/usr/share/javascript/leaflet",)  # Debian: apt-get install libjs-leaflet
 HEALTH_DEADLINE_S = 120
 # What the three servers run from: a copy taken at the start (see snapshot()).
-SNAPSHOT_ITEMS = ("app.py", "app_pages", "povmap", "bench/peers", ".streamlit", "static", "data/province_groups.csv",
-                  "web/build")
+SNAPSHOT_ITEMS = ("app.py", "serve.py", "app_pages", "povmap", "bench/peers", ".streamlit", "static",
+                  "data/province_groups.csv", "web/build")
 
 # name, script, URL path, CSS selector of the map element (for the screenshot checks)
 APPS = {
@@ -726,6 +726,11 @@ def serve(argv: list[str]) -> None:
                   file=sys.stderr, flush=True)
 
     script_runner.ScriptRunner._run_script = timed
+    if "app.py" in argv:  # povmap: started as serve.py starts it, with the start-up warm-up (cwd: the copy's root)
+        sys.path.insert(0, os.getcwd())
+        from app_pages._startup import warm_up
+
+        threading.Thread(target=warm_up, name="povmap-start-up", daemon=True).start()
     sys.argv = ["streamlit", *argv]
     streamlit_main(prog_name="streamlit")
 

@@ -135,12 +135,12 @@ LAPTOP = {"width": 1366, "height": 768}  # a common laptop and projector size
 
 
 class AppServer(LoopbackServer):
-    """``streamlit run app.py`` of this checkout, with ``env`` added to the environment. ``entry`` replaces
-    ``python -m streamlit`` (e.g. a wrapper that runs Streamlit's CLI in a process that also does something
-    else). A server that does not come up fails the test."""
+    """``python serve.py run app.py`` of this checkout (as ``make run``), with ``env`` added to the environment.
+    ``entry`` replaces ``python serve.py`` (e.g. a wrapper that runs Streamlit's CLI in a process that also does
+    something else). A server that does not come up fails the test."""
 
     def __init__(self, log_path: Path, env: dict[str, str], entry: list[str] | None = None):
-        super().__init__([*(entry or [sys.executable, "-m", "streamlit"]), "run", "app.py"], log_path, cwd=REPO_ROOT,
+        super().__init__([*(entry or [sys.executable, "serve.py"]), "run", "app.py"], log_path, cwd=REPO_ROOT,
                          env={**os.environ, **env})
 
     def wait_healthy(self, timeout_s: float = 90) -> None:

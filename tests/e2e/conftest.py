@@ -27,9 +27,9 @@ _screenshots: list[Path] = []
 
 @pytest.fixture(scope="session")
 def app_url(user_db):
-    """Base URL of a fresh ``streamlit run app.py`` (this checkout, this Python)."""
+    """Base URL of a fresh ``python serve.py run app.py`` (this checkout, this Python), as ``make run`` starts it."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = LoopbackServer([sys.executable, "-m", "streamlit", "run", "app.py"], SERVER_LOG, cwd=REPO_ROOT,
+    server = LoopbackServer([sys.executable, "serve.py", "run", "app.py"], SERVER_LOG, cwd=REPO_ROOT,
                             env=dict(os.environ))
     try:
         try:

@@ -114,7 +114,7 @@ client_id = "{provider.client_id}"
 client_secret = "{provider.client_secret}"
 server_metadata_url = "{provider.metadata_url}"
 """, encoding="utf-8")
-    server = LoopbackServer([sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py")], log_path,
+    server = LoopbackServer([sys.executable, str(REPO_ROOT / "serve.py"), "run", str(REPO_ROOT / "app.py")], log_path,
                             cwd=workdir, env=env, port=port)
     server.url = f"http://localhost:{port}"  # the host of the redirect URI, so the sign-in cookie comes back
     return server
