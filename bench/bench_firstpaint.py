@@ -43,7 +43,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from _stats import load_avg, summary  # bench/ is on sys.path when a script runs
-from bench_peers import (APPS, CHROMIUM_ARGS, INSTRUMENT_JS, LEAFLET_DIRS, SEQUENCES, VIEWPORT, BenchError, Server,
+from bench_peers import (APPS, CHROMIUM_ARGS, LEAFLET_DIRS, SEQUENCES, VIEWPORT, BenchError, Server,
                          Wire, changed_share, git_head, image_of, leaflet_server, log, snapshot, visit, wait_idle)
 
 BENCH_DIR = Path(__file__).resolve().parent

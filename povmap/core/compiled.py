@@ -1,10 +1,10 @@
 """Numba-compiled libraries, imported with numba's on-disk cache turned on.
 
-mapclassify (and esda) decorate their kernels with ``numba.njit`` without ``cache=True``, so every new process
-compiles them again: mapclassify's eager signature costs ~3.5 s at import, which the first visitor after a server
-start waits for. Importing them while ``numba.njit`` defaults ``cache=True`` stores the machine code in the
+mapclassify decorates its kernels with ``numba.njit`` without ``cache=True``, so every new process compiles them
+again: its eager signature costs ~3.5 s at import, which the first visitor after a server start waits for. Importing them while ``numba.njit`` defaults ``cache=True`` stores the machine code in the
 package's ``__pycache__`` (or ``NUMBA_CACHE_DIR``) once; later processes load it. Written here because neither
-library offers the option; the patch holds only for the duration of the import, under a lock.
+library offers the option; the patch holds only for the duration of the import, under a lock. Not for esda: one of
+its kernels takes another as an argument, which numba cannot cache (``povmap.pilot.spatial`` caches the others).
 """
 from __future__ import annotations
 

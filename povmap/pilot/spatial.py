@@ -19,10 +19,13 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from povmap.core.compiled import import_cached
 from povmap.core.errors import PovmapError
 
-esda = import_cached("esda")  # its permutation kernels compile on first use: cached on disk, not every process
+# Not imported with numba's cache on for every kernel (povmap.core.compiled.import_cached): esda's compute_chunk takes
+# another kernel as an argument, and numba cannot cache that one (each process added a cache file, and saving its
+# index could fail with "ReferenceError: underlying object has vanished" in the middle of a pilot computation).
+# _cache_esda_kernels() below caches the kernels that can be.
+import esda
 
 # GeoDa's cluster-map colours (Explore/LisaMapNewView.cpp); Gi* High/Low reuse the HH/LL colours as GeoDa does.
 GEODA_COLOURS: dict[str, tuple[int, int, int]] = {

@@ -47,6 +47,7 @@ import sqlite3
 import sys
 import threading
 import time
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def _event_log(log_path: Path):
         try:
             yield write
         except BaseException as exc:  # noqa: BLE001 - reported through the log
-            write(event="error", error=f"{type(exc).__name__}: {exc}")
+            write(event="error", error=f"{type(exc).__name__}: {exc}", where=traceback.format_exc(limit=-6))
 
 
 def _save_loop(log_path: Path) -> None:
@@ -178,7 +179,7 @@ def _kill_in_flight(server: AppServer, log_path: Path, target: int, deadline_s: 
     while True:
         events = _events(log_path)
         if events and events[-1]["event"] == "error":
-            pytest.fail(f"the server's loop failed: {events[-1]['error']}\n{server.tail()}")
+            pytest.fail(f"the server's loop failed: {events[-1]['error']}\n{events[-1].get('where', '')}\n{server.tail()}")
         if events and events[-1]["event"] == "begin" and events[-1]["i"] >= target:
             server.kill()
             return _events(log_path)
