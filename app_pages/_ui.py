@@ -27,6 +27,7 @@ from povmap.userdb.db import user_db_path
 
 LANG_KEY = "lang"
 WARM_UP_EXIT_WAIT_S = 120
+SPATIAL_WARM_UP_DELAY_S = 20  # after the first page: its map files are long served by then
 COMPARE_KEY = "compare.areas"  # the areas picked for comparison (codes), shared by all pages
 COMPARE_MAX = 4
 
@@ -52,16 +53,23 @@ def _engine(choice: DataChoice) -> Engine:
 
 @st.cache_resource(show_spinner=False)
 def warm_up_spatial() -> None:
-    """esda compiles its numba kernels on first use (~15-60 s): do it in the background once per server,
-    so the first pilot-area page does not wait for it. Started after the first page has run (app.py): imported
-    and compiled beside that run, it held the interpreter while the first visitor waited (issue 16)."""
+    """esda compiles its numba kernels on first use (~15-60 s): do it in the background once per server, so the
+    first pilot-area page does not wait for it. It begins SPATIAL_WARM_UP_DELAY_S after the first page has run
+    (app.py): compiling holds the interpreter, and begun at once it slowed the serving of the first visitor's map
+    files (issue 16). A pilot page opened before then compiles what it needs itself."""
     from povmap.pilot import spatial  # libpysal and scikit-learn: not for the first page
 
-    thread = threading.Thread(target=spatial.warm_up, name="povmap-spatial-warm-up", daemon=True)
-    thread.start()
-    # LLVM aborts the process (exit 134) if the interpreter shuts down while numba is compiling in this
-    # thread; a short-lived process (a test run) must wait for it at exit.
-    atexit.register(thread.join, WARM_UP_EXIT_WAIT_S)
+    timer = threading.Timer(SPATIAL_WARM_UP_DELAY_S, spatial.warm_up)
+    timer.name, timer.daemon = "povmap-spatial-warm-up", True
+    timer.start()
+
+    def stop() -> None:
+        # LLVM aborts the process (exit 134) if the interpreter shuts down while numba is compiling in this thread:
+        # a short-lived process (a test run) drops a warm-up not begun and waits for one in progress.
+        timer.cancel()
+        timer.join(WARM_UP_EXIT_WAIT_S)
+
+    atexit.register(stop)
 
 
 SESSION_DATASETS = "data.session"  # this session's own choice of dataset per kind (the Data page sets it; a
