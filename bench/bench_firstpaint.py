@@ -44,7 +44,8 @@ from pathlib import Path
 
 from _stats import load_avg, summary  # bench/ is on sys.path when a script runs
 from bench_peers import (APPS, CHROMIUM_ARGS, LEAFLET_DIRS, SEQUENCES, VIEWPORT, BenchError, Server,
-                         Wire, changed_share, git_head, image_of, leaflet_server, log, snapshot, visit, wait_idle)
+                         Wire, changed_share, fmt, git_head, image_of, leaflet_server, log, shut_down, snapshot, visit,
+                         wait_idle)
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -201,13 +202,6 @@ def aggregate(cold: dict, visits: list[dict]) -> dict:
             for i, name in enumerate(("drill_district_ms", "drill_subdistrict_ms")):
                 agg[app][name] = summary([s[i]["ms"] for s in steps if len(s) > i and s[i].get("verified")])
     return agg
-
-
-def fmt(s: dict, scale: float = 1.0, digits: int = 0) -> str:
-    if not s or s.get("median") is None:
-        return "—"
-    f = f"{{:,.{digits}f}}"
-    return f"{f.format(s['median'] * scale)} [{f.format(s['min'] * scale)}–{f.format(s['max'] * scale)}]"
 
 
 def report(meta: dict, agg: dict, apps: list[str]) -> tuple[str, dict]:
@@ -370,15 +364,7 @@ def main(argv=None) -> int:
         log(f"benchmark aborted: {exc}")
         return 2
     finally:
-        if pw is not None:
-            try:
-                pw.stop()
-            except Exception:  # noqa: BLE001
-                pass
-        for s in servers.values():
-            s.stop()
-        if leaflet_srv is not None:
-            leaflet_srv.shutdown()
+        shut_down(pw, servers, leaflet_srv)
     meta["load_end"] = load_avg()
     agg = aggregate(cold, visits)
     text, targets = report(meta, agg, apps)

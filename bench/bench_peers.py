@@ -592,8 +592,21 @@ def mb(n) -> str:
     return "—" if n is None else f"{n / 1e6:.2f}"
 
 
+def shut_down(pw, servers: dict, leaflet_srv) -> None:
+    """Stop Playwright, every server and the Leaflet file server, whatever state a run ended in."""
+    if pw is not None:
+        try:
+            pw.stop()
+        except Exception:  # noqa: BLE001
+            pass
+    for s in servers.values():
+        s.stop()
+    if leaflet_srv is not None:
+        leaflet_srv.shutdown()
+
+
 def fmt(s: dict, scale: float = 1.0, digits: int = 0, unit: str = "") -> str:
-    if not s or s["median"] is None:
+    if not s or s.get("median") is None:
         return "—"
     f = f"{{:,.{digits}f}}"
     return f"{f.format(s['median'] * scale)}{unit} [{f.format(s['min'] * scale)}–{f.format(s['max'] * scale)}]"
@@ -869,15 +882,7 @@ def main(argv=None) -> int:
         log(f"benchmark aborted: {exc}")
         return 2
     finally:
-        if pw is not None:
-            try:
-                pw.stop()
-            except Exception:  # noqa: BLE001
-                pass
-        for s in servers.values():
-            s.stop()
-        if leaflet_srv is not None:
-            leaflet_srv.shutdown()
+        shut_down(pw, servers, leaflet_srv)
 
     meta["load_end"] = load_avg()
     agg = aggregate(visits, apps)
