@@ -31,14 +31,15 @@ store: setup
 	$(BIN)/povmap data install
 	$(BIN)/python -c "from povmap.core import compiled; compiled.warm()"
 
-# Headless Chromium and Thai fonts (browser tests, PNG/PDF exports), pdftotext for the PDF tests, and npm for the
-# map's deck.gl bundle (Debian packages).
+# Headless Chromium and Thai fonts (browser tests, PNG/PDF exports), pdftotext for the PDF tests, npm for the
+# map's deck.gl bundle, and PostgreSQL and HAProxy for the tests of several servers (deploy/cluster.py) (Debian packages).
 system-deps:
 	@if command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
+	    && command -v haproxy >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
 	    && fc-list 2>/dev/null | grep -q "Noto Sans Thai"; then :; else \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-noto-core fonts-tlwg-laksaman-ttf poppler-utils \
-	    $$(command -v npm >/dev/null 2>&1 || echo nodejs npm); fi
+	    postgresql haproxy $$(command -v npm >/dev/null 2>&1 || echo nodejs npm); fi
 
 # The deck.gl modules the map uses, from the npm registry's packages (versions pinned by web/package-lock.json),
 # bundled into one file the map's web folder serves: no CDN at run time. Rebuilt when the lock or the entry changes.

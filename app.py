@@ -12,7 +12,7 @@ from povmap.core.access import Action
 from povmap.core.i18n import DEFAULT_LANG, LANGS, t
 from povmap.data.store import StoreError
 from povmap.userdb import roles
-from povmap.userdb.db import user_db_path
+from povmap.userdb.db import UserDBError, user_database
 
 # A local icon: a ":material/…:" page icon is fetched from fonts.gstatic.com, which offline networks block.
 st.set_page_config(page_title="povmap", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
@@ -21,7 +21,7 @@ st.set_page_config(page_title="povmap", page_icon=str(Path(__file__).parent / "s
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3rem; }</style>")
 refresh_user()  # who this run is for, read once (the roles table, the provider's claims)
 if LANG_KEY not in st.session_state:  # a shared link may set the language (?lang=en), else the user's last choice
-    wanted = st.query_params.get("lang") or roles.user_prefs(user_db_path(), current_user()).get("lang")
+    wanted = st.query_params.get("lang") or roles.user_prefs(user_database(), current_user()).get("lang")
     st.session_state[LANG_KEY] = wanted if wanted in LANGS else DEFAULT_LANG
 
 pages = [
@@ -46,7 +46,7 @@ with st.sidebar:
         t("app.language", lang()), options=list(LANGS), key=LANG_KEY,
         format_func=lambda code: {"th": "ไทย", "en": "English"}[code], selection_mode="single",
         # kept for a signed-in user: signing in comes back to the app's root, which names no language
-        on_change=lambda: roles.set_user_pref(user_db_path(), current_user(), "lang", lang()),
+        on_change=lambda: roles.set_user_pref(user_database(), current_user(), "lang", lang()),
     )
     sign_in_box(lang())
 try:
@@ -54,6 +54,8 @@ try:
     warm_up_spatial()  # once per server, in the background, after a first page is on its way
 except StoreError as exc:  # a store file went missing or was damaged while the app runs
     first_run(exc)
+except UserDBError as exc:  # the user database is damaged, full or unreachable: its own message, in the user's language
+    st.error(exc.message(lang()), icon=":material/error:")
 except Exception:  # noqa: BLE001 - the user gets a message, the server log gets the traceback
     logging.getLogger("povmap").exception("page failed")
     st.error(t("error.unexpected", lang()))

@@ -7,6 +7,7 @@ Without an ``[auth]`` section in ``.streamlit/secrets.toml`` the app runs for on
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import replace
 
 import streamlit as st
@@ -15,7 +16,7 @@ from povmap.core import config
 from povmap.core.access import LOCAL_USER, Action, Role, User, guest, user_from_claims
 from povmap.core.i18n import t
 from povmap.userdb import audit, roles
-from povmap.userdb.db import user_db_path
+from povmap.userdb.db import UserDBError, user_database
 
 
 def auth_configured() -> bool:
@@ -38,12 +39,19 @@ def address() -> str:
 
 
 USER_KEY = "auth.user"  # the user of this run: read once per run by app.py (refresh_user), then reused
+DB_DOWN_KEY = "auth.db_down"  # this run could not read the roles table: the user is a guest until it can
 
 
 def refresh_user() -> User:
     """Read who this session's user is and what they may do, once per run (an admin's change of roles holds
     from the next run on); :func:`current_user` returns it for the rest of the run."""
-    st.session_state[USER_KEY] = user = _read_user()
+    try:
+        user = _read_user()
+        st.session_state.pop(DB_DOWN_KEY, None)
+    except UserDBError as exc:  # PostgreSQL restarting or failing over: public maps go on, nothing else
+        logging.getLogger("povmap").warning("user database unavailable: %s", exc.message("en"))
+        user, st.session_state[DB_DOWN_KEY] = guest(), True
+    st.session_state[USER_KEY] = user
     return user
 
 
@@ -54,7 +62,7 @@ def current_user() -> User:
 
 
 def _read_user() -> User:
-    db = user_db_path()
+    db = user_database()
     if not auth_configured():
         return guest() if _remote() else LOCAL_USER
     if not st.user.is_logged_in:
@@ -89,6 +97,9 @@ def sign_in_box(lang: str) -> None:
     user = current_user()
     if not auth_configured():
         st.caption(t("auth.local", lang))
+        return
+    if st.session_state.get(DB_DOWN_KEY):
+        st.warning(t("auth.db_unavailable", lang), icon=":material/cloud_off:")
         return
     if user.signed_in:
         role = t(f"role.{user.role}", lang)

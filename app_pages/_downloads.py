@@ -33,7 +33,7 @@ from povmap.core.thai import fmt_datetime
 from povmap.present import brief, exports, headless, mapimage
 from povmap.present.credits import credit_lines
 from povmap.userdb import audit
-from povmap.userdb.db import user_db_path
+from povmap.userdb.db import user_database
 
 MADE_KEY = "downloads.made"  # session state: {button key: Made}, the last file (or failure) of each export button
 
@@ -56,7 +56,7 @@ def audited(make: Callable[[], bytes], what: str, households: bool) -> Callable[
 
     def run() -> bytes:
         data = make()
-        audit.record(user_db_path(), user, "export_households", what, address=addr)
+        audit.record(user_database(), user, "export_households", what, address=addr)
         return data
 
     return run

@@ -23,7 +23,7 @@ from povmap.data.uploads.visibility import may_view_kind
 from povmap.present.credits import CREDITS
 from povmap.present.text import md_text
 from povmap.userdb import dataops, roles
-from povmap.userdb.db import user_db_path
+from povmap.userdb.db import user_database
 
 LANG_KEY = "lang"
 WARM_UP_EXIT_WAIT_S = 120
@@ -85,7 +85,7 @@ def _current_engine() -> Engine:
 
 def _session_ids() -> dict[str, str]:
     user = current_user()
-    wanted = roles.user_datasets(user_db_path(), user) | st.session_state.get(SESSION_DATASETS, {})
+    wanted = roles.user_datasets(user_database(), user) | st.session_state.get(SESSION_DATASETS, {})
     return dataops.session_ids(user, wanted)
 
 

@@ -15,14 +15,14 @@ from povmap.core.i18n import t
 from povmap.core.thai import fmt_datetime
 from povmap.present import exports
 from povmap.userdb import audit, roles
-from povmap.userdb.db import user_db_path
+from povmap.userdb.db import user_database
 
 K = "admin."
 AUDIT_SHOWN = 2000  # rows on the page; the downloads hold the whole log
 lg = lang()
 ss = st.session_state
 user = current_user()
-db = user_db_path()
+db = user_database()
 if not user.can(Action.READ_AUDIT):
     st.error(t("error.access.read_audit", lg))
     st.stop()

@@ -16,7 +16,7 @@ from povmap.present.html import legend_html
 from povmap.present.profile import search_areas
 from povmap.present.text import md_text
 from povmap.userdb import areamanagers
-from povmap.userdb.db import user_db_path
+from povmap.userdb.db import user_database
 from povmap.web.maplayer import MAP_HEIGHT_PX
 
 K = "am."
@@ -25,7 +25,7 @@ if eng is None:
     st.stop()
 lg = lang()
 ss = st.session_state
-db = user_db_path()
+db = user_database()
 valid = set(eng.names.index)
 
 st.title(t("nav.areamanagers", lg))

@@ -27,7 +27,7 @@ from povmap.data.uploads.visibility import can_manage, visible
 from povmap.present import exports
 from povmap.present.text import md_text
 from povmap.userdb import dataops, roles
-from povmap.userdb.db import user_db_path
+from povmap.userdb.db import user_database
 
 K = "data."
 MAX_QUESTIONS = 30  # distinct ambiguous names asked at once; the rest stay in the report
@@ -35,7 +35,7 @@ eng, lg, ps = page_start(K)
 ss = st.session_state
 store = eng.data.store
 k = eng.privacy_k
-db = user_db_path()
+db = user_database()
 KIND_LABEL = {U.KIND_COUNTS: t("data.kind.tpmap", lg), U.KIND_HOUSEHOLDS: t("data.kind.households", lg)}
 
 st.title(t("nav.data", lg))

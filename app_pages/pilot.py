@@ -31,13 +31,13 @@ from povmap.present import pilotview
 from povmap.present.changeview import round_label
 from povmap.present.explorer import area_name, province_order
 from povmap.userdb import areamanagers
-from povmap.userdb.db import user_db_path
+from povmap.userdb.db import user_database
 
 K = parts.K
 eng, lg, ps = page_start(K)
 ss = st.session_state
 force, wkey, keep = ps.force, ps.wkey, ps.keep
-db = user_db_path()
+db = user_database()
 parts.open_from_url(db, lg)
 for name, value in ss.pop(parts.PENDING, {}).items():  # a scenario being reopened
     force(name, value)

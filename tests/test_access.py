@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from povmap.core.access import (
     LOCAL_USER,
@@ -25,7 +26,7 @@ from povmap.core.access import (
 from povmap.data import uploads as U
 from povmap.data.uploads.visibility import can_manage, can_see
 from povmap.userdb import areamanagers, audit, dataops, roles, scenarios
-from povmap.userdb.db import _MIGRATIONS, connect, transaction
+from povmap.userdb.db import connect, transaction
 
 FIXTURES = Path(__file__).parent / "fixtures" / "uploads"
 ANA = User("ana@example.org", "Ana Analyst", Role.ANALYST, signed_in=True)
@@ -36,11 +37,6 @@ GUEST = guest()
 EVERYONE = (GUEST, ANA, STEW, ADM)
 FRAME = {"scope": "46", "level": "subdistrict", "dataset": "tpmap"}
 VALID = {"46", "4601", "460101", "460102", "84", "8401"}
-
-
-@pytest.fixture
-def db(tmp_path) -> Path:
-    return tmp_path / "u.sqlite"
 
 
 @pytest.fixture
@@ -111,10 +107,10 @@ def test_roles_come_from_the_group_claim_and_the_admin_table_whichever_is_higher
 
 def test_the_audit_log_is_append_only(db):
     audit.record(db, ADM, "setting", "x")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"), transaction(db) as conn:
-        conn.execute("UPDATE audit SET user_id = 'someone else'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"), transaction(db) as conn:
-        conn.execute("DELETE FROM audit")
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), transaction(db) as conn:
+        conn.execute(sa.text("UPDATE audit SET user_id = 'someone else'"))
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), transaction(db) as conn:
+        conn.execute(sa.text("DELETE FROM audit"))
     assert len(log(db)) == 1
     for u in (GUEST, ANA, STEW):
         with pytest.raises(AccessDenied):
@@ -179,7 +175,7 @@ def test_a_stale_scenario_save_is_refused_and_says_who_changed_it(db):
 def test_scenarios_saved_before_sign_in_belong_to_admins(tmp_path):
     db = tmp_path / "old.sqlite"
     with sqlite3.connect(db) as conn:  # a database of schema version 1 with a scenario in it
-        conn.executescript(_MIGRATIONS[0])
+        conn.executescript(SCHEMA_1)
         conn.execute("INSERT INTO scenario (name, name_key, frame, settings, result, result_object_columns, n_areas, "
                      "level, scope, store_version, created_at, updated_at) VALUES ('old', 'old', '{}', '{}', x'', "
                      "'{}', 0, 'province', 'all', 'v', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')")
@@ -298,3 +294,19 @@ def test_a_signed_in_users_own_choice_is_kept_for_them_alone(db):
     assert roles.user_prefs(db, ANA) == {"dataset.tpmap": "tpmap-20260101T000000-abcdef", "lang": "en"}
     assert roles.user_datasets(db, ANA) == {"tpmap": "tpmap-20260101T000000-abcdef"}
     assert log(db).empty  # one's own view is no shared change
+
+
+# The schema of version 1 as povmap wrote it before its migrations moved to Alembic (PRAGMA user_version = 1).
+SCHEMA_1 = """
+CREATE TABLE scenario (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE, frame TEXT NOT NULL,
+    settings TEXT NOT NULL, result BLOB NOT NULL, result_object_columns TEXT NOT NULL, n_areas INTEGER NOT NULL,
+    level TEXT NOT NULL, scope TEXT NOT NULL, store_version TEXT NOT NULL, created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE area_manager (
+    manager TEXT NOT NULL CHECK (manager <> ''), code TEXT NOT NULL CHECK (length(code) IN (2, 4, 6)),
+    note TEXT NOT NULL DEFAULT '', PRIMARY KEY (manager, code)
+);
+CREATE INDEX area_manager_code ON area_manager(code);
+"""

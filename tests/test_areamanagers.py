@@ -13,11 +13,6 @@ KSU = "มหาวิทยาลัยราชภัฏกาฬสินธ�
 CODES = set(admin_areas()["code"])  # the same DOPA codes as Store.areas["code"]
 
 
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "user.sqlite"
-
-
 def rows(db):
     return am.list_coverage(db).to_dict("records")
 

@@ -18,7 +18,7 @@ import pytest
 from povmap.core.config import REPO_ROOT
 from povmap.userdb import db as userdb
 from povmap.userdb import scenarios
-from povmap.userdb.db import SCHEMA_VERSION, DEFAULT_USER_DB, UserDBError, connect, user_db_path
+from povmap.userdb.db import HEAD, SCHEMA_VERSION, DEFAULT_USER_DB, UserDBError, connect, user_db_path
 from povmap.userdb.scenarios import ScenarioError
 
 FRAME = {"scope": "46", "level": "subdistrict", "dataset": "tpmap", "dimensions": ["health", "income"],
@@ -42,11 +42,6 @@ def shortlist(codes=("460101", "460102", "460201"), ranks=None) -> pd.DataFrame:
         "tier": pd.Categorical(["a", "b", "a", "a", "b"][:n]),
         "remark": pd.Series(["x", None, "ค", "y", "z"][:n], dtype=object),
     })
-
-
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "user.sqlite"
 
 
 def test_user_db_path(monkeypatch, tmp_path):
@@ -206,8 +201,9 @@ def _kill(proc) -> list[tuple[int, int]]:
 
 def _check_consistent(db) -> dict[int, int]:
     """Integrity is ok and every listed scenario loads whole, all parts from one save; returns id -> i."""
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if not userdb.is_url(db):
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     seen = {}
     for info in scenarios.list_scenarios(db):
         s = scenarios.load(db, info.id)
@@ -322,7 +318,8 @@ def test_damaged_file_is_reported_and_kept(tmp_path):
     assert db.read_bytes() == junk
 
 
-def test_busy_db_says_try_again(db, monkeypatch):
+def test_busy_db_says_try_again(db_file, monkeypatch):
+    db = db_file
     scenarios.save(db, "a", FRAME, SETTINGS, shortlist(), "v")
     monkeypatch.setattr(userdb, "BUSY_TIMEOUT_MS", 100)
     holder = sqlite3.connect(db, isolation_level=None)
@@ -335,7 +332,8 @@ def test_busy_db_says_try_again(db, monkeypatch):
         holder.close()
 
 
-def test_newer_schema_is_refused(db):
+def test_newer_schema_is_refused(db_file):
+    db = db_file
     connect(db).close()
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA user_version = 99")
@@ -347,9 +345,82 @@ def test_connect_sets_up_the_db(tmp_path):
     db = tmp_path / "new" / "dir" / "u.sqlite"
     conn = connect(db)
     try:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == SCHEMA_VERSION
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD
     finally:
         conn.close()
+
+
+# ---- PostgreSQL going away: several servers share one, and it restarts or fails over now and then -----------------
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL server for one test, which it may stop and start."""
+    from deploy.cluster import Postgres
+
+    pg = Postgres().init().start()
+    yield pg
+    userdb.dispose(pg.url)
+    pg.remove()
+
+
+def test_a_page_is_told_when_postgres_is_unreachable(own_postgres):
+    url = own_postgres.url
+    scenarios.save(url, "kept", FRAME, SETTINGS, shortlist(), "v")
+    own_postgres.stop()
+    with pytest.raises(UserDBError) as e:
+        scenarios.list_scenarios(url)
+    assert "cannot be reached" in e.value.en and "ติดต่อเซิร์ฟเวอร์ฐานข้อมูลไม่ได้" in e.value.th
+    for text in (e.value.en, e.value.th):  # no address, and never the password
+        assert own_postgres.password not in text and "127.0.0.1" not in text and "postgresql" not in text
+    own_postgres.start()
+    assert [i.name for i in scenarios.list_scenarios(url)] == ["kept"]
+
+
+def test_saves_ride_out_ten_seconds_without_postgres(own_postgres):
+    """Saves go on while PostgreSQL is stopped for 10 s: a save in flight fails with the message and leaves nothing;
+    a save begun during the outage waits and commits; every committed save is there, whole."""
+    url, done, failed, changed = own_postgres.url, [], [], threading.Condition()
+    stop = threading.Event()
+
+    def saver():
+        i = 0
+        while not stop.is_set():
+            try:
+                sid = scenarios.save(url, f"s{i}", FRAME, {"i": i}, shortlist(), str(i))
+                outcome = done, (sid, i, time.monotonic())
+            except UserDBError as exc:
+                outcome = failed, (i, exc)
+            with changed:
+                outcome[0].append(outcome[1])
+                changed.notify_all()
+            i += 1
+
+    def saved_after(t: float, n: int) -> bool:
+        return sum(1 for *_, at in done if at > t) >= n
+
+    thread = threading.Thread(target=saver)
+    thread.start()
+    try:
+        with changed:
+            assert changed.wait_for(lambda: len(done) >= 3, timeout=60)
+        own_postgres.stop()
+        restarted = threading.Timer(10, own_postgres.start)
+        restarted.start()
+        restarted.join()
+        back = time.monotonic()
+        with changed:
+            assert changed.wait_for(lambda: saved_after(back, 3), timeout=60)
+    finally:
+        stop.set()
+        thread.join()
+    assert all("cannot be reached" in exc.en for _, exc in failed)
+    assert len(failed) <= 1  # at most the save the stop cut off; the next one waited for the server
+    listed = {i.id: i for i in scenarios.list_scenarios(url)}
+    assert set(listed) == {sid for sid, *_ in done}  # every committed save, and nothing half-written
+    for sid, i, _ in done:
+        s = scenarios.load(url, sid)
+        assert (s.name, s.settings, s.store_version) == (f"s{i}", {"i": i}, str(i))

@@ -26,7 +26,8 @@ ENV = {
     "store": "POVMAP_STORE",  # the installed data store
     "web": "POVMAP_WEB",  # the map's web folder (derived)
     "user_data": "POVMAP_USER_DATA",  # imported datasets
-    "user_db": "POVMAP_USER_DB",  # scenarios and Area Managers (SQLite)
+    "user_db": "POVMAP_USER_DB",  # scenarios, Area Managers, roles, audit log: the SQLite file
+    "database_url": "POVMAP_DATABASE_URL",  # the same in PostgreSQL, shared by several servers (wins over user_db)
     "privacy_k": "POVMAP_PRIVACY_K",  # smallest number of households a shown figure may rest on
     "admins": "POVMAP_ADMINS",  # e-mail addresses that are admins whatever the provider says (a new server's first)
     "role_claim": "POVMAP_ROLE_CLAIM",  # the provider's claim that lists a user's groups (default "groups")
@@ -64,8 +65,15 @@ def user_data_dir(override: str | os.PathLike | None = None) -> Path:
 
 
 def user_db_path(override: str | os.PathLike | None = None) -> Path:
-    """The user database: ``--user-db`` flag, else ``POVMAP_USER_DB``, else ``data/povmap.sqlite``."""
+    """The SQLite user database: ``--user-db`` flag, else ``POVMAP_USER_DB``, else ``data/povmap.sqlite``."""
     return Path(os.path.abspath(override or _env("user_db") or DEFAULT_USER_DB))
+
+
+def user_database(override: str | os.PathLike | None = None) -> Path | str:
+    """The user database: ``override`` (a file or a database URL), else ``POVMAP_DATABASE_URL`` (PostgreSQL,
+    ``postgresql+psycopg://user:password@host/name``), else the SQLite file of :func:`user_db_path`."""
+    chosen = str(override) if override else _env("database_url")
+    return chosen if chosen and "://" in chosen else user_db_path(chosen)
 
 
 def privacy_k(value: str | int | None = None) -> int:
@@ -117,12 +125,12 @@ class Settings:
     store: Path
     web: Path
     user_data: Path
-    user_db: Path
+    user_db: Path | str  # a SQLite file, or a PostgreSQL URL
     privacy_k: int
 
 
 def load(*, source=None, store=None, user_data=None, user_db=None, privacy_k_value=None) -> Settings:
     """The settings now in force; each keyword overrides its environment variable (a command-line flag)."""
     return Settings(source=source_dir(source), store=store_dir(store), web=web_dir(store),
-                    user_data=user_data_dir(user_data), user_db=user_db_path(user_db),
+                    user_data=user_data_dir(user_data), user_db=user_database(user_db),
                     privacy_k=privacy_k(privacy_k_value))

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import pandas as pd
+import sqlalchemy as sa
 
 from povmap.core.access import OPERATOR, Action, User, require
 from povmap.core.errors import PovmapError
@@ -24,6 +25,10 @@ from povmap.userdb import audit
 from povmap.userdb.db import reading, transaction
 
 COLUMNS = ["manager", "code", "note"]
+_ROWS = "SELECT manager, code, note FROM area_manager"
+_STATE = sa.text("SELECT version, changed_by, changed_at FROM area_manager_state")
+_INSERT = sa.text("INSERT INTO area_manager (manager, code, note) VALUES (:manager, :code, :note) "
+                  "ON CONFLICT (manager, code) DO NOTHING")
 # Header spellings accepted in an uploaded CSV (compared trimmed and casefolded).
 HEADERS = {
     "manager": ("manager", "area manager", "area_manager", "ผู้จัดการพื้นที่", "หน่วยงาน"),
@@ -78,14 +83,24 @@ def _listed(rows: list[str], most: int = 10) -> str:
 def state(db: str | os.PathLike) -> tuple[int, str, str]:
     """The table's version (+1 on every change), who changed it last and when (UTC, ISO 8601)."""
     with reading(db) as conn:
-        return tuple(conn.execute("SELECT version, changed_by, changed_at FROM area_manager_state").fetchone())
+        return tuple(conn.execute(_STATE).one())
 
 
 def _changed(conn, by: User, address: str, what: str, **detail) -> None:
     """Inside the write transaction: one more version, and its audit row."""
-    conn.execute("UPDATE area_manager_state SET version = version + 1, changed_by = ?, changed_at = ?",
-                 (by.name or by.id, audit.now()))
+    conn.execute(sa.text("UPDATE area_manager_state SET version = version + 1, changed_by = :b, changed_at = :at"),
+                 {"b": by.name or by.id, "at": audit.now()})
     audit.record(conn, by, "area_managers", what, detail, address=address)
+
+
+def _stored(conn) -> set[tuple[str, str, str]]:
+    return {tuple(r) for r in conn.execute(sa.text(_ROWS))}
+
+
+def _insert_all(conn, rows) -> None:
+    """Insert (manager, code, note) rows; a (manager, code) already there keeps its first note."""
+    if rows:
+        conn.execute(_INSERT, [dict(zip(COLUMNS, r)) for r in rows])
 
 
 def _rows(df: pd.DataFrame) -> set[tuple[str, str, str]]:
@@ -95,7 +110,7 @@ def _rows(df: pd.DataFrame) -> set[tuple[str, str, str]]:
 def list_coverage(db: str | os.PathLike) -> pd.DataFrame:
     """Every coverage row: columns manager, code, note; sorted by manager, code."""
     with reading(db) as conn:
-        rows = conn.execute("SELECT manager, code, note FROM area_manager ORDER BY manager, code").fetchall()
+        rows = [tuple(r) for r in conn.execute(sa.text(f"{_ROWS} ORDER BY manager, code"))]
     return pd.DataFrame(rows, columns=COLUMNS, dtype=str)
 
 
@@ -107,7 +122,7 @@ def add(db: str | os.PathLike, manager: str, code: str, note: str = "", *, valid
     if problems:
         raise problems[0]
     with transaction(db) as conn:
-        new = conn.execute("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", row).rowcount == 1
+        new = conn.execute(_INSERT, dict(zip(COLUMNS, row))).rowcount == 1
         if new:
             _changed(conn, by, address, "add", added=[f"{row[0]} – {row[1]}"])
         return new
@@ -118,7 +133,8 @@ def remove(db: str | os.PathLike, manager: str, code: str, *, by: User = OPERATO
     require(by, Action.EDIT_AREA_MANAGERS)
     manager, code = _clean_text(manager), _clean_code(code)
     with transaction(db) as conn:
-        gone = conn.execute("DELETE FROM area_manager WHERE manager = ? AND code = ?", (manager, code)).rowcount == 1
+        gone = conn.execute(sa.text("DELETE FROM area_manager WHERE manager = :m AND code = :c"),
+                            {"m": manager, "c": code}).rowcount == 1
         if gone:
             _changed(conn, by, address, "remove", removed=[f"{manager} – {code}"])
         return gone
@@ -141,15 +157,15 @@ def replace_all(db: str | os.PathLike, df: pd.DataFrame, *, valid_codes: set[str
     records = [(i, dict(zip(COLUMNS, r))) for i, r in enumerate(zip(df["manager"], df["code"], notes), start=1)]
     rows = _validate(records, valid_codes, file=None, header={c: c for c in COLUMNS})
     with transaction(db) as conn:
-        version, who, when = conn.execute("SELECT version, changed_by, changed_at FROM area_manager_state").fetchone()
-        before = set(conn.execute("SELECT manager, code, note FROM area_manager").fetchall())
+        version, who, when = conn.execute(_STATE).one()
+        before = _stored(conn)
         if expected_version is not None and version != expected_version:
             start = _rows(base) if base is not None else before
             raise AreaManagerConflict(who, when, sorted(f"{m} – {c}" for m, c, _ in before - start),
                                       sorted(f"{m} – {c}" for m, c, _ in start - before))
-        conn.execute("DELETE FROM area_manager")
-        conn.executemany("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", rows)
-        after = set(conn.execute("SELECT manager, code, note FROM area_manager").fetchall())
+        conn.execute(sa.text("DELETE FROM area_manager"))
+        _insert_all(conn, rows)
+        after = _stored(conn)
         if after != before:
             _changed(conn, by, address, "edit", added=sorted(f"{m} – {c}" for m, c, _ in after - before),
                      removed=sorted(f"{m} – {c}" for m, c, _ in before - after))
@@ -174,9 +190,9 @@ def import_csv(db: str | os.PathLike, data: bytes, *, valid_codes: set[str], fil
             for n, r in enumerate(records[1:], start=2)]
     checked = _validate(rows, valid_codes, file=file_name, header=header)
     with transaction(db) as conn:
-        before = conn.total_changes
-        conn.executemany("INSERT OR IGNORE INTO area_manager VALUES (?, ?, ?)", checked)
-        n = conn.total_changes - before
+        before = len(_stored(conn))
+        _insert_all(conn, checked)
+        n = len(_stored(conn)) - before
         if n:
             _changed(conn, by, address, "import", file=file_name, rows=n)
         return n

@@ -1,184 +1,209 @@
-"""The user's own SQLite database: saved scenarios and Area Manager coverage.
+"""The user database: saved scenarios, Area Managers, roles, settings and the audit log.
 
-Unlike the data store it is written by the app and must survive restarts, so every change is one
-transaction. Open a fresh connection per operation: sqlite3 connections must not cross threads, and
-Streamlit runs each session in its own thread.
+A SQLite file by default (one server, nothing to install); PostgreSQL when ``POVMAP_DATABASE_URL`` is set, so that
+several servers share one state. Both get the same schema from the same Alembic migrations
+(``povmap/userdb/migrations``). Every change is one transaction, and on both only one writer at a time: SQLite's
+``BEGIN IMMEDIATE``, PostgreSQL's transaction advisory lock. That keeps "read, check, write" (a scenario's version, the
+Area Manager table's) exact without per-table locking rules.
+
+``db`` everywhere is a file path or a database URL (:func:`povmap.core.config.user_database`).
 """
 from __future__ import annotations
 
-import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
-from povmap.core.config import DEFAULT_USER_DB, user_db_path  # noqa: F401 - the path is a setting; re-exported for pages
+import sqlalchemy as sa
+
+from povmap.core.config import DEFAULT_USER_DB, user_database, user_db_path  # noqa: F401 - settings; re-exported for pages
 from povmap.core.errors import PovmapError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 2  # Alembic revisions 0001 .. 000N; a SQLite file also carries it as PRAGMA user_version
+HEAD = f"{SCHEMA_VERSION:04d}"
+MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 30_000  # other sessions hold the write lock only for a single save
+# How long an operation waits for an unreachable PostgreSQL to come back before it says so: a save waits out a
+# restart or a fail-over; a page's reads (who is this user?) give up sooner, so the page says so and goes on.
+SAVE_WAIT_S, READ_WAIT_S = 15.0, 2.0
+WRITE_LOCK = 0x706F766D  # "povm": the advisory lock key of PostgreSQL write transactions
 
-# Each entry upgrades the schema from version i to i + 1; append, never edit a released one.
-_MIGRATIONS = [
-    """
-    CREATE TABLE scenario (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL,
-        name_key TEXT NOT NULL UNIQUE,          -- casefolded name: names are unique ignoring case
-        frame TEXT NOT NULL,                    -- JSON
-        settings TEXT NOT NULL,                 -- JSON
-        result BLOB NOT NULL,                   -- parquet bytes of the shortlist
-        result_object_columns TEXT NOT NULL,    -- JSON: what was dtype object (parquet reads it back as str)
-        n_areas INTEGER NOT NULL,
-        level TEXT NOT NULL,
-        scope TEXT NOT NULL,
-        store_version TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE TABLE area_manager (
-        manager TEXT NOT NULL CHECK (manager <> ''),
-        code TEXT NOT NULL CHECK (length(code) IN (2, 4, 6)),
-        note TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (manager, code)
-    );
-    CREATE INDEX area_manager_code ON area_manager(code);
-    """,
-    # 2: many users (issue 14): owners and versions, roles, the admin's settings, the audit log.
-    """
-    ALTER TABLE scenario ADD COLUMN owner TEXT NOT NULL DEFAULT '';        -- user id; '' = saved before sign-in
-    ALTER TABLE scenario ADD COLUMN owner_name TEXT NOT NULL DEFAULT '';
-    ALTER TABLE scenario ADD COLUMN version INTEGER NOT NULL DEFAULT 1;    -- +1 on every change
-    ALTER TABLE scenario ADD COLUMN changed_by TEXT NOT NULL DEFAULT '';
-    CREATE TABLE area_manager_state (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        version INTEGER NOT NULL,               -- +1 on every change of the table
-        changed_by TEXT NOT NULL,
-        changed_at TEXT NOT NULL
-    );
-    INSERT INTO area_manager_state VALUES (1, 1, '', '');
-    CREATE TABLE role_grant (
-        user_id TEXT PRIMARY KEY CHECK (user_id <> ''),
-        role TEXT NOT NULL CHECK (role IN ('guest', 'analyst', 'steward', 'admin')),
-        provinces TEXT NOT NULL DEFAULT '',     -- a steward's province codes, space-separated
-        granted_by TEXT NOT NULL,
-        granted_at TEXT NOT NULL
-    );
-    CREATE TABLE setting (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL,                    -- JSON
-        changed_by TEXT NOT NULL,
-        changed_at TEXT NOT NULL
-    );
-    CREATE TABLE audit (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at TEXT NOT NULL,                       -- UTC, ISO 8601
-        user_id TEXT NOT NULL,
-        user_name TEXT NOT NULL,
-        role TEXT NOT NULL,
-        action TEXT NOT NULL,
-        target TEXT NOT NULL DEFAULT '',
-        detail TEXT NOT NULL DEFAULT '{}',      -- JSON
-        address TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX audit_at ON audit(at);
-    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-    """,
-]
-
-
-def check_migrations(migrations: list[str], version: int) -> None:
-    """One migration per schema version, so migrating from 0 reaches ``version`` (RuntimeError otherwise)."""
-    if len(migrations) != version:
-        raise RuntimeError(f"userdb has {len(migrations)} migrations for SCHEMA_VERSION {version}: "
-                           "add the migration with the version, one per step")
-
-
-check_migrations(_MIGRATIONS, SCHEMA_VERSION)
+_engines: dict[str, sa.Engine] = {}
+_ready: set[str] = set()  # PostgreSQL URLs whose schema is at HEAD (a file can be replaced: it is checked each time)
+_guard = threading.Lock()
 
 
 class UserDBError(PovmapError):
-    """The user database cannot be opened or is damaged; the message names the file and the way out."""
+    """The user database cannot be opened, reached or is damaged; the message names it and the way out."""
 
     def __init__(self, path: Path | str, key: str, **params):
         self.path = str(path)
         super().__init__(key, **params)
 
     def message(self, lang: str) -> str:
-        return f"{self.path}: {super().message(lang)}"
+        return f"{self.path}: {super().message(lang)}" if self.path else super().message(lang)
 
 
+def is_url(db) -> bool:
+    return isinstance(db, str) and "://" in db
 
 
-def connect(path: str | os.PathLike) -> sqlite3.Connection:
-    """A new connection with WAL, a busy timeout, foreign keys and the current schema."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    except (OSError, sqlite3.Error) as exc:
-        raise _cannot_open(path, exc) from exc
-    try:
-        with translate_errors(path):
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            _use_wal(conn)
-            conn.execute("PRAGMA synchronous = FULL")  # saves are rare and precious: survive power loss too
-            _migrate(conn, path)
-    except BaseException:
-        conn.close()
-        raise
-    # Back to Python's default so that ``with conn:`` starts and commits a transaction.
-    conn.isolation_level = "DEFERRED"
+def shown(db) -> str:
+    """The database as the user may see it: the file, or the URL without its password."""
+    return sa.make_url(db).render_as_string(hide_password=True) if is_url(db) else str(db)
+
+
+def engine(db) -> sa.Engine:
+    """The process's engine for ``db`` (SQLAlchemy pools and engines are thread-safe)."""
+    key = str(db)
+    with _guard:
+        if key not in _engines:
+            _engines[key] = _postgres_engine(db) if is_url(db) else _sqlite_engine(Path(db))
+        return _engines[key]
+
+
+def dispose(db) -> None:
+    """Close this process's connections to ``db`` (a test's throw-away database; a server that stops)."""
+    with _guard:
+        eng = _engines.pop(str(db), None)
+        _ready.discard(str(db))
+    if eng is not None:
+        eng.dispose()
+
+
+def _sqlite_engine(path: Path) -> sa.Engine:
+    # A fresh connection per operation, as before: cheap for a file, and nothing to go stale when it is replaced.
+    eng = sa.create_engine(f"sqlite:///{path}", poolclass=sa.pool.NullPool)
+
+    @sa.event.listens_for(eng, "connect")
+    def _setup(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # transactions are begun below, so a write can take its lock up front
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        _use_wal(dbapi_conn)
+        dbapi_conn.execute("PRAGMA synchronous = FULL")  # saves are rare and precious: survive power loss too
+
+    @sa.event.listens_for(eng, "begin")
+    def _begin(conn):
+        # BEGIN IMMEDIATE takes the write lock at once, so reads made inside (is this name taken?) still hold at
+        # the write, and waiting writers use the busy timeout. Reads get one snapshot.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+    return eng
+
+
+def _postgres_engine(url: str) -> sa.Engine:
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=30,
+                            connect_args={"connect_timeout": 5, "application_name": "povmap"})
+
+
+def connect(db, wait: float | None = None) -> sa.Connection:
+    """A new connection to a database whose schema is current (the caller closes it)."""
+    eng = engine(db)
+    with translate_errors(db):
+        conn = _open(eng, db, READ_WAIT_S if wait is None else wait)
+        try:
+            _migrate(conn, db)
+        except BaseException:
+            conn.close()
+            raise
     return conn
 
 
 @contextmanager
-def transaction(path: str | os.PathLike) -> Iterator[sqlite3.Connection]:
+def transaction(db) -> Iterator[sa.Connection]:
     """One write transaction on a fresh connection: all of it is committed, or none of it.
 
-    ``BEGIN IMMEDIATE`` takes the write lock up front, so reads made inside (e.g. "is this name
-    taken?") still hold when the write happens, and waiting writers use the busy timeout.
+    Writers take one lock first (see the module's docstring) and readers go on meanwhile.
     """
-    with closing(connect(path)) as conn, translate_errors(path):
-        conn.execute("BEGIN IMMEDIATE")
+    with translate_errors(db):
+        conn = connect(db, SAVE_WAIT_S).execution_options(write=True)
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
+                yield conn
+        finally:
+            conn.close()
+
+
+@contextmanager
+def reading(db) -> Iterator[sa.Connection]:
+    """A fresh connection for reads, in one transaction (one committed state)."""
+    with translate_errors(db):
+        conn = connect(db)
         try:
             yield conn
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+        finally:
+            conn.close()
+
+
+def _open(eng: sa.Engine, db, wait: float) -> sa.Connection:
+    """Connect; while PostgreSQL is unreachable (restarting, failing over) try again for ``wait`` seconds."""
+    if not is_url(db):
+        try:
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _cannot_open(db, exc) from exc
+        return eng.connect()
+    deadline, pause = time.monotonic() + wait, 0.1
+    while True:
+        try:
+            return eng.connect()
+        except sa.exc.DBAPIError as exc:
+            if not unavailable(exc) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)  # a bounded back-off between attempts, not a wait for a signal
+            pause = min(pause * 2, 1.0)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether a PostgreSQL error means the server cannot be reached now (not that a statement is wrong)."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    state = getattr(orig, "sqlstate", "") or ""
+    # No SQLSTATE: the client could not connect or lost the connection. 08: connection exception.
+    # 57P01-03: the server is shutting down, crashed, or cannot accept connections yet.
+    return (type(orig).__module__.startswith("psycopg") and not state) or state.startswith(("08", "57P"))
 
 
 @contextmanager
-def reading(path: str | os.PathLike) -> Iterator[sqlite3.Connection]:
-    """A fresh connection for reads (each SELECT sees one committed state)."""
-    with closing(connect(path)) as conn, translate_errors(path):
-        yield conn
-
-
-@contextmanager
-def translate_errors(path: Path | str) -> Iterator[None]:
-    """Turn SQLite's errors about the file (damaged, unopenable, locked, disk full, read-only) into
-    a :class:`UserDBError` the user can act on; errors in our SQL stay as they are."""
+def translate_errors(db) -> Iterator[None]:
+    """Turn what the database says about itself (damaged, unopenable, busy, full, unreachable) into a
+    :class:`UserDBError` the user can act on; errors in our SQL stay as they are."""
     try:
         yield
-    except sqlite3.DatabaseError as exc:
-        name = getattr(exc, "sqlite_errorname", "")
-        if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or "malformed" in str(exc) or "not a database" in str(exc):
-            raise _damaged(path, exc) from exc
-        if name == "SQLITE_CANTOPEN":
-            raise _cannot_open(path, exc) from exc
-        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-            raise UserDBError(path, "error.userdb.busy") from exc
-        if name.startswith(("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_PERM")):
-            raise UserDBError(path, "error.userdb.cannot_write", exc=exc) from exc
-        raise
+    except sa.exc.DBAPIError as exc:
+        mapped = _translated(db, exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
 
 
-def _use_wal(conn: sqlite3.Connection) -> None:
+def _translated(db, exc: sa.exc.DBAPIError) -> UserDBError | None:
+    orig = exc.orig
+    if is_url(db):
+        # Without the address: the user cannot act on it; the server's log has it (and never the password).
+        return UserDBError("", "error.userdb.unavailable") if unavailable(exc) else None
+    if not isinstance(orig, sqlite3.DatabaseError):
+        return None
+    name = getattr(orig, "sqlite_errorname", "")
+    if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or "malformed" in str(orig) or "not a database" in str(orig):
+        return _damaged(db, orig)
+    if name == "SQLITE_CANTOPEN":
+        return _cannot_open(db, orig)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return UserDBError(db, "error.userdb.busy")
+    if name.startswith(("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_PERM")):
+        return UserDBError(db, "error.userdb.cannot_write", exc=orig)
+    return None
+
+
+def _use_wal(dbapi_conn: sqlite3.Connection) -> None:
     """Switch to WAL, so readers (other sessions listing scenarios) go on while one session saves.
 
     SQLite answers this pragma with SQLITE_BUSY at once, without its busy handler, while another
@@ -187,7 +212,7 @@ def _use_wal(conn: sqlite3.Connection) -> None:
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     while True:
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
+            dbapi_conn.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
             if not getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY") or time.monotonic() > deadline:
@@ -195,43 +220,66 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.005)
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION:
+# ---- the schema ---------------------------------------------------------------------------------------------------
+
+def _migrate(conn: sa.Connection, db) -> None:
+    """Bring the schema to HEAD, once, whoever gets there first (other sessions and servers wait on the lock)."""
+    if _current(conn, db):
         return
-    if version > SCHEMA_VERSION:
-        raise UserDBError(path, "error.userdb.newer", version=version, known=SCHEMA_VERSION)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        # Another process may have migrated while we waited for the lock.
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        for i in range(version, SCHEMA_VERSION):
-            for stmt in _statements(_MIGRATIONS[i]):
-                conn.execute(stmt)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
+    with conn.execution_options(write=True).begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
+        revision = _revision(conn)  # again: another process may have migrated while we waited for the lock
+        if revision != HEAD:
+            _upgrade(conn, db, revision)
+    conn.execution_options(write=False)
+    if conn.dialect.name == "postgresql":
+        _ready.add(str(db))
+
+
+def _current(conn: sa.Connection, db) -> bool:
+    if conn.dialect.name == "sqlite":
+        version = conn.exec_driver_sql("PRAGMA user_version").scalar()
         conn.rollback()
-        raise
-    conn.commit()
+        if version > SCHEMA_VERSION:
+            raise UserDBError(db, "error.userdb.newer", version=version, known=SCHEMA_VERSION)
+        return version == SCHEMA_VERSION
+    return str(db) in _ready
 
 
-def _statements(script: str) -> Iterator[str]:
-    """The statements of a migration, split where SQLite says one is complete (a trigger holds ';' inside)."""
-    buf = ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            yield buf
-            buf = ""
-    if buf.strip():
-        yield buf
+def _revision(conn: sa.Connection) -> str | None:
+    """The schema's Alembic revision; a SQLite file from before Alembic has only its PRAGMA user_version."""
+    if sa.inspect(conn).has_table("alembic_version"):
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    if conn.dialect.name == "sqlite":
+        version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+        return f"{version:04d}" if version else None
+    return None
 
 
-def _damaged(path: Path | str, exc: Exception) -> UserDBError:
+def _upgrade(conn: sa.Connection, db, revision: str | None) -> None:
+    from alembic import command  # only when a schema changes: a new database, or a new povmap
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = conn
+    known = {s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions()}
+    if revision is not None and revision not in known:
+        raise UserDBError(shown(db), "error.userdb.newer", version=revision, known=HEAD)
+    if revision is not None and not sa.inspect(conn).has_table("alembic_version"):
+        command.stamp(cfg, revision)  # the file's tables are that revision's, made by povmap before Alembic
+    command.upgrade(cfg, "head")
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _damaged(path, exc: Exception) -> UserDBError:
     # Never delete or rebuild it ourselves: it holds the user's saved work.
     aside = f"{Path(path).name}.damaged"
     return UserDBError(path, "error.userdb.damaged", exc=exc, aside=aside)
 
 
-def _cannot_open(path: Path | str, exc: Exception) -> UserDBError:
+def _cannot_open(path, exc: Exception) -> UserDBError:
     return UserDBError(path, "error.userdb.cannot_open", exc=exc)

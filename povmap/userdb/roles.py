@@ -7,6 +7,7 @@ import json
 import os
 
 import pandas as pd
+import sqlalchemy as sa
 
 from povmap.core.access import Action, Grant, Role, User, require
 from povmap.userdb import audit
@@ -18,14 +19,14 @@ USER_PREF = "user"  # + ":<user id>": a signed-in user's own choices (dataset.<k
 
 def grants(db: str | os.PathLike) -> list[Grant]:
     with reading(db) as conn:
-        rows = conn.execute("SELECT user_id, role, provinces FROM role_grant ORDER BY user_id").fetchall()
+        rows = conn.execute(sa.text("SELECT user_id, role, provinces FROM role_grant ORDER BY user_id")).all()
     return [Grant(uid, Role(role), frozenset(provinces.split())) for uid, role, provinces in rows]
 
 
 def grants_table(db: str | os.PathLike) -> pd.DataFrame:
     cols = ["user_id", "role", "provinces", "granted_by", "granted_at"]
     with reading(db) as conn:
-        rows = conn.execute(f"SELECT {', '.join(cols)} FROM role_grant ORDER BY user_id").fetchall()
+        rows = [tuple(r) for r in conn.execute(sa.text(f"SELECT {', '.join(cols)} FROM role_grant ORDER BY user_id"))]
     return pd.DataFrame(rows, columns=cols, dtype=str)
 
 
@@ -39,8 +40,11 @@ def grant(db: str | os.PathLike, user_id: str, role: Role, provinces=frozenset()
     role = Role(role)
     provs = " ".join(sorted(provinces)) if role == Role.STEWARD else ""
     with transaction(db) as conn:
-        conn.execute("INSERT OR REPLACE INTO role_grant VALUES (?, ?, ?, ?, ?)",
-                     (uid, str(role), provs, by.id, audit.now()))
+        conn.execute(sa.text("INSERT INTO role_grant (user_id, role, provinces, granted_by, granted_at) "
+                             "VALUES (:u, :r, :p, :b, :at) ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, "
+                             "provinces = excluded.provinces, granted_by = excluded.granted_by, "
+                             "granted_at = excluded.granted_at"),
+                     {"u": uid, "r": str(role), "p": provs, "b": by.id, "at": audit.now()})
         audit.record(conn, by, "role_grant", uid, {"role": str(role), "provinces": provs}, address=address)
 
 
@@ -48,7 +52,7 @@ def revoke(db: str | os.PathLike, user_id: str, *, by: User, address: str = "") 
     require(by, Action.MANAGE_ROLES)
     uid = user_id.strip().lower()
     with transaction(db) as conn:
-        gone = conn.execute("DELETE FROM role_grant WHERE user_id = ?", (uid,)).rowcount == 1
+        gone = conn.execute(sa.text("DELETE FROM role_grant WHERE user_id = :u"), {"u": uid}).rowcount == 1
         if gone:
             audit.record(conn, by, "role_revoke", uid, address=address)
     return gone
@@ -56,7 +60,7 @@ def revoke(db: str | os.PathLike, user_id: str, *, by: User, address: str = "") 
 
 def setting(db: str | os.PathLike, key: str, default=None):
     with reading(db) as conn:
-        row = conn.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+        row = conn.execute(_GET, {"k": key}).first()
     return default if row is None else json.loads(row[0])
 
 
@@ -65,7 +69,7 @@ def user_prefs(db: str | os.PathLike, user: User) -> dict[str, object]:
     if not user.signed_in:
         return {}
     with reading(db) as conn:
-        row = conn.execute("SELECT value FROM setting WHERE key = ?", (_prefs_key(user),)).fetchone()
+        row = conn.execute(_GET, {"k": _prefs_key(user)}).first()
     return {} if row is None else json.loads(row[0])
 
 
@@ -79,10 +83,9 @@ def set_user_pref(db: str | os.PathLike, user: User, name: str, value) -> None:
     if not user.signed_in:
         return
     with transaction(db) as conn:
-        row = conn.execute("SELECT value FROM setting WHERE key = ?", (_prefs_key(user),)).fetchone()
+        row = conn.execute(_GET, {"k": _prefs_key(user)}).first()
         prefs = ({} if row is None else json.loads(row[0])) | {name: value}
-        conn.execute("INSERT OR REPLACE INTO setting VALUES (?, ?, ?, ?)",
-                     (_prefs_key(user), json.dumps(prefs, ensure_ascii=False), user.id, audit.now()))
+        _put(conn, _prefs_key(user), prefs, user)
 
 
 def set_user_dataset(db: str | os.PathLike, user: User, kind: str, dataset_id: str) -> None:
@@ -97,6 +100,15 @@ def set_setting(db: str | os.PathLike, key: str, value, *, by: User, action: str
                 address: str = "") -> None:
     require(by, Action.SET_DEFAULTS)
     with transaction(db) as conn:
-        conn.execute("INSERT OR REPLACE INTO setting VALUES (?, ?, ?, ?)",
-                     (key, json.dumps(value, ensure_ascii=False), by.id, audit.now()))
+        _put(conn, key, value, by)
         audit.record(conn, by, action, key, {"value": value}, address=address)
+
+
+_GET = sa.text("SELECT value FROM setting WHERE key = :k")
+
+
+def _put(conn, key: str, value, by: User) -> None:
+    conn.execute(sa.text("INSERT INTO setting (key, value, changed_by, changed_at) VALUES (:k, :v, :b, :at) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, changed_by = excluded.changed_by, "
+                         "changed_at = excluded.changed_at"),
+                 {"k": key, "v": json.dumps(value, ensure_ascii=False), "b": by.id, "at": audit.now()})

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from povmap.core.access import OPERATOR, AccessDenied, Action, Role, User, require
 from povmap.core.errors import PovmapError
@@ -105,38 +106,41 @@ def save(db: str | os.PathLike, name: str, frame: dict, settings: dict, result: 
                store_version=str(store_version), updated_at=now)
     row["changed_by"] = by.id
     with transaction(db) as conn:
-        taken = conn.execute("SELECT id FROM scenario WHERE name_key = ?", (row["name_key"],)).fetchone()
+        taken = conn.execute(_BY_NAME, {"k": row["name_key"]}).first()
         if taken and not overwrite:
             raise _name_taken(name)
         if taken:
             _check_change(conn, taken[0], by, expected_version)
             sets = ", ".join(f"{k} = :{k}" for k in row)
-            conn.execute(f"UPDATE scenario SET {sets}, version = version + 1 WHERE id = :id", {**row, "id": taken[0]})
+            conn.execute(sa.text(f"UPDATE scenario SET {sets}, version = version + 1 WHERE id = :id"),
+                         {**row, "id": taken[0]})
             audit.record(conn, by, "scenario_overwrite", str(taken[0]), {"name": name}, address=address)
             return taken[0]
         row |= {"owner": by.id, "owner_name": by.name, "created_at": now}
-        cur = conn.execute(f"INSERT INTO scenario ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})", row)
-        audit.record(conn, by, "scenario_save", str(cur.lastrowid), {"name": name}, address=address)
-        return cur.lastrowid
+        new_id = conn.execute(sa.text(f"INSERT INTO scenario ({', '.join(row)}) "
+                                      f"VALUES ({', '.join(':' + c for c in row)}) RETURNING id"), row).scalar_one()
+        audit.record(conn, by, "scenario_save", str(new_id), {"name": name}, address=address)
+        return new_id
 
 
 def list_scenarios(db: str | os.PathLike) -> list[ScenarioInfo]:
     """All saved scenarios, most recently saved or renamed first."""
     with reading(db) as conn:
-        rows = conn.execute("SELECT id, name, created_at, updated_at, n_areas, level, scope, owner, owner_name, "
-                            "version FROM scenario ORDER BY updated_at DESC, id DESC").fetchall()
+        rows = conn.execute(sa.text("SELECT id, name, created_at, updated_at, n_areas, level, scope, owner, "
+                                    "owner_name, version FROM scenario ORDER BY updated_at DESC, id DESC")).all()
     return [ScenarioInfo(*r) for r in rows]
 
 
 def load(db: str | os.PathLike, scenario_id: int) -> Scenario:
     with reading(db) as conn:
-        row = conn.execute("SELECT id, name, frame, settings, result, result_object_columns, store_version, "
-                           "created_at, updated_at, owner, owner_name, version FROM scenario WHERE id = ?",
-                           (int(scenario_id),)).fetchone()
+        row = conn.execute(sa.text("SELECT id, name, frame, settings, result, result_object_columns, store_version, "
+                                   "created_at, updated_at, owner, owner_name, version FROM scenario WHERE id = :id"),
+                           {"id": int(scenario_id)}).first()
     if row is None:
         raise _not_found(scenario_id)
     sid, name, frame, settings, blob, object_cols, store_version, created, updated, owner, owner_name, version = row
-    return Scenario(sid, name, json.loads(frame), json.loads(settings), _from_blob(blob, json.loads(object_cols)),
+    return Scenario(sid, name, json.loads(frame), json.loads(settings),
+                    _from_blob(bytes(blob), json.loads(object_cols)),
                     store_version, created, updated, owner, owner_name, version)
 
 
@@ -145,11 +149,12 @@ def rename(db: str | os.PathLike, scenario_id: int, new_name: str, *, by: User =
     name = _clean_name(new_name)
     with transaction(db) as conn:
         _check_change(conn, int(scenario_id), by, expected_version)
-        taken = conn.execute("SELECT id FROM scenario WHERE name_key = ?", (name.casefold(),)).fetchone()
+        taken = conn.execute(_BY_NAME, {"k": name.casefold()}).first()
         if taken and taken[0] != int(scenario_id):
             raise _name_taken(name)
-        conn.execute("UPDATE scenario SET name = ?, name_key = ?, updated_at = ?, changed_by = ?, "
-                     "version = version + 1 WHERE id = ?", (name, name.casefold(), _now(), by.id, int(scenario_id)))
+        conn.execute(sa.text("UPDATE scenario SET name = :n, name_key = :k, updated_at = :at, changed_by = :b, "
+                             "version = version + 1 WHERE id = :id"),
+                     {"n": name, "k": name.casefold(), "at": _now(), "b": by.id, "id": int(scenario_id)})
         audit.record(conn, by, "scenario_rename", str(scenario_id), {"name": name}, address=address)
 
 
@@ -157,15 +162,15 @@ def delete(db: str | os.PathLike, scenario_id: int, *, by: User = OPERATOR, expe
            address: str = "") -> None:
     with transaction(db) as conn:
         name = _check_change(conn, int(scenario_id), by, expected_version)
-        conn.execute("DELETE FROM scenario WHERE id = ?", (int(scenario_id),))
+        conn.execute(sa.text("DELETE FROM scenario WHERE id = :id"), {"id": int(scenario_id)})
         audit.record(conn, by, "scenario_delete", str(scenario_id), {"name": name}, address=address)
 
 
 def _check_change(conn, scenario_id: int, by: User, expected_version: int | None) -> str:
     """Inside the write transaction: the scenario exists, ``by`` may change it and nobody changed it since
     ``expected_version``. Returns its name."""
-    row = conn.execute("SELECT name, owner, owner_name, version, changed_by, updated_at FROM scenario WHERE id = ?",
-                       (scenario_id,)).fetchone()
+    row = conn.execute(sa.text("SELECT name, owner, owner_name, version, changed_by, updated_at FROM scenario "
+                               "WHERE id = :id"), {"id": scenario_id}).first()
     if row is None:
         raise _not_found(scenario_id)
     name, owner, owner_name, version, changed_by, updated_at = row
@@ -174,6 +179,9 @@ def _check_change(conn, scenario_id: int, by: User, expected_version: int | None
     if expected_version is not None and version != expected_version:
         raise ScenarioConflict("error.scenario.conflict", name=name, who=changed_by or "–", when=updated_at)
     return name
+
+
+_BY_NAME = sa.text("SELECT id FROM scenario WHERE name_key = :k")
 
 
 def diff(a: Scenario, b: Scenario) -> ScenarioDiff:

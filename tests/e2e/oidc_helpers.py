@@ -101,19 +101,25 @@ def app_port_and_redirect() -> tuple[int, str]:
     return port, f"http://localhost:{port}/oauth2callback"
 
 
-def start_app_with_auth(provider: OidcProvider, port: int, workdir: Path, log_path: Path,
-                        env: dict[str, str]) -> LoopbackServer:
-    """``streamlit run app.py`` with sign-in through ``provider``: its ``.streamlit/secrets.toml`` is in
-    ``workdir`` (the server's working folder), never in the repository."""
+def write_auth_secrets(workdir: Path, provider: OidcProvider, site: str) -> None:
+    """``<workdir>/.streamlit/secrets.toml``: sign-in through ``provider`` for the app at ``site``. Servers that
+    share it (behind a balancer) share the cookie secret, so a user signed in on one is signed in on all."""
     (workdir / ".streamlit").mkdir(parents=True, exist_ok=True)
     (workdir / ".streamlit" / "secrets.toml").write_text(f"""
 [auth]
-redirect_uri = "http://localhost:{port}/oauth2callback"
+redirect_uri = "{site}/oauth2callback"
 cookie_secret = "{secrets.token_hex(32)}"
 client_id = "{provider.client_id}"
 client_secret = "{provider.client_secret}"
 server_metadata_url = "{provider.metadata_url}"
 """, encoding="utf-8")
+
+
+def start_app_with_auth(provider: OidcProvider, port: int, workdir: Path, log_path: Path,
+                        env: dict[str, str]) -> LoopbackServer:
+    """``streamlit run app.py`` with sign-in through ``provider``: its ``.streamlit/secrets.toml`` is in
+    ``workdir`` (the server's working folder), never in the repository."""
+    write_auth_secrets(workdir, provider, f"http://localhost:{port}")
     server = LoopbackServer([sys.executable, str(REPO_ROOT / "serve.py"), "run", str(REPO_ROOT / "app.py")], log_path,
                             cwd=workdir, env=env, port=port)
     server.url = f"http://localhost:{port}"  # the host of the redirect URI, so the sign-in cookie comes back

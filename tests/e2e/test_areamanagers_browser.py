@@ -10,14 +10,14 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from povmap.core.access import Role, User  # noqa: E402
 from povmap.userdb import areamanagers  # noqa: E402
-from povmap.userdb.db import user_db_path  # noqa: E402
+from povmap.userdb.db import user_database  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 OTHER = User("eve@example.org", "Eve Admin", Role.ADMIN, signed_in=True)
 
 
 def test_a_save_over_someone_elses_newer_table_is_refused_and_loses_nothing(app_page: Page):
-    page, db = app_page, user_db_path()
+    page, db = app_page, user_database()
     valid = {"46", "84"}
     before = areamanagers.list_coverage(db)
     try:

@@ -104,9 +104,9 @@ def _save_loop(log_path: Path) -> None:
         from povmap.data.datasource import open_engine
         from povmap.pilot.criteria import Frame
         from povmap.userdb import areamanagers, scenarios
-        from povmap.userdb.db import user_db_path
+        from povmap.userdb.db import user_database
 
-        db, engine = user_db_path(), open_engine()
+        db, engine = user_database(), open_engine()
         crit = pilot.criteria_set(engine, Frame(scope="46", level="subdistrict"), pilot.Settings(),
                                   areamanagers.list_coverage(db))
         keys = list(crit.values.columns)  # the page's order: its settings then compare equal on reopening

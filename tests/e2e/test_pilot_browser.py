@@ -112,6 +112,15 @@ def wait_small_maps_loaded(page: Page) -> None:
         arg=N_CRITERIA, timeout=RERUN_TIMEOUT_MS)
 
 
+def save_scenario(page: Page, name: str) -> None:
+    """Save the shortlist on the page under ``name``; returns once the page says the list is that scenario."""
+    form = main(page).get_by_test_id("stForm")
+    form.get_by_label("ชื่อสถานการณ์").fill(name)
+    form.get_by_role("button", name="บันทึก", exact=True).click()
+    expect(success_alert(page, MATCHES_SAVED).filter(has_text=name)).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    wait_script_done(page)
+
+
 def click_row(table: Locator, row: int) -> None:
     """Click the row-marker cell of data row ``row`` (0-based) of a glide-data-grid table, once the page has
     settled: a click at a position lands on another row while the content above the table still grows."""
@@ -169,11 +178,7 @@ def test_pilot_scenario_save_reload_reopen_export(app_page: Page, user_db: Path)
     wait_kalasin_shortlist(page)
 
     # save under a Thai name: the page then says the list is that scenario, and lists it (newest first)
-    form = main(page).get_by_test_id("stForm")
-    form.get_by_label("ชื่อสถานการณ์").fill(name)
-    form.get_by_role("button", name="บันทึก", exact=True).click()
-    expect(success_alert(page, MATCHES_SAVED).filter(has_text=name)).to_be_visible(timeout=RERUN_TIMEOUT_MS)
-    wait_script_done(page)
+    save_scenario(page, name)
     saved_box = main(page).get_by_role("combobox", name="สถานการณ์ที่บันทึกไว้", exact=True)
     expect(saved_box).to_have_value(re.compile("^" + re.escape(name) + " · "))
     assert_no_exception(page)

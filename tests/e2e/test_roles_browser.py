@@ -29,7 +29,7 @@ from povmap.data import uploads as U  # noqa: E402
 from povmap.data.datasource import open_engine  # noqa: E402
 from povmap.present.profile import build_profile  # noqa: E402
 from povmap.userdb import audit, scenarios  # noqa: E402
-from povmap.userdb.db import user_db_path  # noqa: E402
+from povmap.userdb.db import user_database  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from povmap.core.access import OPERATOR, Role, User  # noqa: E402
@@ -188,7 +188,7 @@ def test_two_users_keep_their_own_dataset(browser, request, auth_app):
 
 
 def test_each_sign_in_and_household_export_leaves_one_audit_row(browser, request, auth_app):
-    db = user_db_path()
+    db = user_database()
 
     def rows(action: str = "sign_in") -> int:
         log = audit.entries(db, by=OPERATOR)
@@ -218,7 +218,7 @@ def test_each_sign_in_and_household_export_leaves_one_audit_row(browser, request
 
 
 def test_a_scenario_is_changed_only_by_its_owner(browser, request, auth_app):
-    db = user_db_path()
+    db = user_database()
     ana = User(TEST_USERS["ana"].email, TEST_USERS["ana"].name, Role.ANALYST, signed_in=True)
     frame = {"scope": "46", "level": "district", "dataset": "tpmap", "dimensions": [d.key for d in DIMENSIONS],
              "tiers": [1, 2]}
