@@ -313,7 +313,10 @@ class Session:
 # ---------------------------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------------------------
-async def load_phase(sessions: list[Session], seconds: float, think_ms: float, rss_samples: list, pid: int) -> None:
+async def load_phase(sessions: list[Session], seconds: float, think_ms: float, rss_samples: list,
+                     pids: int | list[int]) -> None:
+    """Every session changes filters for ``seconds``; the memory of the servers ``pids`` is read once a second."""
+    pids = [pids] if isinstance(pids, int) else pids
     stop = time.monotonic() + seconds
 
     async def drive(s: Session) -> None:
@@ -333,7 +336,9 @@ async def load_phase(sessions: list[Session], seconds: float, think_ms: float, r
 
     async def sample_rss() -> None:
         while time.monotonic() < stop:
-            rss_samples.append({"t": time.time(), **tree_rss_mb(pid)})
+            readings = [tree_rss_mb(p) for p in pids]
+            rss_samples.append({"t": time.time(), **readings[0]} if len(pids) == 1 else
+                               {"t": time.time(), "per_server": readings})
             await asyncio.sleep(1.0)  # one memory reading per second during the load
 
     await asyncio.gather(sample_rss(), *(drive(s) for s in sessions))

@@ -288,12 +288,7 @@ class Server(LoopbackServer):
         return (max(r["end"] for r in runs) - min(r["start"] for r in runs)) * 1000.0, len(runs)
 
     def cpu_seconds(self) -> float:
-        try:
-            with open(f"/proc/{self.proc.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
-            return 0.0
+        return cpu_seconds(self.proc.pid)
 
     def rss_mb(self) -> float | None:
         try:
@@ -304,6 +299,16 @@ class Server(LoopbackServer):
         except OSError:
             pass
         return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def wait_idle(servers, max_s: float = 240.0, window_s: float = 1.0, busy_share: float = 0.1) -> float:

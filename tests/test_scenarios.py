@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from povmap.core.config import REPO_ROOT
 from povmap.userdb import db as userdb
@@ -424,3 +425,10 @@ def test_saves_ride_out_ten_seconds_without_postgres(own_postgres):
     for sid, i, _ in done:
         s = scenarios.load(url, sid)
         assert (s.name, s.settings, s.store_version) == (f"s{i}", {"i": i}, str(i))
+
+
+def test_a_wrong_statement_on_postgres_is_not_taken_for_an_outage(pg_url):
+    with pytest.raises(sa.exc.ProgrammingError), userdb.reading(pg_url) as conn:
+        conn.execute(sa.text("SELECT no_such_column FROM scenario"))
+    with pytest.raises(sa.exc.IntegrityError), userdb.transaction(pg_url) as conn:
+        conn.execute(sa.text("INSERT INTO role_grant VALUES ('', 'admin', '', 'x', 'y')"))  # a blank user id

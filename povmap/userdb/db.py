@@ -162,13 +162,15 @@ def _open(eng: sa.Engine, db, wait: float) -> sa.Connection:
 
 def unavailable(exc: BaseException) -> bool:
     """Whether a PostgreSQL error means the server cannot be reached now (not that a statement is wrong)."""
-    orig = getattr(exc, "orig", exc)
     if getattr(exc, "connection_invalidated", False):
         return True
-    state = getattr(orig, "sqlstate", "") or ""
-    # No SQLSTATE: the client could not connect or lost the connection. 08: connection exception.
-    # 57P01-03: the server is shutting down, crashed, or cannot accept connections yet.
-    return (type(orig).__module__.startswith("psycopg") and not state) or state.startswith(("08", "57P"))
+    orig = getattr(exc, "orig", exc)
+    state = getattr(orig, "sqlstate", None) or ""
+    if state:  # 08: connection exception; 57P01-03: shutting down, crashed, not accepting connections yet
+        return state.startswith(("08", "57P"))
+    # No SQLSTATE: the client could not connect or lost the connection (psycopg's own errors).
+    return type(orig).__module__.startswith("psycopg") and type(orig).__name__ in ("OperationalError",
+                                                                                  "InterfaceError")
 
 
 @contextmanager

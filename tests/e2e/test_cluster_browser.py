@@ -3,6 +3,8 @@ starts them (Debian ``postgresql`` and ``haproxy``), with sign-in through the te
 
 * Sign in through the balancer; save a scenario on one server; open it from a session on the other.
 * Import a household file on one server: the other lists it at once; delete it there: gone on the first too.
+* Stop PostgreSQL: a signed-in user's page says the user database cannot be reached and goes on with the public
+  map, as a guest; start it again: signed in as before.
 * SIGKILL a server while its user is on the page: the balancer takes it out within seconds, and the user's page
   reconnects to the other server, still signed in, with nothing saved lost.
 """
@@ -16,7 +18,13 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from browser_helpers import LOAD_TIMEOUT_MS, RERUN_TIMEOUT_MS, assert_no_exception, wait_script_done  # noqa: E402
+from browser_helpers import (  # noqa: E402
+    LOAD_TIMEOUT_MS,
+    RERUN_TIMEOUT_MS,
+    assert_no_exception,
+    wait_map_painted,
+    wait_script_done,
+)
 from oidc_helpers import TEST_USERS, OidcProvider, sign_in, write_auth_secrets  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
 from test_data_browser import FIXTURES, choose_households, open_data, upload_and_check  # noqa: E402
@@ -30,6 +38,7 @@ from test_pilot_browser import (  # noqa: E402
 )
 
 from deploy.cluster import Cluster, free_port  # noqa: E402
+from povmap.core.i18n import t  # noqa: E402
 from povmap.data import uploads as U  # noqa: E402
 from povmap.userdb import scenarios  # noqa: E402
 
@@ -154,6 +163,26 @@ def test_an_import_on_one_server_is_listed_on_the_other_and_so_is_its_delete(clu
         for d in U.list_datasets():
             if d.id not in before:
                 U.delete_dataset(d.id)
+
+
+def test_without_postgres_a_page_shows_the_public_map_and_says_why(cluster, browser: Browser, request):
+    user = TEST_USERS["ana"]
+    _, page = _pinned(browser, cluster, "s1", request)
+    sign_in(page, cluster.site, user)
+    sidebar = page.get_by_test_id("stSidebar")
+    cluster.postgres.stop()
+    try:
+        page.goto(f"{cluster.site}/?scope=46&level=district")
+        expect(sidebar.get_by_text(t("auth.db_unavailable", "th"))).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+        wait_script_done(page, LOAD_TIMEOUT_MS)
+        wait_map_painted(page, min_colours=3)  # the public map goes on
+        expect(sidebar.get_by_text(user.name)).to_have_count(0)  # a guest until the database answers
+        assert_no_exception(page)
+    finally:
+        cluster.postgres.start()
+    page.reload()
+    expect(sidebar.get_by_text(user.name)).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(sidebar.get_by_text(t("auth.db_unavailable", "th"))).to_have_count(0)
 
 
 def test_a_killed_server_leaves_its_users_signed_in_on_the_other(cluster, browser: Browser, request):
