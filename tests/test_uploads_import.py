@@ -13,6 +13,7 @@ import pytest
 
 from povmap.core import households as hh
 from povmap.data import uploads as U
+from povmap.data.secrets import SECRET_FILE
 
 FIXTURES = Path(__file__).parent / "fixtures" / "uploads"
 REPO = Path(__file__).resolve().parent.parent
@@ -72,7 +73,9 @@ def test_exception_mid_write_leaves_no_dataset(user_data, monkeypatch):
     monkeypatch.setattr(pd.DataFrame, "to_parquet", real)
     assert [d.id for d in U.list_datasets()] == [before.id]
     assert U.active_id("tpmap") == U.BUILTIN["tpmap"] and U.active_id("households") == before.id
-    assert sorted(p.name for p in user_data.iterdir() if not p.name.startswith(".lock")) == sorted([before.id, "active.json"])
+    # (and the installation's record-key secret, which the household import made its cell sums with)
+    assert sorted(p.name for p in user_data.iterdir() if not p.name.startswith(".lock")) == sorted(
+        [before.id, "active.json", SECRET_FILE])
 
 
 _KILLER = textwrap.dedent("""

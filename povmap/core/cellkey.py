@@ -132,6 +132,57 @@ def perturb(cells: pd.DataFrame, rkey: np.ndarray, ptable: pd.DataFrame, columns
     return out.set_index(list(columns))["count"].astype("int64")
 
 
+SUMS = ("n", "key_sum", "members", "person_key_sum")  # per base cell, before perturbation (with the means' sums)
+
+
+def cell_sums(df: pd.DataFrame, secret: bytes, capital_columns, deprived_columns) -> pd.DataFrame:
+    """Per base cell (index: CELL_COLUMNS) of household rows (``household_id``, ``subdistrict_code``, ``tier``,
+    ``members``, ``referred``, ``survey_year``, the deprivation flags and capitals): the true households ``n``
+    and the sum of their record keys, the people and the sum of the people's record keys, and the sums behind
+    the means (capitals, deprived dimensions). They add up: a file read in parts has the sum of its parts' cells
+    (:func:`add_cell_sums`), so a national file never has to be in memory at once."""
+    keys = record_keys(df["household_id"].to_numpy(), secret)
+    caps = df[list(capital_columns)].to_numpy(dtype="float64")
+    flags = df[list(deprived_columns)].to_numpy(dtype="float64")
+    members = df["members"].to_numpy(dtype="int64")
+    complete = ((members >= 1) & ((caps >= 1) & (caps <= 4)).all(axis=1)
+                & np.isin(flags, (0, 1)).all(axis=1) & df["survey_year"].notna().to_numpy())
+    people = np.clip(members, 0, None)
+    rec = pd.DataFrame({
+        "code": df["subdistrict_code"].astype(str).to_numpy(dtype=object),
+        "tier": df["tier"].to_numpy(dtype="int64"),
+        "deprived": (flags == 1).any(axis=1).astype("int64"),
+        "referred": (df["referred"].to_numpy() == 1).astype("int64"),
+        "complete": complete.astype("int64"),
+        "n": np.ones(len(df), dtype="int64"), "key_sum": keys[:, 0], "members": people,
+        # A household's people have the keys key + j * step, j < members (:func:`_person_keys`): they sum to this.
+        "person_key_sum": people * keys[:, 0] + keys[:, 1] * (people * (people - 1) // 2),
+        **{c: caps[:, i] for i, c in enumerate(capital_columns)},
+        "dimensions": (flags == 1).sum(axis=1).astype("float64"),
+    })
+    return rec.groupby(list(CELL_COLUMNS), sort=True).sum()
+
+
+def add_cell_sums(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The cell sums of the rows of all ``parts`` together."""
+    if len(parts) == 1:
+        return parts[0]
+    return pd.concat(parts).groupby(level=list(CELL_COLUMNS), sort=True).sum()
+
+
+def perturbed(count, key_sum, ptable: pd.DataFrame) -> np.ndarray:
+    """What ONS's ``create_perturbed_table`` (:func:`perturb`) publishes for a cell of ``count`` records whose record
+    keys sum to ``key_sum``: the count plus the table's value at (pcv, cell key), where pcv reuses the rows 501-750
+    above 750. Done here from the sums because the package needs every record in memory at once, which a national
+    household file is too large for; tests/test_cellkey_sums.py checks that both agree cell for cell."""
+    count = np.asarray(count, dtype="int64")
+    ckey = np.asarray(key_sum, dtype="int64") % KEY_RANGE
+    pcv = np.where(count <= MAX_PCV, count, (count - 1) % 250 + 501)
+    table = np.zeros((MAX_PCV + 1, KEY_RANGE), dtype="int64")  # row 0: an empty cell stays empty
+    table[ptable["pcv"].to_numpy(), ptable["ckey"].to_numpy()] = ptable["pvalue"].to_numpy()
+    return count + table[pcv, ckey]
+
+
 @dataclass
 class ProtectedTable:
     """The perturbed base table of one household dataset, and the sums every household figure is made of."""
@@ -143,31 +194,20 @@ class ProtectedTable:
 
     @classmethod
     def build(cls, df: pd.DataFrame, secret: bytes, k: int, capital_columns, deprived_columns) -> "ProtectedTable":
-        """From household rows (``household_id``, ``subdistrict_code``, ``tier``, ``members``, ``referred``, the
-        deprivation flags and capitals): the perturbed base table."""
-        keys = record_keys(df["household_id"].to_numpy(), secret)
-        caps = df[list(capital_columns)].to_numpy(dtype="float64")
-        flags = df[list(deprived_columns)].to_numpy(dtype="float64")
-        members = df["members"].to_numpy(dtype="int64")
-        complete = ((members >= 1) & ((caps >= 1) & (caps <= 4)).all(axis=1)
-                    & np.isin(flags, (0, 1)).all(axis=1) & df["survey_year"].notna().to_numpy())
-        rec = pd.DataFrame({"code": df["subdistrict_code"].astype(str).to_numpy(),
-                            "tier": df["tier"].to_numpy(dtype="int64"),
-                            "deprived": (flags == 1).any(axis=1).astype("int64"),
-                            "referred": (df["referred"].to_numpy() == 1).astype("int64"),
-                            "complete": complete.astype("int64")})
+        """From household rows (see :func:`cell_sums`): the perturbed base table."""
+        return cls.from_sums(cell_sums(df, secret, capital_columns, deprived_columns), k)
+
+    @classmethod
+    def from_sums(cls, sums: pd.DataFrame, k: int) -> "ProtectedTable":
+        """From the cell sums of a household dataset (:func:`cell_sums`, :func:`add_cell_sums`)."""
         ptable = perturbation_table(k)
-        households = perturb(rec, keys[:, 0], ptable)
-        pkeys, owner = _person_keys(keys, np.clip(members, 0, None))
-        people = perturb(rec.iloc[owner].reset_index(drop=True), pkeys, ptable)
-        values = pd.DataFrame(caps, columns=list(capital_columns)).assign(dimensions=(flags == 1).sum(axis=1))
-        grouped = values.groupby([rec[c] for c in CELL_COLUMNS])
-        sums, n = grouped.sum(), grouped.size()
-        cells = households.rename("households").to_frame().join(people.rename("members"), how="left")
-        cells["members"] = cells["members"].fillna(0).astype("int64")
-        cells = cells.sort_index()
-        n, sums = n.reindex(cells.index), sums.reindex(cells.index)
-        return cls(k, cells.reset_index(), n.to_numpy(dtype="int64"), sums.reset_index(drop=True).astype("float64"))
+        sums = sums[sums["n"] > 0]
+        cells = sums.index.to_frame(index=False)
+        cells["code"] = cells["code"].astype(object)
+        cells["households"] = perturbed(sums["n"], sums["key_sum"], ptable)
+        cells["members"] = perturbed(sums["members"], sums["person_key_sum"], ptable)
+        means = sums.drop(columns=list(SUMS)).reset_index(drop=True).astype("float64")
+        return cls(k, cells, sums["n"].to_numpy(dtype="int64"), means)
 
     @property
     def bound(self) -> int:

@@ -179,7 +179,7 @@ class Engine:
         return self._hh
 
     def household_provinces(self) -> set[str]:
-        return set(self.households["subdistrict_code"].str[:2].unique())
+        return set(self.protected.cells["code"].str[:2].unique())  # from the cells: the rows stay on disk
 
     def scope_provinces(self, scope: str) -> list[str]:
         all_prov = sorted(self.current["province"].tolist())
@@ -333,8 +333,8 @@ class Engine:
     @property
     def protected(self) -> ProtectedTable:
         """The household dataset's protected base table (built once per data version)."""
-        return _PROTECTED.get(self, "table", lambda: ProtectedTable.build(
-            self.households, self.data.record_key_secret, self.privacy_k, hh.CAPITAL_COLUMNS, hh.DEPRIVED_COLUMNS))
+        return _PROTECTED.get(self, "table", lambda: ProtectedTable.from_sums(self.data.household_cells,
+                                                                              self.privacy_k))
 
     @property
     def households_synthetic(self) -> bool:

@@ -71,7 +71,12 @@ class DataSource(Protocol):
 
     @property
     def households(self) -> pd.DataFrame:
-        """Household rows, for aggregation on the server only."""
+        """Household rows, for aggregation on the server only (the change view's transitions read them)."""
+
+    @property
+    def household_cells(self) -> pd.DataFrame:
+        """The household dataset's cell sums (:func:`povmap.core.cellkey.cell_sums`): every household figure is
+        made of them, so a view never needs the rows in memory."""
 
     def tpmap(self, level: str) -> pd.DataFrame: ...
 

@@ -23,9 +23,11 @@ import pandas as pd
 
 from povmap.core import config
 from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
+from povmap.data.householdcells import CELLS_FILE, dataset_sums
 from povmap.data.secrets import record_key_secret
 from povmap.data.store import LazyDict, Store, installed_version
-from povmap.data.uploads import BUILTIN, KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, active_id, get_dataset, load_table
+from povmap.data.uploads import (BUILTIN, BUILTIN_IDS, KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, active_id, get_dataset,
+                                 load_table, table_path)
 from povmap.data.uploads.columns import BASE_KEYS, COUNT_KEYS
 from povmap.data.uploads.datasets import DatasetInfo
 
@@ -145,6 +147,15 @@ class StoreDataSource:
     def households(self) -> pd.DataFrame:
         """Household rows: for aggregation on the server only, never shown or exported as rows."""
         return load_table(self.choice.households_id, "households", root=self.choice.user_data, store=self.store)
+
+    @cached_property
+    def household_cells(self) -> pd.DataFrame:
+        """The household dataset's cell sums (:mod:`povmap.data.householdcells`): what every household figure is
+        made of, without holding its rows. An import keeps them beside its rows; a built-in's are read from its
+        rows once per server (a few hundred thousand households)."""
+        rows = table_path(self.choice.households_id, "households", root=self.choice.user_data, store=self.store)
+        keep = None if self.choice.households_id in BUILTIN_IDS else rows.with_name(CELLS_FILE)
+        return dataset_sums(rows, self.record_key_secret, keep)
 
     def tpmap(self, level: str) -> pd.DataFrame:
         """TPMAP-layout rows of a level: code, combo and the counts (NaN for a column the file lacks)."""

@@ -27,6 +27,7 @@ from povmap.data.uploads.datasets import (
                        import_dataset,
                        list_datasets,
                        load_table,
+                       table_path,
                        report_provinces,
                        set_active,
                        set_published,
@@ -39,7 +40,7 @@ from povmap.data.uploads.validate import ALL_OR_NOTHING, MODES, VALID_ROWS, Repo
 __all__ = [
     "KIND_COUNTS", "KIND_HOUSEHOLDS", "KINDS", "aliases_markdown",
     "BUILTIN", "BUILTIN_IDS", "ROUND2", "USER_DATA_ENV", "DatasetError", "DatasetInfo", "active_id", "delete_dataset", "get_dataset",
-    "import_dataset", "list_datasets", "load_table", "report_provinces", "set_active", "set_published", "user_data_dir",
+    "import_dataset", "list_datasets", "load_table", "table_path", "report_provinces", "set_active", "set_published", "user_data_dir",
     "MAX_UPLOAD_BYTES", "UPLOAD_LIMIT_MB", "Parsed", "parse", "sheet_names",
     "ERROR", "SEVERITY", "WARNING", "UploadProblem",
     "ALL_OR_NOTHING", "MODES", "VALID_ROWS", "Report", "check", "validate",

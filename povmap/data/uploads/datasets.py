@@ -33,6 +33,8 @@ from povmap.core.thai import buddhist_year
 from povmap.core.households import SYNTHETIC_YEAR
 from povmap.core.synthetic_round import SECOND_ROUND_YEAR
 from povmap.core.vocab import LEVEL_KEYS
+from povmap.data.householdcells import CELLS_FILE, sums_from_parquet, write_sums
+from povmap.data.secrets import record_key_secret
 from povmap.data.store import StoreError
 from povmap.data.uploads.columns import KIND_COUNTS, KIND_HOUSEHOLDS, KINDS
 from povmap.data.uploads.validate import ALL_OR_NOTHING, MODES, VALID_ROWS, Report
@@ -299,6 +301,9 @@ def _write_dataset(report: Report, root: Path, mode: str, facts: dict, *, name, 
             df.to_parquet(path, index=False)
             with open(path, "rb+") as fh:  # on disk before the folder becomes visible
                 os.fsync(fh.fileno())
+        if "households" in report.tables:  # what every figure is made of, so no server reads the rows again
+            secret = record_key_secret(root)
+            write_sums(sums_from_parquet(tmp / "households.parquet", secret), tmp / CELLS_FILE, secret)
         _write_json(tmp / MANIFEST, {"format": MANIFEST_FORMAT, **info.to_dict()})
         _fsync_dir(tmp)
         os.rename(tmp, root / ds_id)  # the one step that makes the dataset exist
@@ -538,6 +543,20 @@ def delete_dataset(dataset_id: str, *, root: str | os.PathLike | None = None) ->
             raise DatasetError(f"error.dataset.delete_failed.{_os_cause(exc)}", name=info.name) from exc
         _fsync_dir(root)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def table_path(dataset_id: str, table: str, *, root: str | os.PathLike | None = None, store=None) -> Path:
+    """Where a dataset's table is (a Parquet file), to be read in parts: "households" (see :func:`load_table`)."""
+    if table != "households":
+        raise ValueError(f"only the households table is read in parts, not {table!r}")
+    if dataset_id in BUILTIN_IDS:
+        if store is None:
+            raise ValueError("a built-in dataset is read from the store: pass store=")
+        return store.path / ("households_round2.parquet" if dataset_id == ROUND2 else "households.parquet")
+    info = get_dataset(dataset_id, root=root)
+    if table not in info.tables:
+        raise DatasetError("error.dataset.no_table_named", name=info.name, table=table)
+    return user_data_dir(root) / dataset_id / f"{table}.parquet"
 
 
 def load_table(dataset_id: str, table: str, *, root: str | os.PathLike | None = None, store=None) -> pd.DataFrame:
