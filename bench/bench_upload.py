@@ -7,7 +7,8 @@ serve it: a subdistrict-level household view (tiers and dimensions) and the serv
 The file is made by resampling the store's synthetic households (seeded) with fresh ids, written as the
 documented household CSV (variant ``codes``) or with Thai tambon/district/province names instead of the
 code (variant ``names``, which exercises geothai name matching). Each run happens in a fresh Python process
-that reads the file's bytes, calls ``povmap.data.uploads.check`` and ``import_dataset(..., "all_or_nothing")``
+that reads the file's bytes (a file over the browser's upload limit as ``povmap data import --max-mb`` does), calls
+``povmap.data.uploads.check`` and ``import_dataset(..., "all_or_nothing")``
 into a temporary user data folder, and reports wall time per phase and peak RSS
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which includes the interpreter, pandas and the file's bytes).
 A second fresh process then serves the imported dataset as a server would (``open_engine`` on it): the first
@@ -44,7 +45,7 @@ ready = time.perf_counter()
 base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 data = Path(sys.argv[1]).read_bytes()
 t1 = time.perf_counter()
-parsed = U.parse(data, Path(sys.argv[1]).name, kind="households")
+parsed = U.parse(data, Path(sys.argv[1]).name, kind="households", max_bytes=max(len(data), U.MAX_UPLOAD_BYTES))
 t2 = time.perf_counter()
 report = U.validate(parsed)
 del parsed
@@ -82,7 +83,7 @@ for tiers in ((1, 2), (1, 2), (1,)):
     r = engine.compute(Query(dataset="households", level="subdistrict", tiers=tiers, metric="households"))
     views.append(time.perf_counter() - t)
 print(json.dumps({"open_s": ready - t0, "first_view_s": views[0], "view_s": views[1], "other_tiers_s": views[2],
-                  "areas": int(r.frame["count"].notna().sum()), "rss_before_mb": before, "rss_mb": rss_mb(),
+                  "areas": int(r.table["count"].notna().sum()), "rss_before_mb": before, "rss_mb": rss_mb(),
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 

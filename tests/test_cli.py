@@ -107,6 +107,17 @@ def test_data_check_reports_in_the_users_language_and_exit_codes(capsys, user_da
     assert not user_data.exists() or not any(user_data.iterdir())  # a check writes nothing
 
 
+def test_a_file_over_the_upload_limit_is_read_only_with_max_mb(capsys, user_data, tmp_path, monkeypatch):
+    from povmap.data import uploads as U
+
+    monkeypatch.setattr(U, "MAX_UPLOAD_BYTES", 100)  # the browser's limit, made tiny: the fixture is over it
+    big = str(FIXTURES / "good_households.csv")
+    code, out, _ = run(capsys, "data", "check", big, "--kind", "households", "--lang", "en")
+    assert code == 2 and "the limit is" in out
+    code, out, _ = run(capsys, "data", "check", big, "--kind", "households", "--lang", "en", "--max-mb", "1")
+    assert code == 0 and "6 rows" in out
+
+
 def test_data_import_prints_the_id_last_then_list_use_delete(capsys, user_data):
     code, out, _ = run(capsys, "data", "import", str(FIXTURES / "good_households.csv"), "--kind", "households",
                        "--name", "six households", "--no-activate", "--lang", "en")

@@ -48,6 +48,10 @@ def add_parsers(sub) -> None:
         p.add_argument("--level", choices=["province", "district", "subdistrict"], default=None)
         p.add_argument("--mode", choices=["valid_rows", "all_or_nothing"], default="valid_rows",
                        help="valid_rows: import the rows without errors; all_or_nothing: refuse a file with any")
+        # A national household file (millions of rows) is larger than a browser upload may be: the server's
+        # operator imports it here.
+        p.add_argument("--max-mb", type=int, default=None,
+                       help="largest file to read, MB (default: the Data page's upload limit)")
         p.set_defaults(run=run_check if name == "check" else run_import)
     imp = act.choices["import"]
     imp.add_argument("--name", default=None, help="the dataset's name (default: the file name)")
@@ -116,18 +120,19 @@ def run_list(args) -> int:
 
 
 def _report(args):
-    """The Data page's check of ``args.file``, reading at most the upload limit (a larger file is refused
-    before it is read)."""
+    """The Data page's check of ``args.file``, reading at most the upload limit or ``--max-mb`` (a larger file is
+    refused before it is read)."""
     from povmap.data import uploads as U
     from povmap.data.uploads.parse import megabytes
     from povmap.data.uploads.validate import report_of_error
 
     path = Path(args.file)
-    size = path.stat().st_size
-    if size > U.MAX_UPLOAD_BYTES:
-        problem = U.UploadProblem.make("file_too_large", file=path.name, size=megabytes(size), limit=megabytes(U.MAX_UPLOAD_BYTES))
+    size, limit = path.stat().st_size, (args.max_mb * 2**20 if args.max_mb else U.MAX_UPLOAD_BYTES)
+    if size > limit:
+        problem = U.UploadProblem.make("file_too_large", file=path.name, size=megabytes(size), limit=megabytes(limit))
         return report_of_error(problem, args.kind, path.name, size=size)
-    return U.check(path.read_bytes(), path.name, kind=args.kind, sheet=args.sheet, year=args.year, level=args.level)
+    return U.check(path.read_bytes(), path.name, kind=args.kind, sheet=args.sheet, year=args.year, level=args.level,
+                   max_bytes=limit)
 
 
 def _print_report(report, args, lang: str) -> None:
