@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages._auth import current_user, refresh_user, sign_in_box
+from app_pages._auth import current_user, database_down, refresh_user, sign_in_box
 from app_pages._ui import LANG_KEY, first_run, lang, warm_up_spatial
 from povmap.core.access import Action
 from povmap.core.i18n import DEFAULT_LANG, LANGS, t
@@ -49,6 +49,8 @@ with st.sidebar:
         on_change=lambda: roles.set_user_pref(user_database(), current_user(), "lang", lang()),
     )
     sign_in_box(lang())
+if database_down():  # above the page, where a phone shows it too (its sidebar is closed)
+    st.warning(t("auth.db_unavailable", lang()), icon=":material/cloud_off:")
 try:
     page.run()
     warm_up_spatial()  # once per server, in the background, after a first page is on its way

@@ -88,6 +88,11 @@ def _record_sign_in(db, user: User, claims: dict) -> None:
     st.session_state[key] = signed
 
 
+def database_down() -> bool:
+    """Whether this run could not read the user database (the user is a guest until it can)."""
+    return bool(st.session_state.get(DB_DOWN_KEY))
+
+
 def may(action: Action, provinces=None) -> bool:
     return current_user().can(action, provinces)
 
@@ -98,8 +103,8 @@ def sign_in_box(lang: str) -> None:
     if not auth_configured():
         st.caption(t("auth.local", lang))
         return
-    if st.session_state.get(DB_DOWN_KEY):
-        st.warning(t("auth.db_unavailable", lang), icon=":material/cloud_off:")
+    if database_down():  # no sign-in button that cannot work; the page itself says why (app.py)
+        st.caption(t("auth.guest", lang))
         return
     if user.signed_in:
         role = t(f"role.{user.role}", lang)
