@@ -202,7 +202,7 @@ def _kill(proc) -> list[tuple[int, int]]:
 
 def _check_consistent(db) -> dict[int, int]:
     """Integrity is ok and every listed scenario loads whole, all parts from one save; returns id -> i."""
-    if not userdb.is_url(db):
+    if not userdb.is_database_url(db):
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     seen = {}

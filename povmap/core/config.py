@@ -69,11 +69,16 @@ def user_db_path(override: str | os.PathLike | None = None) -> Path:
     return Path(os.path.abspath(override or _env("user_db") or DEFAULT_USER_DB))
 
 
+def is_database_url(value) -> bool:
+    """Whether a user database setting names a database server (a URL), not a SQLite file."""
+    return isinstance(value, str) and "://" in value
+
+
 def user_database(override: str | os.PathLike | None = None) -> Path | str:
     """The user database: ``override`` (a file or a database URL), else ``POVMAP_DATABASE_URL`` (PostgreSQL,
     ``postgresql+psycopg://user:password@host/name``), else the SQLite file of :func:`user_db_path`."""
     chosen = str(override) if override else _env("database_url")
-    return chosen if chosen and "://" in chosen else user_db_path(chosen)
+    return chosen if is_database_url(chosen) else user_db_path(chosen)
 
 
 def privacy_k(value: str | int | None = None) -> int:

@@ -179,7 +179,8 @@ class Engine:
         return self._hh
 
     def household_provinces(self) -> set[str]:
-        return set(self.protected.cells["code"].str[:2].unique())  # from the cells: the rows stay on disk
+        codes = self.data.household_cells.index.get_level_values("code")  # the rows stay on disk
+        return set(pd.Index(codes, dtype=object).str[:2].unique())
 
     def scope_provinces(self, scope: str) -> list[str]:
         all_prov = sorted(self.current["province"].tolist())

@@ -30,13 +30,17 @@ def fingerprint(secret: bytes) -> bytes:
     return hashlib.sha256(b"povmap cells|" + secret).hexdigest()[:16].encode()
 
 
+def frame_sums(df: pd.DataFrame, secret: bytes) -> pd.DataFrame:
+    """The cell sums of household rows in memory (their tier recomputed from the capitals, never trusted)."""
+    rows = df[list(COLUMNS)].assign(tier=hh.tier_of(hh.mean_score(df).to_numpy()))
+    return cell_sums(rows, secret, hh.CAPITAL_COLUMNS, hh.DEPRIVED_COLUMNS)
+
+
 def sums_from_parquet(path: str | os.PathLike, secret: bytes) -> pd.DataFrame:
     """The cell sums of the household rows in ``path``, read ``BATCH_ROWS`` at a time."""
     parts: list[pd.DataFrame] = []
     for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=list(COLUMNS)):
-        df = batch.to_pandas()
-        df["tier"] = hh.tier_of(hh.mean_score(df).to_numpy())
-        parts.append(cell_sums(df, secret, hh.CAPITAL_COLUMNS, hh.DEPRIVED_COLUMNS))
+        parts.append(frame_sums(batch.to_pandas(), secret))
         if len(parts) >= 8:  # fold as we go: the parts of a national file would add up to a lot of rows
             parts = [add_cell_sums(parts)]
     if not parts:  # a file without rows: no cells

@@ -106,14 +106,18 @@ class Store:
     def villages(self) -> pd.DataFrame:
         return self._table("tpmap_villages.parquet")
 
+    def households_file(self, round2: bool = False) -> Path:
+        """The built-in household rows (or the synthetic file's second round), to be read in parts."""
+        return self.path / ("households_round2.parquet" if round2 else "households.parquet")
+
     @cached_property
     def households(self) -> pd.DataFrame:
-        return self._table("households.parquet")
+        return self._table(self.households_file().name)
 
     @cached_property
     def households_round2(self) -> pd.DataFrame:
         """The synthetic file's second survey round (:mod:`povmap.core.synthetic_round`)."""
-        return self._table("households_round2.parquet")
+        return self._table(self.households_file(round2=True).name)
 
     @property
     def households_synthetic(self) -> bool:

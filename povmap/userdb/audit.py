@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from povmap.core.access import Action, User, require
-from povmap.userdb.db import reading, transaction
+from povmap.userdb.db import insert_sql, reading, transaction
 
 ACTIONS = ("sign_in", "dataset_import", "dataset_delete", "dataset_publish", "dataset_unpublish", "default_dataset",
            "setting", "role_grant", "role_revoke", "area_managers", "scenario_save", "scenario_overwrite",
@@ -30,7 +30,7 @@ def record(conn_or_db, user: User, action: str, target: str = "", detail: dict |
     row = dict(at=now(), user_id=user.id, user_name=user.name, role=str(user.role), action=action,
                target=str(target), address=address or "",
                detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str))
-    sql = sa.text(f"INSERT INTO audit ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})")
+    sql = insert_sql("audit", row)
     if isinstance(conn_or_db, str | os.PathLike):
         with transaction(conn_or_db) as conn:
             conn.execute(sql, row)

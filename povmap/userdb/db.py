@@ -19,7 +19,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from povmap.core.config import DEFAULT_USER_DB, user_database, user_db_path  # noqa: F401 - settings; re-exported for pages
+from povmap.core.config import (DEFAULT_USER_DB, is_database_url, user_database,  # noqa: F401 - re-exported
+                                user_db_path)
 from povmap.core.errors import PovmapError
 
 SCHEMA_VERSION = 2  # Alembic revisions 0001 .. 000N; a SQLite file also carries it as PRAGMA user_version
@@ -47,13 +48,17 @@ class UserDBError(PovmapError):
         return f"{self.path}: {super().message(lang)}" if self.path else super().message(lang)
 
 
-def is_url(db) -> bool:
-    return isinstance(db, str) and "://" in db
+
+def insert_sql(table: str, columns, returning: str = "") -> sa.TextClause:
+    """An INSERT of one row, a named parameter per column (``:column``), optionally RETURNING ``returning``."""
+    cols = list(columns)
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
+    return sa.text(sql + (f" RETURNING {returning}" if returning else ""))
 
 
 def shown(db) -> str:
     """The database as the user may see it: the file, or the URL without its password."""
-    return sa.make_url(db).render_as_string(hide_password=True) if is_url(db) else str(db)
+    return sa.make_url(db).render_as_string(hide_password=True) if is_database_url(db) else str(db)
 
 
 def engine(db) -> sa.Engine:
@@ -61,7 +66,7 @@ def engine(db) -> sa.Engine:
     key = str(db)
     with _guard:
         if key not in _engines:
-            _engines[key] = _postgres_engine(db) if is_url(db) else _sqlite_engine(Path(db))
+            _engines[key] = _postgres_engine(db) if is_database_url(db) else _sqlite_engine(Path(db))
         return _engines[key]
 
 
@@ -143,7 +148,7 @@ def reading(db) -> Iterator[sa.Connection]:
 
 def _open(eng: sa.Engine, db, wait: float) -> sa.Connection:
     """Connect; while PostgreSQL is unreachable (restarting, failing over) try again for ``wait`` seconds."""
-    if not is_url(db):
+    if not is_database_url(db):
         try:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -188,7 +193,7 @@ def translate_errors(db) -> Iterator[None]:
 
 def _translated(db, exc: sa.exc.DBAPIError) -> UserDBError | None:
     orig = exc.orig
-    if is_url(db):
+    if is_database_url(db):
         # Without the address: the user cannot act on it; the server's log has it (and never the password).
         return UserDBError("", "error.userdb.unavailable") if unavailable(exc) else None
     if not isinstance(orig, sqlite3.DatabaseError):

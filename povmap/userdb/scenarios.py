@@ -21,7 +21,7 @@ from povmap.core.access import OPERATOR, AccessDenied, Action, Role, User, requi
 from povmap.core.errors import PovmapError
 from povmap.core.thai import fmt_datetime
 from povmap.userdb import audit
-from povmap.userdb.db import reading, transaction
+from povmap.userdb.db import insert_sql, reading, transaction
 
 NAME_MAX = 80
 
@@ -117,8 +117,7 @@ def save(db: str | os.PathLike, name: str, frame: dict, settings: dict, result: 
             audit.record(conn, by, "scenario_overwrite", str(taken[0]), {"name": name}, address=address)
             return taken[0]
         row |= {"owner": by.id, "owner_name": by.name, "created_at": now}
-        new_id = conn.execute(sa.text(f"INSERT INTO scenario ({', '.join(row)}) "
-                                      f"VALUES ({', '.join(':' + c for c in row)}) RETURNING id"), row).scalar_one()
+        new_id = conn.execute(insert_sql("scenario", row, returning="id"), row).scalar_one()
         audit.record(conn, by, "scenario_save", str(new_id), {"name": name}, address=address)
         return new_id
 

@@ -33,7 +33,7 @@ from povmap.core.thai import buddhist_year
 from povmap.core.households import SYNTHETIC_YEAR
 from povmap.core.synthetic_round import SECOND_ROUND_YEAR
 from povmap.core.vocab import LEVEL_KEYS
-from povmap.data.householdcells import CELLS_FILE, sums_from_parquet, write_sums
+from povmap.data.householdcells import CELLS_FILE, frame_sums, write_sums
 from povmap.data.secrets import record_key_secret
 from povmap.data.store import StoreError
 from povmap.data.uploads.columns import KIND_COUNTS, KIND_HOUSEHOLDS, KINDS
@@ -303,7 +303,7 @@ def _write_dataset(report: Report, root: Path, mode: str, facts: dict, *, name, 
                 os.fsync(fh.fileno())
         if "households" in report.tables:  # what every figure is made of, so no server reads the rows again
             secret = record_key_secret(root)
-            write_sums(sums_from_parquet(tmp / "households.parquet", secret), tmp / CELLS_FILE, secret)
+            write_sums(frame_sums(report.tables["households"], secret), tmp / CELLS_FILE, secret)
         _write_json(tmp / MANIFEST, {"format": MANIFEST_FORMAT, **info.to_dict()})
         _fsync_dir(tmp)
         os.rename(tmp, root / ds_id)  # the one step that makes the dataset exist
@@ -546,13 +546,14 @@ def delete_dataset(dataset_id: str, *, root: str | os.PathLike | None = None) ->
 
 
 def table_path(dataset_id: str, table: str, *, root: str | os.PathLike | None = None, store=None) -> Path:
-    """Where a dataset's table is (a Parquet file), to be read in parts: "households" (see :func:`load_table`)."""
-    if table != "households":
-        raise ValueError(f"only the households table is read in parts, not {table!r}")
+    """Where a dataset's table is stored (a Parquet file), for a reader that reads it in parts (see
+    :func:`load_table`). Of the built-ins, only the household rows are."""
     if dataset_id in BUILTIN_IDS:
         if store is None:
             raise ValueError("a built-in dataset is read from the store: pass store=")
-        return store.path / ("households_round2.parquet" if dataset_id == ROUND2 else "households.parquet")
+        if table != "households":
+            raise DatasetError("error.dataset.no_table", table=table)
+        return store.households_file(round2=dataset_id == ROUND2)
     info = get_dataset(dataset_id, root=root)
     if table not in info.tables:
         raise DatasetError("error.dataset.no_table_named", name=info.name, table=table)
@@ -571,7 +572,4 @@ def load_table(dataset_id: str, table: str, *, root: str | os.PathLike | None = 
         if table.startswith("tpmap_"):
             return store.tpmap(table.removeprefix("tpmap_"))
         raise DatasetError("error.dataset.no_table", table=table)
-    info = get_dataset(dataset_id, root=root)
-    if table not in info.tables:
-        raise DatasetError("error.dataset.no_table_named", name=info.name, table=table)
-    return pd.read_parquet(user_data_dir(root) / dataset_id / f"{table}.parquet")
+    return pd.read_parquet(table_path(dataset_id, table, root=root))
