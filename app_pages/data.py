@@ -124,13 +124,22 @@ if not user.can(Action.MANAGE_DATA):  # import and check: data stewards and admi
     st.stop()
 
 # ---- upload → check → accept or cancel ---------------------------------------------------------
+
+
+def drop_report() -> None:
+    """Forget the checked file, and the rows a large file's check staged on disk."""
+    held = ss.pop(K + "report", None)
+    if held:
+        held[1].discard()
+
+
 st.subheader(t("data.upload", lg))
 kind = st.radio(t("data.kind", lg), list(U.KINDS), format_func=KIND_LABEL.get, horizontal=True, key=f"{K}kind")
 st.caption(t(f"data.format.{kind}", lg, mb=U.UPLOAD_LIMIT_MB))
 uploader_in(lg, ["csv", "txt", "xlsx"])
 up = st.file_uploader(t("data.file", lg), type=["csv", "txt", "xlsx"], key=f"{K}file.{kind}")
 if up is None:
-    ss.pop(K + "report", None)
+    drop_report()
 else:
     data = up.getvalue()
     sheets = []
@@ -151,9 +160,10 @@ else:
     ask = (kind, up.name, digest, sheet, year, level)
 
     def run_check(choices: dict[str, str]) -> None:
+        drop_report()
         with st.spinner(t("data.checking", lg)):
-            ss[K + "report"] = (ask, U.check(data, up.name, kind=kind, sheet=sheet, year=year, level=level,
-                                             choices=choices))
+            ss[K + "report"] = (ask, U.check_upload(data, up.name, kind=kind, sheet=sheet, year=year, level=level,
+                                                    choices=choices))
         ss[K + "choices"] = choices
 
     if st.button(t("data.check", lg), key=f"{K}check", type="primary", icon=":material/fact_check:"):
@@ -224,7 +234,7 @@ else:
                 except OSError as exc:  # disk full, permissions: nothing was kept (the import is atomic)
                     st.error(t("data.import_failed", lg, error=str(exc)))
                 else:
-                    ss.pop(K + "report", None)
+                    drop_report()
                     chosen[info.kind] = info.id  # the importer goes on with their file; nobody else's screen changes
                     roles.set_user_dataset(db, user, info.kind, info.id)
                     ss[f"{K}set.{info.kind}"] = True
@@ -232,7 +242,7 @@ else:
                                         kind=KIND_LABEL[info.kind])
                     st.rerun()
             if cancel:
-                ss.pop(K + "report", None)
+                drop_report()
                 st.info(t("data.cancelled", lg))
 
 with st.expander(t("data.columns_help", lg)):

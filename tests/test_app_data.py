@@ -205,3 +205,22 @@ def test_user_text_in_the_list_is_neither_a_formula_nor_markdown(store, user_dat
     assert not any(v.startswith(("=", "+", "-", "@")) for v in cells)
     texts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
     assert not any("![l](" in x for x in texts)  # the credit line shows the source escaped
+
+
+def test_a_large_household_upload_is_checked_in_blocks_and_imported(data_page, store, user_data, monkeypatch):
+    """An upload over the whole-file size is read in blocks, its rows staged on disk until accepted or cancelled."""
+    from povmap.data.uploads import blocks
+
+    monkeypatch.setattr(blocks, "WHOLE_BYTES", 10_000)
+    monkeypatch.setattr(blocks, "BLOCK_LINES", 2_000)
+    data, df = kalasin_households(store)
+    at = upload(data_page, "households", "kalasin.csv", data)
+    assert at.success and "นำเข้าได้" in at.success[0].body
+    assert len(list(user_data.glob(".tmp-stage-*"))) == 1
+    submit(at, "ยกเลิก")
+    assert list(user_data.glob(".tmp-stage-*")) == [] and U.list_datasets() == []
+    at.button(key="data.check").click().run()
+    submit(at, "นำเข้า")
+    (info,) = U.list_datasets()
+    assert info.rows_accepted == len(df) and U.active_id(U.KIND_HOUSEHOLDS) == info.id
+    assert list(user_data.glob(".tmp-*")) == []

@@ -366,6 +366,24 @@ def true_matrix(cells: pd.DataFrame, prefix=None, referred=None) -> tuple[pd.Dat
 PREFIXES = [None, "46", "4601", "460102", ("46", "18"), PPAOS20]
 
 
+def test_transition_cells_are_what_the_ons_package_gives_for_the_same_records(transitions, engines, merged):
+    """The cells are perturbed from per-cell sums (a national file's records need not be in memory at once);
+    ONS's ``create_perturbed_table`` on the records themselves gives every cell the same value."""
+    m = merged
+    in_a, in_b = (m["_merge"] != "right_only").to_numpy(), (m["_merge"] != "left_only").to_numpy()
+    rec = pd.DataFrame({
+        "code": np.where(in_a, m["subdistrict_code_a"], m["subdistrict_code_b"]).astype(str),
+        "start": np.where(in_a, m["t_a"].fillna(0), 0).astype("int64"),
+        "end": np.where(in_b, m["t_b"].fillna(0), 0).astype("int64"),
+        "referred": (in_a & (m["referred_a"].fillna(0).to_numpy() == 1)).astype("int64"),
+    })
+    keys = ck.record_keys(m["household_id"].to_numpy(), engines[1].data.record_key_secret)[:, 0]
+    ons = ck.perturb(rec, keys, ck.perturbation_table(transitions.k), ("code", "start", "end", "referred"))
+    mine = transitions.cells.set_index(["code", "start", "end", "referred"])["households"]
+    assert len(mine) == len(ons) > 10_000
+    pd.testing.assert_series_equal(mine.sort_index(), ons.sort_index().rename("households"), check_dtype=False)
+
+
 @pytest.mark.parametrize("prefix", PREFIXES, ids=lambda p: str(p) if not isinstance(p, tuple) else "+".join(p[:3]))
 @pytest.mark.parametrize("referred", [None, True, False])
 def test_transition_cells_are_within_the_noise_of_the_true_crosstab(transitions, true_cells, prefix, referred):

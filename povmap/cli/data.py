@@ -121,18 +121,11 @@ def run_list(args) -> int:
 
 def _report(args):
     """The Data page's check of ``args.file``, reading at most the upload limit or ``--max-mb`` (a larger file is
-    refused before it is read)."""
+    refused before it is read; a large household CSV is read in blocks, its rows staged: ``report.discard()``)."""
     from povmap.data import uploads as U
-    from povmap.data.uploads.parse import megabytes
-    from povmap.data.uploads.validate import report_of_error
 
-    path = Path(args.file)
-    size, limit = path.stat().st_size, (args.max_mb * 2**20 if args.max_mb else U.MAX_UPLOAD_BYTES)
-    if size > limit:
-        problem = U.UploadProblem.make("file_too_large", file=path.name, size=megabytes(size), limit=megabytes(limit))
-        return report_of_error(problem, args.kind, path.name, size=size)
-    return U.check(path.read_bytes(), path.name, kind=args.kind, sheet=args.sheet, year=args.year, level=args.level,
-                   max_bytes=limit)
+    return U.check_path(args.file, kind=args.kind, sheet=args.sheet, year=args.year, level=args.level,
+                        max_bytes=args.max_mb * 2**20 if args.max_mb else U.MAX_UPLOAD_BYTES)
 
 
 def _print_report(report, args, lang: str) -> None:
@@ -160,15 +153,25 @@ def _print_report(report, args, lang: str) -> None:
 def run_check(args) -> int:
     lang = args.lang or config.locale_lang()
     report = _report(args)
-    _print_report(report, args, lang)
-    return 0 if report.can_import(args.mode) else REFUSED
+    try:
+        _print_report(report, args, lang)
+        return 0 if report.can_import(args.mode) else REFUSED
+    finally:
+        report.discard()
 
 
 def run_import(args) -> int:
-    from povmap.data import uploads as U
-
     lang = args.lang or config.locale_lang()
     report = _report(args)
+    try:
+        return _import(report, args, lang)
+    finally:
+        report.discard()
+
+
+def _import(report, args, lang: str) -> int:
+    from povmap.data import uploads as U
+
     if args.format == "text":  # the report first; the id stays the last line for scripts
         _print_report(report, args, lang)
     if not report.can_import(args.mode):

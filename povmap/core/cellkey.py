@@ -107,9 +107,9 @@ def preimage(k: int) -> pd.DataFrame:
 def record_keys(ids, secret: bytes) -> np.ndarray:
     """Two bytes per household from a keyed BLAKE2 of its id: the record key (0-255) and, for its people,
     an odd step (see :func:`_person_keys`)."""
-    out = np.empty((len(ids), 2), dtype="int64")
-    for i, hid in enumerate(ids):
-        out[i] = tuple(hashlib.blake2b(str(hid).encode("utf-8"), key=secret, digest_size=2).digest())
+    blake = hashlib.blake2b
+    digests = b"".join([blake(h.encode("utf-8"), key=secret, digest_size=2).digest() for h in map(str, ids)])
+    out = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 2).astype("int64")
     out[:, 1] |= 1
     return out
 

@@ -112,4 +112,4 @@ def transitions(a: Engine, b: Engine) -> Transitions:
     if a.privacy_k != b.privacy_k:
         raise QueryError("error.change.different_k")
     return _TRANSITIONS.get(b, a.data.version, lambda: Transitions.build(
-        a.households, b.households, b.data.record_key_secret, b.privacy_k))
+        a.data.household_tiers(), b.data.household_tiers(), b.data.record_key_secret, b.privacy_k))

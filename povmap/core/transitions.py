@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from povmap.core.cellkey import hidden, noise_bound, perturb, perturbation_table, record_keys
+from povmap.core.cellkey import hidden, noise_bound, perturbation_table, perturbed, record_keys
 from povmap.core.errors import PovmapError
 from povmap.core.vocab import TIER_NUMBERS
 
@@ -56,8 +56,11 @@ class Transitions:
             "end": np.where(in_b, _tier(m["tier_b"].fillna(0).to_numpy(dtype="int64")), OUTSIDE),
             "referred": (in_a & (m["referred"].fillna(0).to_numpy() == 1)).astype("int64"),
         })
-        keys = record_keys(m["household_id"].to_numpy(), secret)[:, 0]
-        counts = perturb(rec, keys, perturbation_table(k), COLUMNS)
+        # Per cell, its records and the sum of their keys give what ONS's package gives from the records
+        # (:func:`povmap.core.cellkey.perturbed`), without a national file's records in memory at once.
+        rec["n"], rec["key_sum"] = 1, record_keys(m["household_id"].to_numpy(), secret)[:, 0]
+        sums = rec.groupby(list(COLUMNS), sort=True)[["n", "key_sum"]].sum()
+        counts = pd.Series(perturbed(sums["n"], sums["key_sum"], perturbation_table(k)), index=sums.index)
         return cls(k, counts.rename("households").reset_index())
 
     @property

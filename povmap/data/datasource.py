@@ -23,7 +23,7 @@ import pandas as pd
 
 from povmap.core import config
 from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
-from povmap.data.householdcells import CELLS_FILE, dataset_sums
+from povmap.data.householdcells import CELLS_FILE, dataset_sums, tier_rows
 from povmap.data.secrets import record_key_secret
 from povmap.data.store import LazyDict, Store, installed_version
 from povmap.data.uploads import (BUILTIN, BUILTIN_IDS, KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, active_id, get_dataset,
@@ -156,6 +156,12 @@ class StoreDataSource:
         rows = table_path(self.choice.households_id, "households", root=self.choice.user_data, store=self.store)
         keep = None if self.choice.households_id in BUILTIN_IDS else rows.with_name(CELLS_FILE)
         return dataset_sums(rows, self.record_key_secret, keep)
+
+    def household_tiers(self) -> pd.DataFrame:
+        """Each household's id, subdistrict, tier and referral, read from its rows in batches and not kept: what a
+        transition table between two rounds is built from (:func:`povmap.data.householdcells.tier_rows`)."""
+        return tier_rows(table_path(self.choice.households_id, "households", root=self.choice.user_data,
+                                    store=self.store))
 
     def tpmap(self, level: str) -> pd.DataFrame:
         """TPMAP-layout rows of a level: code, combo and the counts (NaN for a column the file lacks)."""

@@ -50,6 +50,24 @@ def sums_from_parquet(path: str | os.PathLike, secret: bytes) -> pd.DataFrame:
     return add_cell_sums(parts)
 
 
+def tier_rows(path: str | os.PathLike) -> pd.DataFrame:
+    """household_id, subdistrict_code, tier (from the capitals, never trusted) and referred of the rows in ``path``,
+    read ``BATCH_ROWS`` at a time: about a fifth of the rows' memory."""
+    parts = []
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS, columns=list(_TIER_SOURCE)):
+        df = batch.to_pandas()
+        parts.append(pd.DataFrame({"household_id": df["household_id"], "subdistrict_code": df["subdistrict_code"],
+                                   "tier": hh.tier_of(hh.mean_score(df).to_numpy()).astype("int8"),
+                                   "referred": df["referred"].to_numpy(dtype="int8")}))
+    if not parts:
+        return pd.DataFrame({"household_id": pd.Series(dtype="str"), "subdistrict_code": pd.Series(dtype="str"),
+                             "tier": pd.Series(dtype="int8"), "referred": pd.Series(dtype="int8")})
+    return pd.concat(parts, ignore_index=True)
+
+
+_TIER_SOURCE = ("household_id", "subdistrict_code", "referred", *hh.CAPITAL_COLUMNS)
+
+
 def write_sums(sums: pd.DataFrame, path: Path, secret: bytes) -> None:
     """Write the cell sums with the secret's fingerprint (to a temporary file, then renamed into place)."""
     table = pa.Table.from_pandas(sums.reset_index(), preserve_index=False)

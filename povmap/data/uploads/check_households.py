@@ -31,8 +31,9 @@ DTYPES = {
 _LOCATION_FIX = Msg("upload.fix.location_household")
 
 
-def check(parsed: Parsed, log: ProblemLog, *, year=None, choices=None) -> tuple[pd.DataFrame, dict]:
-    """(accepted rows typed as the household file + tier, facts for the manifest)."""
+def check(parsed: Parsed, log: ProblemLog, *, year=None, choices=None, seen=None) -> tuple[pd.DataFrame, dict]:
+    """(accepted rows typed as the household file + tier, facts for the manifest). ``seen``: the household ids of
+    the blocks before this one (:class:`povmap.data.uploads.blocks.SeenIds`) when a file is read in blocks."""
     default_year = year_value(year)
     required = ["household_id", "members", *hh.CAPITAL_COLUMNS, "referred"]
     probe = columns(parsed, ProblemLog(parsed.rows, parsed.header), [])  # what is there, without logging
@@ -69,7 +70,7 @@ def check(parsed: Parsed, log: ProblemLog, *, year=None, choices=None) -> tuple[
     else:
         survey = np.full(n, default_year, dtype="float64")
 
-    _duplicates(ctx, ids, blank_id, survey)
+    _duplicates(ctx, ids, blank_id, survey, seen)
     ok = ~log.rejected
     df = pd.DataFrame({
         "household_id": pd.array(ids[ok], dtype="str"),
@@ -141,14 +142,24 @@ def rounds(df: pd.DataFrame) -> list[int]:
     return years
 
 
-def _duplicates(ctx: Ctx, ids: np.ndarray, blank: np.ndarray, survey: np.ndarray) -> None:
+def _duplicates(ctx: Ctx, ids: np.ndarray, blank: np.ndarray, survey: np.ndarray, seen=None) -> None:
     """A household id twice in one survey year (the same id in two years is the household's next round)."""
     year = pd.Series(survey).fillna(-1).astype("int64").astype(str).to_numpy(dtype=object)
     s = pd.Series(ids.astype(object) + "\x1f" + year, dtype=object)
     dup = s.duplicated(keep="first").to_numpy() & ~blank
+    first_row = np.zeros(len(s), dtype="int64")
+    if dup.any():
+        first_pos = pd.Series(np.arange(len(s))).groupby(s.to_numpy()).transform("first").to_numpy()
+        first_row[dup] = ctx.parsed.rows[first_pos[dup]]
+    if seen is not None:  # first seen in an earlier block
+        fresh = np.flatnonzero(~dup & ~blank)
+        earlier = seen.find(s.to_numpy()[fresh])
+        hit = earlier > 0
+        first_row[fresh[hit]] = earlier[hit]
+        dup[fresh[hit]] = True
+        seen.add(s.to_numpy()[fresh[~hit]], ctx.parsed.rows[fresh[~hit]])
     if not dup.any():
         return
-    first_pos = pd.Series(np.arange(len(s))).groupby(s.to_numpy()).transform("first").to_numpy()
     idx = np.flatnonzero(dup)
     ctx.log.add("duplicate_household", positions=idx, col_index=ctx.pos["household_id"], value=ids[idx],
-                first=ctx.parsed.rows[first_pos[idx]])
+                first=first_row[idx])

@@ -231,7 +231,7 @@ def import_dataset(report: Report, mode: str = VALID_ROWS, *, name: str | None =
     root.mkdir(parents=True, exist_ok=True)
     _clean_stale(root)
     facts = {k: v for k, v in report.facts.items() if k not in ("total_rows", "areas", "levels", "year")}
-    facts["fingerprint"] = _fingerprint(report)
+    facts["fingerprint"] = report.staged.fingerprint if report.staged is not None else _fingerprint(report)
     if definition.strip():
         facts["definition"] = definition.strip()
     shown_name = name or Path(report.file_name).stem
@@ -274,6 +274,8 @@ def _os_cause(exc: OSError) -> str:
 
 def report_provinces(report: Report) -> list[str]:
     """The provinces the rows of a checked file lie in (2-digit codes, sorted)."""
+    if report.staged is not None:
+        return sorted({p for part in report.staged.parts for p in part.provinces})
     found: set[str] = set()
     for df in report.tables.values():
         col = next((c for c in ("subdistrict_code", "code") if c in df.columns), None)
@@ -293,7 +295,8 @@ def _write_dataset(report: Report, root: Path, mode: str, facts: dict, *, name, 
         year=report.year if report.kind == KIND_COUNTS else _survey_year(report), levels=_levels(report),
         coverage=report.coverage, licence=licence, synthetic=bool(synthetic),
         created_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"), file_name=report.file_name,
-        rows_accepted=report.accepted, rows_rejected=report.rejected, mode=mode, tables=sorted(report.tables),
+        rows_accepted=report.accepted, rows_rejected=report.rejected, mode=mode,
+        tables=["households"] if report.staged is not None else sorted(report.tables),
         extra=facts, owner=owner, owner_name=owner_name, provinces=report_provinces(report))
     try:
         for table, df in report.tables.items():
@@ -301,7 +304,11 @@ def _write_dataset(report: Report, root: Path, mode: str, facts: dict, *, name, 
             df.to_parquet(path, index=False)
             with open(path, "rb+") as fh:  # on disk before the folder becomes visible
                 os.fsync(fh.fileno())
-        if "households" in report.tables:  # what every figure is made of, so no server reads the rows again
+        if report.staged is not None:  # checked in blocks: its rows are on disk already (and synced)
+            (part,) = report.staged.parts
+            os.rename(part.file, tmp / "households.parquet")
+            write_sums(part.sums, tmp / CELLS_FILE, record_key_secret(root))
+        elif "households" in report.tables:  # what every figure is made of, so no server reads the rows again
             secret = record_key_secret(root)
             write_sums(frame_sums(report.tables["households"], secret), tmp / CELLS_FILE, secret)
         _write_json(tmp / MANIFEST, {"format": MANIFEST_FORMAT, **info.to_dict()})
@@ -323,6 +330,10 @@ def _round_reports(report: Report) -> list[Report]:
 
     from povmap.data.uploads.check_households import rounds
 
+    if report.staged is not None:
+        parts = report.staged.parts
+        return [report] if len(parts) == 1 else [
+            replace(report, staged=report.staged.part(p), accepted=p.households, year=p.year) for p in parts]
     df = report.tables.get("households")
     years = rounds(df) if report.kind == KIND_HOUSEHOLDS and df is not None and not df.empty else []
     if len(years) < 2:
@@ -335,6 +346,8 @@ def _round_reports(report: Report) -> list[Report]:
 
 
 def _survey_year(report: Report) -> int | None:
+    if report.staged is not None:
+        return report.staged.parts[0].year
     df = report.tables.get("households")
     if df is None or df.empty:
         return report.year

@@ -74,6 +74,7 @@ SEVERITY: dict[str, str] = {
     "exceeds_total": ERROR,
     "rollup_mismatch": ERROR,
     "total_mismatch": ERROR,
+    "problems_not_listed": WARNING,
 }
 
 
@@ -208,15 +209,35 @@ PROBLEM_COLUMNS = ["row", "column", "column_letter", "code", "severity", "value"
                    "message_en", "message_th", "advice_en", "advice_th"]
 
 
+class Budget:
+    """How many row problems may still be listed; the rest are counted per code."""
+
+    def __init__(self, limit: int):
+        self.left = limit
+        self.unlisted: dict[str, int] = {}
+
+    def take(self, code: str, n: int) -> int:
+        k = min(n, self.left)
+        self.left -= k
+        if n > k:
+            self.unlisted[code] = self.unlisted.get(code, 0) + n - k
+        return k
+
+
 class ProblemLog:
     """Collects problems while a file is checked; :meth:`frame` gives them as one table sorted by row."""
 
-    def __init__(self, rownums: np.ndarray, header: list[str]):
+    def __init__(self, rownums: np.ndarray, header: list[str], *, listed: Budget | None = None,
+                 defer: bool = False):
         self.rownums = rownums  # spreadsheet row number of each data row
         self.header = header
         self._chunks: list[pd.DataFrame] = []
         self.rejected = np.zeros(len(rownums), dtype=bool)
         self.fatal = False  # a problem no row can escape (a required column is missing)
+        # A file read in blocks (povmap.data.uploads.blocks) shares one budget of listed row problems, and keeps
+        # its file- and column-level problems as (code, arguments), to be added once for the whole file.
+        self.listed = listed
+        self.deferred: list[tuple[str, dict]] | None = [] if defer else None
 
     def column(self, col_index: int | None) -> str:
         if col_index is None:
@@ -231,6 +252,12 @@ class ProblemLog:
         Each param is a scalar or an array aligned with ``positions`` (formatted per row).
         """
         severity = SEVERITY[code]
+        if positions is None and self.deferred is not None:
+            if fatal:
+                self.fatal = True
+                self.rejected[:] = True
+            self.deferred.append((code, dict(row=row, col_index=col_index, column=column, fatal=fatal, **params)))
+            return
         col = column if column is not None else self.column(col_index)
         if positions is None:
             en, th, aen, ath = render(code, {"header": col, **params})
@@ -247,7 +274,11 @@ class ProblemLog:
                 return
             if severity == ERROR:
                 self.rejected[positions] = True
-            per_row = {k: np.asarray(v, dtype=object) for k, v in params.items()
+            if self.listed is not None:  # rejected all the same; only so many are written out
+                positions = positions[:self.listed.take(code, len(positions))]
+                if not len(positions):
+                    return
+            per_row = {k: np.asarray(v, dtype=object)[:len(positions)] for k, v in params.items()
                        if isinstance(v, (np.ndarray, pd.Series, list))}
             fixed = {"header": col, **{k: v for k, v in params.items() if k not in per_row}}
             msgs = []

@@ -51,6 +51,12 @@ class Report:
     sheets: list[str] = field(default_factory=list)
     header_row: int | None = None
     size_bytes: int = 0
+    staged: object = None  # a file checked in blocks: its accepted rows on disk (povmap.data.uploads.blocks.Staged)
+
+    def discard(self) -> None:
+        """Drop what a check staged on disk (a report that is not imported, or was)."""
+        if self.staged is not None:
+            self.staged.discard()
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -73,6 +79,8 @@ class Report:
     @property
     def coverage(self) -> dict:
         """areas (distinct codes, all levels), people, households of what would be imported."""
+        if self.staged is not None:
+            return self.staged.coverage
         if self.kind == KIND_HOUSEHOLDS:
             df = self.tables.get("households")
             if df is None or df.empty:
@@ -88,6 +96,8 @@ class Report:
         is then imported as its own dataset."""
         from povmap.data.uploads.check_households import rounds
 
+        if self.staged is not None:
+            return self.staged.years
         df = self.tables.get("households")
         return rounds(df) if df is not None and not df.empty else []
 
@@ -172,12 +182,15 @@ class Report:
                 for r in p.itertuples(index=False)]
 
 
-def validate(parsed: Parsed, *, year=None, level: str | None = None, choices: dict[str, str] | None = None) -> Report:
+def validate(parsed: Parsed, *, year=None, level: str | None = None, choices: dict[str, str] | None = None,
+             log: ProblemLog | None = None, seen=None) -> Report:
     """Check every row of ``parsed``. ``year``: the year of the figures (CE or BE; for households the
     survey year used when the file has no year column). ``level``: for area counts, restrict to one level
     (None = any, several levels in one file are checked against each other). ``choices``: the user's answers
-    to ambiguous names, keyed by the names as the report shows them ("ตลาด / เมือง") -> code."""
-    log = ProblemLog(parsed.rows, parsed.header)
+    to ambiguous names, keyed by the names as the report shows them ("ตลาด / เมือง") -> code.
+
+    ``log`` and ``seen``: one block of a file read in blocks (:mod:`povmap.data.uploads.blocks`)."""
+    log = log if log is not None else ProblemLog(parsed.rows, parsed.header)
     for i, extra in parsed.extra_cells.items():
         log.add("extra_cells", positions=[i], column="", count=extra)
     y = year_value(year)
@@ -186,7 +199,7 @@ def validate(parsed: Parsed, *, year=None, level: str | None = None, choices: di
             log.add("year_out_of_range", row=parsed.header_row, column="", fatal=True, value=str(year))
             tables, facts = {}, {}
         else:
-            df, facts = check_households.check(parsed, log, year=y, choices=choices)
+            df, facts = check_households.check(parsed, log, year=y, choices=choices, seen=seen)
             tables = {"households": df} if not log.fatal else {}
         excluded = np.zeros(len(parsed.rows), dtype=bool)
     else:
