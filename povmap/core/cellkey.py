@@ -108,6 +108,7 @@ def record_keys(ids, secret: bytes) -> np.ndarray:
     """Two bytes per household from a keyed BLAKE2 of its id: the record key (0-255) and, for its people,
     an odd step (see :func:`_person_keys`)."""
     blake = hashlib.blake2b
+    ids = np.asarray(ids, dtype=object)  # an arrow-backed array gives its strings one by one far more slowly
     digests = b"".join([blake(h.encode("utf-8"), key=secret, digest_size=2).digest() for h in map(str, ids)])
     out = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 2).astype("int64")
     out[:, 1] |= 1

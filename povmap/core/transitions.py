@@ -48,18 +48,31 @@ class Transitions:
         """From the two rounds' household rows (``household_id``, ``subdistrict_code``, ``tier``, ``referred``)."""
         left = a[["household_id", "subdistrict_code", "tier", "referred"]].drop_duplicates("household_id")
         right = b[["household_id", "subdistrict_code", "tier"]].drop_duplicates("household_id")
-        m = left.merge(right, on="household_id", how="outer", suffixes=("_a", "_b"), indicator=True)
-        in_a, in_b = (m["_merge"] != "right_only").to_numpy(), (m["_merge"] != "left_only").to_numpy()
-        rec = pd.DataFrame({
-            "code": np.where(in_a, m["subdistrict_code_a"], m["subdistrict_code_b"]).astype(str),
-            "start": np.where(in_a, _tier(m["tier_a"].fillna(0).to_numpy(dtype="int64")), OUTSIDE),
-            "end": np.where(in_b, _tier(m["tier_b"].fillna(0).to_numpy(dtype="int64")), OUTSIDE),
-            "referred": (in_a & (m["referred"].fillna(0).to_numpy() == 1)).astype("int64"),
-        })
+        # Households matched through integer ids (one per distinct household id of either round), and subdistricts
+        # as integers too: a national pair of rounds is millions of ids, which a merge of strings holds several
+        # times over.
+        hid, ids = pd.factorize(pd.concat([left["household_id"], right["household_id"]], ignore_index=True))
+        ia, ib = hid[:len(left)], hid[len(left):]
+        place, codes = pd.factorize(pd.concat([left["subdistrict_code"], right["subdistrict_code"]],
+                                              ignore_index=True))
+        n = len(ids)
+        in_a, in_b = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        in_a[ia], in_b[ib] = True, True
+        code = np.empty(n, dtype="int64")
+        code[ib] = place[len(left):]
+        code[ia] = place[:len(left)]  # a household counts in its round-A subdistrict
+        start, end = np.full(n, OUTSIDE, dtype="int64"), np.full(n, OUTSIDE, dtype="int64")
+        referred = np.zeros(n, dtype="int64")
+        start[ia] = _tier(left["tier"].to_numpy(dtype="int64"))
+        end[ib] = _tier(right["tier"].to_numpy(dtype="int64"))
+        referred[ia] = (left["referred"].to_numpy() == 1).astype("int64")
         # Per cell, its records and the sum of their keys give what ONS's package gives from the records
         # (:func:`povmap.core.cellkey.perturbed`), without a national file's records in memory at once.
-        rec["n"], rec["key_sum"] = 1, record_keys(m["household_id"].to_numpy(), secret)[:, 0]
-        sums = rec.groupby(list(COLUMNS), sort=True)[["n", "key_sum"]].sum()
+        rec = pd.DataFrame({"code": code, "start": start, "end": end, "referred": referred, "n": 1,
+                            "key_sum": record_keys(ids, secret)[:, 0]})
+        sums = rec.groupby(list(COLUMNS), sort=False)[["n", "key_sum"]].sum().reset_index()
+        sums["code"] = np.asarray(codes, dtype=object)[sums["code"].to_numpy()]
+        sums = sums.set_index(list(COLUMNS)).sort_index()
         counts = pd.Series(perturbed(sums["n"], sums["key_sum"], perturbation_table(k)), index=sums.index)
         return cls(k, counts.rename("households").reset_index())
 
