@@ -104,13 +104,19 @@ def preimage(k: int) -> pd.DataFrame:
     return table.groupby(published)["pcv"].agg(["min", "max"])
 
 
+KEY_BATCH = 250_000
+
+
 def record_keys(ids, secret: bytes) -> np.ndarray:
     """Two bytes per household from a keyed BLAKE2 of its id: the record key (0-255) and, for its people,
     an odd step (see :func:`_person_keys`)."""
     blake = hashlib.blake2b
-    ids = np.asarray(ids, dtype=object)  # an arrow-backed array gives its strings one by one far more slowly
-    digests = b"".join([blake(h.encode("utf-8"), key=secret, digest_size=2).digest() for h in map(str, ids)])
-    out = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 2).astype("int64")
+    out = np.empty((len(ids), 2), dtype="int64")
+    for i in range(0, len(ids), KEY_BATCH):  # in batches: millions of ids as Python strings take a lot of memory
+        # (an arrow-backed array hands out its strings one by one far more slowly than a plain array)
+        part = np.asarray(ids[i:i + KEY_BATCH], dtype=object)
+        digests = b"".join([blake(h.encode("utf-8"), key=secret, digest_size=2).digest() for h in map(str, part)])
+        out[i:i + len(part)] = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 2)
     out[:, 1] |= 1
     return out
 

@@ -46,26 +46,23 @@ class Transitions:
     @classmethod
     def build(cls, a: pd.DataFrame, b: pd.DataFrame, secret: bytes, k: int) -> "Transitions":
         """From the two rounds' household rows (``household_id``, ``subdistrict_code``, ``tier``, ``referred``)."""
-        left = a[["household_id", "subdistrict_code", "tier", "referred"]].drop_duplicates("household_id")
-        right = b[["household_id", "subdistrict_code", "tier"]].drop_duplicates("household_id")
         # Households matched through integer ids (one per distinct household id of either round), and subdistricts
-        # as integers too: a national pair of rounds is millions of ids, which a merge of strings holds several
-        # times over.
-        hid, ids = pd.factorize(pd.concat([left["household_id"], right["household_id"]], ignore_index=True))
-        ia, ib = hid[:len(left)], hid[len(left):]
-        place, codes = pd.factorize(pd.concat([left["subdistrict_code"], right["subdistrict_code"]],
-                                              ignore_index=True))
+        # as integers too: a national pair of rounds is millions of ids, which a merge (or a drop_duplicates) of
+        # strings holds several times over. An id twice in a round counts once, as its first row.
+        hid, ids = pd.factorize(pd.concat([a["household_id"], b["household_id"]], ignore_index=True))
+        place, codes = pd.factorize(pd.concat([a["subdistrict_code"], b["subdistrict_code"]], ignore_index=True))
+        ra = np.unique(hid[:len(a)], return_index=True)[1]
+        rb = np.unique(hid[len(a):], return_index=True)[1]
+        ia, ib = hid[:len(a)][ra], hid[len(a):][rb]
         n = len(ids)
-        in_a, in_b = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-        in_a[ia], in_b[ib] = True, True
         code = np.empty(n, dtype="int64")
-        code[ib] = place[len(left):]
-        code[ia] = place[:len(left)]  # a household counts in its round-A subdistrict
+        code[ib] = place[len(a):][rb]
+        code[ia] = place[:len(a)][ra]  # a household counts in its round-A subdistrict
         start, end = np.full(n, OUTSIDE, dtype="int64"), np.full(n, OUTSIDE, dtype="int64")
         referred = np.zeros(n, dtype="int64")
-        start[ia] = _tier(left["tier"].to_numpy(dtype="int64"))
-        end[ib] = _tier(right["tier"].to_numpy(dtype="int64"))
-        referred[ia] = (left["referred"].to_numpy() == 1).astype("int64")
+        start[ia] = _tier(a["tier"].to_numpy(dtype="int64")[ra])
+        end[ib] = _tier(b["tier"].to_numpy(dtype="int64")[rb])
+        referred[ia] = (a["referred"].to_numpy()[ra] == 1).astype("int64")
         # Per cell, its records and the sum of their keys give what ONS's package gives from the records
         # (:func:`povmap.core.cellkey.perturbed`), without a national file's records in memory at once.
         rec = pd.DataFrame({"code": code, "start": start, "end": end, "referred": referred, "n": 1,
