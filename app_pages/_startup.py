@@ -16,7 +16,7 @@ def warm_up() -> None:
     t0 = time.perf_counter()
     log = logging.getLogger("povmap")
     try:
-        # The explorer page's imports, and the modules its first run loads (mapclassify: scipy, scikit-learn).
+        # The explorer page's imports, and the modules its first run loads.
         import app_pages._downloads  # noqa: F401
         import app_pages._change_view  # noqa: F401
         from app_pages import _map, _ui

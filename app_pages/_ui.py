@@ -57,9 +57,14 @@ def warm_up_spatial() -> None:
     first pilot-area page does not wait for it. It begins SPATIAL_WARM_UP_DELAY_S after the first page has run
     (app.py): compiling holds the interpreter, and begun at once it slowed the serving of the first visitor's map
     files (issue 16). A pilot page opened before then compiles what it needs itself."""
+    from povmap.core.classify import mapclassify
     from povmap.pilot import spatial  # libpysal and scikit-learn: not for the first page
 
-    timer = threading.Timer(SPATIAL_WARM_UP_DELAY_S, spatial.warm_up)
+    def later() -> None:
+        mapclassify()  # the class schemes other than quantiles: not for the first page either
+        spatial.warm_up()
+
+    timer = threading.Timer(SPATIAL_WARM_UP_DELAY_S, later)
     timer.name, timer.daemon = "povmap-spatial-warm-up", True
     timer.start()
 

@@ -24,6 +24,40 @@ def test_breaks_are_mapclassify_breaks(scheme, mc):
     assert sum(c.counts) == 500 and c.no_data == 1
 
 
+QUANTILE_CASES = {
+    "gamma": np.random.default_rng(2).gamma(2.0, 300.0, 7423),
+    "counts with ties": np.random.default_rng(3).poisson(3.0, 878).astype(float),
+    "shares": np.round(np.random.default_rng(4).uniform(0, 1, 77), 3),
+    "two values": np.array([0.0, 0.0, 0.0, 5.0, 5.0]),
+    "few": np.array([1.0, 2.0, 3.0]),
+    "one outlier": np.r_[np.zeros(50), 1e9],
+    "negative and fractional": np.random.default_rng(5).normal(0, 1e-3, 101),
+}
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 7])
+@pytest.mark.parametrize("name", list(QUANTILE_CASES))
+def test_quantiles_computed_here_are_mapclassifys_to_the_bit(name, k):
+    """The first map classifies without importing mapclassify (cold start): same bins, same classes."""
+    y = QUANTILE_CASES[name]
+    k = min(k, np.unique(y).size)
+    c = classify(y, "quantiles", k)
+    ref = mapclassify.Quantiles(y, k=k)
+    assert c.upper == tuple(np.unique(ref.bins).tolist())  # exactly, not approximately
+    assert list(c.index) == list(ref.yb)
+
+
+def test_the_first_map_does_not_import_mapclassify():
+    import subprocess
+    import sys
+
+    code = ("import sys; from povmap.core.classify import classify; classify([1, 2, 3, 4, 5, 6], 'quantiles', 3); "
+            "from povmap.present import changeview; changeview.diverging([-3, -1, 0, 2, 5]); "
+            "print('mapclassify' in sys.modules, 'scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
 def test_zero_is_a_class_and_no_data_is_grey():
     c = classify([0, 0, 5, 10, np.nan], "quantiles", 3)
     rgba = c.rgba()

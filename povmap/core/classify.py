@@ -1,4 +1,4 @@
-"""Class breaks (via mapclassify) and a sequential, colour-blind-safe palette for choropleths."""
+"""Class breaks (mapclassify; quantiles here, to its arithmetic) and a sequential, colour-blind-safe palette for choropleths."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,10 +8,6 @@ from plotly.colors import colorbrewer, hex_to_rgb
 
 from povmap.core.vocab import CLASS_SCHEME_KEYS
 from povmap.core.compiled import import_cached
-
-# mapclassify compiles a numba kernel eagerly when imported (~3.5 s in every new server process, issue 16); cached
-# on disk it loads in a fraction of that from the second process on (the Makefile warms it at install).
-mapclassify = import_cached("mapclassify")
 
 SCHEMES = {"quantiles": "Quantiles", "fisher_jenks": "FisherJenks", "equal_interval": "EqualInterval"}
 
@@ -29,6 +25,36 @@ NO_DATA_RGBA = (189, 189, 189, 200)  # neutral grey: distinct from every class, 
 # stay visible against the background.
 _YLORRD = [hex_to_rgb(c) if c.startswith("#") else tuple(int(v) for v in c[4:-1].split(","))
            for c in colorbrewer.YlOrRd]
+
+
+def mapclassify():
+    """mapclassify, imported on first use. With scipy.stats and scikit-learn it costs ~1.1 s in a new process (plus
+    a numba kernel, cached on disk by :func:`import_cached`), which the first map, in quantiles, does not need: the
+    server's later warm-up loads it (``app_pages/_ui.py``)."""
+    return import_cached("mapclassify")
+
+
+def quantile_bins(data: np.ndarray, k: int) -> np.ndarray:
+    """``mapclassify.Quantiles(data, k).bins``: the upper bounds of ``k`` equal-count classes, with repeats dropped.
+
+    Written here, to the same arithmetic as mapclassify's ``quantile`` (scipy's ``scoreatpercentile``, fraction
+    interpolation), so that a server's first map does not import mapclassify (issue 16's cold start);
+    tests/test_classify_map.py checks that both give the same bins and classes."""
+    v = np.sort(np.asarray(data, dtype="float64"))
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    out = []
+    for per in p:
+        idx = per / 100.0 * (len(v) - 1)
+        i = int(idx)
+        if i == idx:
+            out.append(v[i])
+        else:
+            lo, hi = (i + 1) - idx, idx - i
+            out.append((v[i] * lo + v[i + 1] * hi) / (lo + hi))
+    return np.unique(np.asarray(out, dtype="float64"))
 
 
 def palette(k: int) -> list[tuple[int, int, int]]:
@@ -75,8 +101,11 @@ def classify(values, scheme: str = "quantiles", k: int = 5) -> Classes:
     k = int(max(1, min(k, np.unique(data).size)))
     if k == 1:
         upper, yb = np.array([data.max()]), np.zeros(data.size, dtype=int)
+    elif scheme == "quantiles":
+        upper = quantile_bins(data, k)
+        yb = np.searchsorted(upper, data, side="left")  # mapclassify's bin1d: bins[j-1] < y <= bins[j]
     else:
-        mc = mapclassify.classify(data, SCHEMES[scheme], k=k)
+        mc = mapclassify().classify(data, SCHEMES[scheme], k=k)
         upper, yb = np.asarray(mc.bins, dtype=float), np.asarray(mc.yb, dtype=int)
         # Quantiles on tied data can repeat a bin; drop empty duplicate classes.
         keep = np.r_[True, np.diff(upper) > 0]

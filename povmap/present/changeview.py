@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import mapclassify
 import numpy as np
 import pandas as pd
 from plotly.colors import colorbrewer, hex_to_rgb
 
 from povmap.core import change as ch
-from povmap.core.classify import NO_DATA_RGBA
+from povmap.core.classify import NO_DATA_RGBA, quantile_bins
 from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
 from povmap.core.thai import DECIMALS, fmt_number
@@ -57,7 +56,7 @@ def diverging(values) -> DivergingClasses:
         size = np.abs(y[side])
         if size.size:
             k = int(min(SIDE_CLASSES, np.unique(size).size))
-            upper = np.asarray(mapclassify.Quantiles(size, k=k).bins if k > 1 else [size.max()], dtype=float)
+            upper = quantile_bins(size, k) if k > 1 else np.asarray([size.max()], dtype=float)
             upper = upper[np.r_[True, np.diff(upper) > 0]]
             cls = np.searchsorted(upper, size, side="left")
             lower = np.r_[size.min(), upper[:-1]]
