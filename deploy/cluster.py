@@ -7,6 +7,7 @@ Runs as an ordinary user; as root, PostgreSQL (which refuses to run as root) run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import shutil
@@ -21,6 +22,8 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script (deploy/cluster.py): deploy.idp is imported from the repository
+    sys.path.insert(0, str(REPO))
 
 
 def _pg_bin() -> Path:
@@ -272,10 +275,26 @@ def main() -> None:
     ap.add_argument("--servers", type=int, default=3)
     ap.add_argument("--port", type=int, default=8080, help="the balancer's port (default 8080)")
     ap.add_argument("--root", help="the folder for the database, logs and imported datasets (default: a new one)")
+    ap.add_argument("--demo-sign-in", action="store_true",
+                    help="also start the demo OpenID Connect provider (deploy/demo_idp) with an admin, an analyst "
+                         "and a data steward, and sign in through it")
     args = ap.parse_args()
-    with Cluster(args.servers, args.root, port=args.port) as cluster:
-        print(f"povmap: {cluster.url} -> {', '.join(s.url for s in cluster.servers)}; PostgreSQL on port "
+    root = Path(args.root or tempfile.mkdtemp(prefix="povmap-cluster-"))
+    with contextlib.ExitStack() as stack:
+        cwd, users = None, []
+        if args.demo_sign_in:
+            from deploy.idp import OidcProvider, demo_users, write_auth_secrets
+
+            users, site = demo_users(), f"http://localhost:{args.port}"
+            idp = stack.enter_context(OidcProvider(root / "idp", users, [f"{site}/oauth2callback"]))
+            cwd = root / "app"  # the servers' working folder: its .streamlit/secrets.toml points at the provider
+            write_auth_secrets(cwd, idp, site)
+        cluster = stack.enter_context(Cluster(args.servers, root, cwd=cwd, port=args.port))
+        where = f"http://localhost:{args.port}" if users else cluster.url
+        print(f"povmap: {where} -> {', '.join(s.url for s in cluster.servers)}; PostgreSQL on port "
               f"{cluster.postgres.port}; files in {cluster.root}. Ctrl-C stops everything.", flush=True)
+        for u in users:
+            print(f"  sign in as {u.username} / {u.password} ({', '.join(u.groups)})", flush=True)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
 

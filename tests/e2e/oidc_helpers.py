@@ -1,98 +1,32 @@
-"""A real OpenID Connect provider for the browser tests (django-oauth-toolkit, ``tests/oidc_provider/``) on a free
-loopback port, an app server configured to sign in through it, and signing in as a test user in Chromium."""
+"""The browser tests' users of the demo OpenID Connect provider (django-oauth-toolkit, ``deploy/demo_idp/``, started
+by :class:`deploy.idp.OidcProvider`), an app server configured to sign in through it, and signing in as a test user
+in Chromium."""
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import signal
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from server_helpers import LoopbackServer, ServerError, free_port
+from server_helpers import LoopbackServer, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PROVIDER = REPO_ROOT / "tests" / "oidc_provider" / "serve.py"
-START_DEADLINE_S = 60
+sys.path.insert(0, str(REPO_ROOT))
+from deploy.idp import User, write_auth_secrets  # noqa: E402
+from deploy.idp import OidcProvider as _Provider  # noqa: E402
 
-
-@dataclass(frozen=True)
-class TestUser:
-    username: str
-    password: str
-    name: str
-    groups: tuple[str, ...]
-
-    @property
-    def email(self) -> str:
-        return f"{self.username}@example.org"
-
-
+TestUser = User
 TEST_USERS = {u.username: u for u in (
-    TestUser("ana", "ana-pass-4711", "Ana Analyst", ("povmap-analyst",)),
-    TestUser("stew", "stew-pass-4711", "Somchai Steward", ("povmap-steward-46",)),  # Kalasin's data steward
-    TestUser("adm", "adm-pass-4711", "Adam Admin", ("povmap-admin",)),
-    TestUser("nobody", "nobody-pass-4711", "No Role", ()),
+    User("ana", "ana-pass-4711", "Ana Analyst", ("povmap-analyst",)),
+    User("stew", "stew-pass-4711", "Somchai Steward", ("povmap-steward-46",)),  # Kalasin's data steward
+    User("adm", "adm-pass-4711", "Adam Admin", ("povmap-admin",)),
+    User("nobody", "nobody-pass-4711", "No Role", ()),
 )}
+__all__ = ["TEST_USERS", "OidcProvider", "write_auth_secrets", "sign_in", "start_app_with_auth"]
 
 
-class OidcProvider:
-    """The provider as a context manager: ``metadata_url``, ``client_id``, ``client_secret``; the app's
-    ``redirect_uris`` must be known before it starts."""
-
-    def __init__(self, data_dir: Path, log_path: Path, redirect_uris: list[str]):
-        self.port = free_port()
-        self.issuer = f"http://127.0.0.1:{self.port}/o"
-        self.metadata_url = f"{self.issuer}/.well-known/openid-configuration"
-        self.client_id, self.client_secret = "povmap-test", secrets.token_hex(16)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        config = data_dir / "config.json"
-        config.write_text(json.dumps({
-            "users": [{"username": u.username, "password": u.password, "email": u.email, "name": u.name,
-                       "groups": list(u.groups)} for u in TEST_USERS.values()],
-            "client": {"client_id": self.client_id, "client_secret": self.client_secret,
-                       "redirect_uris": redirect_uris}}), encoding="utf-8")
-        self.log_path = log_path
-        self._log = open(log_path, "w", encoding="utf-8")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(PROVIDER), "--port", str(self.port), "--data-dir", str(data_dir / "data"),
-             "--config", str(config)], stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
-
-    def __enter__(self) -> OidcProvider:
-        deadline = time.monotonic() + START_DEADLINE_S
-        while not self._answers():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise ServerError(f"the OpenID provider did not start:\n{self.log_path.read_text()[-3000:]}")
-            time.sleep(0.2)  # poll interval of the bounded wait for the discovery document
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def _answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.metadata_url, timeout=2) as r:
-                return json.load(r).get("issuer") == self.issuer
-        except (urllib.error.URLError, OSError, ValueError):
-            return False
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=15)
-        self._log.close()
+def OidcProvider(data_dir: Path, log_path: Path, redirect_uris: list[str]) -> _Provider:  # noqa: N802
+    """The provider with the test users, its log at ``log_path``."""
+    return _Provider(data_dir, list(TEST_USERS.values()), redirect_uris, log=log_path)
 
 
 def app_port_and_redirect() -> tuple[int, str]:
@@ -101,21 +35,7 @@ def app_port_and_redirect() -> tuple[int, str]:
     return port, f"http://localhost:{port}/oauth2callback"
 
 
-def write_auth_secrets(workdir: Path, provider: OidcProvider, site: str) -> None:
-    """``<workdir>/.streamlit/secrets.toml``: sign-in through ``provider`` for the app at ``site``. Servers that
-    share it (behind a balancer) share the cookie secret, so a user signed in on one is signed in on all."""
-    (workdir / ".streamlit").mkdir(parents=True, exist_ok=True)
-    (workdir / ".streamlit" / "secrets.toml").write_text(f"""
-[auth]
-redirect_uri = "{site}/oauth2callback"
-cookie_secret = "{secrets.token_hex(32)}"
-client_id = "{provider.client_id}"
-client_secret = "{provider.client_secret}"
-server_metadata_url = "{provider.metadata_url}"
-""", encoding="utf-8")
-
-
-def start_app_with_auth(provider: OidcProvider, port: int, workdir: Path, log_path: Path,
+def start_app_with_auth(provider: _Provider, port: int, workdir: Path, log_path: Path,
                         env: dict[str, str]) -> LoopbackServer:
     """``streamlit run app.py`` with sign-in through ``provider``: its ``.streamlit/secrets.toml`` is in
     ``workdir`` (the server's working folder), never in the repository."""
@@ -126,7 +46,7 @@ def start_app_with_auth(provider: OidcProvider, port: int, workdir: Path, log_pa
     return server
 
 
-def sign_in(page: Page, app_url: str, user: TestUser, timeout: float = 90_000) -> None:
+def sign_in(page: Page, app_url: str, user: User, timeout: float = 90_000) -> None:
     """Sign in through the app's button and the provider's form; returns when the app shows the user."""
     from browser_helpers import wait_script_done
 
