@@ -204,3 +204,35 @@ def test_a_killed_server_leaves_its_users_signed_in_on_the_other(cluster, browse
     _open_saved(page, cluster, sid, name)
     assert _server_of(ctx) == "s1"
     assert re.search(r"\bs2\b.*DOWN", str(cluster.balancer.states()))
+
+
+def test_the_one_machine_deployment_with_demo_sign_in_lets_a_new_user_sign_in(tmp_path, browser: Browser, request):
+    """deploy/README.md's command: ``deploy/cluster.py --demo-sign-in`` prints its users, and one of them signs in
+    through the balancer and sees the map; Ctrl-C (SIGINT) stops everything."""
+    import signal
+    import subprocess
+    import sys
+
+    from deploy.idp import User
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(REPO / "deploy" / "cluster.py"), "--servers", "1", "--port", str(port),
+                             "--root", str(tmp_path / "run"), "--demo-sign-in"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        printed = []
+        while not any("sign in as steward" in line for line in printed):
+            line = proc.stdout.readline()  # the command's own signal that it is up: its printed users
+            assert line, "".join(printed)
+            printed.append(line)
+        users = {m[1]: m[2] for m in re.finditer(r"sign in as (\w+) / (\S+)", "".join(printed))}
+        assert set(users) == {"admin", "analyst", "steward"}
+        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="th-TH")
+        page = context.new_page()
+        request.addfinalizer(lambda: _close(page, "demo-sign-in"))
+        sign_in(page, f"http://localhost:{port}", User("analyst", users["analyst"], "Demo Analyst", ()))
+        wait_map_painted(page)
+        assert_no_exception(page)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=120) == 0
