@@ -142,3 +142,15 @@ def sizes(engine) -> dict[str, int]:
     """How many entries each declared cache holds on this engine (0 for one it has not used)."""
     held = dict(engine.__dict__.get(_ATTR) or {})
     return {name: (len(held[c]) if c in held else 0) for name, c in declared().items()}
+
+
+class LazyDict(dict):
+    """A dict that builds a missing value with ``factory(key)`` and keeps it."""
+
+    def __init__(self, factory):
+        super().__init__()
+        self._factory = factory
+
+    def __missing__(self, key):
+        value = self[key] = self._factory(key)
+        return value

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from povmap.core import households as hh
-from povmap.core.caches import Cache, Entries
+from povmap.core.caches import Cache, Entries, LazyDict
 from povmap.core.caches import entries as cache_entries
 from povmap.core.cellkey import ProtectedTable, min_for_mean
 from povmap.core.errors import PovmapError
@@ -141,7 +141,7 @@ class Engine:
         # Codes are kept as object arrays: pandas' Arrow-backed str dtype makes isin() build one
         # pyarrow scalar per value, ~30 ms per call on 7,436 codes, too slow for a rerun.
         self.names = _by_code(areas)[["name_th", "name_en"]]
-        self.polygons = {lv: store.boundaries(lv)["code"].to_numpy(dtype=object) for lv in LEVEL_KEYS}
+        self.polygons = LazyDict(store.boundary_codes)  # per level, on first use: a first view needs one
         self.current = {lv: pd.Index(areas.loc[areas["level"] == lv, "code"].to_numpy(dtype=object)) for lv in LEVEL_KEYS}
         pop = store.population
         self.population = _by_code(pop[pop["year"] == POPULATION_YEAR])["population"]

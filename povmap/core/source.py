@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class DataSource(Protocol):
     def areas(self) -> pd.DataFrame: ...
 
     def boundaries(self, level: str) -> pd.DataFrame: ...
+
+    def boundary_codes(self, level: str) -> "np.ndarray": ...
 
     def shapes(self, level: str) -> "gpd.GeoDataFrame": ...
 

@@ -105,6 +105,9 @@ class StoreDataSource:
     def boundaries(self, level: str) -> pd.DataFrame:
         return self.store.boundaries(level)
 
+    def boundary_codes(self, level: str) -> np.ndarray:
+        return self.store.boundary_codes(level)
+
     def shapes(self, level: str) -> gpd.GeoDataFrame:
         return self.store.shapes(level)
 

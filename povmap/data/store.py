@@ -6,8 +6,10 @@ from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
+from povmap.core.caches import LazyDict
 from povmap.core.errors import render
 from povmap.core.i18n import t
 
@@ -71,6 +73,16 @@ class Store:
                 "label_lon", "label_lat"]
         return LazyDict(lambda lv: self._table(f"boundaries_{lv}.parquet", lambda f: pd.read_parquet(f, columns=cols)))
 
+    def boundary_codes(self, level: str) -> np.ndarray:
+        """The codes that have a polygon at a level, read alone (the GeoJSON is most of a boundary file's bytes,
+        and a server's first view needs only one level's)."""
+        return self._codes[level]
+
+    @cached_property
+    def _codes(self) -> dict[str, np.ndarray]:
+        return LazyDict(lambda lv: self._table(f"boundaries_{lv}.parquet", lambda f: pd.read_parquet(f, columns=["code"]))
+                        ["code"].to_numpy(dtype=object))
+
     def shapes(self, level: str) -> gpd.GeoDataFrame:
         """The same boundaries as shapely geometries (for spatial analysis)."""
         return self._table(f"boundaries_{level}.parquet", gpd.read_parquet)
@@ -115,6 +127,12 @@ class Store:
         return self._table(self.households_file().name)
 
     @cached_property
+    def household_areas(self) -> int:
+        """The subdistricts the built-in household file covers, read from its code column alone (not its rows)."""
+        codes = self._table(self.households_file().name, lambda f: pd.read_parquet(f, columns=["subdistrict_code"]))
+        return int(codes["subdistrict_code"].nunique())
+
+    @cached_property
     def households_round2(self) -> pd.DataFrame:
         """The synthetic file's second survey round (:mod:`povmap.core.synthetic_round`)."""
         return self._table(self.households_file(round2=True).name)
@@ -135,15 +153,3 @@ def installed_version(path: Path | str) -> str:
         return _version(json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8")))
     except (OSError, ValueError, AttributeError):
         return "missing"
-
-
-class LazyDict(dict):
-    """A dict that builds a missing value with ``factory(key)`` and keeps it."""
-
-    def __init__(self, factory):
-        super().__init__()
-        self._factory = factory
-
-    def __missing__(self, key):
-        value = self[key] = self._factory(key)
-        return value

@@ -420,7 +420,7 @@ def _builtins(store) -> list[DatasetInfo]:
         published=True))
     h = store.manifest.get("households", {})
     try:
-        hh_areas = int(store.households["subdistrict_code"].nunique())
+        hh_areas = store.household_areas
     except (StoreError, KeyError):  # as above
         hh_areas = None
     out.append(DatasetInfo(
