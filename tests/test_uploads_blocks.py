@@ -127,3 +127,15 @@ def test_the_command_line_imports_a_large_file_in_blocks_and_leaves_nothing_behi
     info = U.get_dataset(ds_id, root=user_data)
     assert info.rows_rejected == 3 and info.rows_accepted == info.coverage["households"]
     assert list(user_data.glob(".tmp*")) == []
+
+
+def test_a_small_file_of_more_rows_than_a_whole_read_allows_is_read_in_blocks(store, tmp_path, user_data, monkeypatch):
+    """The whole-file read refuses more than MAX_ROWS rows (a guard for the page's memory); a household CSV of more
+    lines, however few bytes, is read in blocks instead of refused."""
+    monkeypatch.setattr(blocks, "MAX_ROWS", 100)
+    path = _kalasin(store, tmp_path)
+    report = U.check_upload(path.read_bytes(), path.name, kind="households")
+    try:
+        assert report.staged is not None and report.rejected == 3 and report.accepted > 100
+    finally:
+        report.discard()

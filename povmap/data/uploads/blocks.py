@@ -31,7 +31,7 @@ from povmap.data.householdcells import frame_sums
 from povmap.data.secrets import record_key_secret
 from povmap.data.uploads.columns import KIND_HOUSEHOLDS
 from povmap.data.uploads.datasets import _writing, user_data_dir
-from povmap.data.uploads.parse import MAX_UPLOAD_BYTES, megabytes, parse
+from povmap.data.uploads.parse import MAX_ROWS, MAX_UPLOAD_BYTES, megabytes, parse
 from povmap.data.uploads.problems import Budget, Msg, ProblemLog, UploadProblem
 from povmap.data.uploads.validate import Report, check, report_of_error, validate
 
@@ -61,24 +61,28 @@ def check_path(path: str | os.PathLike, *, kind: str, sheet=None, year=None, lev
             fh.seek(0)
             return check_blocks(fh, path.name, size, year=year, choices=choices, root=user_data_dir(root),
                                 block_lines=block_lines or BLOCK_LINES)
-    return check(path.read_bytes(), path.name, kind=kind, sheet=sheet, year=year, level=level, max_bytes=max_bytes,
-                 choices=choices)
+    return check_upload(path.read_bytes(), path.name, kind=kind, sheet=sheet, year=year, level=level,
+                        choices=choices, root=root, max_bytes=max_bytes)
 
 
 def check_upload(data: bytes, file_name: str, *, kind: str, sheet=None, year=None, level: str | None = None,
-                 choices: dict[str, str] | None = None, root: str | os.PathLike | None = None) -> Report:
-    """:func:`check_path` for an upload's bytes (the Data page)."""
-    if len(data) <= MAX_UPLOAD_BYTES and _in_blocks(kind, data[:1 << 16], len(data), None):
+                 choices: dict[str, str] | None = None, root: str | os.PathLike | None = None,
+                 max_bytes: int = MAX_UPLOAD_BYTES) -> Report:
+    """:func:`check_path` for an upload's bytes (the Data page). A household CSV of more lines than a file read
+    whole may have is read in blocks too, however small."""
+    if len(data) <= max_bytes and _in_blocks(kind, data[:1 << 16], len(data), None, lines=data.count(b"\n")):
         return check_blocks(io.BytesIO(data), file_name, len(data), year=year, choices=choices,
                             root=user_data_dir(root))
-    return check(data, file_name, kind=kind, sheet=sheet, year=year, level=level, choices=choices)
+    return check(data, file_name, kind=kind, sheet=sheet, year=year, level=level, choices=choices, max_bytes=max_bytes)
 
 
-def _in_blocks(kind: str, head: bytes, size: int, whole_bytes: int | None) -> bool:
-    """A household CSV over ``whole_bytes`` (default :data:`WHOLE_BYTES`) whose lines end in LF can be cut into
-    blocks of whole lines (a workbook cannot, nor UTF-16 text, whose line ends are two bytes)."""
+def _in_blocks(kind: str, head: bytes, size: int, whole_bytes: int | None, lines: int = 0) -> bool:
+    """A household CSV over ``whole_bytes`` (default :data:`WHOLE_BYTES`) or :data:`MAX_ROWS` lines whose lines
+    end in LF can be cut into blocks of whole lines (a workbook cannot, nor UTF-16 text, whose line ends are two
+    bytes)."""
     whole = WHOLE_BYTES if whole_bytes is None else whole_bytes
-    return kind == KIND_HOUSEHOLDS and size > whole and not head.startswith(_UNSPLITTABLE) and b"\n" in head
+    return (kind == KIND_HOUSEHOLDS and (size > whole or lines > MAX_ROWS) and not head.startswith(_UNSPLITTABLE)
+            and b"\n" in head)
 
 
 class SeenIds:
