@@ -71,3 +71,22 @@ def test_an_id_twice_in_one_year_is_still_a_duplicate(store, tmp_path):
     hh.write_household_file(df, path)
     report = U.check(path.read_bytes(), "dup.csv", kind="households")
     assert report.rejected == 1 and (report.problems["code"] == "duplicate_household").sum() == 1
+
+
+def test_the_transitions_of_two_imported_rounds_are_kept_for_every_server(store, tmp_path, user_data, monkeypatch):
+    """A pair of imported rounds is worked out once: the next server (a new engine here) reads the kept sums and
+    never the rows, and gets the same protected table."""
+    from povmap.data.datasource import StoreDataSource
+
+    U.import_dataset(U.check(_file(store, tmp_path), "rounds.csv", kind="households"), U.ALL_OR_NOTHING)
+    ids = {d.year: d.id for d in U.list_datasets("households", root=user_data) if not d.builtin}
+    first = ch.transitions(open_engine(store=store, use=[ids[2023]]), open_engine(store=store, use=[ids[2024]]))
+    assert (user_data / ids[2024] / f"transitions-from-{ids[2023]}.parquet").is_file()
+
+    def no_rows(self):
+        raise AssertionError("the rows were read again")
+
+    monkeypatch.setattr(StoreDataSource, "household_tiers", no_rows)
+    again = ch.transitions(open_engine(store=store, use=[ids[2023]]), open_engine(store=store, use=[ids[2024]]))
+    pd.testing.assert_frame_equal(again.cells, first.cells, check_dtype=False)
+    assert again.matrix("46").equals(first.matrix("46"))

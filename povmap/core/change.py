@@ -111,5 +111,5 @@ def transitions(a: Engine, b: Engine) -> Transitions:
         raise QueryError("error.change.same_dataset")
     if a.privacy_k != b.privacy_k:
         raise QueryError("error.change.different_k")
-    return _TRANSITIONS.get(b, a.data.version, lambda: Transitions.build(
-        a.data.household_tiers(), b.data.household_tiers(), b.data.record_key_secret, b.privacy_k))
+    return _TRANSITIONS.get(b, a.data.version, lambda: Transitions.from_sums(b.data.transition_sums(a.data),
+                                                                             b.privacy_k))

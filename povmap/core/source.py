@@ -81,6 +81,13 @@ class DataSource(Protocol):
         """The household dataset's cell sums (:func:`povmap.core.cellkey.cell_sums`): every household figure is
         made of them, so a view never needs the rows in memory."""
 
+    def household_tiers(self) -> pd.DataFrame:
+        """Each household's id, subdistrict, tier and referral, read for one computation and not kept."""
+
+    def transition_sums(self, earlier: "DataSource") -> pd.DataFrame:
+        """The unperturbed transition sums from the ``earlier`` round's households to this one's
+        (:func:`povmap.core.transitions.transition_sums`)."""
+
     def tpmap(self, level: str) -> pd.DataFrame: ...
 
     def tpmap_base(self, level: str) -> pd.DataFrame: ...

@@ -46,30 +46,12 @@ class Transitions:
     @classmethod
     def build(cls, a: pd.DataFrame, b: pd.DataFrame, secret: bytes, k: int) -> "Transitions":
         """From the two rounds' household rows (``household_id``, ``subdistrict_code``, ``tier``, ``referred``)."""
-        # Households matched through integer ids (one per distinct household id of either round), and subdistricts
-        # as integers too: a national pair of rounds is millions of ids, which a merge (or a drop_duplicates) of
-        # strings holds several times over. An id twice in a round counts once, as its first row.
-        hid, ids = pd.factorize(pd.concat([a["household_id"], b["household_id"]], ignore_index=True))
-        place, codes = pd.factorize(pd.concat([a["subdistrict_code"], b["subdistrict_code"]], ignore_index=True))
-        ra = np.unique(hid[:len(a)], return_index=True)[1]
-        rb = np.unique(hid[len(a):], return_index=True)[1]
-        ia, ib = hid[:len(a)][ra], hid[len(a):][rb]
-        n = len(ids)
-        code = np.empty(n, dtype="int64")
-        code[ib] = place[len(a):][rb]
-        code[ia] = place[:len(a)][ra]  # a household counts in its round-A subdistrict
-        start, end = np.full(n, OUTSIDE, dtype="int64"), np.full(n, OUTSIDE, dtype="int64")
-        referred = np.zeros(n, dtype="int64")
-        start[ia] = _tier(a["tier"].to_numpy(dtype="int64")[ra])
-        end[ib] = _tier(b["tier"].to_numpy(dtype="int64")[rb])
-        referred[ia] = (a["referred"].to_numpy()[ra] == 1).astype("int64")
-        # Per cell, its records and the sum of their keys give what ONS's package gives from the records
-        # (:func:`povmap.core.cellkey.perturbed`), without a national file's records in memory at once.
-        rec = pd.DataFrame({"code": code, "start": start, "end": end, "referred": referred, "n": 1,
-                            "key_sum": record_keys(ids, secret)[:, 0]})
-        sums = rec.groupby(list(COLUMNS), sort=False)[["n", "key_sum"]].sum().reset_index()
-        sums["code"] = np.asarray(codes, dtype=object)[sums["code"].to_numpy()]
-        sums = sums.set_index(list(COLUMNS)).sort_index()
+        return cls.from_sums(transition_sums(a, b, secret), k)
+
+    @classmethod
+    def from_sums(cls, sums: pd.DataFrame, k: int) -> "Transitions":
+        """From :func:`transition_sums`: each cell perturbed as ONS's package perturbs it from its records
+        (:func:`povmap.core.cellkey.perturbed`)."""
         counts = pd.Series(perturbed(sums["n"], sums["key_sum"], perturbation_table(k)), index=sums.index)
         return cls(k, counts.rename("households").reset_index())
 
@@ -152,3 +134,34 @@ def check_area(prefix) -> None:
 def shown(value: int, k: int) -> int | None:
     """A transition figure as it may be shown: None (shown as "< k") for 1 to k-1."""
     return None if hidden(value, k) else int(value)
+
+
+def transition_sums(a: pd.DataFrame, b: pd.DataFrame, secret: bytes) -> pd.DataFrame:
+    """Per transition cell (index :data:`COLUMNS`) of two rounds' household rows (``household_id``,
+    ``subdistrict_code``, ``tier``, ``referred``): its households ``n`` and the sum of their record keys, before
+    perturbation. They depend on the installation's secret, not on k, so they can be kept for any k."""
+    # Households matched through integer ids (one per distinct household id of either round), and subdistricts
+    # as integers too: a national pair of rounds is millions of ids, which a merge (or a drop_duplicates) of
+    # strings holds several times over. An id twice in a round counts once, as its first row.
+    hid, ids = pd.factorize(pd.concat([a["household_id"], b["household_id"]], ignore_index=True))
+    place, codes = pd.factorize(pd.concat([a["subdistrict_code"], b["subdistrict_code"]], ignore_index=True))
+    ra = np.unique(hid[:len(a)], return_index=True)[1]
+    rb = np.unique(hid[len(a):], return_index=True)[1]
+    ia, ib = hid[:len(a)][ra], hid[len(a):][rb]
+    n = len(ids)
+    code = np.empty(n, dtype="int64")
+    code[ib] = place[len(a):][rb]
+    code[ia] = place[:len(a)][ra]  # a household counts in its round-A subdistrict
+    start, end = np.full(n, OUTSIDE, dtype="int64"), np.full(n, OUTSIDE, dtype="int64")
+    referred = np.zeros(n, dtype="int64")
+    start[ia] = _tier(a["tier"].to_numpy(dtype="int64")[ra])
+    end[ib] = _tier(b["tier"].to_numpy(dtype="int64")[rb])
+    referred[ia] = (a["referred"].to_numpy()[ra] == 1).astype("int64")
+    # Per cell, its records and the sum of their keys give what ONS's package gives from the records
+    # (:func:`povmap.core.cellkey.perturbed`), without a national file's records in memory at once.
+    rec = pd.DataFrame({"code": code, "start": start, "end": end, "referred": referred, "n": 1,
+                        "key_sum": record_keys(ids, secret)[:, 0]})
+    sums = rec.groupby(list(COLUMNS), sort=False)[["n", "key_sum"]].sum().reset_index()
+    sums["code"] = np.asarray(codes, dtype=object)[sums["code"].to_numpy()]
+    sums = sums.set_index(list(COLUMNS)).sort_index()
+    return sums

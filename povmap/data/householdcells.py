@@ -77,15 +77,29 @@ def write_sums(sums: pd.DataFrame, path: Path, secret: bytes) -> None:
     os.replace(tmp, path)
 
 
-def read_sums(path: Path, secret: bytes) -> pd.DataFrame | None:
-    """The cell sums kept in ``path``, or None if there are none made with this secret."""
+def read_sums(path: Path, secret: bytes, index=CELL_COLUMNS) -> pd.DataFrame | None:
+    """The cell sums kept in ``path`` (indexed by ``index``), or None if there are none made with this secret."""
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid):
         return None
     if (table.schema.metadata or {}).get(_SECRET_KEY) != fingerprint(secret):
         return None
-    return table.to_pandas().set_index(list(CELL_COLUMNS))
+    return table.to_pandas().set_index(list(index))
+
+
+def pair_sums(make, secret: bytes, keep: Path | None, index) -> pd.DataFrame:
+    """Sums ``make()`` gives, kept in ``keep`` for every server and restart after this one (a folder that cannot
+    be written only costs the next server the same work)."""
+    if keep is not None and (sums := read_sums(keep, secret, index)) is not None:
+        return sums
+    sums = make()
+    if keep is not None:
+        try:
+            write_sums(sums, keep, secret)
+        except OSError:
+            pass
+    return sums
 
 
 def dataset_sums(rows: Path, secret: bytes, keep: Path | None = None) -> pd.DataFrame:
