@@ -25,7 +25,7 @@ from povmap.core import config
 from povmap.core.vocab import LEVEL_BY_KEY, LEVEL_KEYS
 from povmap.core.transitions import COLUMNS as TRANSITION_COLUMNS
 from povmap.core.transitions import transition_sums
-from povmap.data.householdcells import CELLS_FILE, dataset_sums, pair_sums, tier_rows
+from povmap.data.householdcells import CELLS_FILE, dataset_sums, kept_sums, tier_rows
 from povmap.data.secrets import record_key_secret
 from povmap.data.store import LazyDict, Store, installed_version
 from povmap.data.uploads import (BUILTIN, BUILTIN_IDS, KIND_COUNTS, KIND_HOUSEHOLDS, KINDS, active_id, get_dataset,
@@ -171,7 +171,7 @@ class StoreDataSource:
         if not set(ids) & set(BUILTIN_IDS):
             rows = table_path(ids[1], "households", root=self.choice.user_data, store=self.store)
             keep = rows.with_name(f"transitions-from-{ids[0]}.parquet")
-        return pair_sums(lambda: transition_sums(earlier.household_tiers(), self.household_tiers(),
+        return kept_sums(lambda: transition_sums(earlier.household_tiers(), self.household_tiers(),
                                                  self.record_key_secret),
                          self.record_key_secret, keep, TRANSITION_COLUMNS)
 

@@ -88,9 +88,10 @@ def read_sums(path: Path, secret: bytes, index=CELL_COLUMNS) -> pd.DataFrame | N
     return table.to_pandas().set_index(list(index))
 
 
-def pair_sums(make, secret: bytes, keep: Path | None, index) -> pd.DataFrame:
-    """Sums ``make()`` gives, kept in ``keep`` for every server and restart after this one (a folder that cannot
-    be written only costs the next server the same work)."""
+def kept_sums(make, secret: bytes, keep: Path | None, index=CELL_COLUMNS) -> pd.DataFrame:
+    """Sums ``make()`` gives: from ``keep`` when it holds them made with this secret, else made and kept there
+    for every server and restart after this one (a folder that cannot be written only costs the next server the
+    same work)."""
     if keep is not None and (sums := read_sums(keep, secret, index)) is not None:
         return sums
     sums = make()
@@ -103,14 +104,5 @@ def pair_sums(make, secret: bytes, keep: Path | None, index) -> pd.DataFrame:
 
 
 def dataset_sums(rows: Path, secret: bytes, keep: Path | None = None) -> pd.DataFrame:
-    """The cell sums of the household rows in ``rows``: from ``keep`` when it holds them, else read from the rows
-    (and kept there when possible: a folder that cannot be written only costs the next server the same read)."""
-    if keep is not None and (sums := read_sums(keep, secret)) is not None:
-        return sums
-    sums = sums_from_parquet(rows, secret)
-    if keep is not None:
-        try:
-            write_sums(sums, keep, secret)
-        except OSError:
-            pass
-    return sums
+    """The cell sums of the household rows in ``rows``, kept in ``keep`` (:func:`kept_sums`)."""
+    return kept_sums(lambda: sums_from_parquet(rows, secret), secret, keep)
