@@ -318,7 +318,7 @@ def test_builtins_catch_only_a_damaged_store(store, monkeypatch):
             raise StoreError("tpmap_country.parquet", "error.store.file_damaged", exc="ArrowInvalid")
 
         @property
-        def households(self):
+        def household_areas(self):
             raise KeyError("subdistrict_code")
 
     counts, households, _round2 = datasets._builtins(Broken())
