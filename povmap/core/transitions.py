@@ -44,11 +44,6 @@ class Transitions:
     cells: pd.DataFrame
 
     @classmethod
-    def build(cls, a: pd.DataFrame, b: pd.DataFrame, secret: bytes, k: int) -> "Transitions":
-        """From the two rounds' household rows (``household_id``, ``subdistrict_code``, ``tier``, ``referred``)."""
-        return cls.from_sums(transition_sums(a, b, secret), k)
-
-    @classmethod
     def from_sums(cls, sums: pd.DataFrame, k: int) -> "Transitions":
         """From :func:`transition_sums`: each cell perturbed as ONS's package perturbs it from its records
         (:func:`povmap.core.cellkey.perturbed`)."""

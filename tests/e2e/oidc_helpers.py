@@ -14,7 +14,6 @@ sys.path.insert(0, str(REPO_ROOT))
 from deploy.idp import User, write_auth_secrets  # noqa: E402
 from deploy.idp import OidcProvider as _Provider  # noqa: E402
 
-TestUser = User
 TEST_USERS = {u.username: u for u in (
     User("ana", "ana-pass-4711", "Ana Analyst", ("povmap-analyst",)),
     User("stew", "stew-pass-4711", "Somchai Steward", ("povmap-steward-46",)),  # Kalasin's data steward

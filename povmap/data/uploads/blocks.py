@@ -10,10 +10,8 @@ added up. Accepted rows are written to Parquet as they come and reduced to their
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import os
-import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -30,8 +28,8 @@ from povmap.core.cellkey import add_cell_sums
 from povmap.data.householdcells import frame_sums
 from povmap.data.secrets import record_key_secret
 from povmap.data.uploads.columns import KIND_HOUSEHOLDS
-from povmap.data.uploads.datasets import _writing, user_data_dir
-from povmap.data.uploads.parse import MAX_ROWS, MAX_UPLOAD_BYTES, megabytes, parse
+from povmap.data.uploads.datasets import add_rows, in_use, rows_fingerprint, user_data_dir
+from povmap.data.uploads.parse import MAX_ROWS, MAX_UPLOAD_BYTES, lines_end, megabytes, parse
 from povmap.data.uploads.problems import Budget, Msg, ProblemLog, UploadProblem
 from povmap.data.uploads.validate import Report, check, report_of_error, validate
 
@@ -40,7 +38,6 @@ BLOCK_LINES = 250_000
 BLOCK_BYTES = 64 * 2**20
 MAX_RECORD_BYTES = 256 * 2**20  # one record longer than this is not a household row
 LISTED = 100_000  # row problems listed in the report; the others are counted per kind
-_EOL = re.compile(rb"\r\n|\r|\n")
 _UNSPLITTABLE = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\xff\xfe", b"\xfe\xff")  # xlsx, xls, UTF-16
 
 
@@ -60,7 +57,7 @@ def check_path(path: str | os.PathLike, *, kind: str, sheet=None, year=None, lev
         if _in_blocks(kind, fh.read(1 << 16), size, whole_bytes):
             fh.seek(0)
             return check_blocks(fh, path.name, size, year=year, choices=choices, root=user_data_dir(root),
-                                block_lines=block_lines or BLOCK_LINES)
+                                block_lines=block_lines)
     return check_upload(path.read_bytes(), path.name, kind=kind, sheet=sheet, year=year, level=level,
                         choices=choices, root=root, max_bytes=max_bytes)
 
@@ -70,7 +67,8 @@ def check_upload(data: bytes, file_name: str, *, kind: str, sheet=None, year=Non
                  max_bytes: int = MAX_UPLOAD_BYTES) -> Report:
     """:func:`check_path` for an upload's bytes (the Data page). A household CSV of more lines than a file read
     whole may have is read in blocks too, however small."""
-    if len(data) <= max_bytes and _in_blocks(kind, data[:1 << 16], len(data), None, lines=data.count(b"\n")):
+    lines = data.count(b"\n") if kind == KIND_HOUSEHOLDS else 0
+    if len(data) <= max_bytes and _in_blocks(kind, data[:1 << 16], len(data), None, lines=lines):
         return check_blocks(io.BytesIO(data), file_name, len(data), year=year, choices=choices,
                             root=user_data_dir(root))
     return check(data, file_name, kind=kind, sheet=sheet, year=year, level=level, choices=choices, max_bytes=max_bytes)
@@ -154,7 +152,7 @@ class Staged:
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-        _writing.discard(self.folder.name)
+        in_use(self.folder, busy=False)
 
 
 def _blocks(fh, max_lines: int, name: str):
@@ -203,15 +201,8 @@ def _cut(data: bytes, max_lines: int) -> int:
     return 0
 
 
-def _header_end(block: bytes, header_row: int) -> int:
-    """The offset just after the line end of record ``header_row`` (1-based)."""
-    pos = 0
-    for _ in range(header_row):
-        m = _EOL.search(block, pos)
-        if m is None:
-            return len(block)
-        pos = m.end()
-    return pos
+def _provinces(codes) -> list[str]:
+    return sorted({c[:2] for c in codes if c[:2].isdigit()})
 
 
 class _Round:
@@ -244,28 +235,27 @@ class _Round:
 
     def staged(self, year) -> StagedRound:
         return StagedRound(year=year, file=self.path, sums=add_cell_sums(self.sums), households=self.households,
-                           people=self.people, areas=len(self.areas),
-                           provinces=sorted({c[:2] for c in self.areas if c[:2].isdigit()}))
+                           people=self.people, areas=len(self.areas), provinces=_provinces(self.areas))
 
 
 def check_blocks(fh: BinaryIO, name: str, size: int, *, year=None, choices=None, root: Path,
-                 block_lines: int = BLOCK_LINES) -> Report:
+                 block_lines: int | None = None) -> Report:
     """Check the household CSV read from ``fh`` (file ``name`` of ``size`` bytes) in blocks of ``block_lines``
     lines, staging its accepted rows in ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     folder = root / f".tmp-stage-{secrets.token_hex(4)}-{os.getpid()}"
     folder.mkdir()
-    _writing.add(folder.name)  # not a left-over to another import's clean-up in this process
+    in_use(folder)  # not a left-over to another import's clean-up in this process
     try:
         report = _check_blocks(fh, name, size, folder, year=year, choices=choices, secret=record_key_secret(root),
-                               block_lines=block_lines)
+                               block_lines=block_lines or BLOCK_LINES)
     except BaseException:
         report = None
         raise
     finally:
         if report is None or report.staged is None:
             shutil.rmtree(folder, ignore_errors=True)
-            _writing.discard(folder.name)
+            in_use(folder, busy=False)
     return report
 
 
@@ -275,7 +265,7 @@ def _check_blocks(fh: BinaryIO, name: str, size: int, folder: Path, *, year, cho
     rounds: dict[int, _Round] = {}
     frames: list[pd.DataFrame] = []
     deferred: list[tuple[str, dict]] = []
-    fp = hashlib.sha256(KIND_HOUSEHOLDS.encode() + b"households")  # as datasets._fingerprint of the whole file
+    fp = rows_fingerprint(KIND_HOUSEHOLDS, "households")  # as the whole file's
     rows = rejected = offset = 0
     first = prefix = error = None
     facts: dict = {}
@@ -298,7 +288,7 @@ def _check_blocks(fh: BinaryIO, name: str, size: int, folder: Path, *, year, cho
             error = None
             if first is None:
                 first = parsed
-                prefix = block[:_header_end(block, parsed.header_row)]
+                prefix = block[:lines_end(block, parsed.header_row)]
                 body_lines = block[len(prefix):].count(b"\n")
             elif parsed.header_row != first.header_row or parsed.header != first.header:
                 raise UploadProblem.make("not_a_table", file=name, detail=f"row {first.header_row + offset + 1}")
@@ -314,7 +304,7 @@ def _check_blocks(fh: BinaryIO, name: str, size: int, folder: Path, *, year, cho
             facts = facts or rep.facts
             rows, rejected = rows + rep.rows, rejected + rep.rejected
             df = rep.tables["households"]
-            fp.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+            add_rows(fp, df)
             for y, part in df.groupby("survey_year", sort=False):
                 r = rounds.get(int(y)) or rounds.setdefault(int(y), _Round(folder / f"households-{int(y)}.parquet"))
                 r.add(part.reset_index(drop=True), secret)
@@ -387,6 +377,5 @@ def _staged(folder: Path, rounds: dict[int, _Round], fingerprint: str) -> Staged
         os.fsync(fh.fileno())
     one = StagedRound(year=main, file=target, sums=add_cell_sums([p.sums for p in parts.values()]),
                       households=sum(p.households for p in parts.values()),
-                      people=sum(p.people for p in parts.values()), areas=len(areas),
-                      provinces=sorted({c[:2] for c in areas if c[:2].isdigit()}))
+                      people=sum(p.people for p in parts.values()), areas=len(areas), provinces=_provinces(areas))
     return Staged(folder, [one], fingerprint, years[:1], len(areas))

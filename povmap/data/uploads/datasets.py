@@ -173,7 +173,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-_writing: set[str] = set()  # temp folders this process is writing now
+_writing: set[str] = set()  # temp folders this process is writing now (see in_use)
+
+
+def in_use(folder: Path, busy: bool = True) -> None:
+    """Mark a temp folder of the user data folder as this process's own (not a left-over for the clean-up), or no
+    longer (``busy=False``)."""
+    (_writing.add if busy else _writing.discard)(folder.name)
 STALE_AFTER_S = 24 * 3600  # no import takes a day: older temp files are left-overs whatever their pid says
 
 
@@ -259,8 +265,20 @@ def _fingerprint(report: Report) -> str:
     h = hashlib.sha256(report.kind.encode())
     for table in sorted(report.tables):
         h.update(table.encode())
-        h.update(pd.util.hash_pandas_object(report.tables[table], index=False).to_numpy().tobytes())
+        add_rows(h, report.tables[table])
     return h.hexdigest()
+
+
+def rows_fingerprint(kind: str, table: str):
+    """The hash :func:`_fingerprint` makes of a dataset of one table, to be fed its rows in parts
+    (:func:`add_rows`): a file checked in blocks is recognised as the same file checked whole."""
+    h = hashlib.sha256(kind.encode())
+    h.update(table.encode())
+    return h
+
+
+def add_rows(h, df: pd.DataFrame) -> None:
+    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
 
 
 OS_CAUSES = ("disk_full", "read_only", "io")  # the last part of the keys of a failed file operation

@@ -219,15 +219,20 @@ def _table_start(head: list[list[str]]) -> int | None:
 _EOL = re.compile(rb"\r\n|\r|\n")
 
 
-def _drop_records(data: bytes, k: int) -> bytes:
-    """``data`` without its first ``k`` lines (title lines; the caller checks the result lines up)."""
+def lines_end(data: bytes, k: int) -> int:
+    """The offset just after the ``k``-th line end of ``data`` (its length when it has fewer lines)."""
     pos = 0
     for _ in range(k):
         m = _EOL.search(data, pos)
         if m is None:
-            return b""
+            return len(data)
         pos = m.end()
-    return data[pos:]
+    return pos
+
+
+def _drop_records(data: bytes, k: int) -> bytes:
+    """``data`` without its first ``k`` lines (title lines; the caller checks the result lines up)."""
+    return data[lines_end(data, k):]
 
 
 def _read_csv_arrow(data: bytes, delimiter: str, skip: int = 0) -> pd.DataFrame:
