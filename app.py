@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages._auth import current_user, database_down, refresh_user, sign_in_box
-from app_pages._ui import LANG_KEY, first_run, lang, warm_up_spatial
+from app_pages._ui import LANG_KEY, first_run, lang, warm_up_later
 from povmap.core.access import Action
 from povmap.core.i18n import DEFAULT_LANG, LANGS, t
 from povmap.data.store import StoreError
@@ -53,7 +53,7 @@ if database_down():  # above the page, where a phone shows it too (its sidebar i
     st.warning(t("auth.db_unavailable", lang()), icon=":material/cloud_off:")
 try:
     page.run()
-    warm_up_spatial()  # once per server, in the background, after a first page is on its way
+    warm_up_later()  # once per server, in the background, after a first page is on its way
 except StoreError as exc:  # a store file went missing or was damaged while the app runs
     first_run(exc)
 except UserDBError as exc:  # the user database is damaged, full or unreachable: its own message, in the user's language

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,7 +29,7 @@ from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
 from povmap.core.privacy import export_line
 from povmap.core.thai import fmt_datetime
-from povmap.present import brief, exports, headless, mapimage
+from povmap.present import brief, exports, mapimage
 from povmap.present.credits import credit_lines
 from povmap.userdb import audit
 from povmap.userdb.db import user_database
@@ -85,19 +84,6 @@ def table_downloads(df, title: str, key: str, *, household_k: int | None = None)
                        key=f"{key}.xlsx", on_click="ignore", type="tertiary", icon=":material/download:")
 
 
-def _warm_chromium() -> None:
-    try:
-        headless.CHROMIUM.start()
-    except PovmapError as exc:  # no browser: the user is told when they click an export
-        logging.getLogger("povmap").warning("export browser not started: %s", exc)
-
-
-@st.cache_resource(show_spinner=False)
-def _start_chromium() -> None:
-    """Open the export browser in the background once per server, so the first PNG/PDF is quick."""
-    threading.Thread(target=_warm_chromium, name="povmap-chromium-start", daemon=True).start()
-
-
 def _digest(*parts) -> str:
     return hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
@@ -133,7 +119,6 @@ def _rendered_download(container, label: str, make: Callable[[], bytes], *, spec
 def map_downloads(containers, eng: Engine, query, *, scheme: str, k: int, key: str) -> None:
     """Slide (1920×1080) and A4-print PNGs of the map in view, made when clicked."""
     lg = lang()
-    _start_chromium()
     stem = exports.slug(f"povmap-{query.scope}-{query.parent or ''}-{query.level}-{query.metric}")
     sizes = ((mapimage.SLIDE, t("export.map_slide", lg), "slide"), (mapimage.A4_LANDSCAPE, t("export.map_print", lg), "a4"))
     for container, (size, label, suffix) in zip(containers, sizes):
@@ -147,7 +132,6 @@ def map_downloads(containers, eng: Engine, query, *, scheme: str, k: int, key: s
 def scope_brief_download(container, eng: Engine, result, *, key: str, scenario: str | None = None) -> None:
     """One brief (A4 PDF) of a shortlist over a scope of several provinces, made when clicked."""
     lg = lang()
-    _start_chromium()
     households = result.frame.dataset == "households"
     _rendered_download(
         container, t("export.scope_brief", lg),
@@ -162,7 +146,6 @@ def brief_download(container, eng: Engine, code: str, *, key: str, shortlist=Non
                    other: Engine | None = None) -> None:
     """The area brief (A4 PDF) of ``code``, made when clicked; ``other``: another round, whose change it adds."""
     lg = lang()
-    _start_chromium()
     name = eng.names.at[code, "name_th" if lg == "th" else "name_en"]
     listed = None if shortlist is None else shortlist.to_csv()
     households = current_user().can(Action.VIEW_HOUSEHOLDS)  # a brief for a guest has no household section

@@ -15,7 +15,7 @@ import streamlit.components.v1 as components
 
 from povmap.core.config import web_dir
 from povmap.core.errors import PovmapError
-from povmap.present.explorer import map_chunk_text
+from povmap.present.explorer import map_chunk_bytes
 from povmap.web.maplayer import MapSpec, selected_code
 from povmap.web.mapweb import MapWeb, open_web
 
@@ -54,14 +54,16 @@ def area_map(spec: MapSpec, engine, *, key: str, height: int, lang: str, once: b
         st.error(exc.message(lang))
         return None
     for chunk in spec.chunks:
-        web.ensure(chunk, lambda c=chunk: map_chunk_text(engine, c))
+        web.ensure(chunk, lambda c=chunk: map_chunk_bytes(engine, c))
     # A frame's height is 0 until its script has loaded and says otherwise; a box of the final height keeps
     # the page from jumping under the user's pointer meanwhile.
     with st.container(height=height + MAP_BOX_PAD_PX, border=False, key=f"{key}.box"):
         # "revision" changes after a rerun that (re)wrote a file of the folder: the browser then gets a new render
         # and fetches again what failed before the folder healed (map.js).
+        # "height" beside "map": Streamlit gives a new frame that height at once. A frame whose height map.js had
+        # to set was sent its first arguments a second time (issue 16).
         value = _component(web.root)(map={**spec.args, "geoBase": f"geo/{web.key}/", "height": height, "lang": lang,
-                                          "revision": web.revision}, key=key, default=None)
+                                          "revision": web.revision}, height=height, key=key, default=None)
     return new_click(key) if once else selected_code(value)
 
 

@@ -4,6 +4,7 @@ The export and download buttons are in ``app_pages/_downloads.py``."""
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -27,7 +28,7 @@ from povmap.userdb.db import user_database
 
 LANG_KEY = "lang"
 WARM_UP_EXIT_WAIT_S = 120
-SPATIAL_WARM_UP_DELAY_S = 20  # after the first page: its map files are long served by then
+WARM_UP_DELAY_S = 20  # after the first page: its map files are long served by then
 COMPARE_KEY = "compare.areas"  # the areas picked for comparison (codes), shared by all pages
 COMPARE_MAX = 4
 
@@ -52,20 +53,28 @@ def _engine(choice: DataChoice) -> Engine:
 
 
 @st.cache_resource(show_spinner=False)
-def warm_up_spatial() -> None:
-    """esda compiles its numba kernels on first use (~15-60 s): do it in the background once per server, so the
-    first pilot-area page does not wait for it. It begins SPATIAL_WARM_UP_DELAY_S after the first page has run
-    (app.py): compiling holds the interpreter, and begun at once it slowed the serving of the first visitor's map
-    files (issue 16). A pilot page opened before then compiles what it needs itself."""
-    from povmap.core.classify import mapclassify
-    from povmap.pilot import spatial  # libpysal and scikit-learn: not for the first page
+def warm_up_later() -> None:
+    """Make, in the background and once per server, what no first page needs but later pages and exports do: the
+    export browser (a Chromium, so the first PNG or PDF does not wait for it to start), the class schemes other
+    than quantiles (mapclassify) and esda's numba kernels (~15-60 s, for the first pilot-area page).
 
+    It begins WARM_UP_DELAY_S after the first page has run (app.py). Begun at once, starting Chromium and importing
+    libpysal and scikit-learn took the CPU and the interpreter from the first visitor's browser while it loaded the
+    map (issue 16). A page that needs one of them sooner makes it itself."""
     def later() -> None:
-        mapclassify()  # the class schemes other than quantiles: not for the first page either
+        from povmap.core.classify import mapclassify
+        from povmap.pilot import spatial  # libpysal and scikit-learn: not for the first page
+        from povmap.present import headless
+
+        try:
+            headless.CHROMIUM.start()
+        except PovmapError as exc:  # no browser: the user is told when they click an export
+            logging.getLogger("povmap").warning("export browser not started: %s", exc)
+        mapclassify()
         spatial.warm_up()
 
-    timer = threading.Timer(SPATIAL_WARM_UP_DELAY_S, later)
-    timer.name, timer.daemon = "povmap-spatial-warm-up", True
+    timer = threading.Timer(WARM_UP_DELAY_S, later)
+    timer.name, timer.daemon = "povmap-later-warm-up", True
     timer.start()
 
     def stop() -> None:

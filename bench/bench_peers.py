@@ -744,11 +744,11 @@ def serve(argv: list[str]) -> None:
                   file=sys.stderr, flush=True)
 
     script_runner.ScriptRunner._run_script = timed
-    if "app.py" in argv:  # povmap: started as serve.py starts it, with the start-up warm-up (cwd: the copy's root)
+    if "app.py" in argv:  # povmap: its server prepared as serve.py prepares it (cwd: the copy's root)
         sys.path.insert(0, os.getcwd())
-        from app_pages._startup import warm_up
+        from app_pages._server import prepare
 
-        threading.Thread(target=warm_up, name="povmap-start-up", daemon=True).start()
+        prepare()
     sys.argv = ["streamlit", *argv]
     streamlit_main(prog_name="streamlit")
 

@@ -10,7 +10,7 @@ and the domain route exercises it without a browser or websocket per session. Ea
 - **explorer** (weight 50): ``build_view`` of a random view: dataset, level, scope (Thailand, a
   province group or a province), drilled area (a province or district inside the scope), dimensions
   (a random non-empty subset) or one of the 17 indicators, metric, class scheme, classes and language;
-  one view in four also builds its map's geometry file text (``map_chunk_text``);
+  one view in four also builds its map's geometry file (``map_chunk_bytes``);
 - **profile** (20): ``build_profile`` of a random province, district or subdistrict;
 - **compare** (8): 2–4 random profiles side by side (``compare_table``);
 - **map image** (10): the export page of a random view (``mapimage.map_page``: the map as SVG, legend,
@@ -155,14 +155,14 @@ def act(engine, kind: str, args) -> str | None:
 
     from povmap import pilot
     from povmap.present import mapimage, pilotview, profile
-    from povmap.present.explorer import build_view, map_chunk_text
+    from povmap.present.explorer import build_view, map_chunk_bytes
 
     if kind == "explorer":
         a, chunks = args
         view = build_view(engine, a["query"], lang=a["lang"], scheme=a["scheme"], k=a["k"])
         if chunks:
             for chunk in view.map.chunks[:3]:
-                map_chunk_text(engine, chunk)
+                map_chunk_bytes(engine, chunk)
     elif kind == "image":
         view = build_view(engine, args["query"], lang=args["lang"], scheme=args["scheme"], k=args["k"])
         mapimage.map_page(engine, view, lang=args["lang"], size=mapimage.SLIDE)

@@ -79,7 +79,7 @@ def test_the_feature_caches_are_declared_with_their_bounds():
     got = {n: c.maxsize for n, c in caches.declared().items() if not n.startswith("test.")}
     assert got == {
         "engine.combos": 1, "engine.protected": 1, "change.transitions": 2,
-        "explorer.province_order": 2, "explorer.feature_texts": 6, "explorer.bounds": 4096, "explorer.panels": 8,
+        "explorer.province_order": 2, "explorer.shapes": 6, "explorer.bounds": 4096, "explorer.panels": 8,
         "mapimage.paths": 6,
         "profile.figures": 4, "profile.sorted_codes": 6, "profile.polygons": 3, "profile.villages": 1,
         "profile.population": 1, "profile.hai": 1, "profile.households": 1,

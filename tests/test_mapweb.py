@@ -1,14 +1,14 @@
 """The map's web folder: component files and deck.gl copied in, geometry written once and atomically."""
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
 from pathlib import Path
 
 from povmap.core.config import web_dir
-from povmap.present.explorer import map_chunk_text
+from povmap.present.explorer import map_chunk_bytes
+from povmap.web.geometry import unpack
 from povmap.web.maplayer import GeoChunk
 from povmap.web.mapweb import DECK_BUNDLE, MapWeb, install_assets, store_key
 
@@ -37,20 +37,20 @@ def test_geometry_is_written_once_and_whole(tmp_path, engine):
     chunk = GeoChunk("district", "overview")
     calls = []
 
-    def text():
+    def data():
         calls.append(1)
-        return map_chunk_text(engine, chunk)
+        return map_chunk_bytes(engine, chunk)
 
-    threads = [threading.Thread(target=web.ensure, args=(chunk, text)) for _ in range(8)]
+    threads = [threading.Thread(target=web.ensure, args=(chunk, data)) for _ in range(8)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    rel = web.ensure(chunk, text)
-    assert rel == f"geo/{store_key('build-1')}/district-overview-TH.json" and len(calls) == 1
-    assert len(json.loads((tmp_path / rel).read_text(encoding="utf-8"))["features"]) == 928
+    rel = web.ensure(chunk, data)
+    assert rel == f"geo/{store_key('build-1')}/district-overview-TH.bin" and len(calls) == 1
+    assert len(unpack((tmp_path / rel).read_bytes()).codes) == 928
     (tmp_path / rel).unlink()  # removed under a running server: written again on the next rerun
-    web.ensure(chunk, text)
+    web.ensure(chunk, data)
     assert (tmp_path / rel).exists() and len(calls) == 2
 
 
@@ -59,7 +59,7 @@ def test_geometry_of_old_store_builds_is_dropped_after_a_day(tmp_path):
     recent = tmp_path / "geo" / store_key("other-build")
     for d in (old, recent):
         d.mkdir(parents=True)
-        (d / "x.json").write_text("{}", encoding="utf-8")
+        (d / "x.bin").write_bytes(b"PVG1")
     day_ago = time.time() - 2 * 24 * 3600
     os.utime(old, (day_ago, day_ago))
     web = MapWeb(tmp_path, "new-build", COMPONENT_DIR)
@@ -75,10 +75,10 @@ def test_removed_folder_is_rebuilt(tmp_path, engine):
     web = MapWeb(tmp_path / "web", "build-1", COMPONENT_DIR)
     web.ensure_assets()
     chunk = GeoChunk("province", "overview")
-    rel = web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
+    rel = web.ensure(chunk, lambda: map_chunk_bytes(engine, chunk))
     shutil.rmtree(tmp_path / "web")
     web.ensure_assets()
-    web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
+    web.ensure(chunk, lambda: map_chunk_bytes(engine, chunk))
     assert all((tmp_path / "web" / f).exists() for f in ("index.html", "map.js", "deck.js", rel))
 
 
@@ -141,13 +141,13 @@ def test_revision_counts_the_files_written_so_a_healed_folder_reaches_the_browse
 
     web = open_web(tmp_path / "web", "build-1", COMPONENT_DIR)
     chunk = GeoChunk("province", "overview")
-    rel = web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
+    rel = web.ensure(chunk, lambda: map_chunk_bytes(engine, chunk))
     before = web.revision
     web.ensure_assets()
-    web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
+    web.ensure(chunk, lambda: map_chunk_bytes(engine, chunk))
     assert web.revision == before  # nothing missing, nothing written
     (tmp_path / "web" / rel).unlink()
-    web.ensure(chunk, lambda: map_chunk_text(engine, chunk))
+    web.ensure(chunk, lambda: map_chunk_bytes(engine, chunk))
     assert web.revision == before + 1
     (tmp_path / "web" / "index.html").unlink()  # any of the component's files, not only deck.js
     web.ensure_assets()

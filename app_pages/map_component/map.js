@@ -1,8 +1,10 @@
-/* The area map: deck.gl (the bundle shipped by pydeck, loaded as deck.js) in a Streamlit component.
+/* The area map: deck.gl (the modules it uses, bundled at install as deck.js: web/deck-entry.js) in a Streamlit
+ * component.
  *
- * Geometry files are fetched once and kept (per URL); each rerun only brings the codes in view, one
- * palette index per area, tooltip values and the view (see povmap/web/maplayer.py). Unchanged geometry keeps
- * the same array, so deck.gl does not tessellate again and only rewrites the colour attribute.
+ * Geometry files (typed arrays with their triangles: povmap/web/geometry.py) are fetched once and kept (per URL);
+ * each rerun only brings the codes in view, one palette index per area, tooltip values and the view (see
+ * povmap/web/maplayer.py). Unchanged geometry keeps the same data object, so deck.gl only rewrites the colour
+ * attribute.
  *
  * A render that fails (a geometry file the server no longer has) shows a message over the map. A failed file is
  * not kept, so the next render fetches it again, and the render that succeeds takes the message away. Streamlit
@@ -24,40 +26,94 @@ const TIP_STYLE = {fontFamily: "Sarabun, 'Noto Sans Thai', sans-serif", fontSize
 // What the user reads over a map that failed; the technical reason goes to data-error and the console.
 const MESSAGES = {th: "แผนที่โหลดไม่สำเร็จ โปรดโหลดหน้านี้ใหม่", en: "The map could not be loaded. Reload the page to try again."};
 
-const files = new Map();  // URL -> Promise<Map(code -> feature)>
+// Geometry files (povmap/web/geometry.py): typed arrays viewed where they lie in the file (little-endian, as every
+// browser's typed arrays are), with where each area's share of each array begins. Nothing to parse or cut into
+// triangles: the server did that once for everyone (issue 16).
+function unpack(buf, url) {
+  const view = new DataView(buf);
+  if (buf.byteLength < 8 || view.getUint32(0) !== 0x50564731) throw new Error(`${url}: not a geometry file`);  // "PVG1"
+  const size = view.getUint32(4, true);
+  const head = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, size)));
+  const n = head.codes.length;
+  let at = 8 + size;
+  const take = (Type, count) => { const out = new Type(buf, at, count); at += count * Type.BYTES_PER_ELEMENT; return out; };
+  const starts = (sizes) => {
+    const out = new Uint32Array(sizes.length + 1);
+    for (let i = 0; i < sizes.length; i++) out[i + 1] = out[i] + sizes[i];
+    return out;
+  };
+  const positions = take(Float32Array, 2 * head.vertices), ringSizes = take(Uint32Array, head.rings);
+  const areaVertices = take(Uint32Array, n), areaRings = take(Uint32Array, n), areaCorners = take(Uint32Array, n);
+  const corners = take(head.index === "u32" ? Uint32Array : Uint16Array, head.triangles);
+  return {codes: head.codes, names: head.names, index: new Map(head.codes.map((c, i) => [c, i])), positions,
+          ringSizes, corners, vStart: starts(areaVertices), rStart: starts(areaRings), cStart: starts(areaCorners)};
+}
+
+const files = new Map();  // URL -> Promise<unpacked file>
 function file(url) {
   if (!files.has(url)) {
     const p = fetch(url)
-      .then((r) => { if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`); return r.json(); })
-      .then((fc) => new Map(fc.features.map((f) => [f.properties.c, f])));
+      .then((r) => { if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`); return r.arrayBuffer(); })
+      .then((buf) => unpack(buf, url));
     p.catch(() => files.delete(url));  // let a later render try again
     files.set(url, p);
   }
   return files.get(url);
 }
 
-async function features(base, names, codes) {
-  const maps = await Promise.all(names.map((n) => file(base + n)));
-  const out = [], pos = new Map();
-  codes.forEach((c, i) => {
-    for (const m of maps) {
-      const f = m.get(c);
-      if (f) { pos.set(f, i); out.push(f); return; }
+const NO_AREAS = {key: null, n: 0, codes: [], names: [], of: new Uint32Array(0), positions: new Float32Array(0),
+                  ringStarts: new Uint32Array(1), areaRings: new Uint32Array(1), world: null, data: null};
+
+// The areas of `codes` found in the files, in that order, as one layer's binary data (deck.gl's SolidPolygonLayer:
+// vertex ranges per area and ready triangles). `of[k]`: area k's place in `codes`, where its colour and tooltip
+// values are. A code in no file (an area without a polygon) is left out.
+async function shapes(base, names, codes) {
+  const all = await Promise.all(names.map((n) => file(base + n)));
+  const picks = [];
+  let nv = 0, nr = 0, nc = 0;
+  codes.forEach((code, i) => {
+    for (const g of all) {
+      const j = g.index.get(code);
+      if (j === undefined) continue;
+      picks.push([g, j, i]);
+      nv += g.vStart[j + 1] - g.vStart[j];
+      nr += g.rStart[j + 1] - g.rStart[j];
+      nc += g.cStart[j + 1] - g.cStart[j];
+      return;
     }
   });
-  return {list: out, pos};
+  const n = picks.length, positions = new Float32Array(2 * nv), indices = new Uint32Array(nc);
+  const starts = new Uint32Array(n + 1), ringStarts = new Uint32Array(nr + 1), areaRings = new Uint32Array(n + 1);
+  const of = new Uint32Array(n), outCodes = new Array(n), outNames = new Array(n);
+  let v = 0, r = 0, c = 0;
+  picks.forEach(([g, j, i], k) => {
+    const v0 = g.vStart[j], v1 = g.vStart[j + 1];
+    positions.set(g.positions.subarray(2 * v0, 2 * v1), 2 * v);
+    for (let x = g.cStart[j]; x < g.cStart[j + 1]; x++) indices[c++] = g.corners[x] + v;
+    let ring = v;
+    for (let x = g.rStart[j]; x < g.rStart[j + 1]; x++) { ringStarts[r++] = ring; ring += g.ringSizes[x]; }
+    v += v1 - v0;
+    starts[k + 1] = v;
+    areaRings[k + 1] = r;
+    of[k] = i;
+    outCodes[k] = g.codes[j];
+    outNames[k] = g.names[j];
+  });
+  ringStarts[nr] = nv;
+  const data = {length: n, startIndices: starts, attributes: {getPolygon: {value: positions, size: 2}, indices}};
+  return {n, codes: outCodes, names: outNames, of, positions, ringStarts, areaRings, world: null, data};
 }
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (ch) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch]));
 
 let deckgl = null, linesKey = null, args = null, seq = 0, committed = 0, painted = 0;
-let areas = {key: null, list: [], pos: new Map()}, context = {key: null, list: []};
-let fillKey = null, fillVersion = 0, viewKey = null, selected = null;
+let areas = NO_AREAS, context = NO_AREAS;
+let fillKey = null, fillVersion = 0, viewKey = null, selected = -1;  // selected: its place in areas
 
 function tooltip(info) {
-  if (!info.object || !info.layer || info.layer.id !== "areas" || !args) return null;
-  const p = info.object.properties, i = areas.pos.get(info.object);
-  let html = `<b>${esc(p.n)}</b><br/><span style="opacity:.75">${esc(p.c)}</span>`;
+  if (!info.picked || !info.layer || info.layer.id !== "areas" || !args || info.index >= areas.n) return null;
+  const k = info.index, i = areas.of[k];
+  let html = `<b>${esc(areas.names[k])}</b><br/><span style="opacity:.75">${esc(areas.codes[k])}</span>`;
   for (const [key, template, values] of args.tips) {
     html += "<br/>" + esc(template).replace(`{${key}}`, esc(values[i] ?? ""));
   }
@@ -65,23 +121,26 @@ function tooltip(info) {
 }
 
 function onClick(info) {
-  if (info.object && info.layer && info.layer.id === "areas") {
-    send("streamlit:setComponentValue", {value: {code: info.object.properties.c, at: Date.now()}, dataType: "json"});
+  if (info.picked && info.layer && info.layer.id === "areas" && info.index < areas.n) {
+    send("streamlit:setComponentValue", {value: {code: areas.codes[info.index], at: Date.now()}, dataType: "json"});
   }
 }
 
 // Two canvases: fills below (deck.gl: recoloured on every filter change, picking and hover), outlines above (a 2D
 // canvas, drawOutlines: redrawn only when the view or the areas change).
+// The areas' layer: binary data with the server's triangles (_normalize: false: deck.gl neither normalises nor
+// cuts them again). One object per area, all its polygons in one vertex range: hover lights the whole area.
+const BINARY = {_normalize: false, positionFormat: "XY", filled: true, extruded: false};
 function fillLayers() {
-  const a = args, pos = areas.pos, out = [];
-  if (context.list.length) {
-    out.push(new deck.GeoJsonLayer({id: "context", data: context.list, stroked: false, filled: true, pickable: false,
+  const a = args, of = areas.of, out = [];
+  if (context.n) {
+    out.push(new deck.SolidPolygonLayer({id: "context", data: context.data, ...BINARY, pickable: false,
       getFillColor: [238, 238, 238, 255]}));
   }
-  out.push(new deck.GeoJsonLayer({
-    id: "areas", data: areas.list, stroked: false, filled: true, pickable: true, autoHighlight: true,
+  out.push(new deck.SolidPolygonLayer({
+    id: "areas", data: areas.data || [], ...BINARY, pickable: true, autoHighlight: true,
     highlightColor: [30, 60, 160, 90],
-    getFillColor: (f) => a.palette[a.fill[pos.get(f)]] || NONE,
+    getFillColor: (_, {index}) => a.palette[a.fill[of[index]]] || NONE,
     updateTriggers: {getFillColor: fillVersion},
   }));
   return out;
@@ -90,41 +149,33 @@ function fillLayers() {
 // Outlines on a 2D canvas above the fills, stroked by the browser (Skia) rather than deck.gl's PathLayer: in
 // software WebGL (no usable GPU, a remote desktop) the PathLayer took ~3 s to stroke the 7,423 subdistricts and
 // held the page that long after every new view; one 2D path of the same rings takes ~0.1 s. Written by hand because
-// deck.gl has no 2D-canvas layer. Each ring is kept in Web Mercator world units once per geometry file, so a redraw
+// deck.gl has no 2D-canvas layer. Each vertex is kept in Web Mercator world units once per set of areas, so a redraw
 // is one affine map per point, taken from deck.gl's own viewport (never a projection formula of our own).
 const outlineCanvas = document.createElement("canvas");
 overlay.appendChild(outlineCanvas);
-const worldRings = new WeakMap();  // feature -> [Float64Array of x, y Web Mercator world coordinates, one per ring]
 const RAD = Math.PI / 180;
-function ringsOf(f) {
-  let rings = worldRings.get(f);
-  if (!rings) {
-    const g = f.geometry, polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
-    rings = [];
-    for (const poly of polys) {
-      for (const ring of poly) {
-        const w = new Float64Array(ring.length * 2);
-        for (let i = 0; i < ring.length; i++) {  // Web Mercator; scale and offset come from deck.gl (affine)
-          w[2 * i] = ring[i][0] * RAD;
-          w[2 * i + 1] = Math.log(Math.tan(Math.PI / 4 + ring[i][1] * RAD / 2));
-        }
-        rings.push(w);
-      }
+function worldOf(set) {  // Web Mercator x, y of every vertex, once per set of areas (the scale comes from deck.gl)
+  if (!set.world) {
+    const p = set.positions, w = new Float64Array(p.length);
+    for (let i = 0; i < p.length; i += 2) {
+      w[i] = p[i] * RAD;
+      w[i + 1] = Math.log(Math.tan(Math.PI / 4 + p[i + 1] * RAD / 2));
     }
-    worldRings.set(f, rings);
+    set.world = w;
   }
-  return rings;
+  return set.world;
 }
 
-function strokeAll(ctx, list, m, colour, width) {
-  if (!list.length) return;
+function strokeAreas(ctx, set, from, to, m, colour, width) {  // the rings of areas from..to-1 of the set
+  if (to <= from) return;
+  const w = worldOf(set);
   ctx.beginPath();
-  for (const f of list) {
-    for (const w of ringsOf(f)) {
-      ctx.moveTo(w[0] * m.sx + m.ox, w[1] * m.sy + m.oy);
-      // GeoJSON rings end on their first point; closePath() would add nothing but cost Skia ~20x the stroke time
-      for (let i = 2; i < w.length; i += 2) ctx.lineTo(w[i] * m.sx + m.ox, w[i + 1] * m.sy + m.oy);
-    }
+  for (let r = set.areaRings[from]; r < set.areaRings[to]; r++) {
+    const end = 2 * set.ringStarts[r + 1];
+    let i = 2 * set.ringStarts[r];
+    ctx.moveTo(w[i] * m.sx + m.ox, w[i + 1] * m.sy + m.oy);
+    // GeoJSON rings end on their first point; closePath() would add nothing but cost Skia ~20x the stroke time
+    for (i += 2; i < end; i += 2) ctx.lineTo(w[i] * m.sx + m.ox, w[i + 1] * m.sy + m.oy);
   }
   ctx.strokeStyle = colour;
   ctx.lineWidth = width;
@@ -166,9 +217,9 @@ function drawOutlines() {
     ctx.beginPath();
     ctx.rect(vp.x, vp.y, vp.width, vp.height);
     ctx.clip();
-    strokeAll(ctx, context.list, m, "rgba(150, 150, 150, 1)", 0.6);
-    strokeAll(ctx, areas.list, m, "rgba(110, 110, 110, 0.78)", args.lineWidth);
-    if (selected) strokeAll(ctx, [selected], m, "rgba(20, 20, 20, 1)", 3);
+    strokeAreas(ctx, context, 0, context.n, m, "rgba(150, 150, 150, 1)", 0.6);
+    strokeAreas(ctx, areas, 0, areas.n, m, "rgba(110, 110, 110, 0.78)", args.lineWidth);
+    if (selected >= 0) strokeAreas(ctx, areas, selected, selected + 1, m, "rgba(20, 20, 20, 1)", 3);
     ctx.restore();
   }
 }
@@ -355,9 +406,10 @@ async function draw(a, mine) {
   const codes = a.codes ? a.codes.split(",") : [];
   const aKey = `${a.geo.join("|")}#${a.codes}`;
   const cKey = a.context ? `${a.context.geo.join("|")}#${a.context.codes}` : "";
-  const nextAreas = aKey === areas.key ? areas : {key: aKey, ...(await features(a.geoBase, a.geo, codes))};
+  const nextAreas = aKey === areas.key ? areas : {key: aKey, ...(await shapes(a.geoBase, a.geo, codes))};
   const nextContext = cKey === context.key ? context
-    : {key: cKey, list: a.context ? (await features(a.geoBase, a.context.geo, a.context.codes.split(","))).list : []};
+    : a.context ? {key: cKey, ...(await shapes(a.geoBase, a.context.geo, a.context.codes.split(",")))}
+    : {...NO_AREAS, key: cKey};
   if (mine !== seq) return;  // a newer rerun arrived while the files loaded
   mark("geometry");
   if (!deckgl) throw deckError || new Error("the map could not be made");
@@ -365,8 +417,8 @@ async function draw(a, mine) {
   const recoloured = fKey !== fillKey || nextAreas !== areas;
   if (recoloured) fillVersion += 1;
   args = a; areas = nextAreas; context = nextContext; fillKey = fKey;
-  selected = a.selected ? areas.list.find((f) => f.properties.c === a.selected) || null : null;
-  el.dataset.features = String(areas.list.length);
+  selected = a.selected ? areas.codes.indexOf(a.selected) : -1;
+  el.dataset.features = String(areas.n);
   el.dataset.fill = String(fillVersion);
   const vKey = JSON.stringify([a.view, a.panels]);
   const lKey = `${areas.key}|${context.key}|${a.selected}|${a.lineWidth}`;
@@ -396,7 +448,7 @@ try {
   deckgl = new deck.Deck({
     parent: el, viewState: {longitude: 101, latitude: 13, zoom: 4.6, minZoom: 4, maxZoom: 14}, controller: true,
     views: new deck.MapView({repeat: false}),
-    layers: [new deck.GeoJsonLayer({id: "areas", data: [], stroked: false, filled: true, pickable: true})],
+    layers: [new deck.SolidPolygonLayer({id: "areas", data: [], ...BINARY, pickable: true})],
     getTooltip: tooltip, onClick, onViewStateChange: onView,
     getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
     // data-painted: the last rerun whose colours are on screen (the browser tests and the bench wait on it)
@@ -413,10 +465,17 @@ try {
   deckError = e;
 }
 
+// Streamlit posts the arguments again whenever the frame's height changes (the presentation view fits the map to the
+// window): the same arguments would only draw again what is on screen, or cut short a first render still loading
+// its geometry. A render that failed is tried again.
+let lastArgs = null;
 window.addEventListener("message", (event) => {
   if (!event.data || event.data.type !== "streamlit:render") return;
   const a = event.data.args && event.data.args.map;
   if (!a) return;
+  const text = JSON.stringify(a);
+  if (text === lastArgs && el.dataset.error === undefined) return;
+  lastArgs = text;
   render(a);
 });
 send("streamlit:componentReady", {apiVersion: 1});

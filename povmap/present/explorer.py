@@ -23,14 +23,13 @@ from povmap.core.vocab import (
     child_level,
     metric_label,
 )
+from povmap.web.geometry import AreaShapes, pack
 from povmap.web.maplayer import (
     MAP_HEIGHT_PX,
     GeoChunk,
     MapSpec,
     bounds_of,
     build_map,
-    chunk_text,
-    feature_texts,
     panel_bounds,
 )
 
@@ -89,9 +88,9 @@ def _legend(classes: Classes, metric: str, lang: str) -> list[LegendRow]:
 
 # Per engine and data version (see povmap.core.caches).
 _PROVINCE_ORDER = Cache("explorer.province_order", maxsize=2, why="77 codes in name order, one list per language")
-_FEATURE_TEXTS = Cache("explorer.feature_texts", maxsize=len(LEVEL_KEYS) * 2,
-                       why="every area's GeoJSON feature text, one series per level and resolution (overview, detail): "
-                           "5-10 MB each for subdistricts")
+_SHAPES = Cache("explorer.shapes", maxsize=len(LEVEL_KEYS) * 2,
+                why="every area's rings and triangles as typed arrays, one set per level and resolution (overview, "
+                    "detail): 1-4 MB each for subdistricts")
 _BOUNDS = Cache("explorer.bounds", maxsize=4096,
                 why="a view's map extent (4 floats) per level, scope and drilled area: every drill-down view of the "
                     "country (≈ 1,100) for a few scopes, ~0.3 kB each")
@@ -107,20 +106,20 @@ def province_order(engine: Engine, lang: str) -> list[str]:
     return _PROVINCE_ORDER.get(engine, lang, compute)
 
 
-def _feature_texts(engine: Engine, level: str, resolution: str) -> pd.Series:
-    """A level's GeoJSON features as text, built once per engine (names in both languages)."""
-    def compute() -> pd.Series:
+def _shapes(engine: Engine, level: str, resolution: str) -> AreaShapes:
+    """A level's geometry, cut into triangles once per engine (names in both languages for the tooltip)."""
+    def compute() -> AreaShapes:
         bnd = engine.boundaries(level)
         names = engine.names.reindex(bnd.index)
         labels = names["name_th"].fillna("") + " · " + names["name_en"].fillna("")
-        return feature_texts(bnd, resolution, labels)
+        return pack(bnd[f"geojson_{resolution}"], labels)
 
-    return _FEATURE_TEXTS.get(engine, (level, resolution), compute)
+    return _SHAPES.get(engine, (level, resolution), compute)
 
 
-def map_chunk_text(engine: Engine, chunk: GeoChunk) -> str:
-    """The GeoJSON text of one of the map's geometry files (see ``povmap.web.mapweb``)."""
-    return chunk_text(_feature_texts(engine, chunk.level, chunk.resolution), chunk)
+def map_chunk_bytes(engine: Engine, chunk: GeoChunk) -> bytes:
+    """One of the map's geometry files (see ``povmap.web.mapweb`` and ``povmap.web.geometry``)."""
+    return _shapes(engine, chunk.level, chunk.resolution).chunk(chunk.prefix).to_bytes()
 
 
 def view_bounds(engine: Engine, q: Query, bnd: pd.DataFrame, codes: pd.Series) -> tuple[float, float, float, float]:

@@ -1,7 +1,8 @@
 """Map layers: geometry files written once, and per-rerun arguments that only carry colours and values.
 
 The browser's map (``app_pages/map_component``: deck.gl in a Streamlit component) fetches each
-level's geometry once as a static GeoJSON file (a :class:`GeoChunk`) and keeps it. A rerun then
+level's geometry once as a static file of typed arrays, already cut into triangles (a :class:`GeoChunk`,
+``povmap.web.geometry``), and keeps it. A rerun then
 sends only what changes: the codes in view, one palette index per area, the tooltip values and
 the view. For the nationwide subdistrict map that is ~0.2 MB per filter change instead of the
 ~2.5 MB deck spec that ``st.pydeck_chart`` resent (geometry included), and the browser recolours
@@ -34,7 +35,7 @@ class GeoChunk:
 
     @property
     def name(self) -> str:
-        return f"{self.level}-{self.resolution}-{self.prefix or 'TH'}.json"
+        return f"{self.level}-{self.resolution}-{self.prefix or 'TH'}.bin"
 
 
 @dataclass(frozen=True)
@@ -86,27 +87,6 @@ def view_state(bounds: tuple[float, float, float, float], width_px: int = 700, h
     zoom = min(math.log2(360 * width_px / (512 * lon_span)), math.log2(360 * height_px / (512 * lat_span)))
     return {"longitude": round((minx + maxx) / 2, 4), "latitude": round(lat_c, 4),
             "zoom": round(max(min(zoom - 0.15, 13), 4.0), 2), "minZoom": 4, "maxZoom": 14}
-
-
-_str = json.JSONEncoder(ensure_ascii=False).encode  # one JSON string literal
-
-
-def feature_texts(boundaries: pd.DataFrame, resolution: str, labels: pd.Series) -> pd.Series:
-    """Per area, its GeoJSON feature (geometry, code ``c``, label ``n``) as text, by code.
-
-    Geometry is serialised once at install (``geojson_overview``/``geojson_detail`` in the store);
-    this only wraps it, once per level and resolution."""
-    geo = boundaries[f"geojson_{resolution}"]
-    lab = labels.reindex(geo.index)
-    texts = [f'{{"type":"Feature","geometry":{g},"properties":{{"c":{_str(c)},"n":{_str(n)}}}}}'
-             for c, g, n in zip(geo.index.tolist(), geo.tolist(), lab.tolist())]
-    return pd.Series(texts, index=geo.index, dtype=object)
-
-
-def chunk_text(features: pd.Series, chunk: GeoChunk) -> str:
-    """The GeoJSON FeatureCollection of ``chunk`` from the level's :func:`feature_texts`."""
-    part = features if not chunk.prefix else features[features.index.str.startswith(chunk.prefix)]
-    return '{"type":"FeatureCollection","features":[' + ",".join(part.tolist()) + "]}"
 
 
 def chunks_for(level: str, resolution: str, codes) -> tuple[GeoChunk, ...]:

@@ -2,7 +2,7 @@
 
 Layout: ``index.html`` and ``map.js`` (the component, copied from ``app_pages/map_component``),
 ``deck.js`` (the deck.gl modules the map uses, bundled from the npm registry's packages at install by
-``make bundle`` into ``web/build/deck.js``: no CDN at run time) and ``geo/<store key>/<chunk>.json``
+``make bundle`` into ``web/build/deck.js``: no CDN at run time) and ``geo/<store key>/<chunk>.bin``
 (geometry, written on first use). Streamlit serves the
 folder as a component; it refuses symlinks leading out of it, so files are copied. Every write is
 atomic (temporary file, then rename), so concurrent sessions and servers sharing the folder never
@@ -134,14 +134,14 @@ class MapWeb:
             except OSError:
                 pass
 
-    def ensure(self, chunk: GeoChunk, text: Callable[[], str]) -> str:
-        """The URL path (relative to the folder) of ``chunk``'s file, written from ``text()`` if missing."""
+    def ensure(self, chunk: GeoChunk, data: Callable[[], bytes]) -> str:
+        """The URL path (relative to the folder) of ``chunk``'s file, written from ``data()`` if missing."""
         rel = f"geo/{self.key}/{chunk.name}"
         path = self.root / rel
         if not path.exists():  # a stat per file and rerun: a folder removed under a running server heals
             with self._lock:
                 if not path.exists():
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    _write_atomic(path, text().encode("utf-8"))
+                    _write_atomic(path, data())
                     self.revision += 1
         return rel

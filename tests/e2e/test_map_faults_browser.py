@@ -79,7 +79,7 @@ def test_map_error_overlay_goes_once_the_web_folder_heals(screen_page: Page, web
     overlay, area = frame.locator("#msg"), frame.locator("#map")
     expect(overlay).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     expect(overlay).to_have_text(FAILED[lang])  # no URL or HTTP status for the user to read
-    expect(area).to_have_attribute("data-error", re.compile(r"^geo/.*\.json: HTTP 404$"))
+    expect(area).to_have_attribute("data-error", re.compile(r"^geo/.*\.bin: HTTP 404$"))
     assert deleted and not deleted[0].exists()
     wait_script_done(page, LOAD_TIMEOUT_MS)
     page.locator(MAP_FRAME).scroll_into_view_if_needed()
