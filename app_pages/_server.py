@@ -7,13 +7,20 @@
    and each websocket message written just after another waited the same. A new visitor's browser fetches ~140
    script files from Streamlit before the map can start (issue 16). ``TCP_NODELAY`` set on the listening socket is
    inherited by every connection it accepts.
-2. **The start-up warm-up** (``app_pages/_startup.py``) runs in a background thread while Streamlit starts.
+2. **Streamlit's own script, style and font files from memory.** A new visitor's browser fetches ~140 of them
+   (4.8 MB) before the map can start, over the same event loop that sends the page: Streamlit's static route takes
+   each through its middleware, a file lookup and reads in worker threads. Their names carry their content's hash and
+   never change while a server runs, so :class:`FrontendFiles` answers them from memory, with Streamlit's own headers,
+   before that stack. Everything else (the page itself, components, media, the websocket) goes to Streamlit.
+3. **The start-up warm-up** (``app_pages/_startup.py``) runs in a background thread while Streamlit starts.
 """
 from __future__ import annotations
 
 import logging
+import mimetypes
 import socket
 import threading
+from pathlib import Path
 
 
 def no_delay() -> bool:
@@ -40,9 +47,83 @@ def no_delay() -> bool:
     return True
 
 
+IMMUTABLE = "public, immutable, max-age=31536000"  # as Streamlit's static route sends hashed files
+# The types Streamlit's static route sends (the system's table differs between machines: text/javascript on some)
+TYPES = {".js": "application/javascript", ".css": "text/css", ".woff2": "font/woff2", ".woff": "font/woff",
+         ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json"}
+FRONTEND_DIRS = ("js", "css", "media")  # under Streamlit's static folder: only files with hashed names
+
+
+class FrontendFiles:
+    """ASGI middleware: ``GET``/``HEAD`` of ``<base>/static/{js,css,media}/<file>`` answered from memory (each file read
+    once, on its first request); every other request passes to ``app``. Written by hand: an ASGI static-file library
+    (Starlette's own among them) reads the disk in worker threads on every request, which is what this avoids."""
+
+    def __init__(self, app, static_dir: str | Path, base_url: str = "") -> None:
+        self.app = app
+        self.root = Path(static_dir).resolve() / "static"
+        base = "/" + base_url.strip("/") if base_url.strip("/") else ""
+        self.prefixes = tuple(f"{base}/static/{d}/" for d in FRONTEND_DIRS)
+        self.cache: dict[str, tuple[bytes, list] | None] = {}
+
+    def _load(self, path: str) -> tuple[bytes, list] | None:
+        prefix = next(p for p in self.prefixes if path.startswith(p))
+        name = path[len(prefix):]
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            return None
+        file = self.root / prefix.rstrip("/").rsplit("/", 1)[1] / name
+        try:
+            body = file.read_bytes()
+        except OSError:
+            return None
+        kind = TYPES.get(file.suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return body, [(b"content-type", kind.encode()), (b"content-length", str(len(body)).encode()),
+                      (b"cache-control", IMMUTABLE.encode())]
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") or not path.startswith(self.prefixes):
+            return await self.app(scope, receive, send)
+        if path not in self.cache:
+            self.cache[path] = self._load(path)
+        hit = self.cache[path]
+        if hit is None:  # unknown or odd name: Streamlit answers (its 404, its path checks)
+            return await self.app(scope, receive, send)
+        body, headers = hit
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+def frontend_from_memory() -> bool:
+    """Put :class:`FrontendFiles` in front of the app Streamlit builds; False (and a warning) if it builds it some
+    other way, when the server runs as before."""
+    try:
+        from streamlit import config, file_util
+        from streamlit.web.server.starlette import starlette_server as server
+    except ImportError:
+        server = None
+    build = getattr(server, "create_starlette_app", None)
+    if build is None:
+        logging.getLogger("povmap").warning("Streamlit's app factory has changed: frontend files served as before")
+        return False
+    if getattr(build, "povmap_frontend", False):
+        return True
+
+    def build_with_memory(runtime):
+        app = build(runtime)
+        app.add_middleware(FrontendFiles, static_dir=file_util.get_static_dir(),
+                           base_url=config.get_option("server.baseUrlPath") or "")
+        return app
+
+    build_with_memory.povmap_frontend = True
+    server.create_starlette_app = build_with_memory
+    return True
+
+
 def prepare() -> None:
     """What ``serve.py`` does before it hands over to Streamlit's command line, in the same process."""
     from app_pages._startup import warm_up
 
     no_delay()
+    frontend_from_memory()
     threading.Thread(target=warm_up, name="povmap-start-up", daemon=True).start()

@@ -49,10 +49,15 @@ function unpack(buf, url) {
           ringSizes, corners, vStart: starts(areaVertices), rStart: starts(areaRings), cStart: starts(areaCorners)};
 }
 
+// What index.html received and began before this script loaded: render messages, and geometry fetches under way.
+const early = window.povmapEarly || {ready: false, renders: [], geometry: new Map()};
+
 const files = new Map();  // URL -> Promise<unpacked file>
 function file(url) {
   if (!files.has(url)) {
-    const p = fetch(url)
+    const started = early.geometry.get(url);  // a response is read once: a retry fetches again
+    early.geometry.delete(url);
+    const p = (started || fetch(url))
       .then((r) => { if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`); return r.arrayBuffer(); })
       .then((buf) => unpack(buf, url));
     p.catch(() => files.delete(url));  // let a later render try again
@@ -469,7 +474,7 @@ try {
 // window): the same arguments would only draw again what is on screen, or cut short a first render still loading
 // its geometry. A render that failed is tried again.
 let lastArgs = null;
-window.addEventListener("message", (event) => {
+function onMessage(event) {
   if (!event.data || event.data.type !== "streamlit:render") return;
   const a = event.data.args && event.data.args.map;
   if (!a) return;
@@ -477,5 +482,8 @@ window.addEventListener("message", (event) => {
   if (text === lastArgs && el.dataset.error === undefined) return;
   lastArgs = text;
   render(a);
-});
-send("streamlit:componentReady", {apiVersion: 1});
+}
+window.addEventListener("message", onMessage);
+window.povmapEarly = null;  // from here on this script reads the messages
+early.renders.forEach(onMessage);
+if (!early.ready) send("streamlit:componentReady", {apiVersion: 1});

@@ -1,5 +1,5 @@
-"""The map component's side on the server: the per-rerun map arguments and geometry chunks
-(``maplayer``) and the static web folder the browser fetches them from (``mapweb``).
+"""The map component's side on the server: the per-rerun map arguments (``maplayer``), the geometry files with
+their triangles (``geometry``) and the static web folder the browser fetches them from (``mapweb``).
 
 May import :mod:`povmap.core`.
 """
