@@ -64,7 +64,7 @@ class FrontendFiles:
         self.root = Path(static_dir).resolve() / "static"
         base = "/" + base_url.strip("/") if base_url.strip("/") else ""
         self.prefixes = tuple(f"{base}/static/{d}/" for d in FRONTEND_DIRS)
-        self.cache: dict[str, tuple[bytes, list] | None] = {}
+        self.cache: dict[str, tuple[bytes, list]] = {}
 
     def _load(self, path: str) -> tuple[bytes, list] | None:
         prefix = next(p for p in self.prefixes if path.startswith(p))
@@ -84,11 +84,12 @@ class FrontendFiles:
         path = scope.get("path", "")
         if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") or not path.startswith(self.prefixes):
             return await self.app(scope, receive, send)
-        if path not in self.cache:
-            self.cache[path] = self._load(path)
-        hit = self.cache[path]
-        if hit is None:  # unknown or odd name: Streamlit answers (its 404, its path checks)
-            return await self.app(scope, receive, send)
+        hit = self.cache.get(path)
+        if hit is None:
+            hit = self._load(path)
+            if hit is None:  # unknown or odd name, never kept (any number of them): Streamlit answers
+                return await self.app(scope, receive, send)
+            self.cache[path] = hit  # at most the files of Streamlit's static folder
         body, headers = hit
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

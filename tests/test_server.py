@@ -75,6 +75,7 @@ def test_streamlits_frontend_files_come_from_memory_with_its_headers_and_nothing
         assert client.get(path).text == "streamlit", path
     assert client.post("/povmap/static/js/index.Ab12.js").text == "streamlit"
     assert len(seen) == 6
+    assert client.app.middleware_stack.app.cache.keys() == {"/povmap/static/js/index.Ab12.js"}  # no miss is kept
 
 
 def test_the_server_puts_the_frontend_files_in_front_of_streamlits_app():
