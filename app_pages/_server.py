@@ -11,11 +11,15 @@
    (4.8 MB) before the map can start, over the same event loop that sends the page: Streamlit's static route takes
    each through its middleware, a file lookup and reads in worker threads. Their names carry their content's hash and
    never change while a server runs, so :class:`FrontendFiles` answers them from memory, with Streamlit's own headers,
-   before that stack. Everything else (the page itself, components, media, the websocket) goes to Streamlit.
+   before that stack, and compressed once (gzip) for a browser that accepts it: Streamlit sends them uncompressed,
+   4.8 MB that a phone on a mobile network waits for. Everything else (the page itself, components, media, the
+   websocket) goes to Streamlit.
 3. **The start-up warm-up** (``app_pages/_startup.py``) runs in a background thread while Streamlit starts.
 """
 from __future__ import annotations
 
+import asyncio
+import gzip
 import logging
 import mimetypes
 import socket
@@ -52,11 +56,13 @@ IMMUTABLE = "public, immutable, max-age=31536000"  # as Streamlit's static route
 TYPES = {".js": "application/javascript", ".css": "text/css", ".woff2": "font/woff2", ".woff": "font/woff",
          ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png", ".json": "application/json"}
 FRONTEND_DIRS = ("js", "css", "media")  # under Streamlit's static folder: only files with hashed names
+COMPRESSIBLE = {".js", ".css", ".svg", ".json"}  # fonts and images are compressed already
+GZIP_MIN_BYTES, GZIP_LEVEL = 1000, 6
 
 
 class FrontendFiles:
-    """ASGI middleware: ``GET``/``HEAD`` of ``<base>/static/{js,css,media}/<file>`` answered from memory (each file read
-    once, on its first request); every other request passes to ``app``. Written by hand: an ASGI static-file library
+    """ASGI middleware: ``GET``/``HEAD`` of ``<base>/static/{js,css,media}/<file>`` answered from memory (each file read,
+    and compressed if text, once, on its first request, in a worker thread); every other request passes to ``app``. Written by hand: an ASGI static-file library
     (Starlette's own among them) reads the disk in worker threads on every request, which is what this avoids."""
 
     def __init__(self, app, static_dir: str | Path, base_url: str = "") -> None:
@@ -66,7 +72,8 @@ class FrontendFiles:
         self.prefixes = tuple(f"{base}/static/{d}/" for d in FRONTEND_DIRS)
         self.cache: dict[str, tuple[bytes, list]] = {}
 
-    def _load(self, path: str) -> tuple[bytes, list] | None:
+    def _load(self, path: str) -> dict | None:
+        """The file at ``path`` as it is sent: plain, and gzip-compressed where that pays (text)."""
         prefix = next(p for p in self.prefixes if path.startswith(p))
         name = path[len(prefix):]
         if not name or "/" in name or "\\" in name or name.startswith("."):
@@ -77,8 +84,14 @@ class FrontendFiles:
         except OSError:
             return None
         kind = TYPES.get(file.suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-        return body, [(b"content-type", kind.encode()), (b"content-length", str(len(body)).encode()),
-                      (b"cache-control", IMMUTABLE.encode())]
+        common = [(b"content-type", kind.encode()), (b"cache-control", IMMUTABLE.encode())]
+        out = {"plain": (body, [*common, (b"content-length", str(len(body)).encode())])}
+        if file.suffix in COMPRESSIBLE and len(body) >= GZIP_MIN_BYTES:
+            packed = gzip.compress(body, GZIP_LEVEL, mtime=0)
+            out["gzip"] = (packed, [*common, (b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding"),
+                                    (b"content-length", str(len(packed)).encode())])
+            out["plain"][1].append((b"vary", b"Accept-Encoding"))
+        return out
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "")
@@ -86,11 +99,12 @@ class FrontendFiles:
             return await self.app(scope, receive, send)
         hit = self.cache.get(path)
         if hit is None:
-            hit = self._load(path)
+            hit = await asyncio.to_thread(self._load, path)  # read and compress off the event loop
             if hit is None:  # unknown or odd name, never kept (any number of them): Streamlit answers
                 return await self.app(scope, receive, send)
             self.cache[path] = hit  # at most the files of Streamlit's static folder
-        body, headers = hit
+        accepts = dict(scope.get("headers") or ()).get(b"accept-encoding", b"")
+        body, headers = hit["gzip"] if "gzip" in hit and b"gzip" in accepts else hit["plain"]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 

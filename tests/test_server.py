@@ -52,7 +52,7 @@ def test_streamlits_frontend_files_come_from_memory_with_its_headers_and_nothing
 
     (tmp_path / "static" / "js").mkdir(parents=True)
     script = tmp_path / "static" / "js" / "index.Ab12.js"
-    script.write_text("console.log('ก')", encoding="utf-8")
+    script.write_text("console.log('ก')" * 400, encoding="utf-8")
     (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
     seen = []
 
@@ -63,12 +63,16 @@ def test_streamlits_frontend_files_come_from_memory_with_its_headers_and_nothing
     app = Starlette(routes=[Route("/{path:path}", streamlit, methods=["GET", "HEAD", "POST"])])
     app.add_middleware(_server.FrontendFiles, static_dir=tmp_path, base_url="/povmap/")
     client = TestClient(app)
-    r = client.get("/povmap/static/js/index.Ab12.js")
+    r = client.get("/povmap/static/js/index.Ab12.js", headers={"Accept-Encoding": "identity"})
     assert r.status_code == 200 and r.content == script.read_bytes() and seen == []
-    assert r.headers["content-type"] == "application/javascript"
+    assert r.headers["content-type"] == "application/javascript" and "content-encoding" not in r.headers
     assert r.headers["cache-control"] == "public, immutable, max-age=31536000"
+    packed = client.get("/povmap/static/js/index.Ab12.js", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["content-encoding"] == "gzip" and packed.headers["vary"] == "Accept-Encoding"
+    assert int(packed.headers["content-length"]) < len(script.read_bytes()) / 10
+    assert packed.content == script.read_bytes()  # the client decompressed it
     script.write_text("changed", encoding="utf-8")  # read once: a running server's files never change
-    assert client.get("/povmap/static/js/index.Ab12.js").text == "console.log('ก')"
+    assert client.get("/povmap/static/js/index.Ab12.js").text == "console.log('ก')" * 400
     assert client.head("/povmap/static/js/index.Ab12.js").content == b""
     for path in ("/povmap/static/js/missing.js", "/povmap/static/js/%2E%2E%2F%2E%2E%2Fsecret.txt",
                  "/povmap/static/js/sub/x.js", "/povmap/", "/static/js/index.Ab12.js"):
