@@ -147,7 +147,9 @@ def test_pilot_kalasin_criteria_shortlist_and_compare_two_rows(app_page: Page):
     choose_kalasin(page)
     table = wait_kalasin_shortlist(page)
     wait_small_maps_loaded(page)
-    wait_map_painted(page, min_colours=3)  # one province: few colours
+    # the shortlist map of one province: the background and its two classes (in the list, ranked but not in it); its
+    # grey area (the province under the areas) covers 0.1 % of the frame, at the edge of what canvas_colours counts
+    wait_map_painted(page, min_colours=2)
     expect(page.locator("h1").first).to_have_text(TITLE_TH)
     criterion = main(page).locator("strong").filter(has_text=re.compile(rf"^{re.escape(CRITERION_TH)}$"))
     expect(criterion.first).to_be_visible()
