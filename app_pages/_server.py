@@ -27,28 +27,35 @@ import threading
 from pathlib import Path
 
 
-def no_delay() -> bool:
-    """Make every connection the server accepts send without Nagle's delay; False (and a warning) if this Streamlit
-    binds its socket some other way, when the server runs as before."""
+def _wrap_streamlit(name: str, wrap, what: str) -> bool:
+    """Replace ``name`` of Streamlit's server module by ``wrap(original)``, once; False (and a warning naming
+    ``what`` is lost) if this Streamlit has no such name, when the server runs as before."""
     try:
         from streamlit.web.server.starlette import starlette_server as server
     except ImportError:
         server = None
-    bind = getattr(server, "_bind_socket", None)
-    if bind is None:
-        logging.getLogger("povmap").warning("Streamlit's socket binding has changed: TCP_NODELAY not set")
+    original = getattr(server, name, None)
+    if original is None:
+        logging.getLogger("povmap").warning("Streamlit's %s has changed: %s", name, what)
         return False
-    if getattr(bind, "povmap_no_delay", False):
+    if getattr(original, "povmap_wrapped", False):
         return True
-
-    def bind_no_delay(address: str, port: int, backlog: int) -> socket.socket:
-        sock = bind(address, port, backlog)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-
-    bind_no_delay.povmap_no_delay = True
-    server._bind_socket = bind_no_delay
+    wrapped = wrap(original)
+    wrapped.povmap_wrapped = True
+    setattr(server, name, wrapped)
     return True
+
+
+def no_delay() -> bool:
+    """Make every connection the server accepts send without Nagle's delay (see the module's docstring)."""
+    def wrap(bind):
+        def bind_no_delay(address: str, port: int, backlog: int) -> socket.socket:
+            sock = bind(address, port, backlog)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock
+        return bind_no_delay
+
+    return _wrap_streamlit("_bind_socket", wrap, "TCP_NODELAY not set")
 
 
 IMMUTABLE = "public, immutable, max-age=31536000"  # as Streamlit's static route sends hashed files
@@ -61,16 +68,18 @@ GZIP_MIN_BYTES, GZIP_LEVEL = 1000, 6
 
 
 class FrontendFiles:
-    """ASGI middleware: ``GET``/``HEAD`` of ``<base>/static/{js,css,media}/<file>`` answered from memory (each file read,
-    and compressed if text, once, on its first request, in a worker thread); every other request passes to ``app``. Written by hand: an ASGI static-file library
-    (Starlette's own among them) reads the disk in worker threads on every request, which is what this avoids."""
+    """ASGI middleware: ``GET``/``HEAD`` of ``<base>/static/{js,css,media}/<file>`` answered from memory (each file
+    read, and compressed if text, once, on its first request, in a worker thread); every other request passes to
+    ``app``. Written by hand: an ASGI static-file library (Starlette's own among them) reads the disk in worker
+    threads on every request, which is what this avoids."""
 
     def __init__(self, app, static_dir: str | Path, base_url: str = "") -> None:
         self.app = app
         self.root = Path(static_dir).resolve() / "static"
         base = "/" + base_url.strip("/") if base_url.strip("/") else ""
-        self.prefixes = tuple(f"{base}/static/{d}/" for d in FRONTEND_DIRS)
-        self.cache: dict[str, tuple[bytes, list]] = {}
+        self.folders = {f"{base}/static/{d}/": self.root / d for d in FRONTEND_DIRS}  # URL prefix -> folder
+        self.prefixes = tuple(self.folders)
+        self.cache: dict[str, dict] = {}  # URL path -> {"plain" | "gzip": (body, headers)}
 
     def _load(self, path: str) -> dict | None:
         """The file at ``path`` as it is sent: plain, and gzip-compressed where that pays (text)."""
@@ -78,7 +87,7 @@ class FrontendFiles:
         name = path[len(prefix):]
         if not name or "/" in name or "\\" in name or name.startswith("."):
             return None
-        file = self.root / prefix.rstrip("/").rsplit("/", 1)[1] / name
+        file = self.folders[prefix] / name
         try:
             body = file.read_bytes()
         except OSError:
@@ -110,29 +119,18 @@ class FrontendFiles:
 
 
 def frontend_from_memory() -> bool:
-    """Put :class:`FrontendFiles` in front of the app Streamlit builds; False (and a warning) if it builds it some
-    other way, when the server runs as before."""
-    try:
-        from streamlit import config, file_util
-        from streamlit.web.server.starlette import starlette_server as server
-    except ImportError:
-        server = None
-    build = getattr(server, "create_starlette_app", None)
-    if build is None:
-        logging.getLogger("povmap").warning("Streamlit's app factory has changed: frontend files served as before")
-        return False
-    if getattr(build, "povmap_frontend", False):
-        return True
+    """Put :class:`FrontendFiles` in front of the app Streamlit builds."""
+    def wrap(build):
+        def build_with_memory(runtime):
+            from streamlit import config, file_util
 
-    def build_with_memory(runtime):
-        app = build(runtime)
-        app.add_middleware(FrontendFiles, static_dir=file_util.get_static_dir(),
-                           base_url=config.get_option("server.baseUrlPath") or "")
-        return app
+            app = build(runtime)
+            app.add_middleware(FrontendFiles, static_dir=file_util.get_static_dir(),
+                               base_url=config.get_option("server.baseUrlPath") or "")
+            return app
+        return build_with_memory
 
-    build_with_memory.povmap_frontend = True
-    server.create_starlette_app = build_with_memory
-    return True
+    return _wrap_streamlit("create_starlette_app", wrap, "frontend files served as before")
 
 
 def prepare() -> None:

@@ -86,4 +86,5 @@ def test_the_server_puts_the_frontend_files_in_front_of_streamlits_app():
     from streamlit.web.server.starlette import starlette_server
 
     assert _server.frontend_from_memory() and _server.frontend_from_memory()
-    assert starlette_server.create_starlette_app.povmap_frontend
+    assert starlette_server.create_starlette_app.__name__ == "build_with_memory"  # wrapped once: povmap_wrapped
+    assert starlette_server.create_starlette_app.povmap_wrapped

@@ -180,6 +180,8 @@ def in_use(folder: Path, busy: bool = True) -> None:
     """Mark a temp folder of the user data folder as this process's own (not a left-over for the clean-up), or no
     longer (``busy=False``)."""
     (_writing.add if busy else _writing.discard)(folder.name)
+
+
 STALE_AFTER_S = 24 * 3600  # no import takes a day: older temp files are left-overs whatever their pid says
 
 
