@@ -142,13 +142,13 @@ function fillLayers() {
     out.push(new deck.SolidPolygonLayer({id: "context", data: context.data, ...BINARY, pickable: false,
       getFillColor: [238, 238, 238, 255]}));
   }
-  out.push(new deck.SolidPolygonLayer({
-    id: "areas", data: areas.data || [], ...BINARY, pickable: true, autoHighlight: true,
-    highlightColor: [30, 60, 160, 90],
-    getFillColor: (_, {index}) => a.palette[a.fill[of[index]]] || NONE,
-    updateTriggers: {getFillColor: fillVersion},
-  }));
+  out.push(areasLayer(areas.data || [], (_, {index}) => a.palette[a.fill[of[index]]] || NONE, fillVersion));
   return out;
+}
+
+function areasLayer(data, getFillColor, version) {
+  return new deck.SolidPolygonLayer({id: "areas", data, ...BINARY, pickable: true, autoHighlight: true,
+    highlightColor: [30, 60, 160, 90], getFillColor, updateTriggers: {getFillColor: version}});
 }
 
 // Outlines on a 2D canvas above the fills, stroked by the browser (Skia) rather than deck.gl's PathLayer: in
@@ -250,6 +250,9 @@ async function render(a) {
   mark("render");
   const mine = ++seq;
   try {
+    // The geometry's requests go first: making the map holds this thread for a while (makeDeck).
+    if (!deckgl) for (const name of [...a.geo, ...(a.context ? a.context.geo : [])]) file(a.geoBase + name);
+    makeDeck();
     await draw(a, mine);
   } catch (e) {
     if (mine === seq) fail(e, a.lang);  // a newer rerun supersedes this one: only its own outcome is shown
@@ -427,6 +430,7 @@ async function draw(a, mine) {
   el.dataset.fill = String(fillVersion);
   const vKey = JSON.stringify([a.view, a.panels]);
   const lKey = `${areas.key}|${context.key}|${a.selected}|${a.lineWidth}`;
+  el.classList.remove("warming");  // the warm-up's canvas is shown from the first real draw
   if (vKey !== viewKey) {
     // A new view (level or scope, or the first) re-centres the map; a filter change keeps the user's pan and zoom.
     const {views, viewState} = viewsOf(a);
@@ -439,35 +443,55 @@ async function draw(a, mine) {
   linesKey = lKey;
   viewKey = vKey;
   labelsDirty = true;
-  deckgl.redraw(true);  // lay the labels out for this rerun's names and view
+  // New colours or areas: deck.gl draws them in its next frame, and the labels and outlines follow (onAfterRender).
+  // Otherwise nothing may change on deck.gl's side (the selection, the names' language): draw now. Drawing now as
+  // well as in the next frame would draw every fill twice, the first time with the old colours.
+  if (!recoloured) deckgl.redraw(true);
   committed = mine;
   recovered();
   if (painted === mine) el.dataset.painted = String(painted);
 }
 
-// The map is made before the first render message: deck.gl sets up WebGL and compiles the fill layer's shaders
-// (slow in software WebGL) while Streamlit sends the arguments and the geometry loads. If it cannot be made (deck.gl
-// missing, no WebGL), the first render says so over the map (draw throws, render shows the message).
+// The map is made when the first arguments arrive, once their geometry is being fetched: made sooner, its WebGL set-up
+// held the page's only thread while Streamlit waited to send them (issue 16). It first draws one transparent triangle,
+// with the fill layer's own settings, on a hidden canvas: in software WebGL (no usable GPU, a remote desktop) the GPU
+// process compiles the layer's shaders for its first draw, ~0.1-0.2 s, and this lets it do so while the geometry
+// loads rather than after. Antialiasing is off: the outlines above the fills are antialiased by the browser, and
+// software WebGL fills four samples a pixel with it. If the map cannot be made (deck.gl missing, no WebGL), the
+// first render says so over the map (draw throws, render shows the message).
+const WARM_UP = {length: 1, startIndices: new Uint32Array([0, 3]), attributes: {
+  getPolygon: {value: new Float32Array([101, 13, 101.01, 13, 101, 13.01]), size: 2}, indices: new Uint32Array([0, 1, 2])}};
 let deckError = null;
-try {
-  deckgl = new deck.Deck({
-    parent: el, viewState: {longitude: 101, latitude: 13, zoom: 4.6, minZoom: 4, maxZoom: 14}, controller: true,
-    views: new deck.MapView({repeat: false}),
-    layers: [new deck.SolidPolygonLayer({id: "areas", data: [], ...BINARY, pickable: true})],
-    getTooltip: tooltip, onClick, onViewStateChange: onView,
-    getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
-    // data-painted: the last rerun whose colours are on screen (the browser tests and the bench wait on it)
-    onAfterRender: () => {
-      renders.push(performance.now());  // when each frame was drawn (bench/bench_firstpaint.py's pan frame time)
-      if (renders.length > 1000) renders.splice(0, 500);
-      drawOutlines();
-      const sig = labelSignature();  // the frame was resized, or the view moved: the labels follow
-      if (labelsDirty || sig !== labelSig) { labelsDirty = false; labelSig = sig; placeLabels(); }
-      if (painted !== committed) { painted = committed; el.dataset.painted = String(painted); mark("painted"); }
-    },
-  });
-} catch (e) {
-  deckError = e;
+function makeDeck() {
+  if (deckgl || deckError) return;
+  try {
+    // The canvas has its drawing size before WebGL starts: sized later, deck.gl reallocates its buffers (~40 ms in
+    // software WebGL) on the first frame.
+    const canvas = document.createElement("canvas"), dpr = window.devicePixelRatio || 1;
+    Object.assign(canvas.style, {position: "absolute", left: "0", top: "0", width: "100%", height: "100%"});
+    canvas.width = Math.round(el.clientWidth * dpr);
+    canvas.height = Math.round(el.clientHeight * dpr);
+    el.insertBefore(canvas, el.firstChild);
+    deckgl = new deck.Deck({
+      canvas, deviceProps: {waitForPageLoad: false, webgl: {antialias: false}},
+      viewState: {longitude: 101, latitude: 13, zoom: 4.6, minZoom: 4, maxZoom: 14}, controller: true,
+      views: new deck.MapView({repeat: false}),
+      layers: [areasLayer(WARM_UP, () => NONE, 0)],
+      getTooltip: tooltip, onClick, onViewStateChange: onView,
+      getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
+      // data-painted: the last rerun whose colours are on screen (the browser tests and the bench wait on it)
+      onAfterRender: () => {
+        renders.push(performance.now());  // when each frame was drawn (bench/bench_firstpaint.py's pan frame time)
+        if (renders.length > 1000) renders.splice(0, 500);
+        drawOutlines();
+        const sig = labelSignature();  // the frame was resized, or the view moved: the labels follow
+        if (labelsDirty || sig !== labelSig) { labelsDirty = false; labelSig = sig; placeLabels(); }
+        if (painted !== committed) { painted = committed; el.dataset.painted = String(painted); mark("painted"); }
+      },
+    });
+  } catch (e) {
+    deckError = e;
+  }
 }
 
 // Streamlit posts the arguments again whenever the frame's height changes (the presentation view fits the map to the
