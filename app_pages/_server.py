@@ -14,7 +14,12 @@
    before that stack, and compressed once (gzip) for a browser that accepts it: Streamlit sends them uncompressed,
    4.8 MB that a phone on a mobile network waits for. Everything else (the page itself, components, media, the
    websocket) goes to Streamlit.
-3. **The start-up warm-up** (``app_pages/_startup.py``) runs in a background thread while Streamlit starts.
+3. **The map's own files from memory** (:class:`MapFiles`): deck.js, map.js and the geometry files of the map's web
+   folder (``povmap.web.mapweb``). Streamlit's component route reads each from disk and compresses it again for every
+   request (0.65 MB of deck.js, 1.3 MB of subdistricts for every new visitor), and sends no validator, so a
+   returning browser fetches them all again. They are kept compressed, checked against the file on every request,
+   the geometry (named by its store build) marked immutable and the rest revalidated by ETag.
+4. **The start-up warm-up** (``app_pages/_startup.py``) runs in a background thread while Streamlit starts.
 """
 from __future__ import annotations
 
@@ -22,7 +27,9 @@ import asyncio
 import gzip
 import logging
 import mimetypes
+import os
 import socket
+import stat
 import threading
 from pathlib import Path
 
@@ -67,6 +74,26 @@ COMPRESSIBLE = {".js", ".css", ".svg", ".json"}  # fonts and images are compress
 GZIP_MIN_BYTES, GZIP_LEVEL = 1000, 6
 
 
+def as_sent(body: bytes, kind: str, headers: list, compress: bool) -> dict:
+    """``{"plain" | "gzip": (body, headers)}``: a file as it is sent, compressed once where that pays."""
+    common = [(b"content-type", kind.encode()), *headers]
+    out = {"plain": (body, [*common, (b"content-length", str(len(body)).encode())])}
+    if compress and len(body) >= GZIP_MIN_BYTES:
+        packed = gzip.compress(body, GZIP_LEVEL, mtime=0)
+        out["gzip"] = (packed, [*common, (b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding"),
+                                (b"content-length", str(len(packed)).encode())])
+        out["plain"][1].append((b"vary", b"Accept-Encoding"))
+    return out
+
+
+async def send_file(scope, send, hit: dict) -> None:
+    """Answer with the cached file ``hit`` (:func:`as_sent`), compressed if the browser accepts it."""
+    accepts = dict(scope.get("headers") or ()).get(b"accept-encoding", b"")
+    body, headers = hit["gzip"] if "gzip" in hit and b"gzip" in accepts else hit["plain"]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
 class FrontendFiles:
     """ASGI middleware: ``GET``/``HEAD`` of ``<base>/static/{js,css,media}/<file>`` answered from memory (each file
     read, and compressed if text, once, on its first request, in a worker thread); every other request passes to
@@ -93,14 +120,7 @@ class FrontendFiles:
         except OSError:
             return None
         kind = TYPES.get(file.suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-        common = [(b"content-type", kind.encode()), (b"cache-control", IMMUTABLE.encode())]
-        out = {"plain": (body, [*common, (b"content-length", str(len(body)).encode())])}
-        if file.suffix in COMPRESSIBLE and len(body) >= GZIP_MIN_BYTES:
-            packed = gzip.compress(body, GZIP_LEVEL, mtime=0)
-            out["gzip"] = (packed, [*common, (b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding"),
-                                    (b"content-length", str(len(packed)).encode())])
-            out["plain"][1].append((b"vary", b"Accept-Encoding"))
-        return out
+        return as_sent(body, kind, [(b"cache-control", IMMUTABLE.encode())], file.suffix in COMPRESSIBLE)
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "")
@@ -112,21 +132,104 @@ class FrontendFiles:
             if hit is None:  # unknown or odd name, never kept (any number of them): Streamlit answers
                 return await self.app(scope, receive, send)
             self.cache[path] = hit  # at most the files of Streamlit's static folder
-        accepts = dict(scope.get("headers") or ()).get(b"accept-encoding", b"")
-        body, headers = hit["gzip"] if "gzip" in hit and b"gzip" in accepts else hit["plain"]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        await send_file(scope, send, hit)
+
+
+MAP_COMPONENTS = ("app_pages._map.area_map",)  # Streamlit's name for the map's component (app_pages/_map.py)
+MAP_FILE_MAX_BYTES = 16 * 2**20  # larger files (none today: subdistricts are 1.3 MB) are left to Streamlit
+MAP_CACHE_BYTES = 96 * 2**20  # every geometry file of a store build, plain and compressed, is ~25 MB
+MAP_COMPRESSIBLE = {".js", ".html", ".json", ".bin"}  # the geometry's float32 points compress to ~30 %
+
+
+def registered_root(name: str) -> str | None:
+    """The folder Streamlit serves the component ``name`` from, if it has been declared (``app_pages._map``)."""
+    from streamlit.runtime import Runtime
+
+    return Runtime.instance().component_registry.get_component_path(name) if Runtime.exists() else None
+
+
+class MapFiles:
+    """ASGI middleware: ``GET``/``HEAD`` of ``<base>/component/<map>/<file>`` answered from memory. Each file is read
+    and compressed once per version (its size and modification time, checked on every request: the folder is
+    rewritten by an upgrade or healed under a running server). Paths are checked by Streamlit's own
+    ``build_safe_abspath``; anything else, or anything unreadable, goes to Streamlit's component route. Written by
+    hand for the reason :class:`FrontendFiles` is."""
+
+    def __init__(self, app, base_url: str = "", root_of=registered_root) -> None:
+        self.app = app
+        base = "/" + base_url.strip("/") if base_url.strip("/") else ""
+        self.prefixes = {f"{base}/component/{name}/": name for name in MAP_COMPONENTS}
+        self.root_of = root_of
+        self.cache: dict[str, tuple[tuple[int, int], dict]] = {}  # file -> (size and mtime, as_sent)
+        self.kept = 0  # bytes in the cache
+
+    @staticmethod
+    def _load(file: str, rel: str, stamp: tuple[int, int]) -> dict | None:
+        from streamlit.web.server.component_file_utils import guess_content_type
+
+        try:
+            with open(file, "rb") as f:
+                body = f.read(MAP_FILE_MAX_BYTES + 1)
+        except OSError:
+            return None
+        if len(body) != stamp[1]:  # rewritten while it was read: the next request reads it again
+            return None
+        # Geometry is named by its store build and never changes; the rest keeps its name across upgrades.
+        cache = [(b"cache-control", IMMUTABLE.encode())] if rel.startswith("geo/") else \
+            [(b"cache-control", b"no-cache"), (b"etag", f'"{stamp[0]:x}-{stamp[1]:x}"'.encode())]
+        return as_sent(body, guess_content_type(file), cache, os.path.splitext(file)[1] in MAP_COMPRESSIBLE)
+
+    def _keep(self, file: str, stamp: tuple[int, int], hit: dict) -> None:
+        def size(entry: dict) -> int:
+            return sum(len(body) for body, _ in entry.values())
+
+        old = self.cache.pop(file, None)
+        self.kept -= size(old[1]) if old else 0
+        while self.cache and self.kept + size(hit) > MAP_CACHE_BYTES:  # the oldest go first
+            self.kept -= size(self.cache.pop(next(iter(self.cache)))[1])
+        self.cache[file] = (stamp, hit)
+        self.kept += size(hit)
+
+    async def __call__(self, scope, receive, send) -> None:
+        from streamlit.web.server.component_file_utils import build_safe_abspath
+
+        path = scope.get("path", "")
+        prefix = next((p for p in self.prefixes if path.startswith(p)), None) if scope["type"] == "http" else None
+        root = self.root_of(self.prefixes[prefix]) if prefix and scope.get("method") in ("GET", "HEAD") else None
+        rel = path[len(prefix):] if root else ""
+        file = build_safe_abspath(root, rel) if rel else None
+        try:
+            st = os.stat(file) if file else None
+        except OSError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size > MAP_FILE_MAX_BYTES:
+            return await self.app(scope, receive, send)
+        stamp = (st.st_mtime_ns, st.st_size)
+        hit = self.cache.get(file)
+        if hit is None or hit[0] != stamp:
+            loaded = await asyncio.to_thread(self._load, file, rel, stamp)
+            if loaded is None:
+                return await self.app(scope, receive, send)
+            self._keep(file, stamp, loaded)
+            hit = (stamp, loaded)
+        etag = dict(hit[1]["plain"][1]).get(b"etag")
+        if etag and dict(scope.get("headers") or ()).get(b"if-none-match") == etag:
+            await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag),
+                                                                                 (b"cache-control", b"no-cache")]})
+            return await send({"type": "http.response.body", "body": b""})
+        await send_file(scope, send, hit[1])
 
 
 def frontend_from_memory() -> bool:
-    """Put :class:`FrontendFiles` in front of the app Streamlit builds."""
+    """Put :class:`FrontendFiles` and :class:`MapFiles` in front of the app Streamlit builds."""
     def wrap(build):
         def build_with_memory(runtime):
             from streamlit import config, file_util
 
             app = build(runtime)
-            app.add_middleware(FrontendFiles, static_dir=file_util.get_static_dir(),
-                               base_url=config.get_option("server.baseUrlPath") or "")
+            base_url = config.get_option("server.baseUrlPath") or ""
+            app.add_middleware(FrontendFiles, static_dir=file_util.get_static_dir(), base_url=base_url)
+            app.add_middleware(MapFiles, base_url=base_url)
             return app
         return build_with_memory
 

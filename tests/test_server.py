@@ -88,3 +88,58 @@ def test_the_server_puts_the_frontend_files_in_front_of_streamlits_app():
     assert _server.frontend_from_memory() and _server.frontend_from_memory()
     assert starlette_server.create_starlette_app.__name__ == "build_with_memory"  # wrapped once: povmap_wrapped
     assert starlette_server.create_starlette_app.povmap_wrapped
+
+
+def test_the_maps_files_come_from_memory_and_follow_the_folder(tmp_path):
+    """deck.js, map.js and geometry: compressed once per version of the file, the geometry immutable, the rest
+    revalidated by ETag; a file rewritten under the server is served anew; anything else goes to Streamlit."""
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    root = tmp_path / "web"
+    (root / "geo" / "k1").mkdir(parents=True)
+    (root / "deck.js").write_text("var deck = 1;" * 500, encoding="utf-8")
+    geo = root / "geo" / "k1" / "province-overview-TH.bin"
+    geo.write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
+    (root / "link.js").symlink_to(tmp_path / "secret.txt")
+    seen = []
+
+    async def streamlit(request):
+        seen.append(request.url.path)
+        return PlainTextResponse("streamlit", status_code=404)
+
+    app = Starlette(routes=[Route("/{path:path}", streamlit, methods=["GET", "HEAD", "POST"])])
+    roots = {"app_pages._map.area_map": str(root)}
+    app.add_middleware(_server.MapFiles, base_url="povmap", root_of=roots.get)
+    client = TestClient(app)
+    base = "/povmap/component/app_pages._map.area_map/"
+
+    r = client.get(base + "deck.js", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.text == "var deck = 1;" * 500 and r.headers["content-encoding"] == "gzip"
+    from streamlit.web.server.component_file_utils import guess_content_type
+    assert r.headers["cache-control"] == "no-cache"
+    assert r.headers["content-type"] == guess_content_type(str(root / "deck.js"))  # as Streamlit's own route
+    again = client.get(base + "deck.js", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    g = client.get(base + "geo/k1/province-overview-TH.bin", headers={"Accept-Encoding": "identity"})
+    assert g.content == geo.read_bytes() and g.headers["cache-control"] == "public, immutable, max-age=31536000"
+    assert seen == []
+
+    # rewritten (an upgrade, a healed folder): served anew, new ETag
+    (root / "deck.js").write_text("var deck = 2;", encoding="utf-8")
+    fresh = client.get(base + "deck.js", headers={"If-None-Match": r.headers["etag"]})
+    assert fresh.status_code == 200 and fresh.text == "var deck = 2;" and fresh.headers["etag"] != r.headers["etag"]
+    assert len(client.app.middleware_stack.app.cache) == 2  # one version of each file is kept
+
+    for path in (base + "missing.js", base + "link.js", base + "%2E%2E/secret.txt", base + "geo",
+                 "/povmap/component/other.component/deck.js", "/component/app_pages._map.area_map/deck.js"):
+        assert client.get(path).text == "streamlit", path
+    assert client.post(base + "deck.js").text == "streamlit"
+    assert len(seen) == 7
+    roots.clear()  # not declared yet (no map drawn since the server started): Streamlit answers
+    assert client.get(base + "deck.js").text == "streamlit"
