@@ -180,11 +180,18 @@ def test_filter_change_recolours_without_fetching_geometry(app_page: Page):
     frame = page.frame_locator(MAP_FRAME).first
     before = frame.locator("#map").get_attribute("data-fill")
     assert frame.locator("#map").get_attribute("data-features") == "135"  # Kalasin's subdistricts
+    [map_js] = [f for f in page.frames if "area_map" in f.url]
+    # Fills without antialiasing (the outlines above them have it): software WebGL would fill four samples a pixel
+    assert map_js.evaluate("() => document.querySelector('#map > canvas').getContext('webgl2')"
+                           ".getContextAttributes().antialias") is False
+    frames_before = map_js.evaluate("() => window.povmapRenders.length")
     page.get_by_test_id("stSidebar").get_by_role("button", name="ด้านรายได้").click()
     frame.locator(f'#map:not([data-fill="{before}"])').wait_for(state="attached", timeout=RERUN_TIMEOUT_MS)
     wait_script_done(page)
     wait_map_painted(page, min_colours=3)
     assert geo_requests == [], geo_requests
+    # The new colours are drawn once: not the old ones again first (each frame redraws every fill)
+    assert map_js.evaluate("() => window.povmapRenders.length") - frames_before == 1
     assert frame.locator("#map").get_attribute("data-features") == "135"
     assert_no_exception(page)
 
