@@ -18,7 +18,7 @@
    folder (``povmap.web.mapweb``). Streamlit's component route reads each from disk and compresses it again for every
    request (0.65 MB of deck.js, 1.3 MB of subdistricts for every new visitor), and sends no validator, so a
    returning browser fetches them all again. They are kept compressed, checked against the file on every request,
-   the geometry (named by its store build) marked immutable and the rest revalidated by ETag.
+   and revalidated by ETag.
 4. **The start-up warm-up** (``app_pages/_startup.py``) runs in a background thread while Streamlit starts.
 """
 from __future__ import annotations
@@ -164,20 +164,23 @@ class MapFiles:
         self.kept = 0  # bytes in the cache
 
     @staticmethod
-    def _load(file: str, rel: str, stamp: tuple[int, int]) -> dict | None:
+    def _load(file: str) -> tuple[tuple[int, int], dict] | None:
+        """The file's version (mtime, size) and the file as it is sent, read from one open file."""
         from streamlit.web.server.component_file_utils import guess_content_type
 
         try:
             with open(file, "rb") as f:
+                st = os.fstat(f.fileno())
                 body = f.read(MAP_FILE_MAX_BYTES + 1)
         except OSError:
             return None
-        if len(body) != stamp[1]:  # rewritten while it was read: the next request reads it again
+        if len(body) != st.st_size or len(body) > MAP_FILE_MAX_BYTES:  # rewritten while read, or too large
             return None
-        # Geometry is named by its store build and never changes; the rest keeps its name across upgrades.
-        cache = [(b"cache-control", IMMUTABLE.encode())] if rel.startswith("geo/") else \
-            [(b"cache-control", b"no-cache"), (b"etag", f'"{stamp[0]:x}-{stamp[1]:x}"'.encode())]
-        return as_sent(body, guess_content_type(file), cache, os.path.splitext(file)[1] in MAP_COMPRESSIBLE)
+        stamp = (st.st_mtime_ns, st.st_size)
+        # Weak: the plain and the compressed file share it. Revalidated rather than immutable, geometry included:
+        # its folder is named by the store build, but a new povmap may write it differently.
+        cache = [(b"cache-control", b"no-cache"), (b"etag", f'W/"{stamp[0]:x}-{stamp[1]:x}"'.encode())]
+        return stamp, as_sent(body, guess_content_type(file), cache, os.path.splitext(file)[1] in MAP_COMPRESSIBLE)
 
     def _keep(self, file: str, stamp: tuple[int, int], hit: dict) -> None:
         def size(entry: dict) -> int:
@@ -204,18 +207,18 @@ class MapFiles:
             st = None
         if st is None or not stat.S_ISREG(st.st_mode) or st.st_size > MAP_FILE_MAX_BYTES:
             return await self.app(scope, receive, send)
-        stamp = (st.st_mtime_ns, st.st_size)
         hit = self.cache.get(file)
-        if hit is None or hit[0] != stamp:
-            loaded = await asyncio.to_thread(self._load, file, rel, stamp)
-            if loaded is None:
+        if hit is None or hit[0] != (st.st_mtime_ns, st.st_size):
+            hit = await asyncio.to_thread(self._load, file)  # two first requests at once may both read: harmless
+            if hit is None:
                 return await self.app(scope, receive, send)
-            self._keep(file, stamp, loaded)
-            hit = (stamp, loaded)
-        etag = dict(hit[1]["plain"][1]).get(b"etag")
-        if etag and dict(scope.get("headers") or ()).get(b"if-none-match") == etag:
-            await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag),
-                                                                                 (b"cache-control", b"no-cache")]})
+            self._keep(file, *hit)
+        etag = dict(hit[1]["plain"][1])[b"etag"]
+        asked = dict(scope.get("headers") or ()).get(b"if-none-match", b"")
+        tags = {t.strip().removeprefix(b"W/") for t in asked.split(b",")}  # a weak comparison, as for a GET
+        if b"*" in tags or etag.removeprefix(b"W/") in tags:
+            await send({"type": "http.response.start", "status": 304, "headers": [
+                (b"etag", etag), (b"cache-control", b"no-cache"), (b"vary", b"Accept-Encoding")]})
             return await send({"type": "http.response.body", "body": b""})
         await send_file(scope, send, hit[1])
 

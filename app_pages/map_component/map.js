@@ -252,7 +252,7 @@ async function render(a) {
   try {
     // The geometry's requests go first: making the map holds this thread for a while (makeDeck).
     if (!deckgl) for (const name of [...a.geo, ...(a.context ? a.context.geo : [])]) file(a.geoBase + name);
-    makeDeck();
+    makeDeck(a.lang);
     await draw(a, mine);
   } catch (e) {
     if (mine === seq) fail(e, a.lang);  // a newer rerun supersedes this one: only its own outcome is shown
@@ -443,10 +443,8 @@ async function draw(a, mine) {
   linesKey = lKey;
   viewKey = vKey;
   labelsDirty = true;
-  // New colours or areas: deck.gl draws them in its next frame, and the labels and outlines follow (onAfterRender).
-  // Otherwise nothing may change on deck.gl's side (the selection, the names' language): draw now. Drawing now as
-  // well as in the next frame would draw every fill twice, the first time with the old colours.
-  if (!recoloured) deckgl.redraw(true);
+  // deck.gl draws a new list of layers (every rerun gives one) in its next frame, once, and the labels, the outlines
+  // and data-painted follow (onAfterRender). A draw forced here as well drew every fill twice, the old colours first.
   committed = mine;
   recovered();
   if (painted === mine) el.dataset.painted = String(painted);
@@ -462,15 +460,15 @@ async function draw(a, mine) {
 const WARM_UP = {length: 1, startIndices: new Uint32Array([0, 3]), attributes: {
   getPolygon: {value: new Float32Array([101, 13, 101.01, 13, 101, 13.01]), size: 2}, indices: new Uint32Array([0, 1, 2])}};
 let deckError = null;
-function makeDeck() {
+function makeDeck(lang) {
   if (deckgl || deckError) return;
   try {
     // The canvas has its drawing size before WebGL starts: sized later, deck.gl reallocates its buffers (~40 ms in
     // software WebGL) on the first frame.
     const canvas = document.createElement("canvas"), dpr = window.devicePixelRatio || 1;
     Object.assign(canvas.style, {position: "absolute", left: "0", top: "0", width: "100%", height: "100%"});
-    canvas.width = Math.round(el.clientWidth * dpr);
-    canvas.height = Math.round(el.clientHeight * dpr);
+    canvas.width = Math.max(1, Math.round(el.clientWidth * dpr));  // a frame not laid out yet: deck.gl resizes it
+    canvas.height = Math.max(1, Math.round(el.clientHeight * dpr));
     el.insertBefore(canvas, el.firstChild);
     deckgl = new deck.Deck({
       canvas, deviceProps: {waitForPageLoad: false, webgl: {antialias: false}},
@@ -478,6 +476,8 @@ function makeDeck() {
       views: new deck.MapView({repeat: false}),
       layers: [areasLayer(WARM_UP, () => NONE, 0)],
       getTooltip: tooltip, onClick, onViewStateChange: onView,
+      // WebGL is set up after the constructor returns: a failure there (no WebGL) is said over the map too
+      onError: (e) => { deckError = e; fail(e, args ? args.lang : lang); },
       getCursor: ({isDragging, isHovering}) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
       // data-painted: the last rerun whose colours are on screen (the browser tests and the bench wait on it)
       onAfterRender: () => {

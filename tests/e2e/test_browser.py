@@ -185,12 +185,16 @@ def test_filter_change_recolours_without_fetching_geometry(app_page: Page):
     assert map_js.evaluate("() => document.querySelector('#map > canvas').getContext('webgl2')"
                            ".getContextAttributes().antialias") is False
     frames_before = map_js.evaluate("() => window.povmapRenders.length")
+    painted_before = int(frame.locator("#map").get_attribute("data-painted"))
     page.get_by_test_id("stSidebar").get_by_role("button", name="ด้านรายได้").click()
     frame.locator(f'#map:not([data-fill="{before}"])').wait_for(state="attached", timeout=RERUN_TIMEOUT_MS)
     wait_script_done(page)
     wait_map_painted(page, min_colours=3)
+    # data-painted names the rerun whose colours are on screen: set in the frame that drew them
+    map_js.wait_for_function("(n) => Number(document.getElementById('map').dataset.painted) > n", arg=painted_before,
+                             timeout=RERUN_TIMEOUT_MS)
     assert geo_requests == [], geo_requests
-    # The new colours are drawn once: not the old ones again first (each frame redraws every fill)
+    # The new colours are drawn once, not after the old ones drawn again (each frame redraws every fill)
     assert map_js.evaluate("() => window.povmapRenders.length") - frames_before == 1
     assert frame.locator("#map").get_attribute("data-features") == "135"
     assert_no_exception(page)
