@@ -41,6 +41,12 @@ def _component(root: Path):
         return _components[str(root)]
 
 
+def ensure_geometry(web: MapWeb, engine, chunks) -> None:
+    """Write the geometry files ``chunks`` into the web folder where they are missing (the start-up warm-up too)."""
+    for chunk in chunks:
+        web.ensure(chunk, lambda c=chunk: map_chunk_bytes(engine, c))
+
+
 def area_map(spec: MapSpec, engine, *, key: str, height: int, lang: str, once: bool = False) -> str | None:
     """Draw the map; returns the code of the area the user clicked (kept until the key changes).
 
@@ -53,8 +59,7 @@ def area_map(spec: MapSpec, engine, *, key: str, height: int, lang: str, once: b
         logging.getLogger("povmap").error("map web folder: %s", exc)
         st.error(exc.message(lang))
         return None
-    for chunk in spec.chunks:
-        web.ensure(chunk, lambda c=chunk: map_chunk_bytes(engine, c))
+    ensure_geometry(web, engine, spec.chunks)
     # A frame's height is 0 until its script has loaded and says otherwise; a box of the final height keeps
     # the page from jumping under the user's pointer meanwhile.
     with st.container(height=height + MAP_BOX_PAD_PX, border=False, key=f"{key}.box"):

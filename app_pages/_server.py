@@ -74,6 +74,11 @@ COMPRESSIBLE = {".js", ".css", ".svg", ".json"}  # fonts and images are compress
 GZIP_MIN_BYTES, GZIP_LEVEL = 1000, 6
 
 
+def url_base(base_url: str) -> str:
+    """Streamlit's ``server.baseUrlPath`` as the start of a request's path: "" or "/name"."""
+    return "/" + base_url.strip("/") if base_url.strip("/") else ""
+
+
 def as_sent(body: bytes, kind: str, headers: list, compress: bool) -> dict:
     """``{"plain" | "gzip": (body, headers)}``: a file as it is sent, compressed once where that pays."""
     common = [(b"content-type", kind.encode()), *headers]
@@ -103,7 +108,7 @@ class FrontendFiles:
     def __init__(self, app, static_dir: str | Path, base_url: str = "") -> None:
         self.app = app
         self.root = Path(static_dir).resolve() / "static"
-        base = "/" + base_url.strip("/") if base_url.strip("/") else ""
+        base = url_base(base_url)
         self.folders = {f"{base}/static/{d}/": self.root / d for d in FRONTEND_DIRS}  # URL prefix -> folder
         self.prefixes = tuple(self.folders)
         self.cache: dict[str, dict] = {}  # URL path -> {"plain" | "gzip": (body, headers)}
@@ -157,7 +162,7 @@ class MapFiles:
 
     def __init__(self, app, base_url: str = "", root_of=registered_root) -> None:
         self.app = app
-        base = "/" + base_url.strip("/") if base_url.strip("/") else ""
+        base = url_base(base_url)
         self.prefixes = {f"{base}/component/{name}/": name for name in MAP_COMPONENTS}
         self.root_of = root_of
         self.cache: dict[str, tuple[tuple[int, int], dict]] = {}  # file -> (size and mtime, as_sent)

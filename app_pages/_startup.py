@@ -23,15 +23,14 @@ def warm_up() -> None:
         from povmap.core.config import web_dir
         from povmap.core.engine import Query
         from povmap.data import datasource
-        from povmap.present.explorer import build_view, map_chunk_bytes
+        from povmap.present.explorer import build_view
         from povmap.present.urlstate import DEFAULT
 
         engine = _ui._engine(datasource.choose())  # the server's default datasets: what a new visitor sees
         view = build_view(engine, Query(dataset=DEFAULT.dataset, level=DEFAULT.level, metric=DEFAULT.metric),
                           lang="th", labels=12)
         web = _map._web(str(web_dir()), engine.data.store.version)
-        for chunk in view.map.chunks:
-            web.ensure(chunk, lambda c=chunk: map_chunk_bytes(engine, c))
+        _map.ensure_geometry(web, engine, view.map.chunks)
         log.info("start-up warm-up done in %.1f s", time.perf_counter() - t0)
     except Exception:  # noqa: BLE001 - a broken store is the first page's to explain, with its message
         log.warning("start-up warm-up stopped; the first page will load what it needs", exc_info=True)

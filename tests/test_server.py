@@ -146,3 +146,10 @@ def test_the_maps_files_come_from_memory_and_follow_the_folder(tmp_path):
     assert len(seen) == 7
     roots.clear()  # not declared yet (no map drawn since the server started): Streamlit answers
     assert client.get(base + "deck.js").text == "streamlit"
+
+
+def test_the_map_component_served_from_memory_is_the_one_the_pages_declare(tmp_path):
+    """``MapFiles`` names the map's component as Streamlit does (after ``app_pages/_map.py``), not from a copy."""
+    from app_pages import _map
+
+    assert _map._component(tmp_path).name in _server.MAP_COMPONENTS

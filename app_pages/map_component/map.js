@@ -251,7 +251,7 @@ async function render(a) {
   const mine = ++seq;
   try {
     // The geometry's requests go first: making the map holds this thread for a while (makeDeck).
-    if (!deckgl) for (const name of [...a.geo, ...(a.context ? a.context.geo : [])]) file(a.geoBase + name);
+    if (!deckgl) geoUrls(a).forEach(file);  // geoUrls: index.html
     makeDeck(a.lang);
     await draw(a, mine);
   } catch (e) {
