@@ -153,3 +153,53 @@ def test_the_map_component_served_from_memory_is_the_one_the_pages_declare(tmp_p
     from app_pages import _map
 
     assert _map._component(tmp_path).name in _server.MAP_COMPONENTS
+
+
+def test_a_page_opened_in_a_browser_imports_the_data_grid_as_soon_as_it_is_parsed(tmp_path):
+    from starlette.applications import Starlette
+    from starlette.responses import FileResponse, PlainTextResponse
+    from starlette.routing import Route
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    (tmp_path / "static" / "js").mkdir(parents=True)
+    page = '<html><head><script type="module" crossorigin src="./static/js/index.Q1w-2.js"></script></head><body></body></html>'
+    (tmp_path / "index.html").write_text(page, encoding="utf-8")
+    (tmp_path / "static" / "js" / "index.Q1w-2.js").write_text(
+        'const a=lazy(()=>H(()=>import(`./DataFrame.-f9-1zS0.js`).then(e=>e.n),[]))', encoding="utf-8")
+
+    async def streamlit(request):  # Streamlit's static route: its page for any page path, with its validators
+        if request.url.path == "/other":
+            return PlainTextResponse("x" * len(page), media_type="text/html")  # same length, not the page
+        return FileResponse(tmp_path / "index.html")
+
+    app = Starlette(routes=[Route("/{path:path}", streamlit, methods=["GET", "HEAD"])])
+    app.add_middleware(_server.EarlyModules, static_dir=tmp_path)
+    client = TestClient(app)
+    wanted = '<script type="module">import("./static/js/DataFrame.-f9-1zS0.js").catch(() => {});</script></head>'
+    for path in ("/", "/profile?area=10"):
+        r = client.get(path, headers={"Accept": "text/html,application/xhtml+xml", "Accept-Encoding": "identity"})
+        assert r.status_code == 200 and r.text == page.replace("</head>", wanted)
+        assert int(r.headers["content-length"]) == len(r.content)
+        assert "etag" not in r.headers and "last-modified" not in r.headers and r.headers["cache-control"] == "no-cache"
+    packed = client.get("/", headers={"Accept": "text/html", "Accept-Encoding": "gzip"})
+    assert packed.headers.get("content-encoding") in (None, "gzip") and wanted in packed.text
+    # What is not a browser opening Streamlit's page passes untouched
+    assert "etag" in client.get("/", headers={"Accept": "*/*"}).headers
+    assert client.get("/other", headers={"Accept": "text/html"}).text == "x" * len(page)
+    assert client.head("/", headers={"Accept": "text/html"}).headers["content-length"] == str(len(page))
+    # A Streamlit whose main script names no such module: its page as it is
+    (tmp_path / "static" / "js" / "index.Q1w-2.js").write_text("const a=1", encoding="utf-8")
+    assert _server.early_page(tmp_path) is None
+    (tmp_path / "index.html").unlink()
+    assert _server.early_page(tmp_path) is None
+
+
+def test_the_installed_streamlits_page_gets_the_data_grids_module():
+    from streamlit import file_util
+
+    pages = _server.early_page(file_util.get_static_dir())
+    assert pages is not None, "this Streamlit's page or main script changed: the data grid is no longer imported early"
+    name = pages[1].split(b'import("./static/js/')[1].split(b'"')[0].decode()
+    assert (Path(file_util.get_static_dir()) / "static" / "js" / name).is_file()
