@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import logging
 import mimetypes
 import os
@@ -240,7 +241,8 @@ EARLY_MODULES = ("DataFrame",)  # Streamlit's element modules every first screen
 def early_page(static_dir: str | Path, modules=EARLY_MODULES) -> tuple[bytes, bytes] | None:
     """(Streamlit's page, the page importing ``modules`` once parsed), or None if this Streamlit's page or main script
     names none of them (the page is then sent as it is). The modules' file names carry a hash of their content, so
-    they are read from the main script's own lazy imports."""
+    they are read from the main script's own lazy imports, with the files each needs (Vite's list of them): these are
+    preloaded with the page, so the browser fetches them at once rather than level by level as it reads each."""
     folder = Path(static_dir)
     try:
         page = (folder / "index.html").read_bytes()
@@ -248,13 +250,24 @@ def early_page(static_dir: str | Path, modules=EARLY_MODULES) -> tuple[bytes, by
         script = (folder / "static" / "js" / main.group(1).decode()).read_text(encoding="utf-8") if main else ""
     except OSError:
         return None
-    names = [m.group(1) for name in modules
-             for m in [re.search(rf"import\(`\./({re.escape(name)}\.[\w-]+\.js)`\)", script)] if m]
+    files = re.search(r"m\.f=(\[[^\]]*\])", script)
+    try:
+        listed = json.loads(files.group(1)) if files else []
+    except ValueError:
+        listed = []
+    names, needs = [], []
+    for name in modules:
+        m = re.search(rf"import\(`\./({re.escape(name)}\.[\w-]+\.js)`\)[^;]*?__vite__mapDeps\(\[([\d,]+)\]\)", script)
+        if m:
+            names.append(m.group(1))
+            needs += [listed[int(i)][2:] for i in m.group(2).split(",") if int(i) < len(listed)]
     if not names or b"</head>" not in page:
         return None
+    preload = "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{n}">' for n in dict.fromkeys(needs)
+                      if n.endswith(".js") and f"./static/js/{n}".encode() not in page)
     # A module script runs after the page's own (in document order), so the app has started when these load.
     imports = "".join(f'import("./static/js/{n}").catch(() => {{}});' for n in names)
-    return page, page.replace(b"</head>", f'<script type="module">{imports}</script></head>'.encode(), 1)
+    return page, page.replace(b"</head>", f'{preload}<script type="module">{imports}</script></head>'.encode(), 1)
 
 
 class EarlyModules:

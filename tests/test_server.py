@@ -166,8 +166,11 @@ def test_a_page_opened_in_a_browser_imports_the_data_grid_as_soon_as_it_is_parse
     (tmp_path / "static" / "js").mkdir(parents=True)
     page = '<html><head><script type="module" crossorigin src="./static/js/index.Q1w-2.js"></script></head><body></body></html>'
     (tmp_path / "index.html").write_text(page, encoding="utf-8")
-    (tmp_path / "static" / "js" / "index.Q1w-2.js").write_text(
-        'const a=lazy(()=>H(()=>import(`./DataFrame.-f9-1zS0.js`).then(e=>e.n),[]))', encoding="utf-8")
+    (tmp_path / "static" / "js" / "index.Q1w-2.js").write_text(  # Vite's shape: one list of files, indexes per import
+        'const __vite__mapDeps=(i,m=__vite__mapDeps,d=(m.f||(m.f=["./DataFrame.-f9-1zS0.js","./grid.Zx9.js",'
+        '"./index.Q1w-2.js","./DataFrame.Ab.css","./Button.K2.js"])))=>i.map(i=>d[i]);'
+        'const a=lazy(()=>H(()=>import(`./DataFrame.-f9-1zS0.js`).then(e=>e.n),__vite__mapDeps([0,1,2,3]),import.meta.url)),'
+        'b=lazy(()=>H(()=>import(`./Button.K2.js`),__vite__mapDeps([4]),import.meta.url));', encoding="utf-8")
 
     async def streamlit(request):  # Streamlit's static route: its page for any page path, with its validators
         if request.url.path == "/other":
@@ -177,7 +180,10 @@ def test_a_page_opened_in_a_browser_imports_the_data_grid_as_soon_as_it_is_parse
     app = Starlette(routes=[Route("/{path:path}", streamlit, methods=["GET", "HEAD"])])
     app.add_middleware(_server.EarlyModules, static_dir=tmp_path)
     client = TestClient(app)
-    wanted = '<script type="module">import("./static/js/DataFrame.-f9-1zS0.js").catch(() => {});</script></head>'
+    # the module's files preloaded (not the page's own script, not its style sheet), then the module imported
+    wanted = ('<link rel="modulepreload" crossorigin href="./static/js/DataFrame.-f9-1zS0.js">'
+              '<link rel="modulepreload" crossorigin href="./static/js/grid.Zx9.js">'
+              '<script type="module">import("./static/js/DataFrame.-f9-1zS0.js").catch(() => {});</script></head>')
     for path in ("/", "/profile?area=10"):
         r = client.get(path, headers={"Accept": "text/html,application/xhtml+xml", "Accept-Encoding": "identity"})
         assert r.status_code == 200 and r.text == page.replace("</head>", wanted)
