@@ -83,6 +83,12 @@ def test_opens_with_thai_title_and_map(app_page: Page):
     assert_no_exception(page)
     n = wait_map_painted(page)
     assert n > 5, f"map canvas has only {n} colours"
+    # The ranking table's module was asked for with the page (app_pages/_server.EarlyModules): before the module of
+    # the first widget the script's run shows (a select box in the sidebar), which Streamlit asks for as it comes.
+    asked = page.evaluate("""() => performance.getEntriesByType('resource').map((e) => [e.name, e.startTime])""")
+    grid = [t for url, t in asked if re.search(r"/static/js/DataFrame\.[\w-]+\.js$", url)]
+    widget = [t for url, t in asked if re.search(r"/static/js/Selectbox\.[\w-]+\.js$", url)]
+    assert len(grid) == 1 and widget and grid[0] < min(widget), (grid, widget)
 
 
 def test_drill_down_by_ranking_table(app_page: Page):
