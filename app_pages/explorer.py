@@ -44,7 +44,7 @@ from povmap.core.vocab import (
 )
 from povmap.present.changeview import round_label
 from povmap.present.credits import CREDITS
-from povmap.present.explorer import area_name, breadcrumb, build_view, headline, province_order
+from povmap.present.explorer import area_name, breadcrumb, headline, province_order, shared_view
 from povmap.present.html import headline_html, legend_html, render, view_legend
 from povmap.present.text import md_text
 from povmap.present.urlstate import DEFAULT, ExplorerState, decode, encode
@@ -204,7 +204,7 @@ query = Query(dataset=dataset, level=level, scope=scope, parent=parent, dimensio
               tiers=tuple(tiers), metric=metric, indicator=indicator)
 try:
     present = bool(ss.get(K + "present"))
-    v = build_view(eng, query, lang=lg, scheme=scheme, k=int(k), selected=ss[K + "selected"],
+    v = shared_view(eng, query, lang=lg, scheme=scheme, k=int(k), selected=ss[K + "selected"],
                    map_size=PRESENT_MAP_PX if present else (700, MAP_HEIGHT_PX),
                    labels=PRESENT_LABELS if present else PAGE_LABELS, label_px=16 if present else 13)
 except QueryError as exc:

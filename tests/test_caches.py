@@ -18,7 +18,7 @@ from povmap.core import caches
 from povmap.core.caches import Cache
 from povmap.core.engine import Query
 from povmap.data.datasource import choose, open_engine
-from povmap.present.explorer import build_view
+from povmap.present.explorer import build_view, shared_view
 
 
 class FakeEngine:
@@ -80,6 +80,7 @@ def test_the_feature_caches_are_declared_with_their_bounds():
     assert got == {
         "engine.combos": 1, "engine.protected": 1, "change.transitions": 2,
         "explorer.province_order": 2, "explorer.shapes": 6, "explorer.bounds": 4096, "explorer.panels": 8,
+        "explorer.views": 16,
         "mapimage.paths": 6,
         "profile.figures": 4, "profile.sorted_codes": 6, "profile.polygons": 3, "profile.villages": 1,
         "profile.population": 1, "profile.hai": 1, "profile.households": 1,
@@ -173,3 +174,18 @@ def test_an_exception_is_not_cached():
 def test_a_name_is_declared_once():
     with pytest.raises(ValueError, match="declared twice"):
         Cache("test.lru4", maxsize=5, why="another feature")
+
+
+def test_a_view_is_worked_out_once_for_every_session_that_opens_it(engine):
+    q = Query(dataset="tpmap", level="subdistrict")
+    first = shared_view(engine, q, lang="th", labels=12)
+    # the same view asked for the way the page asks (defaults spelled out, dimensions in another order)
+    again = shared_view(engine, Query(dataset="tpmap", level="subdistrict",
+                                      dimensions=("access", "income", "education", "living", "health")),
+                        lang="th", scheme="quantiles", k=5, labels=12, label_px=13)
+    assert again is first
+    other = shared_view(engine, q, lang="en", labels=12)
+    assert other is not first and other.ranking["name"].tolist() != first.ranking["name"].tolist()
+    fresh = build_view(engine, q, lang="th", labels=12)
+    assert fresh.map.args == first.map.args and fresh.ranking.equals(first.ranking)
+    assert shared_view(engine, q, lang="th", labels=12, selected="100101") is not first
