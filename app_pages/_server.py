@@ -256,59 +256,73 @@ def early_page(static_dir: str | Path, modules=EARLY_MODULES) -> tuple[bytes, by
     except ValueError:
         listed = []
     names, needs = [], []
-    for name in modules:
-        m = re.search(rf"import\(`\./({re.escape(name)}\.[\w-]+\.js)`\)[^;]*?__vite__mapDeps\(\[([\d,]+)\]\)", script)
+    for name in modules:  # its import, then the list of files of that same call (never the next import's)
+        m = re.search(rf"import\(`\./({re.escape(name)}\.[\w-]+\.js)`\)(?:(?!import\()[^;])*?"
+                      rf"__vite__mapDeps\(\[([\d,]+)\]\)", script)
         if m:
             names.append(m.group(1))
-            needs += [listed[int(i)][2:] for i in m.group(2).split(",") if int(i) < len(listed)]
+            needs += [listed[int(i)][2:] for i in m.group(2).split(",")
+                      if int(i) < len(listed) and re.fullmatch(r"\./[\w.-]+\.js", listed[int(i)])]
     if not names or b"</head>" not in page:
         return None
     preload = "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{n}">' for n in dict.fromkeys(needs)
-                      if n.endswith(".js") and f"./static/js/{n}".encode() not in page)
+                      if f"./static/js/{n}".encode() not in page)
     # A module script runs after the page's own (in document order), so the app has started when these load.
     imports = "".join(f'import("./static/js/{n}").catch(() => {{}});' for n in names)
     return page, page.replace(b"</head>", f'{preload}<script type="module">{imports}</script></head>'.encode(), 1)
 
 
 class EarlyModules:
-    """ASGI middleware: a browser opening a page gets Streamlit's page with :func:`early_page`'s imports (see the
-    module's docstring), compressed if it accepts that. Only an answer that is exactly Streamlit's page file is
-    replaced; it then carries no validator (Streamlit's ETag names the file, not what is sent), so a browser always
-    fetches it (2.4 KB compressed). Every other request and answer passes untouched."""
+    """ASGI middleware: a browser opening any page gets Streamlit's page with :func:`early_page`'s additions (see the
+    module's docstring), compressed here if it accepts that. Streamlit compresses its page for some paths and not for
+    others, so the request goes on without ``Accept-Encoding`` and Streamlit's answer is seen as the file itself. Only
+    an answer that is exactly Streamlit's page file is replaced; it then carries no validator (Streamlit's ETag names
+    the file, not what is sent), so a browser always fetches it (3 KB compressed). Every other answer passes as it
+    came (uncompressed, for a page request), and every other request untouched."""
 
     def __init__(self, app, static_dir: str | Path) -> None:
         self.app = app
         pages = early_page(static_dir)
         self.original, self.page = (pages[0], as_sent(pages[1], "text/html; charset=utf-8", [
-            (b"cache-control", b"no-cache")], True)) if pages else (None, None)
+            (b"cache-control", b"no-cache"), (b"vary", b"Accept")], True)) if pages else (None, None)
 
     async def __call__(self, scope, receive, send) -> None:
         headers = dict(scope.get("headers") or ()) if scope["type"] == "http" else {}
-        if self.page is None or scope.get("method") != "GET" or b"text/html" not in headers.get(b"accept", b""):
+        if (self.page is None or scope.get("method") not in ("GET", "HEAD")
+                or b"text/html" not in headers.get(b"accept", b"")):
             return await self.app(scope, receive, send)
+        plain = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"],
+                 "extensions": {k: v for k, v in (scope.get("extensions") or {}).items()
+                                if k != "http.response.pathsend"}}  # the body comes as body messages, to compare
         held: list[dict] = []
+        replaced = False
 
         async def send_page(message) -> None:
-            if message["type"] == "http.response.start":
+            nonlocal replaced
+            if replaced:  # the changed page is sent and complete: nothing of the original follows it
+                return
+            kind = message["type"]
+            if kind == "http.response.start":
                 h = dict(message.get("headers") or ())
                 if (message["status"] == 200 and h.get(b"content-type", b"").startswith(b"text/html")
                         and b"content-encoding" not in h and h.get(b"content-length") == str(len(self.original)).encode()):
                     held.append(message)  # perhaps Streamlit's page: decided when its body is complete
                     return
-            elif held and message["type"] == "http.response.body":
+            elif held and kind == "http.response.body":
                 held.append(message)
                 if message.get("more_body"):
                     return
                 body = b"".join(m.get("body", b"") for m in held[1:])
-                if body == self.original:
+                if body == self.original or (scope["method"] == "HEAD" and not body):  # HEAD: the page's headers
+                    replaced = True
                     return await send_file(scope, send, self.page)
-                for m in held:
-                    await send(m)
-                held.clear()
-                return
-            await send(message)
+            # Not the page, or a message other than its body: what was held goes first, as it came.
+            flushed = [*held] if held and held[-1] is message else [*held, message]
+            held.clear()
+            for m in flushed:
+                await send(m)
 
-        await self.app(scope, receive, send_page)
+        await self.app(plain, receive, send_page)
 
 
 def frontend_from_memory() -> bool:

@@ -23,12 +23,12 @@ def warm_up() -> None:
         from povmap.core.config import web_dir
         from povmap.core.engine import Query
         from povmap.data import datasource
-        from povmap.present.explorer import shared_view
+        from povmap.present.explorer import PAGE_VIEW, shared_view
         from povmap.present.urlstate import DEFAULT
 
         engine = _ui._engine(datasource.choose())  # the server's default datasets: what a new visitor sees
         view = shared_view(engine, Query(dataset=DEFAULT.dataset, level=DEFAULT.level, metric=DEFAULT.metric),
-                           lang="th", labels=12)  # the explorer's first screen, kept for its first visitors
+                           lang="th", **PAGE_VIEW)  # the explorer's first screen, kept for its first visitors
         web = _map._web(str(web_dir()), engine.data.store.version)
         _map.ensure_geometry(web, engine, view.map.chunks)
         log.info("start-up warm-up done in %.1f s", time.perf_counter() - t0)

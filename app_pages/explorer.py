@@ -44,7 +44,7 @@ from povmap.core.vocab import (
 )
 from povmap.present.changeview import round_label
 from povmap.present.credits import CREDITS
-from povmap.present.explorer import area_name, breadcrumb, headline, province_order, shared_view
+from povmap.present.explorer import PAGE_VIEW, area_name, breadcrumb, headline, province_order, shared_view
 from povmap.present.html import headline_html, legend_html, render, view_legend
 from povmap.present.text import md_text
 from povmap.present.urlstate import DEFAULT, ExplorerState, decode, encode
@@ -53,7 +53,7 @@ from povmap.web.maplayer import MAP_HEIGHT_PX, fit_to_screen
 K = "explorer."  # prefix of this page's session-state keys
 PENDING = K + "pending"  # state to apply before the widgets of the next run are created
 PRESENT_MAP_PX = (1400, 780)
-PAGE_LABELS, PRESENT_LABELS = 12, 30  # area names the map may write on itself (as many as fit, highest first)
+PRESENT_LABELS = 30  # area names the map may write on itself (as many as fit, highest first; the page: PAGE_VIEW)
 RANKING_PX = MAP_HEIGHT_PX - 240  # beside the map, under the legend
 
 eng, lg, ps = page_start(K)
@@ -205,8 +205,7 @@ query = Query(dataset=dataset, level=level, scope=scope, parent=parent, dimensio
 try:
     present = bool(ss.get(K + "present"))
     v = shared_view(eng, query, lang=lg, scheme=scheme, k=int(k), selected=ss[K + "selected"],
-                   map_size=PRESENT_MAP_PX if present else (700, MAP_HEIGHT_PX),
-                   labels=PRESENT_LABELS if present else PAGE_LABELS, label_px=16 if present else 13)
+                    **({"map_size": PRESENT_MAP_PX, "labels": PRESENT_LABELS, "label_px": 16} if present else PAGE_VIEW))
 except QueryError as exc:
     st.error(f"{t('error.query', lg)}: {exc.message(lg)}")
     st.stop()

@@ -18,7 +18,7 @@ from povmap.core import caches
 from povmap.core.caches import Cache
 from povmap.core.engine import Query
 from povmap.data.datasource import choose, open_engine
-from povmap.present.explorer import build_view, shared_view
+from povmap.present.explorer import PAGE_VIEW, build_view, shared_view
 
 
 class FakeEngine:
@@ -80,7 +80,7 @@ def test_the_feature_caches_are_declared_with_their_bounds():
     assert got == {
         "engine.combos": 1, "engine.protected": 1, "change.transitions": 2,
         "explorer.province_order": 2, "explorer.shapes": 6, "explorer.bounds": 4096, "explorer.panels": 8,
-        "explorer.views": 16,
+        "explorer.views": 8,
         "mapimage.paths": 6,
         "profile.figures": 4, "profile.sorted_codes": 6, "profile.polygons": 3, "profile.villages": 1,
         "profile.population": 1, "profile.hai": 1, "profile.households": 1,
@@ -189,3 +189,15 @@ def test_a_view_is_worked_out_once_for_every_session_that_opens_it(engine):
     fresh = build_view(engine, q, lang="th", labels=12)
     assert fresh.map.args == first.map.args and fresh.ranking.equals(first.ranking)
     assert shared_view(engine, q, lang="th", labels=12, selected="100101") is not first
+
+
+def test_the_start_up_warm_up_fills_the_entry_the_first_page_reads(engine):
+    """The warm-up (app_pages/_startup.py) and the explorer's first run ask with the same arguments."""
+    from povmap.present.urlstate import DEFAULT
+
+    warm = shared_view(engine, Query(dataset=DEFAULT.dataset, level=DEFAULT.level, metric=DEFAULT.metric),
+                       lang="th", **PAGE_VIEW)
+    page = shared_view(engine, Query(dataset=DEFAULT.dataset, level=DEFAULT.level, scope=DEFAULT.scope,
+                                     metric=DEFAULT.metric), lang="th", scheme="quantiles", k=5, selected=None,
+                       **PAGE_VIEW)
+    assert page is warm

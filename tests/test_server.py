@@ -2,6 +2,7 @@
 from memory, and a first page that leaves to later what only later pages need (issue 16)."""
 from __future__ import annotations
 
+import gzip
 import os
 import socket
 import subprocess
@@ -157,45 +158,64 @@ def test_the_map_component_served_from_memory_is_the_one_the_pages_declare(tmp_p
 
 def test_a_page_opened_in_a_browser_imports_the_data_grid_as_soon_as_it_is_parsed(tmp_path):
     from starlette.applications import Starlette
-    from starlette.responses import FileResponse, PlainTextResponse
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
     from starlette.routing import Route
+    from streamlit import file_util
+    from streamlit.web.server.starlette.starlette_gzip_middleware import SelectiveGZipMiddleware
+    from streamlit.web.server.starlette.starlette_static_routes import create_streamlit_static_assets_routes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
 
+    # Streamlit's own page route and its compression, with the installed Streamlit's files
+    original, changed = _server.early_page(file_util.get_static_dir())
+    other = b"<html>" + b"y" * (len(original) - 6)  # an HTML answer as long as the page, not the page
+
+    async def not_the_page(request):
+        return PlainTextResponse(other, media_type="text/html")
+
+    app = Starlette(routes=[Route("/other", not_the_page), *create_streamlit_static_assets_routes("")],
+                    middleware=[Middleware(SelectiveGZipMiddleware, minimum_size=500, compresslevel=5, base_url="")])
+    app.add_middleware(_server.EarlyModules, static_dir=file_util.get_static_dir())
+    client = TestClient(app)
+    page = {"Accept": "text/html,application/xhtml+xml"}
+    for path in ("/", "/profile?area=10", "/compare"):  # Streamlit compresses some of these and not others
+        r = client.get(path, headers={**page, "Accept-Encoding": "identity"})
+        assert r.status_code == 200 and r.content == changed, path
+        assert int(r.headers["content-length"]) == len(changed) and "content-encoding" not in r.headers
+        assert "etag" not in r.headers and "last-modified" not in r.headers and r.headers["cache-control"] == "no-cache"
+        with client.stream("GET", path, headers={**page, "Accept-Encoding": "gzip"}) as packed:
+            raw = b"".join(packed.iter_raw())
+            assert packed.headers["content-encoding"] == "gzip" and "Accept-Encoding" in packed.headers["vary"]
+            assert gzip.decompress(raw) == changed and int(packed.headers["content-length"]) == len(raw)
+        head = client.head(path, headers={**page, "Accept-Encoding": "identity"})
+        assert head.content == b"" and head.headers["content-length"] == str(len(changed))
+    assert b'<script type="module">import("./static/js/DataFrame.' in changed
+    assert changed.count(b'rel="modulepreload"') > original.count(b'rel="modulepreload"')
+    # What is not a browser opening Streamlit's page passes as it came
+    assert client.get("/", headers={"Accept": "*/*", "Accept-Encoding": "identity"}).content == original
+    assert "etag" in client.get("/", headers={"Accept": "*/*"}).headers
+    assert client.get("/other", headers=page).content == other
+    assert client.get("/static/js/nothing.js", headers=page).status_code in (200, 404)  # Streamlit's own answer
+
+
+def test_streamlits_page_is_read_for_the_data_grids_module_and_its_files(tmp_path):
     (tmp_path / "static" / "js").mkdir(parents=True)
-    page = '<html><head><script type="module" crossorigin src="./static/js/index.Q1w-2.js"></script></head><body></body></html>'
+    page = '<html><head><script type="module" crossorigin src="./static/js/index.Q1w-2.js"></script></head></html>'
     (tmp_path / "index.html").write_text(page, encoding="utf-8")
     (tmp_path / "static" / "js" / "index.Q1w-2.js").write_text(  # Vite's shape: one list of files, indexes per import
         'const __vite__mapDeps=(i,m=__vite__mapDeps,d=(m.f||(m.f=["./DataFrame.-f9-1zS0.js","./grid.Zx9.js",'
-        '"./index.Q1w-2.js","./DataFrame.Ab.css","./Button.K2.js"])))=>i.map(i=>d[i]);'
-        'const a=lazy(()=>H(()=>import(`./DataFrame.-f9-1zS0.js`).then(e=>e.n),__vite__mapDeps([0,1,2,3]),import.meta.url)),'
+        '"./index.Q1w-2.js","../css/DataFrame.Ab.css","./Button.K2.js","./x\\"><b>.js"])))=>i.map(i=>d[i]);'
+        'const a=lazy(()=>H(()=>import(`./DataFrame.-f9-1zS0.js`).then(e=>e.n),__vite__mapDeps([0,1,2,3,5]),import.meta.url)),'
         'b=lazy(()=>H(()=>import(`./Button.K2.js`),__vite__mapDeps([4]),import.meta.url));', encoding="utf-8")
-
-    async def streamlit(request):  # Streamlit's static route: its page for any page path, with its validators
-        if request.url.path == "/other":
-            return PlainTextResponse("x" * len(page), media_type="text/html")  # same length, not the page
-        return FileResponse(tmp_path / "index.html")
-
-    app = Starlette(routes=[Route("/{path:path}", streamlit, methods=["GET", "HEAD"])])
-    app.add_middleware(_server.EarlyModules, static_dir=tmp_path)
-    client = TestClient(app)
-    # the module's files preloaded (not the page's own script, not its style sheet), then the module imported
-    wanted = ('<link rel="modulepreload" crossorigin href="./static/js/DataFrame.-f9-1zS0.js">'
-              '<link rel="modulepreload" crossorigin href="./static/js/grid.Zx9.js">'
-              '<script type="module">import("./static/js/DataFrame.-f9-1zS0.js").catch(() => {});</script></head>')
-    for path in ("/", "/profile?area=10"):
-        r = client.get(path, headers={"Accept": "text/html,application/xhtml+xml", "Accept-Encoding": "identity"})
-        assert r.status_code == 200 and r.text == page.replace("</head>", wanted)
-        assert int(r.headers["content-length"]) == len(r.content)
-        assert "etag" not in r.headers and "last-modified" not in r.headers and r.headers["cache-control"] == "no-cache"
-    packed = client.get("/", headers={"Accept": "text/html", "Accept-Encoding": "gzip"})
-    assert packed.headers.get("content-encoding") in (None, "gzip") and wanted in packed.text
-    # What is not a browser opening Streamlit's page passes untouched
-    assert "etag" in client.get("/", headers={"Accept": "*/*"}).headers
-    assert client.get("/other", headers={"Accept": "text/html"}).text == "x" * len(page)
-    assert client.head("/", headers={"Accept": "text/html"}).headers["content-length"] == str(len(page))
-    # A Streamlit whose main script names no such module: its page as it is
+    original, changed = _server.early_page(tmp_path)
+    # the module's files preloaded (not the page's own script, not its style sheet, no odd name), then the import
+    assert changed.decode() == page.replace("</head>", (
+        '<link rel="modulepreload" crossorigin href="./static/js/DataFrame.-f9-1zS0.js">'
+        '<link rel="modulepreload" crossorigin href="./static/js/grid.Zx9.js">'
+        '<script type="module">import("./static/js/DataFrame.-f9-1zS0.js").catch(() => {});</script></head>'))
+    # A Streamlit whose main script names no such module, or no page: sent as it is
     (tmp_path / "static" / "js" / "index.Q1w-2.js").write_text("const a=1", encoding="utf-8")
     assert _server.early_page(tmp_path) is None
     (tmp_path / "index.html").unlink()

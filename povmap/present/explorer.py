@@ -237,16 +237,17 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
                 drillable=child_level(q.level) is not None)
 
 
-_VIEWS = Cache("explorer.views", maxsize=16,
-               why="the views opened last, shared by every session (a shared link, the default first screen): up to "
-                   "~3 MB each for the nationwide subdistricts, most far smaller")
+_VIEWS = Cache("explorer.views", maxsize=8,
+               why="the views opened last, shared by every session (a shared link, the default first screen): ~3 MB "
+                   "for the nationwide subdistricts, most far smaller; 8 per engine, ≤ 4 engines (app_pages/_ui)")
 _VIEW_ARGS = inspect.signature(build_view)
+PAGE_VIEW = {"map_size": (700, MAP_HEIGHT_PX), "labels": 12, "label_px": 13}  # the explorer page's map (not presenting)
 
 
 def shared_view(engine: Engine, query: Query, **options) -> View:
     """:func:`build_view`'s view, made once per data version for every session that asks for the same one: each new
-    visitor opening a shared link, or the default first screen, used to work it out again (~0.05-0.15 s for the
-    nationwide subdistricts, issue 16). The view is shared: read it, and copy a table before changing it."""
+    visitor opening a shared link, or the default first screen, used to work it out again (44-80 ms of a run for the
+    nationwide subdistricts here, issue 16). The view is shared: read it, and copy a table before changing it."""
     bound = _VIEW_ARGS.bind(engine, query, **options)
     bound.apply_defaults()
     key = (query.normalised(), tuple((k, v) for k, v in bound.arguments.items() if k not in ("engine", "query")))
