@@ -22,8 +22,8 @@
 4. **The data grid's script starts with the page** (:class:`EarlyModules`). Streamlit loads an element's script the
    first time a run shows one, and React reveals the elements that waited for their scripts together: the map's
    frame was made only once the data grid's 0.5 MB module (the ranking table) had loaded and run, ~0.15 s after the
-   rest of the page (issue 16). The page Streamlit sends now imports that module as soon as it is parsed, while the
-   browser waits for the first run.
+   rest of the page (issue 16). The page Streamlit sends now imports that module as soon as it is parsed, and
+   preloads the files it needs, while the browser waits for the first run.
 5. **The start-up warm-up** (``app_pages/_startup.py``) runs in a background thread while Streamlit starts.
 """
 from __future__ import annotations
@@ -98,9 +98,14 @@ def as_sent(body: bytes, kind: str, headers: list, compress: bool) -> dict:
     return out
 
 
+def request_header(scope, name: bytes) -> bytes:
+    """The request's header ``name`` (lower case), or b"" (ASGI gives headers as a list of byte pairs)."""
+    return dict(scope.get("headers") or ()).get(name, b"")
+
+
 async def send_file(scope, send, hit: dict) -> None:
     """Answer with the cached file ``hit`` (:func:`as_sent`), compressed if the browser accepts it."""
-    accepts = dict(scope.get("headers") or ()).get(b"accept-encoding", b"")
+    accepts = request_header(scope, b"accept-encoding")
     body, headers = hit["gzip"] if "gzip" in hit and b"gzip" in accepts else hit["plain"]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
@@ -226,7 +231,7 @@ class MapFiles:
                 return await self.app(scope, receive, send)
             self._keep(file, *hit)
         etag = dict(hit[1]["plain"][1])[b"etag"]
-        asked = dict(scope.get("headers") or ()).get(b"if-none-match", b"")
+        asked = request_header(scope, b"if-none-match")
         tags = {t.strip().removeprefix(b"W/") for t in asked.split(b",")}  # a weak comparison, as for a GET
         if b"*" in tags or etag.removeprefix(b"W/") in tags:
             await send({"type": "http.response.start", "status": 304, "headers": [
@@ -287,9 +292,8 @@ class EarlyModules:
             (b"cache-control", b"no-cache"), (b"vary", b"Accept")], True)) if pages else (None, None)
 
     async def __call__(self, scope, receive, send) -> None:
-        headers = dict(scope.get("headers") or ()) if scope["type"] == "http" else {}
-        if (self.page is None or scope.get("method") not in ("GET", "HEAD")
-                or b"text/html" not in headers.get(b"accept", b"")):
+        if (self.page is None or scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD")
+                or b"text/html" not in request_header(scope, b"accept")):
             return await self.app(scope, receive, send)
         plain = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"],
                  "extensions": {k: v for k, v in (scope.get("extensions") or {}).items()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -238,10 +239,11 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
 
 
 _VIEWS = Cache("explorer.views", maxsize=8,
-               why="the views opened last, shared by every session (a shared link, the default first screen): ~3 MB "
+               why="the views opened last, shared by every session (a shared link, the default first screen): ~2 MB "
                    "for the nationwide subdistricts, most far smaller; 8 per engine, ≤ 4 engines (app_pages/_ui)")
 _VIEW_ARGS = inspect.signature(build_view)
-PAGE_VIEW = {"map_size": (700, MAP_HEIGHT_PX), "labels": 12, "label_px": 13}  # the explorer page's map (not presenting)
+# The explorer page's map (not presenting), read-only: the page and the start-up warm-up ask for the same view with it
+PAGE_VIEW = MappingProxyType({"map_size": (700, MAP_HEIGHT_PX), "labels": 12, "label_px": 13})
 
 
 def shared_view(engine: Engine, query: Query, **options) -> View:
