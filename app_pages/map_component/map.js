@@ -136,10 +136,50 @@ function onClick(info) {
 // The areas' layer: binary data with the server's triangles (_normalize: false: deck.gl neither normalises nor
 // cuts them again). One object per area, all its polygons in one vertex range: hover lights the whole area.
 const BINARY = {_normalize: false, positionFormat: "XY", filled: true, extruded: false};
+
+// The fills' vertex shader: what deck.gl's polygon shader does for a flat map (no extrusion, no lighting, longitude
+// and latitude in a Web Mercator view: MapView), through deck.gl's own projection functions. Written here because
+// deck.gl's shader also carries the lighting of extruded polygons and every projection mode (globe, offsets,
+// Cartesian), chosen per draw by uniforms, and software WebGL (no usable GPU, a remote desktop) runs both sides of
+// every branch for every vertex: the nationwide subdistrict fills (~50,000 vertices) took ~0.16 s of the first paint,
+// ~0.08 s with this one (issue 16). The mode is deck.gl's: Web Mercator, or above zoom 12 positions near the view's
+// centre taken relative to it (deck.gl's "auto offset", for precision), as its project_position does.
+const FILL_VS = `#version 300 es
+#define SHADER_NAME povmap-area-fill-vertex-shader
+in vec3 vertexPositions;
+in vec3 vertexPositions64Low;
+in vec4 fillColors;
+in vec3 pickingColors;
+out vec4 vColor;
+void main(void) {
+  vec3 pos = vertexPositions;
+  geometry.worldPosition = pos;
+  geometry.pickingColor = pickingColors;
+  vec2 mercator = project_mercator_(pos.xy);
+  bool offsetMode = project.projectionMode == PROJECTION_MODE_WEB_MERCATOR_AUTO_OFFSET;
+  vec4 position = vec4(offsetMode ? mercator - project.commonOrigin.xy : mercator, 0.0, 1.0);
+  if (offsetMode && abs(pos.y - project.coordinateOrigin.y) <= 0.25) {
+    position = project_offset_(vec4(pos - project.coordinateOrigin, 1.0)) + project_offset_(vec4(vertexPositions64Low, 0.0));
+  }
+  geometry.position = position;
+  gl_Position = project_common_position_to_clipspace(position);
+  DECKGL_FILTER_GL_POSITION(gl_Position, geometry);
+  vColor = vec4(fillColors.rgb, fillColors.a * layer.opacity);
+  DECKGL_FILTER_COLOR(vColor, geometry);
+}
+`;
+class AreaFillLayer extends deck.SolidPolygonLayer {
+  getShaders(type) {  // "top": the only surface of a flat layer (no sides without extrusion)
+    const shaders = super.getShaders(type);
+    return type === "top" ? {...shaders, vs: FILL_VS} : shaders;
+  }
+}
+AreaFillLayer.layerName = "AreaFillLayer";
+
 function fillLayers() {
   const a = args, of = areas.of, out = [];
   if (context.n) {
-    out.push(new deck.SolidPolygonLayer({id: "context", data: context.data, ...BINARY, pickable: false,
+    out.push(new AreaFillLayer({id: "context", data: context.data, ...BINARY, pickable: false,
       getFillColor: [238, 238, 238, 255]}));
   }
   out.push(areasLayer(areas.data || [], (_, {index}) => a.palette[a.fill[of[index]]] || NONE, fillVersion));
@@ -147,7 +187,7 @@ function fillLayers() {
 }
 
 function areasLayer(data, getFillColor, version) {
-  return new deck.SolidPolygonLayer({id: "areas", data, ...BINARY, pickable: true, autoHighlight: true,
+  return new AreaFillLayer({id: "areas", data, ...BINARY, pickable: true, autoHighlight: true,
     highlightColor: [30, 60, 160, 90], getFillColor, updateTriggers: {getFillColor: version}});
 }
 

@@ -6,7 +6,9 @@ clicking the WebGL map, so that deck.gl registers the hover first.
 """
 from __future__ import annotations
 
+import io
 import re
+import time
 
 import pytest
 
@@ -204,6 +206,45 @@ def test_filter_change_recolours_without_fetching_geometry(app_page: Page):
     assert map_js.evaluate("() => window.povmapRenders.length") - frames_before == 1
     assert frame.locator("#map").get_attribute("data-features") == "135"
     assert_no_exception(page)
+
+
+# The fills' own vertex shader (map.js AreaFillLayer) against deck.gl's: the nationwide map (Web Mercator) and a
+# Bangkok district at zoom 13, where deck.gl takes positions relative to the view's centre ("auto offset").
+@pytest.mark.parametrize("path, zoomed", [("/?level=subdistrict", False),
+                                          ("/?scope=10&level=subdistrict&parent=1001", True)])
+def test_the_fills_own_shader_draws_what_deck_gls_polygon_shader_draws(app_page: Page, path: str, zoomed: bool):
+    from PIL import Image, ImageChops
+
+    page = app_page
+    page.goto(page.app_url + path)  # type: ignore[attr-defined]
+    wait_script_done(page, LOAD_TIMEOUT_MS)
+    wait_map_painted(page, min_colours=1)
+    [map_js] = [f for f in page.frames if "area_map" in f.url]
+    assert map_js.evaluate("() => deckgl.getViewports()[0].zoom > 12") is zoomed
+    assert map_js.evaluate("""() => deckgl.layerManager.getLayers().filter((l) => l.id === "areas")
+        .map((l) => [l.constructor.layerName, l.getShaders("top").vs.includes("povmap-area-fill-vertex-shader")])""") \
+        == [["AreaFillLayer", True]]
+
+    def drawn(script: str) -> Image.Image:  # the map once a frame drawn after ``script`` is on screen
+        before = map_js.evaluate("() => window.povmapRenders.length")
+        map_js.evaluate(script)
+        map_js.wait_for_function("(n) => window.povmapRenders.length > n", arg=before, timeout=RERUN_TIMEOUT_MS)
+        return Image.open(io.BytesIO(map_canvas(page).screenshot())).convert("RGB")
+
+    def differing(a: Image.Image, b: Image.Image) -> int:
+        return ImageChops.difference(a, b).convert("L").point(lambda v: 255 if v > 24 else 0).histogram()[255]
+
+    ours = drawn("() => deckgl.redraw('test')")
+    assert len(ours.getcolors(ours.width * ours.height) or []) > 2  # a drawn map, not a blank canvas
+    map_js.evaluate("""() => deckgl.setProps({layers: fillLayers().map((l) =>
+        new deck.SolidPolygonLayer({...l.props, data: l.props.data, id: `${l.id}-deck`}))})""")
+    # deck.gl draws a new layer once the browser has linked its shaders (asynchronously): redraw until it shows
+    deadline, n = time.monotonic() + 30, None
+    while n is None or n > 0.001 * ours.width * ours.height:
+        assert time.monotonic() < deadline, f"{n} pixels differ from deck.gl's own polygon shader"
+        n = differing(ours, drawn("() => deckgl.redraw('test')"))
+    assert map_js.evaluate("() => deckgl.layerManager.getLayers().map((l) => l.constructor.layerName)").count(
+        "SolidPolygonLayer") >= 1
 
 
 def test_profile_opens_by_url_with_thai_name_and_charts(app_page: Page):
