@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages._downloads import table_downloads
 from app_pages._map import area_map
-from app_pages._ui import button_row, ranking_page
+from app_pages._ui import NO_VALUE, button_row, ranking_page
 from povmap.core import change as ch
 from povmap.core.engine import Engine, Query
 from povmap.core.i18n import t
@@ -102,7 +102,7 @@ def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str
                            cols["value_b"]: st.column_config.NumberColumn(format=fmt),
                            cols["change"]: st.column_config.NumberColumn(format="%+." + str(dec) + "f"),
                            cols["relative"]: st.column_config.NumberColumn(format="%+.1f %%"),
-                           cols["code"]: st.column_config.TextColumn(width="small")})
+                           cols["code"]: st.column_config.TextColumn(width="small")}, placeholder=NO_VALUE)
         st.caption(t("table.hint", lg) if v.drillable else t("selected", lg))
         table_downloads(table, f"{v.title} · {v.label_a} → {v.label_b}", key=f"{key}.dl",
                         household_k=b.privacy_k if households else None)
@@ -116,7 +116,8 @@ def show_change(eng: Engine, other: Engine, query: Query, *, lang: str, key: str
         if len(frame):
             col.dataframe(frame[["name", "change", "relative"]].rename(columns=cols), hide_index=True,
                           column_config={cols["change"]: st.column_config.NumberColumn(format="%+." + str(dec) + "f"),
-                                         cols["relative"]: st.column_config.NumberColumn(format="%+.1f %%")})
+                                         cols["relative"]: st.column_config.NumberColumn(format="%+.1f %%")},
+                          placeholder=NO_VALUE)
         else:
             col.caption(t("change.no_movers", lg))
 
@@ -160,7 +161,7 @@ def show_transitions(a: Engine, b: Engine, area, *, lang: str, key: str, label_a
                           title={"text": f"{label_a} → {label_b}", "font": {"size": 13}})
         st.plotly_chart(fig, width="stretch", config={"displayModeBar": False}, key=f"{key}.sankey")
     table = cv.transition_table(tr, area, lg, who)
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, placeholder=NO_VALUE)
     st.caption(t("change.transitions_note", lg, k=tr.k, d=tr.bound) + " " +
                t("change.transitions_margin", lg, n=margin(tr.k)))
     table_downloads(table, f"{t('change.transitions', lg, place=place)} · {label_a} → {label_b}", key=f"{key}.dl.tr",
@@ -170,7 +171,8 @@ def show_transitions(a: Engine, b: Engine, area, *, lang: str, key: str, label_a
     st.markdown(f"**{t('change.capitals', lg)}**")
     st.dataframe(caps.rename(columns={"key": t("change.capital", lg), "a": label_a, "b": label_b,
                                       "change": t("change.tip", lg)}), hide_index=True,
-                 column_config={t("change.tip", lg): st.column_config.NumberColumn(format="%+.1f")})
+                 column_config={t("change.tip", lg): st.column_config.NumberColumn(format="%+.1f")},
+                 placeholder=NO_VALUE)
 
 
 def show_area_change(eng: Engine, other: Engine, code: str, dataset: str, *, lang: str, key: str) -> None:
@@ -202,7 +204,8 @@ def show_area_change(eng: Engine, other: Engine, code: str, dataset: str, *, lan
             col.markdown(f"**{t('change.improved' if fell else 'change.worsened', lg)}** · {LEVEL_BY_KEY[below].label(lg)}")
             if len(frame):
                 col.dataframe(pd.DataFrame({t("table.name", lg): frame[name_col],
-                                            t("change.tip", lg): frame["change"]}), hide_index=True)
+                                            t("change.tip", lg): frame["change"]}), hide_index=True,
+                              placeholder=NO_VALUE)
             else:
                 col.caption(t("change.no_movers", lg))
     if dataset == "households":  # the province's transitions (Transitions.published)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from app_pages._auth import may
 from app_pages._downloads import table_downloads
+from app_pages._ui import NO_VALUE
 from povmap.core.access import Action
 from povmap.core.engine import Engine
 from povmap.core.i18n import t
@@ -45,7 +46,7 @@ def render_comparison(eng: Engine, codes: list[str], lg: str, key: str) -> None:
                             for v, p in zip(shown["hh_tier1_share"], profiles)])
         del config[labels["hh_households"]], config[labels["hh_tier1_share"]]
     figures = shown.rename(columns=labels)
-    st.dataframe(figures, hide_index=True, key=f"{key}.figures", column_config=config)
+    st.dataframe(figures, hide_index=True, key=f"{key}.figures", column_config=config, placeholder=NO_VALUE)
     k = next((p.households["k"] for p in profiles if p.households is not None), None)
     if k is not None:  # household figures are shown: say how they are protected
         st.caption(privacy_note(k, lg))

@@ -11,7 +11,7 @@ from app_pages._compare_view import render_comparison
 from app_pages._downloads import audited, brief_download, scope_brief_download
 from app_pages._auth import address, current_user
 from app_pages._map import area_map
-from app_pages._ui import COMPARE_KEY, COMPARE_MAX, add_to_compare, button_row
+from app_pages._ui import COMPARE_KEY, COMPARE_MAX, NO_VALUE, add_to_compare, button_row
 from povmap import pilot
 from povmap.core.access import Action
 from povmap.core.engine import Engine
@@ -59,7 +59,7 @@ def shortlist_section(eng: Engine, result: pilot.PilotResult, lg: str) -> None:
         event = st.dataframe(shown, hide_index=True, height=MAP_HEIGHT_PX - 60, on_select="rerun",
                              selection_mode="multi-row", key=f"{K}table.{show_all}",
                              column_config={t("pilot.col.score", lg): st.column_config.NumberColumn(format="%.3f"),
-                                            t("table.code", lg): st.column_config.TextColumn()})
+                                            t("table.code", lg): st.column_config.TextColumn()}, placeholder=NO_VALUE)
     rows = event["selection"]["rows"] if event else []
     picked = shown.iloc[rows][t("table.code", lg)].tolist()[:COMPARE_MAX]
     with left:
@@ -260,7 +260,7 @@ def _diff(eng: Engine, db: Path, ids: list[int], label, lg: str) -> None:
                        for ra, rb in zip(rc["rank_a"], rc["rank_b"])]
         st.dataframe(rc.rename(columns={"code": t("table.code", lg), "name": t("table.name", lg),
                                         "rank_a": f"{t('pilot.col.rank', lg)} A", "rank_b": f"{t('pilot.col.rank', lg)} B",
-                                        "where": t("pilot.diff.where", lg)}), hide_index=True)
+                                        "where": t("pilot.diff.where", lg)}), hide_index=True, placeholder=NO_VALUE)
 
 
 # ---- export ---------------------------------------------------------------------------------

@@ -31,6 +31,9 @@ WARM_UP_EXIT_WAIT_S = 120
 WARM_UP_DELAY_S = 20  # after the first page: its map files are long served by then
 COMPARE_KEY = "compare.areas"  # the areas picked for comparison (codes), shared by all pages
 COMPARE_MAX = 4
+# A table cell without a value (an area without data, a round without the figure): Streamlit's own text there reads
+# "None", in English, to every user.
+NO_VALUE = "–"
 
 
 def lang() -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages._auth import address, current_user
 from app_pages._downloads import table_downloads
-from app_pages._ui import credits_footer, lang
+from app_pages._ui import NO_VALUE, credits_footer, lang
 from povmap.core.access import Action, Role, clean_provinces
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
@@ -48,7 +48,7 @@ else:
         granted_at=[fmt_datetime(datetime.fromisoformat(x), lg) for x in grants["granted_at"]],
     ).rename(columns={"user_id": t("admin.col.user", lg), "role": t("admin.col.role", lg),
                       "provinces": t("admin.col.provinces", lg), "granted_by": t("admin.col.granted_by", lg),
-                      "granted_at": t("admin.col.granted_at", lg)})), hide_index=True)
+                      "granted_at": t("admin.col.granted_at", lg)})), hide_index=True, placeholder=NO_VALUE)
 with st.form(f"{K}grant", border=True):
     c1, c2, c3 = st.columns([3, 2, 2])
     who = c1.text_input(t("admin.col.user", lg), placeholder="name@example.org", max_chars=200)
@@ -108,6 +108,6 @@ table = shown.assign(at=[fmt_datetime(datetime.fromisoformat(x), lg) for x in sh
                      role=shown["role"].map(role_label)).rename(columns=labels)
 st.caption(t("admin.audit_count", lg, count=len(shown), total=len(log)))
 if len(table):
-    st.dataframe(exports.neutralise(table.head(AUDIT_SHOWN)), hide_index=True)
+    st.dataframe(exports.neutralise(table.head(AUDIT_SHOWN)), hide_index=True, placeholder=NO_VALUE)
     table_downloads(table, t("admin.audit", lg), key=f"{K}dl.audit")
 credits_footer()

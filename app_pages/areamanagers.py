@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages._auth import address, current_user
 from app_pages._map import area_map
-from app_pages._ui import credits_footer, engine, lang, uploader_in
+from app_pages._ui import NO_VALUE, credits_footer, engine, lang, uploader_in
 from povmap.core.access import Action
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
@@ -64,7 +64,8 @@ def coverage_section() -> None:
 
 if not editable:  # read-only for every role but admin: no editor, no import, nothing to send back
     st.caption(t("am.read_only", lg))
-    st.dataframe(exports.neutralise(shown[["manager", "code", "area", "note"]].rename(columns=labels)), hide_index=True)
+    st.dataframe(exports.neutralise(shown[["manager", "code", "area", "note"]].rename(columns=labels)), hide_index=True,
+                 placeholder=NO_VALUE)
     coverage_section()
     credits_footer()
     st.stop()
@@ -82,7 +83,7 @@ edited = st.data_editor(
     hide_index=True,
     key=f"{K}editor.{ss.get(K + 'version', 0)}", width="stretch",
     column_config={labels["code"]: st.column_config.TextColumn(help=t("am.code_help", lg), max_chars=6),
-                   labels["area"]: st.column_config.TextColumn(disabled=True)})
+                   labels["area"]: st.column_config.TextColumn(disabled=True)}, placeholder=NO_VALUE)
 if st.button(t("am.save", lg), type="primary", key=f"{K}save"):
     new = exports.restore(edited).rename(columns={v: k for k, v in labels.items()})[["manager", "code", "note"]]
     new = new.fillna("").astype(str)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages._auth import address, current_user
 from app_pages._downloads import table_downloads
-from app_pages._ui import SESSION_DATASETS, button_row, credits_footer, page_start, uploader_in
+from app_pages._ui import NO_VALUE, SESSION_DATASETS, button_row, credits_footer, page_start, uploader_in
 from povmap.core.access import Action
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import t
@@ -54,7 +54,8 @@ for kind in U.KINDS:
         continue
     active, default = in_use[kind], U.active_id(kind)
     st.subheader(KIND_LABEL[kind])
-    st.dataframe(exports.neutralise(datasets_table(infos, active, lg, default)), hide_index=True)  # grid's own CSV
+    st.dataframe(exports.neutralise(datasets_table(infos, active, lg, default)), hide_index=True,
+                 placeholder=NO_VALUE)  # grid's own CSV
     broken = {d.id for d in infos if d.damaged}  # listed so it can be deleted; it cannot be used
     for d in infos:
         if d.damaged:
@@ -181,10 +182,11 @@ else:
         m4.metric(t("data.problems", lg), fmt_number(len(report.problems)))
         if len(report.problems):
             st.markdown(f"**{t('data.problem_summary', lg)}**")
-            st.dataframe(exports.neutralise(report.problem_summary(lg, codes=False)), hide_index=True)
+            st.dataframe(exports.neutralise(report.problem_summary(lg, codes=False)), hide_index=True,
+                         placeholder=NO_VALUE)
             with st.expander(t("data.problem_list", lg, count=len(report.problems))):
                 table = report.problem_table(lg)
-                st.dataframe(exports.neutralise(table.head(2000)), hide_index=True)
+                st.dataframe(exports.neutralise(table.head(2000)), hide_index=True, placeholder=NO_VALUE)
                 table_downloads(table, t("data.problem_list", lg, count=len(table)), key=f"{K}dl.problems")
         questions = report.questions()
         if questions:  # names that fit several places: ask, then check again with the answers

@@ -9,6 +9,7 @@ from app_pages._downloads import brief_download, map_downloads, table_downloads
 from app_pages._map import area_map, new_click
 from app_pages._change_view import present_change_view, present_movers, present_top, show_change
 from app_pages._ui import (
+    NO_VALUE,
     dataset_choices,
     other_rounds,
     round_engine,
@@ -368,6 +369,7 @@ with right:  # the legend first, so it is in sight with the top of the map on a 
                        t("table.profile", lg): st.column_config.LinkColumn(display_text=t("table.profile_link", lg)),
                        f"{t('table.count', lg)} ({unit})": (st.column_config.TextColumn() if v.ranking["count"].dtype == object
                                                              else st.column_config.NumberColumn(format="localized"))},
+        placeholder=NO_VALUE,
     )
     st.caption(t("table.hint", lg) if v.drillable else t("selected", lg))
     table_downloads(table.drop(columns=[t("table.profile", lg)]), f"{v.title} · {LEVEL_BY_KEY[level].label(lg)}",
@@ -397,7 +399,8 @@ with st.expander(f"{t('unplaced.title', lg)}: {', '.join(gaps) or t('unplaced.n_
                                                 "reason": t("unplaced.reason", lg), "count": f"{t('unplaced.count', lg)} ({unit})",
                                                 "value": t("unplaced.value", lg)}),
                      hide_index=True, height=min(300, 38 + 35 * len(v.unplaced)),
-                     column_config={f"{t('unplaced.count', lg)} ({unit})": st.column_config.NumberColumn(format="localized")})
+                     column_config={f"{t('unplaced.count', lg)} ({unit})": st.column_config.NumberColumn(format="localized")},
+                     placeholder=NO_VALUE)
         table_downloads(v.unplaced.rename(columns={"code": t("table.code", lg), "name": t("table.name", lg),
                                                    "reason": t("unplaced.reason", lg), "count": t("unplaced.count", lg),
                                                    "value": t("unplaced.value", lg)}),
@@ -407,11 +410,11 @@ with st.expander(f"{t('unplaced.title', lg)}: {', '.join(gaps) or t('unplaced.n_
     if gaps_box.open and len(v.no_data):
         st.markdown(f"**{t('unplaced.no_data', lg)}**")
         st.dataframe(v.no_data.rename(columns={"reason": t("unplaced.reason", lg), "areas": t("unplaced.areas", lg)}),
-                     hide_index=True)
+                     hide_index=True, placeholder=NO_VALUE)
 
     if gaps_box.open and len(v.notes):
         st.markdown(f"**{t('unplaced.notes', lg)}**")
         st.dataframe(v.notes.rename(columns={"code": t("table.code", lg), "issue": t("note.issue", lg),
-                                             "detail": t("note.detail", lg)}), hide_index=True)
+                                             "detail": t("note.detail", lg)}), hide_index=True, placeholder=NO_VALUE)
 
 credits_footer()

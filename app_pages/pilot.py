@@ -5,6 +5,7 @@ import streamlit as st
 
 from app_pages import _pilot_parts as parts
 from app_pages._ui import (
+    NO_VALUE,
     credits_footer,
     dataset_choices,
     other_rounds,
@@ -135,7 +136,7 @@ data = crit.data
 st.caption(pilotview.reconcile_text(data, lg) + f" {t(f'unit.{data.count_label}', lg)} · " + t("pilot.areas_ranked", lg, count=len(data.areas)))
 if len(data.unranked):
     with st.expander(t("pilot.unranked", lg, n=fmt_number(len(data.unranked)))):
-        st.dataframe(pilotview.unranked_summary(crit, lg), hide_index=True)
+        st.dataframe(pilotview.unranked_summary(crit, lg), hide_index=True, placeholder=NO_VALUE)
 
 # ---- criteria: one small map each, with its weight ------------------------------------------
 st.subheader(t("pilot.criteria", lg))

@@ -9,6 +9,7 @@ from app_pages._downloads import brief_download, table_downloads
 from app_pages._map import area_map
 from app_pages._change_view import show_area_change
 from app_pages._ui import (
+    NO_VALUE,
     COMPARE_KEY,
     other_rounds,
     round_engine,
@@ -147,7 +148,8 @@ with left:
                                    t("ctl.view.dimensions", lg)],
                      column_config={t("fig.people", lg): st.column_config.NumberColumn(format="localized", width="small"),
                                     t("chart.share_of_poor", lg): st.column_config.NumberColumn(format="%.1f",
-                                                                                                width="small")})
+                                                                                                width="small")},
+                     placeholder=NO_VALUE)
         st.caption(t("profile.worst_note", lg))
         table_downloads(ind_table.rename(columns={"": t("profile.worst", lg)}), f"{name} · {t('profile.indicators', lg)}",
                         key="profile.dl.indicators")
@@ -173,7 +175,7 @@ else:
     c1, c2 = st.columns(2)
     shares = hh["tiers"].sort_values("tier")["share"].tolist()
     c1.plotly_chart(charts.tier_bars([(name, shares)], lg, k=hh["k"]), theme=None, key="profile.tiers")
-    c1.dataframe(pd.DataFrame(list(text.rows), columns=list(text.head)), hide_index=True)
+    c1.dataframe(pd.DataFrame(list(text.rows), columns=list(text.head)), hide_index=True, placeholder=NO_VALUE)
     c1.caption(text.note)  # every household figure carries the adjustment, hidden or not
     cap = hh["capitals"]
     means = [(t("profile.ppaos_mean", lg), cap["ppaos20"].tolist())]
@@ -204,7 +206,7 @@ if p.villages is not None and len(p.villages):
     villages = villages.rename(columns={"code": t("table.code", lg), "name_th": t("table.name", lg),
                                         "people": t("fig.people", lg), "households": t("fig.households", lg),
                                         "rank": t("table.rank", lg), "moo": t("profile.moo", lg)})
-    st.dataframe(villages, hide_index=True)
+    st.dataframe(villages, hide_index=True, placeholder=NO_VALUE)
     table_downloads(villages, f"{name} · {t('profile.villages', lg)}", key="profile.dl.villages")
     st.caption(t("profile.village_names", lg))
 if len(p.children):
@@ -215,7 +217,8 @@ if len(p.children):
         "code": t("table.code", lg), "name": t("table.name", lg), "people": t("fig.people", lg), "rate": t("fig.rate", lg)})
     ev = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key=f"profile.kids.{p.code}",
                       column_config={t("fig.people", lg): st.column_config.NumberColumn(format="localized"),
-                                     t("fig.rate", lg): st.column_config.NumberColumn(format="%.2f")})
+                                     t("fig.rate", lg): st.column_config.NumberColumn(format="%.2f")},
+                      placeholder=NO_VALUE)
     st.caption(t("profile.children_hint", lg))
     table_downloads(shown, f"{name} · {t('profile.children', lg)}", key="profile.dl.children")
     rows = ev.selection.rows if hasattr(ev, "selection") else ev.get("selection", {}).get("rows", [])

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._downloads import table_downloads
-from app_pages._ui import credits_footer, engine, lang
+from app_pages._ui import NO_VALUE, credits_footer, engine, lang
 from povmap.core.groups import province_groups
 from povmap.core.i18n import t
 from povmap.core.thai import buddhist_year, fmt_datetime, fmt_number
@@ -30,7 +30,7 @@ st.subheader(t("sources.coverage", lg))
 cov = pd.DataFrame(m["coverage"]).T.reset_index(names="level")
 cov["level"] = [LEVEL_BY_KEY[lv].label(lg) for lv in cov["level"]]
 cov = cov.rename(columns={c: t(f"cov.{c}", lg) for c in cov.columns})
-st.dataframe(cov, hide_index=True, column_config={c: count for c in cov.columns[1:]})
+st.dataframe(cov, hide_index=True, column_config={c: count for c in cov.columns[1:]}, placeholder=NO_VALUE)
 table_downloads(cov, t("sources.coverage", lg), key="sources.dl.coverage")
 st.caption(f"{fmt_number(m['coverage']['subdistrict']['unplaced_people'])} {t('unit.people', lg)}: "
            f"{t('reason.not_dopa_code', lg)}")
@@ -40,7 +40,8 @@ notes = eng.data.boundary_notes.assign(
     level=lambda d: [LEVEL_BY_KEY[lv].label(lg) for lv in d["level"]],
     issue=lambda d: [t(f"note.{i}", lg) for i in d["issue"]])
 st.dataframe(notes.rename(columns={"level": t("cov.level", lg), "code": t("table.code", lg),
-                                   "issue": t("note.issue", lg), "detail": t("note.detail", lg)}), hide_index=True)
+                                   "issue": t("note.issue", lg), "detail": t("note.detail", lg)}), hide_index=True,
+             placeholder=NO_VALUE)
 
 st.subheader(t("sources.groups", lg))
 st.caption(t("sources.groups_note", lg))
@@ -52,7 +53,7 @@ groups = groups.assign(
     ["group", "province_code", "province", "phase"]].rename(columns={
         "group": t("groups.group", lg), "province_code": t("table.code", lg), "province": t("groups.province", lg),
         "phase": t("groups.phase", lg)})
-st.dataframe(groups, hide_index=True)
+st.dataframe(groups, hide_index=True, placeholder=NO_VALUE)
 table_downloads(groups, t("sources.groups", lg), key="sources.dl.groups")
 
 credits_footer()

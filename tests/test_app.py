@@ -1,6 +1,7 @@
 """The explorer in Streamlit's AppTest: filters, drill-down through state, first run, no tracebacks."""
 from __future__ import annotations
 
+import ast
 import itertools
 import json
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages._ui import NO_VALUE
 from apptest import headline, reconciled
 from povmap.core.engine import Query
 from povmap.core.vocab import DIMENSION_KEYS, INDICATOR_KEYS
@@ -250,6 +252,20 @@ def test_drilled_bangkok_says_no_data(at):
     pick(at, "explorer.map", "10")
     assert headline(at)[0]["value"] == "ไม่มีข้อมูล" and len(headline(at)) == 1  # no area leads
     assert not at.exception
+    # The districts' cells without a figure read "–", not Streamlit's own "None" (English, in a Thai page)
+    ranking = at.dataframe[0].value  # rank, name, value, count, code, profile link
+    assert ranking.iloc[:, [0, 2, 3]].isna().all().all()  # no rank, no figure and no count (not a count of 0)
+    assert {d.proto.placeholder for d in at.dataframe} == {NO_VALUE}
+
+
+def test_every_table_of_every_page_shows_a_missing_figure_the_same_way():
+    calls = [(path.name, node) for path in sorted((APP.parent / "app_pages").glob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr in ("dataframe", "data_editor")]
+    assert len(calls) >= 20
+    assert [(name, node.lineno) for name, node in calls
+            if not any(k.arg == "placeholder" and getattr(k.value, "id", None) == "NO_VALUE" for k in node.keywords)] == []
 
 
 def test_damaged_store_file_gives_a_message_not_a_traceback(tmp_path, store, monkeypatch):
