@@ -15,7 +15,9 @@ from app_pages._auth import current_user
 from povmap.core.engine import Engine
 from povmap.core.errors import PovmapError
 from povmap.core.i18n import DEFAULT_LANG, t
-from povmap.core.thai import fmt_number
+# NO_VALUE: what a table shows in a cell without a value (every st.dataframe passes it as its placeholder), as
+# fmt_number shows a missing number; Streamlit's own text there reads "None", in English, to every user.
+from povmap.core.thai import NO_VALUE, fmt_number  # noqa: F401 - NO_VALUE is for the pages
 from povmap.core.vocab import DATASETS
 from povmap.data import datasource
 from povmap.data.datasource import DataChoice, open_engine
@@ -31,9 +33,6 @@ WARM_UP_EXIT_WAIT_S = 120
 WARM_UP_DELAY_S = 20  # after the first page: its map files are long served by then
 COMPARE_KEY = "compare.areas"  # the areas picked for comparison (codes), shared by all pages
 COMPARE_MAX = 4
-# A table cell without a value (an area without data, a round without the figure): Streamlit's own text there reads
-# "None", in English, to every user.
-NO_VALUE = "–"
 
 
 def lang() -> str:

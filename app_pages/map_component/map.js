@@ -141,9 +141,10 @@ const BINARY = {_normalize: false, positionFormat: "XY", filled: true, extruded:
 // and latitude in a Web Mercator view: MapView), through deck.gl's own projection functions. Written here because
 // deck.gl's shader also carries the lighting of extruded polygons and every projection mode (globe, offsets,
 // Cartesian), chosen per draw by uniforms, and software WebGL (no usable GPU, a remote desktop) runs both sides of
-// every branch for every vertex: the nationwide subdistrict fills (~50,000 vertices) took ~0.16 s of the first paint,
-// ~0.08 s with this one (issue 16). The mode is deck.gl's: Web Mercator, or above zoom 12 positions near the view's
-// centre taken relative to it (deck.gl's "auto offset", for precision), as its project_position does.
+// every branch for every vertex: the nationwide subdistrict fills (~50,000 vertices) took ~0.15 s of the first paint,
+// ~0.08 s with this one (issue 16, ad hoc A/B). The mode is deck.gl's: Web Mercator, or from zoom 12 positions near
+// the view's centre taken relative to it (deck.gl's "auto offset", for precision), as its project_position does.
+// An extruded layer keeps deck.gl's shader (its sides and lighting).
 const FILL_VS = `#version 300 es
 #define SHADER_NAME povmap-area-fill-vertex-shader
 in vec3 vertexPositions;
@@ -171,7 +172,7 @@ void main(void) {
 class AreaFillLayer extends deck.SolidPolygonLayer {
   getShaders(type) {  // "top": the only surface of a flat layer (no sides without extrusion)
     const shaders = super.getShaders(type);
-    return type === "top" ? {...shaders, vs: FILL_VS} : shaders;
+    return type === "top" && !this.props.extruded ? {...shaders, vs: FILL_VS} : shaders;
   }
 }
 AreaFillLayer.layerName = "AreaFillLayer";

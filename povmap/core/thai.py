@@ -8,12 +8,13 @@ from povmap.core.i18n import t
 from povmap.core.vocab import METRIC_BY_KEY
 
 DECIMALS = {"people": 0, "households": 0, "members": 0, "rate": 2, "share": 2, "per1000": 1}
+NO_VALUE = "–"  # a number that is not there (no data, not applicable), in both languages
 
 
 def fmt_number(x, decimals: int = 0) -> str:
-    """``1234567.8`` -> ``1,234,568``; NaN/None -> ``–``."""
+    """``1234567.8`` -> ``1,234,568``; NaN/None -> :data:`NO_VALUE`."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
+        return NO_VALUE
     return f"{x:,.{decimals}f}"
 
 
@@ -38,7 +39,7 @@ def fmt_metric_many(metric: str, values, lang: str) -> list[str]:
 
 
 def fmt_number_many(values, decimals: int = 0) -> list[str]:
-    return [f"{x:,.{decimals}f}" if x == x else "–" for x in values]
+    return [f"{x:,.{decimals}f}" if x == x else NO_VALUE for x in values]
 
 
 def buddhist_year(year_ce: int) -> int:
